@@ -1,0 +1,1 @@
+"""The four linli services: intake, matching, notify, reporting."""

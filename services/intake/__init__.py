@@ -1,0 +1,1 @@
+"""intake: takes requests and volunteers from other systems, validates, de-duplicates, stores."""

@@ -1,0 +1,55 @@
+"""intake's HTTP API (port 8001): submit a request as JSON, follow its status, read rejections."""
+from uuid import UUID, uuid4
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import JSONResponse
+
+from services.intake import store
+from services.intake.domain import MAX_BODY_BYTES, Rejection
+from services.intake.handlers import SUBMIT_REQUEST, SUBMISSIONS, receive_request
+from shared.http import not_found, read_body
+from shared.service import Runtime, deps_of
+
+router = APIRouter(prefix="/api/v1", tags=["intake"])
+
+
+@router.post("/requests", status_code=202)
+async def submit_request(request: Request, runtime: Runtime = Depends(deps_of)):
+    """The same submission as `request.submit` on the broker, answered at once."""
+    body = await read_body(request, MAX_BODY_BYTES)
+    correlation_id = request.headers.get("x-correlation-id") or str(uuid4())
+    async with runtime.unit_of_work() as uow:
+        result = await receive_request(uow, body, correlation_id)
+    if isinstance(result, Rejection):
+        SUBMISSIONS.labels(SUBMIT_REQUEST, "rejected").inc()
+        return JSONResponse({"error": result.reason}, status_code=400)
+    SUBMISSIONS.labels(SUBMIT_REQUEST, result.outcome).inc()
+    return JSONResponse({"request_id": str(result.request_id), "duplicate": result.duplicate},
+                        status_code=200 if result.duplicate else 202)
+
+
+@router.get("/requests/{request_id}")
+async def request_status(request_id: UUID, runtime: Runtime = Depends(deps_of)):
+    async with runtime.pool.acquire() as conn:
+        row = await store.request_by_id(conn, request_id)
+    if row is None:
+        raise not_found(f"request {request_id}")
+    return dict(row)
+
+
+@router.get("/requests")
+async def request_by_key(source: str, external_id: str, runtime: Runtime = Depends(deps_of)):
+    """Find a request by its publisher's own key."""
+    async with runtime.pool.acquire() as conn:
+        row = await store.request_by_key(conn, source, external_id)
+    if row is None:
+        raise not_found(f"request {source}/{external_id}")
+    return dict(row)
+
+
+@router.get("/rejections")
+async def rejections(limit: int = Query(100, ge=1, le=1000), source: str | None = None,
+                     runtime: Runtime = Depends(deps_of)):
+    """The most recent rejected submissions, newest first, with their reasons."""
+    async with runtime.pool.acquire() as conn:
+        return [dict(row) for row in await store.recent_rejections(conn, limit, source)]

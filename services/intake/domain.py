@@ -1,0 +1,61 @@
+"""Intake's rules, free of I/O: turning raw bytes into a valid submission or a rejection
+whose reason an operator can read."""
+import json
+from dataclasses import dataclass
+from typing import TypeVar
+
+from pydantic import ValidationError
+
+from shared.submissions import Submission
+
+# A sane upper bound for one submission: 4,000 characters of text are at most 16 KB of UTF-8,
+# so anything near this size is not a real request.
+MAX_BODY_BYTES = 64 * 1024
+MAX_ERRORS_IN_REASON = 5
+IDENTITY_FIELDS = ("source", "external_id", "community_code")
+
+S = TypeVar("S", bound=Submission)
+
+
+@dataclass(frozen=True)
+class Rejection:
+    reason: str
+    source: str | None = None
+    external_id: str | None = None
+    community_code: str | None = None
+
+
+def parse_submission(model: type[S], body: bytes) -> S | Rejection:
+    """Validate `body` as a `model`, or say precisely why not."""
+    if len(body) > MAX_BODY_BYTES:
+        return Rejection(f"body is larger than the limit of {MAX_BODY_BYTES} bytes")
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return Rejection(f"body is not UTF-8 text: {error.reason} at byte {error.start}")
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as error:
+        return Rejection(f"body is not JSON: {error.msg} at line {error.lineno} column {error.colno}")
+    if not isinstance(data, dict):
+        return Rejection(f"body must be a JSON object, not {type(data).__name__}")
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        return Rejection(describe(error), **readable_identity(data))
+
+
+def describe(error: ValidationError) -> str:
+    problems = [f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in error.errors()]
+    more = len(problems) - MAX_ERRORS_IN_REASON
+    return "; ".join(problems[:MAX_ERRORS_IN_REASON]) + (f"; and {more} more" if more > 0 else "")
+
+
+def readable_identity(data: dict) -> dict[str, str]:
+    """Whatever of the submission's identity can be read, so its publisher can find its rejection."""
+    return {key: data[key][:128] for key in IDENTITY_FIELDS if isinstance(data.get(key), str)}
+
+
+def body_excerpt(body: bytes, limit: int = 2000) -> str:
+    """The start of a raw body as storable text: undecodable bytes and NULs shown escaped."""
+    return body[:limit].decode("utf-8", "backslashreplace").replace("\x00", "\\x00")

@@ -1,0 +1,1 @@
+"""linli's own common code: settings, messages, broker and database plumbing."""

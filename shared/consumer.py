@@ -1,0 +1,82 @@
+"""How every service consumes: its own quorum queue per handler, the raw message handed to a
+plain function, and one policy for failures.
+
+- The handler decides what bad input means (intake turns it into a rejection event).
+- An event that does not match its schema is dead-lettered at once: retrying cannot mend it.
+- Any other failure (database down, a bug) is retried with backoff and dead-lettered to
+  `<queue>.dlq` after the queue's delivery limit, so one poison message never blocks a queue.
+"""
+import asyncio
+import hashlib
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from faststream import Context
+from faststream.exceptions import RejectMessage
+from faststream.rabbit import RabbitExchange, RabbitRouter
+from faststream.rabbit.annotations import RabbitMessage
+from pydantic import ValidationError
+
+from shared.topology import service_queue
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Envelope:
+    """An incoming message as handlers see it, free of the broker library."""
+
+    queue: str
+    routing_key: str
+    message_id: str
+    correlation_id: str
+    body: bytes
+
+
+def envelope_of(queue: str, message: RabbitMessage) -> Envelope:
+    raw = message.raw_message
+    # A publisher that sends no message_id still gets exactly-once effects for exact re-sends.
+    message_id = raw.message_id or "sha256:" + hashlib.sha256(message.body).hexdigest()
+    return Envelope(queue=queue, routing_key=raw.routing_key or "", message_id=message_id,
+                    correlation_id=raw.correlation_id or message_id, body=message.body)
+
+
+Handler = Callable[[Any, Envelope], Awaitable[None]]
+
+
+def retry_delay(delivery_count: int) -> float:
+    """Seconds to hold a failed message before handing it back: 0.5, 1, 2, 4 … at most 10."""
+    return min(0.5 * 2 ** delivery_count, 10.0)
+
+
+async def _keep_bytes(message) -> bytes:
+    return message.body
+
+
+class Consumers:
+    """The queues of one service and the handler behind each."""
+
+    def __init__(self) -> None:
+        self.router = RabbitRouter()
+        self.queue_names: list[str] = []
+
+    def add(self, queue: str, exchange: RabbitExchange, routing_key: str, handler: Handler) -> None:
+        self.queue_names.append(queue)
+
+        @self.router.subscriber(service_queue(queue, routing_key), exchange, decoder=_keep_bytes, title=queue)
+        async def consume(body: bytes, message: RabbitMessage, deps=Context("deps")) -> None:
+            envelope = envelope_of(queue, message)
+            try:
+                await handler(deps, envelope)
+            except ValidationError as error:
+                log.error("%s: message %s does not match its schema, dead-lettered: %s",
+                          queue, envelope.message_id, error)
+                raise RejectMessage(requeue=False) from error
+            except Exception as error:
+                attempts = int((message.headers or {}).get("x-delivery-count", 0))
+                log.exception("%s: message %s failed (delivery %d), will retry",
+                              queue, envelope.message_id, attempts + 1)
+                await asyncio.sleep(retry_delay(attempts))
+                raise RejectMessage(requeue=True) from error

@@ -1,0 +1,59 @@
+"""PostgreSQL: one asyncpg pool per service, confined to the service's own schema, and the
+versioned migrations (yoyo) that build each schema."""
+import json
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import psycopg
+from psycopg import sql
+from yoyo import get_backend, read_migrations
+
+SHARED_MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+async def _init_connection(conn: asyncpg.Connection) -> None:
+    for json_type in ("json", "jsonb"):
+        await conn.set_type_codec(json_type, encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+
+
+async def create_pool(database_url: str, schema: str, max_size: int = 10) -> asyncpg.Pool:
+    """A pool whose connections see only `schema` (plus pg_catalog): SQL names stay unqualified."""
+    return await asyncpg.create_pool(
+        database_url, min_size=1, max_size=max_size, init=_init_connection,
+        server_settings={"search_path": schema, "application_name": f"linli-{schema}"},
+    )
+
+
+def _with_database(url: str, database: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{database}"))
+
+
+def ensure_database(database_url: str) -> None:
+    """Create the database named in the URL if it does not exist yet."""
+    name = urlsplit(database_url).path.lstrip("/")
+    with psycopg.connect(_with_database(database_url, "postgres"), autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def drop_database(database_url: str) -> None:
+    name = urlsplit(database_url).path.lstrip("/")
+    with psycopg.connect(_with_database(database_url, "postgres"), autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def migrate(database_url: str, schema: str, migrations: Path) -> None:
+    """Apply the shared messaging tables and the service's own migrations to its schema.
+
+    yoyo keeps its history and lock inside the schema, so each service's migrations are its own.
+    """
+    ensure_database(database_url)
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+    parts = urlsplit(database_url)
+    yoyo_url = urlunsplit(parts._replace(scheme="postgresql+psycopg", query=f"schema={schema}"))
+    backend = get_backend(yoyo_url)
+    with backend.lock():
+        backend.apply_migrations(backend.to_apply(read_migrations(str(SHARED_MIGRATIONS), str(migrations))))

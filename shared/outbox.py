@@ -1,0 +1,64 @@
+"""The outbox relay: publishes committed events from the service's outbox table and marks
+them published. At least once: a crash between publish and mark re-publishes, and every
+consumer is idempotent on the message id (the event id)."""
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+import asyncpg
+from prometheus_client import Counter
+
+log = logging.getLogger(__name__)
+
+PUBLISHED = Counter("linli_outbox_published_total", "Events published from the outbox", ["routing_key"])
+FAILURES = Counter("linli_outbox_failures_total", "Outbox sweeps that failed and will be retried")
+
+Publish = Callable[[str, bytes, str, str], Awaitable[None]]  # routing_key, body, event_id, correlation_id
+
+
+class OutboxRelay:
+    def __init__(self, pool: asyncpg.Pool, publish: Publish, poll_seconds: float = 1.0, batch_size: int = 200):
+        self._pool = pool
+        self._publish = publish
+        self._poll_seconds = poll_seconds
+        self._batch_size = batch_size
+        self._wakeup = asyncio.Event()
+
+    def wake(self) -> None:
+        """Called after a commit that wrote events, so they go out now rather than at the next poll."""
+        self._wakeup.set()
+
+    async def run(self) -> None:
+        while True:
+            self._wakeup.clear()
+            try:
+                while await self.publish_pending() == self._batch_size:
+                    pass
+            except Exception:
+                FAILURES.inc()
+                log.exception("outbox relay: publishing failed, retrying in %.1fs", self._poll_seconds)
+            try:
+                await asyncio.wait_for(self._wakeup.wait(), self._poll_seconds)
+            except TimeoutError:
+                pass
+
+    async def publish_pending(self) -> int:
+        """Publish one batch of unpublished events; returns how many.
+
+        Rows are locked with SKIP LOCKED, so several processes of one service share the work.
+        """
+        async with self._pool.acquire() as conn, conn.transaction():
+            rows = await conn.fetch(
+                "SELECT id, event_id, routing_key, body, correlation_id FROM outbox "
+                "WHERE published_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
+                self._batch_size)
+            if not rows:
+                return 0
+            await asyncio.gather(*(
+                self._publish(row["routing_key"], row["body"], str(row["event_id"]), row["correlation_id"])
+                for row in rows))
+            await conn.execute("UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])",
+                               [row["id"] for row in rows])
+        for row in rows:
+            PUBLISHED.labels(row["routing_key"]).inc()
+        return len(rows)

@@ -1,0 +1,128 @@
+"""The bootstrap every service shares: migrations, pool, broker, outbox relay, background
+tasks and HTTP (health, readiness, metrics, the service's own API), in one process."""
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import uvicorn
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from faststream.rabbit import RabbitBroker
+from faststream.rabbit.prometheus import RabbitPrometheusMiddleware
+from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+
+from shared.broker import create_broker, declare_topology, publish_event
+from shared.consumer import Consumers
+from shared.database import create_pool, migrate
+from shared.outbox import OutboxRelay
+from shared.settings import Settings, get_settings
+from shared.unit_of_work import UnitOfWork
+
+READY_TIMEOUT_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class Runtime:
+    """What the bootstrap hands a service: its settings and the I/O it may use."""
+
+    settings: Settings
+    pool: asyncpg.Pool
+    broker: RabbitBroker
+    relay: OutboxRelay
+
+    def unit_of_work(self) -> UnitOfWork:
+        return UnitOfWork(self.pool, self.relay.wake)
+
+
+@dataclass(frozen=True)
+class ServiceDefinition:
+    name: str  # also the name of its PostgreSQL schema
+    consumers: Consumers
+    api: APIRouter
+    migrations: Path
+    # Builds what the handlers are given (by default the runtime itself).
+    make_deps: Callable[[Runtime], Any] = lambda runtime: runtime
+    # Long-running tasks beside the consumers, e.g. a delivery worker.
+    background: Callable[[Any], list[Coroutine]] = field(default=lambda deps: [])
+
+
+def deps_of(request: Request) -> Any:
+    """FastAPI dependency: the service's handler dependencies."""
+    return request.app.state.deps
+
+
+async def start_runtime(definition: ServiceDefinition, settings: Settings) -> Runtime:
+    await asyncio.to_thread(migrate, settings.database_url, definition.name, definition.migrations)
+    pool = await create_pool(settings.database_url, definition.name)
+    broker = create_broker(settings.rabbitmq_url, settings.prefetch_count,
+                           RabbitPrometheusMiddleware(registry=REGISTRY, app_name=definition.name))
+    broker.include_router(definition.consumers.router)
+    relay = OutboxRelay(pool, partial(publish_event, broker), settings.outbox_poll_seconds)
+    return Runtime(settings, pool, broker, relay)
+
+
+def create_app(definition: ServiceDefinition, settings: Settings | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        runtime = await start_runtime(definition, settings)
+        deps = definition.make_deps(runtime)
+        runtime.broker.context.set_global("deps", deps)
+        await runtime.broker.connect()
+        await declare_topology(runtime.broker, definition.consumers.queue_names)
+        await runtime.broker.start()
+        tasks = [asyncio.create_task(job) for job in (runtime.relay.run(), *definition.background(deps))]
+        app.state.runtime, app.state.deps = runtime, deps
+        try:
+            yield
+        finally:
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            await runtime.broker.stop()
+            await runtime.pool.close()
+
+    app = FastAPI(title=f"linli {definition.name}", lifespan=lifespan)
+    app.include_router(_operations_api())
+    app.include_router(definition.api)
+    return app
+
+
+def _operations_api() -> APIRouter:
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/healthz")
+    async def healthz():
+        return {"status": "ok"}
+
+    @router.get("/readyz")
+    async def readyz(request: Request):
+        runtime: Runtime = request.app.state.runtime
+        broker_ok = await runtime.broker.ping(timeout=READY_TIMEOUT_SECONDS)
+        try:
+            database_ok = await asyncio.wait_for(runtime.pool.fetchval("SELECT true"), READY_TIMEOUT_SECONDS)
+        except (OSError, asyncpg.PostgresError, TimeoutError):
+            database_ok = False
+        checks = {"broker": bool(broker_ok), "database": bool(database_ok)}
+        return JSONResponse({"ready": all(checks.values()), **checks}, status_code=200 if all(checks.values()) else 503)
+
+    @router.get("/metrics")
+    async def metrics():
+        return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+
+    return router
+
+
+def serve(definition: ServiceDefinition) -> None:
+    """Run one service until SIGINT/SIGTERM, then stop it cleanly."""
+    settings = get_settings()
+    logging.basicConfig(level=logging.INFO, format=f"%(asctime)s {definition.name} %(levelname)s %(name)s: %(message)s")
+    uvicorn.run(create_app(definition, settings), host=settings.host, port=settings.port_of(definition.name),
+                access_log=False, log_config=None)

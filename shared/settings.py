@@ -1,0 +1,36 @@
+"""Configuration from the environment, with defaults for the local servers."""
+from functools import lru_cache
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", extra="ignore")
+
+    rabbitmq_url: str = "amqp://guest:guest@127.0.0.1:5672/"
+    database_url: str = "postgresql://postgres@127.0.0.1:5432/linli"
+    host: str = "127.0.0.1"
+    intake_port: int = 8001
+    matching_port: int = 8002
+    notify_port: int = 8003
+    reporting_port: int = 8004
+    # The day boundary of the station statistics; the city's clock, not the server's.
+    linli_timezone: str = "Asia/Shanghai"
+    # How many messages each service takes from the broker at once.
+    prefetch_count: int = 32
+    # Deliveries of one message before it is dead-lettered to <queue>.dlq.
+    delivery_limit: int = 5
+    # Seconds the outbox relay waits between sweeps when nothing wakes it.
+    outbox_poll_seconds: float = 1.0
+    # notify: an HTTP endpoint that receives every notification, signed with the secret.
+    notify_webhook_url: str | None = None
+    notify_webhook_secret: str = "change-me"
+    notify_max_attempts: int = 5
+
+    def port_of(self, service: str) -> int:
+        return getattr(self, f"{service}_port")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

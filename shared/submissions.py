@@ -1,0 +1,129 @@
+"""The submissions outside systems publish to `linli.intake` (CONTRACT.md section 2).
+
+Unknown fields are refused: a misspelt optional field (say `urgncy`) would otherwise be
+dropped without a word and an emergency handled as normal.
+"""
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+
+from shared.catalogue import BENEFICIARY_TAGS, SERVICES, SKILLS
+
+Code = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64,
+                                        pattern=r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")]
+ExternalId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9][0-9 \-]{4,31}$")]
+HourMinute = Annotated[str, StringConstraints(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$")]
+
+
+class Submission(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    source: Code
+    external_id: ExternalId
+
+
+class Urgency(StrEnum):
+    NORMAL = "normal"
+    HIGH = "high"
+    EMERGENCY = "emergency"
+
+
+class Location(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+
+
+class Window(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    start: AwareDatetime
+    end: AwareDatetime
+
+    @model_validator(mode="after")
+    def _ends_after_start(self):
+        if self.end <= self.start:
+            raise ValueError("window.end must be after window.start")
+        return self
+
+
+class Recurrence(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    every: Literal["week", "month"]
+    times: int = Field(ge=1, le=52)
+
+
+class Beneficiary(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: Name | None = None
+    phone: Phone | None = None
+    tags: tuple[str, ...] = ()
+
+    @field_validator("tags")
+    @classmethod
+    def _known_tags(cls, tags):
+        unknown = sorted(set(tags) - BENEFICIARY_TAGS)
+        if unknown:
+            raise ValueError(f"unknown beneficiary tags {unknown}")
+        return tags
+
+
+class ServiceRequestSubmission(Submission):
+    """`request.submit`: a resident needs a service."""
+
+    category: str
+    description: Text
+    community_code: Code
+    grid_code: Code | None = None
+    address: Annotated[str, StringConstraints(max_length=500)] | None = None
+    location: Location | None = None
+    urgency: Urgency = Urgency.NORMAL
+    window: Window | None = None
+    volunteers_needed: int = Field(default=1, ge=1, le=20)
+    recurrence: Recurrence | None = None
+    beneficiary: Beneficiary | None = None
+
+    @field_validator("category")
+    @classmethod
+    def _known_category(cls, category):
+        if category not in SERVICES:
+            raise ValueError(f"unknown service category {category!r}; see the catalogue")
+        return category
+
+
+class Availability(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    weekday: int = Field(ge=0, le=6)
+    start: HourMinute
+    end: HourMinute
+
+    @model_validator(mode="after")
+    def _ends_after_start(self):
+        if self.end <= self.start:
+            raise ValueError("availability end must be after start")
+        return self
+
+
+class VolunteerRegistration(Submission):
+    """`volunteer.register`: a volunteer joins or updates their profile."""
+
+    name: Name
+    phone: Phone
+    community_code: Code
+    team: Name | None = None
+    skills: tuple[str, ...] = Field(min_length=1)
+    availability: tuple[Availability, ...] = ()
+    max_weekly_hours: float = Field(default=8, gt=0, le=168)
+    location: Location | None = None
+    languages: tuple[Annotated[str, StringConstraints(min_length=1, max_length=32)], ...] = ()
+
+    @field_validator("skills")
+    @classmethod
+    def _known_skills(cls, skills):
+        unknown = sorted(set(skills) - SKILLS)
+        if unknown:
+            raise ValueError(f"unknown skills {unknown}; see the catalogue")
+        return tuple(dict.fromkeys(skills))

@@ -1,0 +1,36 @@
+"""The broker topology of the contract: three topic exchanges, and for each service queue a
+durable quorum queue that dead-letters into its own `<queue>.dlq`.
+
+The queue arguments are part of the topology: a queue redeclared with other arguments fails
+with PRECONDITION_FAILED, so they are constants here, not settings.
+"""
+from faststream.rabbit import ExchangeType, QueueType, RabbitExchange, RabbitQueue
+
+INTAKE = RabbitExchange("linli.intake", type=ExchangeType.TOPIC, durable=True)
+EVENTS = RabbitExchange("linli.events", type=ExchangeType.TOPIC, durable=True)
+DEAD_LETTERS = RabbitExchange("linli.dlx", type=ExchangeType.TOPIC, durable=True)
+EXCHANGES = (INTAKE, EVENTS, DEAD_LETTERS)
+
+# Deliveries of one message (the first and its retries) before it is dead-lettered.
+DELIVERY_LIMIT = 5
+
+
+def service_queue(name: str, routing_key: str) -> RabbitQueue:
+    """A service's work queue, bound by `routing_key`; its dead letters go to `<name>.dlq`."""
+    return RabbitQueue(
+        name,
+        queue_type=QueueType.QUORUM,
+        durable=True,
+        routing_key=routing_key,
+        arguments={
+            "x-dead-letter-exchange": DEAD_LETTERS.name,
+            "x-dead-letter-routing-key": name,
+            "x-delivery-limit": DELIVERY_LIMIT,
+            "x-dead-letter-strategy": "at-least-once",
+            "x-overflow": "reject-publish",
+        },
+    )
+
+
+def dead_letter_queue(name: str) -> RabbitQueue:
+    return RabbitQueue(f"{name}.dlq", queue_type=QueueType.QUORUM, durable=True, routing_key=name)
