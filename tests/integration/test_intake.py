@@ -1,0 +1,107 @@
+"""intake against the real RabbitMQ and PostgreSQL: submissions over the broker and HTTP."""
+import uuid
+
+import pytest
+
+from services.intake.app import SERVICE
+from tests.support import eventually, event_tap, publish, running
+
+pytestmark = pytest.mark.integration
+
+
+def a_request(**changes):
+    return {"source": "hotline-12345", "external_id": f"r-{uuid.uuid4().hex[:8]}", "category": "elder_care.meals",
+            "description": "独居老人需要助餐", "community_code": "c-east", **changes}
+
+
+@pytest.fixture(scope="module")
+async def intake(settings):
+    async with running(SERVICE, settings) as client:
+        yield client
+
+
+async def test_request_over_the_broker_is_received_once_even_if_sent_twice(intake, settings):
+    request = a_request()
+    async with event_tap(settings) as tap:
+        message_id = await publish(settings, "request.submit", request)
+        await publish(settings, "request.submit", request, message_id=message_id)  # a redelivery
+        await publish(settings, "request.submit", request)  # a re-publish, new message id
+        [received] = await tap.wait_for("request.received")
+        await publish(settings, "request.submit", a_request())  # processed after the copies
+        await tap.wait_for("request.received", 2)
+    assert received["external_id"] == request["external_id"]
+    assert received["source"] == "hotline-12345"
+    assert [r["external_id"] for r in tap.of("request.received")].count(request["external_id"]) == 1
+
+
+async def test_malformed_submissions_are_rejected_with_reasons_and_the_stream_goes_on(intake, settings):
+    bad_bodies = [b"\xff\xfe\x00 not text", b"not json {", b"[1, 2]", b'{"source": "app"}',
+                  b"x" * 1_000_000]
+    async with event_tap(settings) as tap:
+        for body in bad_bodies:
+            await publish(settings, "request.submit", body)
+        good = a_request()
+        await publish(settings, "request.submit", good)
+        rejected = await tap.wait_for("request.rejected", len(bad_bodies))
+        [received] = await tap.wait_for("request.received")
+    assert received["external_id"] == good["external_id"]
+    reasons = sorted(r["reason"] for r in rejected)
+    assert any("not UTF-8" in r for r in reasons)
+    assert any("not JSON" in r for r in reasons)
+    assert any("JSON object" in r for r in reasons)
+    assert any("larger than the limit" in r for r in reasons)
+    shape = next(r for r in rejected if r["source"] == "app")
+    assert "external_id: Field required" in shape["reason"]
+    listed = (await intake.get("/api/v1/rejections", params={"limit": 20})).json()
+    assert {row["reason"] for row in listed} >= set(reasons)
+
+
+async def test_http_submission_is_the_same_request_as_over_the_broker(intake, settings):
+    request = a_request(source="grid-platform")
+    first = await intake.post("/api/v1/requests", json=request)
+    assert first.status_code == 202
+    again = await intake.post("/api/v1/requests", json=request)
+    assert again.status_code == 200 and again.json() == {"request_id": first.json()["request_id"], "duplicate": True}
+    await publish(settings, "request.submit", request)  # the same key over the broker changes nothing
+    status = (await intake.get(f"/api/v1/requests/{first.json()['request_id']}")).json()
+    assert status["status"] == "received" and status["external_id"] == request["external_id"]
+    by_key = await intake.get("/api/v1/requests", params={"source": "grid-platform",
+                                                         "external_id": request["external_id"]})
+    assert by_key.json()["request_id"] == first.json()["request_id"]
+
+
+async def test_http_rejects_bad_input_with_its_reason(intake):
+    response = await intake.post("/api/v1/requests", json=a_request(category="dentistry"))
+    assert response.status_code == 400
+    assert "unknown service category 'dentistry'" in response.json()["error"]
+    assert (await intake.get(f"/api/v1/requests/{uuid.uuid4()}")).status_code == 404
+
+
+async def test_volunteer_registration_and_update_keep_one_volunteer_id(intake, settings):
+    volunteer = {"source": "volunteer-app", "external_id": "v-1", "name": "王芳", "phone": "13800000001",
+                 "community_code": "c-east", "team": "康乃馨", "skills": ["cooking", "cleaning"]}
+    async with event_tap(settings) as tap:
+        await publish(settings, "volunteer.register", volunteer)
+        await publish(settings, "volunteer.register", {**volunteer, "skills": ["cooking"]})
+        await publish(settings, "volunteer.register", {**volunteer, "skills": ["astrology"]})
+        registered = await tap.wait_for("volunteer.registered", 2)
+        [rejected] = await tap.wait_for("volunteer.rejected")
+    assert registered[0]["volunteer_id"] == registered[1]["volunteer_id"]
+    assert registered[1]["skills"] == ["cooking"]
+    assert "unknown skills ['astrology']" in rejected["reason"] and rejected["external_id"] == "v-1"
+
+
+async def test_status_follows_assignment_events(intake, settings):
+    created = (await intake.post("/api/v1/requests", json=a_request())).json()
+    volunteer = {"volunteer_id": str(uuid.uuid4()), "source": "volunteer-app", "external_id": "v-9"}
+    event = {"event_id": str(uuid.uuid4()), "occurred_at": "2030-01-01T00:00:00Z", "correlation_id": "c",
+             "request_id": created["request_id"], "source": "hotline-12345", "external_id": "x",
+             "category": "elder_care.meals", "community_code": "c-east", "assignment_id": str(uuid.uuid4()),
+             "volunteer": volunteer}
+    await publish(settings, "request.assigned", event, message_id=event["event_id"], exchange="linli.events")
+
+    async def assigned():
+        body = (await intake.get(f"/api/v1/requests/{created['request_id']}")).json()
+        return body if body["status"] == "assigned" else None
+    status = await eventually(assigned)
+    assert status["status_detail"]["volunteer"] == volunteer

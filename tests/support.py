@@ -1,0 +1,96 @@
+"""Helpers for integration and end-to-end tests: publish as an outside system does (raw
+aio-pika), listen to `linli.events`, run a service in this process, wait for an effect."""
+import asyncio
+import contextlib
+import json
+import time
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
+
+import aio_pika
+import httpx
+
+from shared.service import ServiceDefinition, create_app
+from shared.settings import Settings
+
+TIMEOUT_SECONDS = 20.0
+
+
+async def eventually(check: Callable[[], Awaitable], timeout: float = TIMEOUT_SECONDS, every: float = 0.1):
+    """Poll `check` until it returns something truthy; fail with its last answer if it never does."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = await check()
+        if result or time.monotonic() > deadline:
+            assert result, f"condition not met within {timeout}s (last answer: {result!r})"
+            return result
+        await asyncio.sleep(every)
+
+
+async def publish(settings: Settings, routing_key: str, body: bytes | dict, *, message_id: str | None = None,
+                  exchange: str = "linli.intake", correlation_id: str | None = None) -> str:
+    """Publish one message the way an outside system does; returns its message_id."""
+    message_id = message_id or str(uuid.uuid4())
+    payload = body if isinstance(body, bytes) else json.dumps(body, ensure_ascii=False).encode()
+    connection = await aio_pika.connect(settings.rabbitmq_url)
+    async with connection:
+        channel = await connection.channel()
+        target = await channel.declare_exchange(exchange, aio_pika.ExchangeType.TOPIC, durable=True)
+        await target.publish(aio_pika.Message(payload, content_type="application/json", message_id=message_id,
+                                              correlation_id=correlation_id,
+                                              delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
+                             routing_key=routing_key)
+    return message_id
+
+
+@dataclass
+class Heard:
+    routing_key: str
+    message_id: str | None
+    body: dict
+
+
+@dataclass
+class EventTap:
+    """Everything published on `linli.events` while the tap is open."""
+
+    heard: list[Heard] = field(default_factory=list)
+
+    def of(self, routing_key: str) -> list[dict]:
+        return [h.body for h in self.heard if h.routing_key == routing_key]
+
+    async def wait_for(self, routing_key: str, count: int = 1, timeout: float = TIMEOUT_SECONDS) -> list[dict]:
+        async def enough():
+            return len(self.of(routing_key)) >= count
+        await eventually(enough, timeout)
+        return self.of(routing_key)
+
+
+@contextlib.asynccontextmanager
+async def event_tap(settings: Settings) -> AsyncIterator[EventTap]:
+    tap = EventTap()
+    connection = await aio_pika.connect(settings.rabbitmq_url)
+    async with connection:
+        channel = await connection.channel()
+        events = await channel.declare_exchange("linli.events", aio_pika.ExchangeType.TOPIC, durable=True)
+        queue = await channel.declare_queue(exclusive=True, auto_delete=True)
+        await queue.bind(events, routing_key="#")
+
+        async def hear(message: aio_pika.abc.AbstractIncomingMessage):
+            async with message.process():
+                tap.heard.append(Heard(message.routing_key, message.message_id, json.loads(message.body)))
+
+        await queue.consume(hear)
+        yield tap
+
+
+@contextlib.asynccontextmanager
+async def running(definition: ServiceDefinition, settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
+    """Run a service in this process against the real servers; yields an HTTP client for its API.
+    The client's `app` attribute gives the app (and `app.state.deps` the handlers' dependencies)."""
+    app = create_app(definition, settings)
+    async with app.router.lifespan_context(app):
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+            client.app = app
+            yield client
