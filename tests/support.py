@@ -31,17 +31,28 @@ async def eventually(check: Callable[[], Awaitable], timeout: float = TIMEOUT_SE
 async def publish(settings: Settings, routing_key: str, body: bytes | dict, *, message_id: str | None = None,
                   exchange: str = "linli.intake", correlation_id: str | None = None) -> str:
     """Publish one message the way an outside system does; returns its message_id."""
-    message_id = message_id or str(uuid.uuid4())
-    payload = body if isinstance(body, bytes) else json.dumps(body, ensure_ascii=False).encode()
+    [message_id] = await publish_burst(settings, [(routing_key, body, message_id)], exchange=exchange,
+                                       correlation_id=correlation_id)
+    return message_id
+
+
+async def publish_burst(settings: Settings, messages: list[tuple[str, bytes | dict, str | None]], *,
+                        exchange: str = "linli.intake", correlation_id: str | None = None) -> list[str]:
+    """Publish (routing_key, body, message_id or None) messages back to back on one channel,
+    so that they reach the consumers together; returns their message ids."""
     connection = await aio_pika.connect(settings.rabbitmq_url)
+    ids = []
     async with connection:
         channel = await connection.channel()
         target = await channel.declare_exchange(exchange, aio_pika.ExchangeType.TOPIC, durable=True)
-        await target.publish(aio_pika.Message(payload, content_type="application/json", message_id=message_id,
-                                              correlation_id=correlation_id,
-                                              delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
-                             routing_key=routing_key)
-    return message_id
+        for routing_key, body, message_id in messages:
+            ids.append(message_id or str(uuid.uuid4()))
+            payload = body if isinstance(body, bytes) else json.dumps(body, ensure_ascii=False).encode()
+            await target.publish(aio_pika.Message(payload, content_type="application/json", message_id=ids[-1],
+                                                  correlation_id=correlation_id,
+                                                  delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
+                                 routing_key=routing_key)
+    return ids
 
 
 @dataclass
