@@ -8,11 +8,29 @@ from tests.servers import broker_server, database_server, own_database, own_vhos
 
 
 @pytest.fixture(scope="session")
-def settings():
-    """Settings pointing at this run's own database and vhost (integration and e2e tests)."""
-    with contextlib.ExitStack() as stack:
-        database_url = stack.enter_context(own_database(
-            stack.enter_context(database_server(os.environ.get("DATABASE_URL")))))
-        rabbitmq_url = stack.enter_context(own_vhost(
-            stack.enter_context(broker_server(os.environ.get("RABBITMQ_URL")))))
+def servers():
+    """(database server URL, broker URL) for this run: configured, local, or containers."""
+    with database_server(os.environ.get("DATABASE_URL")) as database, \
+            broker_server(os.environ.get("RABBITMQ_URL")) as broker:
+        yield database, broker
+
+
+@contextlib.contextmanager
+def isolated_settings(servers):
+    database, broker = servers
+    with own_database(database) as database_url, own_vhost(broker) as rabbitmq_url:
         yield Settings(database_url=database_url, rabbitmq_url=rabbitmq_url, outbox_poll_seconds=0.2)
+
+
+@pytest.fixture(scope="session")
+def settings(servers):
+    """A database and vhost of this run's own, shared by the integration tests."""
+    with isolated_settings(servers) as settings:
+        yield settings
+
+
+@pytest.fixture
+def fresh_settings(servers):
+    """A database and vhost of this test's own, for tests that count everything they see."""
+    with isolated_settings(servers) as settings:
+        yield settings

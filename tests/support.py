@@ -2,11 +2,13 @@
 aio-pika), listen to `linli.events`, run a service in this process, wait for an effect."""
 import asyncio
 import contextlib
+import inspect
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import aio_pika
 import httpx
@@ -17,11 +19,14 @@ from shared.settings import Settings
 TIMEOUT_SECONDS = 20.0
 
 
-async def eventually(check: Callable[[], Awaitable], timeout: float = TIMEOUT_SECONDS, every: float = 0.1):
-    """Poll `check` until it returns something truthy; fail with its last answer if it never does."""
+async def eventually(check: Callable[[], Any], timeout: float = TIMEOUT_SECONDS, every: float = 0.1):
+    """Poll `check` (plain or async) until it returns something truthy; fail with its last
+    answer if it never does."""
     deadline = time.monotonic() + timeout
     while True:
-        result = await check()
+        result = check()
+        if inspect.isawaitable(result):
+            result = await result
         if result or time.monotonic() > deadline:
             assert result, f"condition not met within {timeout}s (last answer: {result!r})"
             return result
@@ -60,6 +65,8 @@ class Heard:
     routing_key: str
     message_id: str | None
     body: dict
+    correlation_id: str | None
+    persistent: bool
 
 
 @dataclass
@@ -90,7 +97,9 @@ async def event_tap(settings: Settings) -> AsyncIterator[EventTap]:
 
         async def hear(message: aio_pika.abc.AbstractIncomingMessage):
             async with message.process():
-                tap.heard.append(Heard(message.routing_key, message.message_id, json.loads(message.body)))
+                tap.heard.append(Heard(message.routing_key, message.message_id, json.loads(message.body),
+                                       message.correlation_id,
+                                       message.delivery_mode == aio_pika.DeliveryMode.PERSISTENT))
 
         await queue.consume(hear)
         yield tap

@@ -1,0 +1,42 @@
+# `make run` runs the whole system; `make test` runs the whole suite. Each installs what it needs.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+export DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/linli
+export RABBITMQ_URL ?= amqp://guest:guest@127.0.0.1:5672/
+
+.PHONY: run test install servers migrate clean
+
+run: install servers migrate
+	@echo "linli is starting (Ctrl-C stops every service):"
+	@echo "  intake     http://127.0.0.1:$${INTAKE_PORT:-8001}   (POST /api/v1/requests, GET /api/v1/requests/{id})"
+	@echo "  matching   http://127.0.0.1:$${MATCHING_PORT:-8002}   (GET /api/v1/volunteers, /api/v1/assignments/{id})"
+	@echo "  notify     http://127.0.0.1:$${NOTIFY_PORT:-8003}   (GET /api/v1/inbox/{recipient}, /api/v1/notifications)"
+	@echo "  reporting  http://127.0.0.1:$${REPORTING_PORT:-8004}   (GET /api/v1/reports/summary)"
+	@echo "  each: /healthz /readyz /metrics   broker: $$RABBITMQ_URL   database: $$DATABASE_URL"
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho -f deploy/Procfile -d $(CURDIR) start
+
+test: install servers
+	$(BIN)/python -m pytest
+
+install: $(BIN)/.installed
+
+$(BIN)/.installed: pyproject.toml
+	@$(PYTHON) -m venv --help >/dev/null 2>&1 && $(PYTHON) -c "import ensurepip" 2>/dev/null || { \
+	  echo "Installing python3-venv from Debian's packages ..."; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq python3-venv; \
+	  else sudo apt-get update -qq && sudo apt-get install -y -qq python3-venv; fi; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test]'
+	touch $@
+
+servers:
+	scripts/ensure-servers.sh
+
+migrate: install
+	$(BIN)/python -m services migrate
+
+clean:
+	rm -rf $(VENV) *.egg-info

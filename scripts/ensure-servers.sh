@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Make sure PostgreSQL and RabbitMQ answer at DATABASE_URL and RABBITMQ_URL. When one does not
+# and it is meant to run on this machine, install it from Debian's packages and start it.
+set -euo pipefail
+
+DATABASE_URL=${DATABASE_URL:-postgresql://postgres@127.0.0.1:5432/linli}
+RABBITMQ_URL=${RABBITMQ_URL:-amqp://guest:guest@127.0.0.1:5672/}
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+host_port() { python3 -c "import sys, urllib.parse as u; p = u.urlsplit(sys.argv[1]); print(p.hostname or '127.0.0.1', p.port or sys.argv[2])" "$1" "$2"; }
+answers() { timeout 2 bash -c "echo > /dev/tcp/$1/$2" 2>/dev/null; }
+wait_for() {  # name host port seconds
+  for _ in $(seq "$4"); do answers "$2" "$3" && return 0; sleep 1; done
+  echo "$1 does not answer at $2:$3 after $4 s" >&2; return 1
+}
+local_host() { case "$1" in 127.*|localhost|::1) return 0;; *) return 1;; esac; }
+apt_install() {
+  if [ -z "${APT_UPDATED:-}" ]; then as_root apt-get update -qq; APT_UPDATED=1; fi
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
+}
+
+ensure_postgres() {
+  read -r host port < <(host_port "$DATABASE_URL" 5432)
+  answers "$host" "$port" && return 0
+  local_host "$host" || { echo "PostgreSQL does not answer at $host:$port (DATABASE_URL)" >&2; exit 1; }
+  if ! ls /etc/postgresql/*/main >/dev/null 2>&1; then
+    echo "Installing PostgreSQL from Debian's packages ..."
+    apt_install postgresql
+    # A fresh cluster asks for a password on TCP; linli's local default connects as postgres without one.
+    version=$(ls /etc/postgresql | head -n 1)
+    as_root sed -i '1i host all postgres 127.0.0.1/32 trust\nhost all postgres ::1/128 trust' \
+      "/etc/postgresql/$version/main/pg_hba.conf"
+  fi
+  echo "Starting PostgreSQL ..."
+  as_root pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n 1)" main start || true
+  wait_for PostgreSQL "$host" "$port" 30
+}
+
+ensure_rabbitmq() {
+  read -r host port < <(host_port "$RABBITMQ_URL" 5672)
+  answers "$host" "$port" && return 0
+  local_host "$host" || { echo "RabbitMQ does not answer at $host:$port (RABBITMQ_URL)" >&2; exit 1; }
+  if ! command -v rabbitmq-server >/dev/null; then
+    echo "Installing RabbitMQ from Debian's packages ..."
+    apt_install rabbitmq-server
+  fi
+  echo "Starting RabbitMQ ..."
+  as_root rabbitmq-server -detached || true
+  wait_for RabbitMQ "$host" "$port" 90
+}
+
+ensure_postgres
+ensure_rabbitmq

@@ -1,0 +1,18 @@
+"""`python -m services migrate`: apply the migrations of every service (each service also
+applies its own when it starts)."""
+import sys
+
+from services.intake.app import SERVICE as INTAKE
+from services.matching.app import SERVICE as MATCHING
+from services.notify.app import SERVICE as NOTIFY
+from services.reporting.app import SERVICE as REPORTING
+from shared.database import migrate
+from shared.settings import get_settings
+
+SERVICES = (INTAKE, MATCHING, NOTIFY, REPORTING)
+
+if sys.argv[1:] != ["migrate"]:
+    sys.exit("usage: python -m services migrate")
+for service in SERVICES:
+    migrate(get_settings().database_url, service.name, service.migrations)
+    print(f"{service.name}: migrations applied")

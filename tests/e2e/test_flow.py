@@ -1,0 +1,128 @@
+"""The whole flow over the real broker and database, the services running as processes:
+an outside system publishes volunteers, then requests (some duplicated, some malformed), and
+every request ends received once and assigned or escalated, every malformed one rejected with
+its reason, every offer and escalation notified, and the report's counts add up."""
+import uuid
+
+import httpx
+import pytest
+
+from tests.e2e.processes import system
+from tests.support import event_tap, eventually, publish_burst
+
+pytestmark = pytest.mark.e2e
+
+TIMEOUT = 60
+
+
+def volunteer(community: str, *skills: str) -> dict:
+    return {"source": "volunteer-app", "external_id": f"v-{uuid.uuid4().hex[:8]}", "name": "志愿者",
+            "phone": "13900000000", "community_code": community, "team": "映山红", "skills": list(skills)}
+
+
+def request(community: str, category: str) -> dict:
+    return {"source": "hotline-12345", "external_id": f"h-{uuid.uuid4().hex[:8]}", "category": category,
+            "description": "独居老人需要帮助", "community_code": community,
+            "beneficiary": {"name": "张奶奶", "phone": "13800000001", "tags": ["living_alone", "elderly"]}}
+
+
+VOLUNTEERS = [volunteer("c-north", "cooking"), volunteer("c-north", "cooking", "cleaning"),
+              volunteer("c-north", "cleaning"), volunteer("c-north", "medical"), volunteer("c-south", "legal")]
+ASSIGNABLE = [request("c-north", "elder_care.meals") for _ in range(12)] + \
+             [request("c-north", "health.checkup") for _ in range(4)]
+UNASSIGNABLE = [request("c-north", "legal.consultation") for _ in range(4)] + \
+               [request("c-south", "child.tutoring") for _ in range(4)]
+MALFORMED = [b"\xc3\x28 not utf-8", b"{'single': 'quotes'}", b"[]",
+             b'{"source": "grid-7", "external_id": "g-1"}',
+             {**request("c-north", "elder_care.meals"), "category": "fortune_telling"},
+             {**request("c-north", "elder_care.meals"), "description": "长" * 4001}]
+
+
+def get(service, path: str, **params):
+    response = httpx.get(f"{service.url}{path}", params=params, timeout=5)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+async def test_requests_flow_from_intake_to_matching_to_notify_with_reporting_listening(fresh_settings, tmp_path):
+    settings = fresh_settings
+    valid = ASSIGNABLE + UNASSIGNABLE
+    with system(settings, tmp_path) as services:
+        async with event_tap(settings) as tap:
+            await publish_burst(settings, [("volunteer.register", v, None) for v in VOLUNTEERS])
+
+            async def roster_complete():
+                return len(get(services["matching"], "/api/v1/volunteers")) == len(VOLUNTEERS)
+            await eventually(roster_complete, TIMEOUT)
+
+            sent = await publish_burst(settings, [("request.submit", r, None) for r in valid])
+            await publish_burst(settings, [("request.submit", body, None) for body in MALFORMED])
+            await publish_burst(settings, [("request.submit", valid[i], sent[i]) for i in (0, 5, 17)])  # redelivered
+            await publish_burst(settings, [("request.submit", valid[i], None) for i in (1, 20)])  # re-published
+
+            received = await tap.wait_for("request.received", len(valid), TIMEOUT)
+            rejected = await tap.wait_for("request.rejected", len(MALFORMED), TIMEOUT)
+
+            async def decided():
+                return len(tap.of("request.assigned")) + len(tap.of("request.escalated")) >= len(valid)
+            await eventually(decided, TIMEOUT)
+            notified = await tap.wait_for("notification.sent", len(valid), TIMEOUT)
+
+            async def reported():
+                totals = get(services["reporting"], "/api/v1/reports/summary")["totals"]
+                return totals if totals["assigned"] + totals["escalated"] >= len(valid) \
+                    and totals["rejected"] >= len(MALFORMED) else None
+            totals = await eventually(reported, TIMEOUT)
+
+    assert sorted(e["external_id"] for e in received) == sorted(r["external_id"] for r in valid)
+    assert len(tap.of("request.received")) == len(valid)  # nothing came in twice
+    assigned = {e["external_id"] for e in tap.of("request.assigned")}
+    escalated = {e["external_id"] for e in tap.of("request.escalated")}
+    assert assigned == {r["external_id"] for r in ASSIGNABLE}
+    assert escalated == {r["external_id"] for r in UNASSIGNABLE}
+    chain = {e["request_id"]: e["correlation_id"] for e in received}
+    assert all(chain[e["request_id"]] == e["correlation_id"] for e in tap.of("request.assigned"))
+
+    reasons = " | ".join(e["reason"] for e in rejected)
+    for expected in ("not UTF-8", "not JSON", "must be a JSON object", "category: Field required",
+                     "unknown service category 'fortune_telling'", "at most 4000 characters"):
+        assert expected in reasons
+    assert totals == {"received": len(valid), "assigned": len(ASSIGNABLE), "escalated": len(UNASSIGNABLE),
+                      "rejected": len(MALFORMED)}
+    recipients = {n["recipient"] for n in notified}
+    assert {f"volunteer:volunteer-app:{v['external_id']}" for v in VOLUNTEERS[:4]} <= recipients
+    assert {"staff:c-north", "staff:c-south"} <= recipients
+
+
+async def test_status_and_rejections_are_readable_over_http(fresh_settings, tmp_path):
+    """A publisher follows its own requests by its own key, and reads why others were refused."""
+    settings = fresh_settings
+    meals, lawyer = request("c-east", "elder_care.meals"), request("c-east", "legal.consultation")
+    with system(settings, tmp_path) as services:
+        intake = services["intake"]
+        await publish_burst(settings, [("volunteer.register", volunteer("c-east", "cooking"), None)])
+
+        async def roster_ready():
+            return get(services["matching"], "/api/v1/volunteers", community="c-east")
+        await eventually(roster_ready, TIMEOUT)
+        created = httpx.post(f"{intake.url}/api/v1/requests", json=meals, timeout=5)
+        assert created.status_code == 202
+        await publish_burst(settings, [("request.submit", lawyer, None),
+                                       ("request.submit", b"\x00\x01", None)])
+
+        async def settled(key):
+            async def check():
+                response = httpx.get(f"{intake.url}/api/v1/requests", timeout=5,
+                                     params={"source": "hotline-12345", "external_id": key})
+                return response.status_code == 200 and response.json()["status"] != "received" and response.json()
+            return await eventually(check, TIMEOUT)
+        assert (await settled(meals["external_id"]))["status"] == "assigned"
+        escalated = await settled(lawyer["external_id"])
+        assert escalated["status"] == "escalated" and "legal" in escalated["status_detail"]["reason"]
+
+        async def rejection_listed():
+            return get(intake, "/api/v1/rejections")
+        [rejection] = await eventually(rejection_listed, TIMEOUT)
+        assert "not JSON" in rejection["reason"] and rejection["body_excerpt"] == "\\x00\\x01"
+        metrics = httpx.get(f"{intake.url}/metrics", timeout=5).text
+        assert 'linli_intake_submissions_total{outcome="received",submission="request.submit"} 2.0' in metrics
