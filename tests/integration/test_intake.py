@@ -105,3 +105,18 @@ async def test_status_follows_assignment_events(intake, settings):
         return body if body["status"] == "assigned" else None
     status = await eventually(assigned)
     assert status["status_detail"]["volunteer"] == volunteer
+
+
+async def test_operations_endpoints_answer(intake):
+    assert (await intake.get("/healthz")).json() == {"status": "ok"}
+    assert (await intake.get("/readyz")).json() == {"ready": True, "broker": True, "database": True}
+    metrics = (await intake.get("/metrics")).text
+    assert "linli_outbox_published_total" in metrics and "linli_intake_submissions_total" in metrics
+
+
+async def test_readiness_fails_when_the_database_is_gone(settings):
+    async with running(SERVICE, settings) as client:
+        await client.app.state.runtime.pool.close()
+        response = await client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json() == {"ready": False, "broker": True, "database": False}
