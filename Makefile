@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 export DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/linli
 export RABBITMQ_URL ?= amqp://guest:guest@127.0.0.1:5672/
 
-.PHONY: run test install servers migrate clean
+.PHONY: run test bench install servers migrate clean
 
 run: install servers migrate
 	@echo "linli is starting (Ctrl-C stops every service):"
@@ -34,6 +34,9 @@ $(BIN)/.installed: pyproject.toml
 
 servers:
 	scripts/ensure-servers.sh
+
+bench: install servers
+	$(BIN)/python -m bench
 
 migrate: install
 	$(BIN)/python -m services migrate

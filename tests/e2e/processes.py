@@ -31,6 +31,11 @@ class Service:
     process: subprocess.Popen
     log: Path
 
+    def stopped_cleanly(self) -> bool:
+        """Uvicorn finishes its shutdown, then re-raises the SIGTERM it caught."""
+        return (self.process.returncode in (0, -signal.SIGTERM)
+                and "Application shutdown complete" in self.log.read_text(errors="replace"))
+
     def tail(self, lines: int = 40) -> str:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
 
@@ -48,14 +53,15 @@ def _wait_ready(service: Service) -> None:
 
 
 @contextlib.contextmanager
-def system(settings: Settings, logs: Path, **environment: str) -> Iterator[dict[str, Service]]:
-    """Start the four services against `settings`' servers; stop them with SIGTERM at the end
-    and check that each stopped cleanly."""
+def system(settings: Settings, logs: Path, names: tuple[str, ...] = SERVICES,
+           **environment: str) -> Iterator[dict[str, Service]]:
+    """Start the services (by default all four) against `settings`' servers; stop them with
+    SIGTERM at the end and check that each stopped cleanly."""
     env = {**os.environ, "DATABASE_URL": settings.database_url, "RABBITMQ_URL": settings.rabbitmq_url,
            "OUTBOX_POLL_SECONDS": "0.2", **environment}
     services: dict[str, Service] = {}
     try:
-        for name in SERVICES:
+        for name in names:
             port = free_port()
             env[f"{name.upper()}_PORT"] = str(port)
             log = logs / f"{name}.log"
@@ -70,5 +76,5 @@ def system(settings: Settings, logs: Path, **environment: str) -> Iterator[dict[
             service.process.send_signal(signal.SIGTERM)
         for service in services.values():
             service.process.wait(timeout=30)
-    unclean = {s.name: s.process.returncode for s in services.values() if s.process.returncode != 0}
+    unclean = {s.name: s.tail(5) for s in services.values() if not s.stopped_cleanly()}
     assert not unclean, f"services did not stop cleanly: {unclean}"
