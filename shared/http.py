@@ -1,4 +1,7 @@
 """Small HTTP helpers the services' APIs share."""
+from collections.abc import Awaitable, Callable
+
+import asyncpg
 from fastapi import HTTPException, Request
 
 
@@ -13,5 +16,11 @@ async def read_body(request: Request, limit: int) -> bytes:
     return bytes(body)
 
 
-def not_found(what: str) -> HTTPException:
-    return HTTPException(status_code=404, detail=f"{what} not found")
+async def one_or_404(pool: asyncpg.Pool, what: str,
+                     fetch: Callable[..., Awaitable[asyncpg.Record | None]], *args) -> dict:
+    """The row `fetch(connection, *args)` finds, or a 404 that says what was not found."""
+    async with pool.acquire() as conn:
+        row = await fetch(conn, *args)
+    if row is None:
+        raise HTTPException(status_code=404, detail=f"{what} not found")
+    return dict(row)

@@ -7,7 +7,7 @@ from fastapi.responses import JSONResponse
 from services.intake import store
 from services.intake.domain import MAX_BODY_BYTES, Rejection
 from services.intake.handlers import SUBMIT_REQUEST, SUBMISSIONS, receive_request
-from shared.http import not_found, read_body
+from shared.http import one_or_404, read_body
 from shared.service import Runtime, deps_of
 
 router = APIRouter(prefix="/api/v1", tags=["intake"])
@@ -30,21 +30,14 @@ async def submit_request(request: Request, runtime: Runtime = Depends(deps_of)):
 
 @router.get("/requests/{request_id}")
 async def request_status(request_id: UUID, runtime: Runtime = Depends(deps_of)):
-    async with runtime.pool.acquire() as conn:
-        row = await store.request_by_id(conn, request_id)
-    if row is None:
-        raise not_found(f"request {request_id}")
-    return dict(row)
+    return await one_or_404(runtime.pool, f"request {request_id}", store.request_by_id, request_id)
 
 
 @router.get("/requests")
 async def request_by_key(source: str, external_id: str, runtime: Runtime = Depends(deps_of)):
     """Find a request by its publisher's own key."""
-    async with runtime.pool.acquire() as conn:
-        row = await store.request_by_key(conn, source, external_id)
-    if row is None:
-        raise not_found(f"request {source}/{external_id}")
-    return dict(row)
+    return await one_or_404(runtime.pool, f"request {source}/{external_id}", store.request_by_key,
+                            source, external_id)
 
 
 @router.get("/rejections")

@@ -4,7 +4,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query
 
 from services.matching import store
-from shared.http import not_found
+from shared.http import one_or_404
 from shared.service import Runtime, deps_of
 
 router = APIRouter(prefix="/api/v1", tags=["matching"])
@@ -19,8 +19,4 @@ async def volunteers(community: str | None = None, limit: int = Query(100, ge=1,
 
 @router.get("/assignments/{assignment_id}")
 async def assignment(assignment_id: UUID, runtime: Runtime = Depends(deps_of)):
-    async with runtime.pool.acquire() as conn:
-        row = await store.assignment(conn, assignment_id)
-    if row is None:
-        raise not_found(f"assignment {assignment_id}")
-    return dict(row)
+    return await one_or_404(runtime.pool, f"assignment {assignment_id}", store.assignment, assignment_id)
