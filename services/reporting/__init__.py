@@ -1,0 +1,1 @@
+"""reporting: listens to the events on its own and keeps the station statistics."""

@@ -1,0 +1,4 @@
+from services.reporting.app import SERVICE
+from shared.service import serve
+
+serve(SERVICE)

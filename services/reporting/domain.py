@@ -1,0 +1,35 @@
+"""The definitions of the figures, free of I/O."""
+from collections.abc import Iterable, Mapping
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from shared.events import Event
+
+# Which count each event moves.
+COUNTER_OF = {
+    "request.received": "received",
+    "request.assigned": "assigned",
+    "request.escalated": "escalated",
+    "request.rejected": "rejected",
+}
+COUNTERS = tuple(COUNTER_OF.values())
+
+# A rejected request whose community could not be read still counts, under this community.
+UNKNOWN_COMMUNITY = "unknown"
+
+
+def community_of(event: Event) -> str:
+    return getattr(event, "community_code", None) or UNKNOWN_COMMUNITY
+
+
+def day_of(occurred_at: datetime, city_timezone: str) -> date:
+    """The station's day of an event: its date on the city's clock, not UTC's."""
+    return occurred_at.astimezone(ZoneInfo(city_timezone)).date()
+
+
+def totals(rows: Iterable[Mapping[str, int]]) -> dict[str, int]:
+    summed = dict.fromkeys(COUNTERS, 0)
+    for row in rows:
+        for counter in COUNTERS:
+            summed[counter] += row[counter]
+    return summed
