@@ -19,7 +19,8 @@ from faststream.rabbit import RabbitExchange, RabbitRouter
 from faststream.rabbit.annotations import RabbitMessage
 from pydantic import ValidationError
 
-from shared.topology import service_queue
+from shared.events import Event
+from shared.topology import EVENTS, service_queue
 
 log = logging.getLogger(__name__)
 
@@ -80,3 +81,9 @@ class Consumers:
                               queue, envelope.message_id, attempts + 1)
                 await asyncio.sleep(retry_delay(attempts))
                 raise RejectMessage(requeue=True) from error
+
+    def on_event(self, service: str, event_type: type[Event], handler: Handler) -> None:
+        """Listen to `event_type` on `linli.events` through the service's own queue,
+        named `<service>.<routing-key>` (e.g. `notify.assignment-offered`)."""
+        routing_key = event_type.routing_key
+        self.add(f"{service}.{routing_key.replace('.', '-')}", EVENTS, routing_key, handler)

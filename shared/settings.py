@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     notify_webhook_url: str | None = None
     notify_webhook_secret: str = "change-me"
     notify_max_attempts: int = 5
+    # Seconds before the first retry of a failed delivery; each further retry waits twice as long.
+    notify_retry_base_seconds: float = 2.0
 
     def port_of(self, service: str) -> int:
         return getattr(self, f"{service}_port")

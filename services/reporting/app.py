@@ -6,12 +6,10 @@ from services.reporting.handlers import counting
 from shared.consumer import Consumers
 from shared.events import RequestAssigned, RequestEscalated, RequestReceived, RequestRejected
 from shared.service import ServiceDefinition
-from shared.topology import EVENTS
 
 consumers = Consumers()
 for event_type in (RequestReceived, RequestAssigned, RequestEscalated, RequestRejected):
-    consumers.add(f"reporting.{event_type.routing_key.replace('.', '-')}", EVENTS, event_type.routing_key,
-                  counting(event_type))
+    consumers.on_event("reporting", event_type, counting(event_type))
 
 SERVICE = ServiceDefinition(name="reporting", consumers=consumers, api=api.router,
                             migrations=Path(__file__).parent / "migrations")

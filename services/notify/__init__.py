@@ -1,0 +1,1 @@
+"""notify: tells volunteers and staff what concerns them, over real channels, with retries."""

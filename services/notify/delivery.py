@@ -1,0 +1,93 @@
+"""The delivery worker: sends due notifications and records each outcome with its event.
+
+Pending notifications live in the database, so a restart of notify loses none: the worker
+picks them up at its next sweep. Each row is locked while it is sent, so two notify processes
+never send the same one.
+"""
+import asyncio
+import logging
+from datetime import timedelta
+
+import asyncpg
+from prometheus_client import Counter
+
+from services.notify import store
+from services.notify.channels import Channel, WebhookChannel
+from services.notify.domain import retry_delay
+from shared.events import NotificationFailed, NotificationSent
+from shared.service import Runtime
+from shared.unit_of_work import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+BATCH_SIZE = 10
+POLL_SECONDS = 1.0
+OUTCOMES = Counter("linli_notify_deliveries_total", "Delivery attempts, by channel and outcome",
+                   ["channel", "outcome"])
+
+
+class DeliveryWorker:
+    def __init__(self, runtime: Runtime, channels: dict[str, Channel]):
+        self._runtime = runtime
+        self._settings = runtime.settings
+        self.channels = channels
+        self._wakeup = asyncio.Event()
+
+    def wake(self) -> None:
+        self._wakeup.set()
+
+    async def run(self) -> None:
+        try:
+            while True:
+                self._wakeup.clear()
+                try:
+                    while await self.deliver_due() == BATCH_SIZE:
+                        pass
+                except Exception:
+                    log.exception("delivery sweep failed, retrying in %.1fs", POLL_SECONDS)
+                try:
+                    await asyncio.wait_for(self._wakeup.wait(), POLL_SECONDS)
+                except TimeoutError:
+                    pass
+        finally:
+            for channel in self.channels.values():
+                if isinstance(channel, WebhookChannel):
+                    await channel.close()
+
+    async def deliver_due(self) -> int:
+        """Try one batch of due notifications; returns how many were tried."""
+        async with self._runtime.unit_of_work() as uow:
+            due = await store.lock_due(uow.connection, BATCH_SIZE)
+            for notification in due:
+                await self._attempt(uow, notification)
+        return len(due)
+
+    async def _attempt(self, uow: UnitOfWork, notification: asyncpg.Record) -> None:
+        channel = notification["channel"]
+        try:
+            async with uow.connection.transaction():  # a failed channel leaves no half-written rows
+                await self.channels[channel].deliver(notification, uow.connection)
+        except Exception as error:
+            await self._failed(uow, notification, f"{error}" or type(error).__name__)
+            return
+        await store.mark_sent(uow.connection, notification["notification_id"])
+        await uow.emit(NotificationSent(**_about(notification)))
+        OUTCOMES.labels(channel, "sent").inc()
+
+    async def _failed(self, uow: UnitOfWork, notification: asyncpg.Record, error: str) -> None:
+        attempts = notification["attempts"] + 1
+        if attempts < self._settings.notify_max_attempts:
+            delay = retry_delay(attempts, self._settings.notify_retry_base_seconds)
+            await store.mark_failed_attempt(uow.connection, notification["notification_id"], error,
+                                            timedelta(seconds=delay))
+            OUTCOMES.labels(notification["channel"], "retried").inc()
+            return
+        await store.mark_failed_attempt(uow.connection, notification["notification_id"], error, None)
+        await uow.emit(NotificationFailed(**_about(notification), error=error, attempts=attempts))
+        OUTCOMES.labels(notification["channel"], "failed").inc()
+
+
+def _about(notification: asyncpg.Record) -> dict:
+    return {"correlation_id": notification["correlation_id"], "notification_id": notification["notification_id"],
+            "recipient": notification["recipient"], "channel": notification["channel"],
+            "about_event_id": notification["about_event_id"], "about": notification["about"]}

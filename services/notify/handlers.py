@@ -1,0 +1,36 @@
+"""notify's handlers: an event that concerns people becomes pending notifications; the
+delivery worker sends them."""
+from dataclasses import dataclass
+
+from services.notify import store
+from services.notify.delivery import DeliveryWorker
+from services.notify.domain import channels_for, messages_for
+from shared.consumer import Envelope, Handler
+from shared.events import Event
+from shared.service import Runtime
+
+
+@dataclass(frozen=True)
+class Notifier:
+    """What notify's handlers and API are given."""
+
+    runtime: Runtime
+    worker: DeliveryWorker
+
+    @property
+    def pool(self):
+        return self.runtime.pool
+
+
+def notifying(event_type: type[Event]) -> Handler:
+    """The handler that turns events of `event_type` into notifications."""
+    async def notify(notifier: Notifier, envelope: Envelope) -> None:
+        event = event_type.model_validate_json(envelope.body)
+        async with notifier.runtime.unit_of_work() as uow:
+            if not await uow.claim(envelope):
+                return
+            for message in messages_for(event):
+                for channel in channels_for(notifier.runtime.settings.notify_webhook_url is not None):
+                    await store.add(uow.connection, message, channel, event)
+        notifier.worker.wake()
+    return notify

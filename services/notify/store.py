@@ -1,0 +1,55 @@
+"""notify's SQL. Every function takes the connection of the current unit of work."""
+from datetime import timedelta
+from uuid import UUID, uuid4
+
+import asyncpg
+
+from services.notify.domain import Message
+from shared.events import Event
+
+NOTIFICATION_COLUMNS = ("notification_id, recipient, channel, kind, status, attempts, last_error, "
+                        "about, about_event_id, created_at, sent_at")
+
+
+async def add(conn: asyncpg.Connection, message: Message, channel: str, event: Event) -> None:
+    await conn.execute(
+        "INSERT INTO notification (notification_id, recipient, channel, kind, subject, body, about_event_id, "
+        "about, correlation_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
+        "ON CONFLICT (about_event_id, recipient, channel) DO NOTHING",
+        uuid4(), message.recipient, channel, message.kind, message.subject, message.body, event.event_id,
+        event.routing_key, event.correlation_id)
+
+
+async def lock_due(conn: asyncpg.Connection, limit: int) -> list[asyncpg.Record]:
+    """Pending notifications whose time has come, locked so no other notify process sends them too."""
+    return await conn.fetch(
+        "SELECT * FROM notification WHERE status = 'pending' AND next_attempt_at <= now() "
+        "ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED", limit)
+
+
+async def mark_sent(conn: asyncpg.Connection, notification_id: UUID) -> None:
+    await conn.execute("UPDATE notification SET status = 'sent', attempts = attempts + 1, sent_at = now(), "
+                       "last_error = NULL WHERE notification_id = $1", notification_id)
+
+
+async def mark_failed_attempt(conn: asyncpg.Connection, notification_id: UUID, error: str,
+                              retry_in: timedelta | None) -> None:
+    """Record a failed try: retried after `retry_in`, or failed for good when None."""
+    await conn.execute(
+        "UPDATE notification SET attempts = attempts + 1, last_error = $2, "
+        "status = CASE WHEN $3::interval IS NULL THEN 'failed' ELSE 'pending' END, "
+        "next_attempt_at = now() + coalesce($3::interval, '0 seconds') WHERE notification_id = $1",
+        notification_id, error, retry_in)
+
+
+async def inbox(conn: asyncpg.Connection, recipient: str, limit: int) -> list[asyncpg.Record]:
+    return await conn.fetch("SELECT notification_id, kind, subject, body, created_at FROM inbox_message "
+                            "WHERE recipient = $1 ORDER BY id DESC LIMIT $2", recipient, limit)
+
+
+async def notifications(conn: asyncpg.Connection, status: str | None, recipient: str | None,
+                        about_event_id: UUID | None, limit: int) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        f"SELECT {NOTIFICATION_COLUMNS} FROM notification WHERE ($1::text IS NULL OR status = $1) "
+        "AND ($2::text IS NULL OR recipient = $2) AND ($3::uuid IS NULL OR about_event_id = $3) "
+        "ORDER BY created_at DESC LIMIT $4", status, recipient, about_event_id, limit)

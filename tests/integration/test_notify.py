@@ -1,0 +1,143 @@
+"""notify against the real RabbitMQ and PostgreSQL, delivering to a real HTTP endpoint."""
+import asyncio
+import contextlib
+import json
+import uuid
+
+import pytest
+import uvicorn
+from fastapi import FastAPI, Request, Response
+
+from services.notify.app import SERVICE
+from services.notify.channels import signature
+from shared.events import AssignmentOffered, RequestEscalated, VolunteerRef
+from tests.e2e.processes import free_port
+from tests.support import event_tap, eventually, publish, running
+
+pytestmark = pytest.mark.integration
+
+SECRET = "test-secret"
+
+
+class Receiver:
+    """A webhook endpoint that fails its first `failures` calls, then answers 200."""
+
+    def __init__(self):
+        self.calls: list[tuple[dict, str]] = []
+        self.failures = 0
+        self.app = FastAPI()
+
+        @self.app.post("/hook")
+        async def hook(request: Request):
+            body = await request.body()
+            self.calls.append((json.loads(body), request.headers["x-linli-signature"]))
+            if len(self.calls) <= self.failures:
+                return Response("busy", status_code=503)
+            assert request.headers["x-linli-signature"] == signature(SECRET, body)
+            return {"ok": True}
+
+
+@contextlib.asynccontextmanager
+async def receiving():
+    receiver, port = Receiver(), free_port()
+    server = uvicorn.Server(uvicorn.Config(receiver.app, host="127.0.0.1", port=port, log_level="warning"))
+    task = asyncio.create_task(server.serve())
+    await eventually(lambda: server.started)
+    receiver.url = f"http://127.0.0.1:{port}/hook"
+    try:
+        yield receiver
+    finally:
+        server.should_exit = True
+        await task
+
+
+def offer(volunteer_id: str = "v-1") -> AssignmentOffered:
+    volunteer = VolunteerRef(volunteer_id=uuid.uuid4(), source="volunteer-app", external_id=volunteer_id)
+    return AssignmentOffered(correlation_id="corr", request_id=uuid.uuid4(), source="hotline-12345",
+                             external_id="h", category="housekeeping", community_code="c-north",
+                             assignment_id=uuid.uuid4(), volunteer=volunteer, urgency="normal",
+                             description="老人电话 13800000001,需要打扫")
+
+
+async def announce(settings, event, message_id=None):
+    await publish(settings, event.routing_key, event.model_dump(mode="json"), exchange="linli.events",
+                  message_id=message_id or str(event.event_id))
+
+
+async def notification_of(client, event, channel):
+    rows = (await client.get("/api/v1/notifications", params={"about_event_id": str(event.event_id)})).json()
+    return next((row for row in rows if row["channel"] == channel), None)
+
+
+async def test_an_offer_reaches_the_inbox_and_a_signed_webhook_once(settings):
+    async with receiving() as receiver, running(SERVICE, settings.model_copy(update={
+            "notify_webhook_url": receiver.url, "notify_webhook_secret": SECRET})) as notify, \
+            event_tap(settings) as tap:
+        event = offer(f"v-{uuid.uuid4().hex[:6]}")
+        recipient = f"volunteer:volunteer-app:{event.volunteer.external_id}"
+        await announce(settings, event)
+        await announce(settings, event)  # redelivered
+        await announce(settings, event, message_id=str(uuid.uuid4()))  # re-published
+        sent = await tap.wait_for("notification.sent", 2)
+        escalation = RequestEscalated(correlation_id="c", request_id=uuid.uuid4(), source="s", external_id="e",
+                                      category="housekeeping", community_code="c-north", reason="nobody",
+                                      urgency="normal")
+        await announce(settings, escalation)  # published after the copies: once it is sent, they were handled
+        await tap.wait_for("notification.sent", 4)
+        [message] = (await notify.get(f"/api/v1/inbox/{recipient}")).json()
+    assert message["subject"] == "新的志愿服务:家政照料"
+    assert "138****0001" in message["body"] and "13800000001" not in message["body"]
+    offers = [body for body, _ in receiver.calls if body["recipient"] == recipient]
+    assert len(offers) == 1 and offers[0]["body"] == message["body"]
+    assert {s["channel"] for s in sent} == {"inbox", "webhook"}
+    assert all(s["about_event_id"] == str(event.event_id) and s["correlation_id"] == "corr" for s in sent)
+
+
+async def test_a_failing_endpoint_is_retried_until_it_recovers(settings):
+    async with receiving() as receiver, running(SERVICE, settings.model_copy(update={
+            "notify_webhook_url": receiver.url, "notify_webhook_secret": SECRET,
+            "notify_retry_base_seconds": 0.2})) as notify:
+        receiver.failures = 2
+        event = offer()
+        await announce(settings, event)
+
+        async def delivered():
+            row = await notification_of(notify, event, "webhook")
+            return row if row and row["status"] == "sent" else None
+        row = await eventually(delivered)
+    assert row["attempts"] == 3 and row["last_error"] is None
+    assert len(receiver.calls) == 3
+
+
+async def test_an_endpoint_that_never_answers_well_fails_the_notification_after_the_last_try(settings):
+    async with receiving() as receiver, running(SERVICE, settings.model_copy(update={
+            "notify_webhook_url": receiver.url, "notify_webhook_secret": SECRET,
+            "notify_retry_base_seconds": 0.1, "notify_max_attempts": 2})) as notify, event_tap(settings) as tap:
+        receiver.failures = 1000
+        event = offer()
+        await announce(settings, event)
+        [failed] = await tap.wait_for("notification.failed")
+        row = await notification_of(notify, event, "webhook")
+        inbox = await notification_of(notify, event, "inbox")
+    assert failed["attempts"] == 2 and "answered 503" in failed["error"]
+    assert row["status"] == "failed" and row["attempts"] == 2
+    assert inbox["status"] == "sent"  # one channel failing does not hold back another
+
+
+async def test_pending_notifications_survive_a_restart(settings):
+    """A webhook that is down while notify stops: the next notify process delivers what was pending."""
+    event = offer()
+    async with receiving() as receiver:
+        receiver.failures = 1000
+        config = settings.model_copy(update={"notify_webhook_url": receiver.url, "notify_webhook_secret": SECRET,
+                                             "notify_retry_base_seconds": 0.2, "notify_max_attempts": 50})
+        async with running(SERVICE, config) as notify:
+            await announce(settings, event)
+            await eventually(lambda: len(receiver.calls) >= 1)
+        receiver.failures = 0
+        async with running(SERVICE, config) as notify:
+            async def delivered():
+                row = await notification_of(notify, event, "webhook")
+                return row if row["status"] == "sent" else None
+            row = await eventually(delivered)
+    assert row["attempts"] >= 2

@@ -1,0 +1,55 @@
+"""notify's rules, with no servers."""
+import uuid
+from datetime import UTC, datetime
+
+from services.notify.domain import (INBOX, WEBHOOK, channels_for, mask_phone_numbers, messages_for,
+                                    retry_delay)
+from shared.events import AssignmentOffered, RequestEscalated, RequestReceived, VolunteerRef
+
+ABOUT = {"correlation_id": "c", "request_id": uuid.UUID(int=7), "source": "hotline-12345", "external_id": "h-1",
+         "category": "elder_care.meals", "community_code": "c-north"}
+
+
+def offer(**changes) -> AssignmentOffered:
+    volunteer = VolunteerRef(volunteer_id=uuid.uuid4(), source="volunteer-app", external_id="v-1")
+    return AssignmentOffered(**{**ABOUT, "assignment_id": uuid.uuid4(), "volunteer": volunteer, "urgency": "normal",
+                                "description": "独居老人需要助餐", "address": "幸福路 1 号", **changes})
+
+
+def test_an_offer_goes_to_its_volunteer_in_chinese():
+    [message] = messages_for(offer(window_start=datetime(2026, 3, 1, 2, tzinfo=UTC)))
+    assert message.recipient == "volunteer:volunteer-app:v-1" and message.kind == "offer"
+    assert message.subject == "新的志愿服务:助餐"
+    assert "c-north 社区" in message.body and "幸福路 1 号" in message.body and "2026-03-01T02:00:00+00:00" in message.body
+
+
+def test_an_offer_without_address_or_time_says_so():
+    [message] = messages_for(offer(address=None))
+    assert "见服务详情" in message.body and "待约定" in message.body
+
+
+def test_an_escalation_goes_to_the_communitys_staff_with_the_reason():
+    event = RequestEscalated(**ABOUT, reason="没有会做饭的志愿者", urgency="high")
+    [message] = messages_for(event)
+    assert message.recipient == "staff:c-north" and message.kind == "escalation"
+    assert "没有会做饭的志愿者" in message.body and str(ABOUT["request_id"]) in message.body
+
+
+def test_events_that_concern_nobody_make_no_message():
+    assert messages_for(RequestReceived(**ABOUT, description="d")) == []
+
+
+def test_phone_numbers_are_masked_in_messages():
+    assert mask_phone_numbers("请联系 13800000001 或 0591-12345") == "请联系 138****0001 或 0591-12345"
+    [message] = messages_for(offer(description="老人电话 13912345678,需要助餐"))
+    assert "13912345678" not in message.body and "139****5678" in message.body
+
+
+def test_everyone_has_an_inbox_and_the_webhook_gets_all_when_configured():
+    assert channels_for(webhook_configured=False) == (INBOX,)
+    assert channels_for(webhook_configured=True) == (INBOX, WEBHOOK)
+
+
+def test_retries_back_off_and_stop_growing():
+    assert [retry_delay(n, 2.0) for n in (1, 2, 3, 4)] == [2.0, 4.0, 8.0, 16.0]
+    assert retry_delay(20, 2.0) == 300.0
