@@ -1,6 +1,7 @@
 """Intake's rules, free of I/O: turning raw bytes into a valid submission or a rejection
 whose reason an operator can read."""
 import json
+import re
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -56,6 +57,11 @@ def readable_identity(data: dict) -> dict[str, str]:
     return {key: data[key][:128] for key in IDENTITY_FIELDS if isinstance(data.get(key), str)}
 
 
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def body_excerpt(body: bytes, limit: int = 2000) -> str:
-    """The start of a raw body as storable text: undecodable bytes and NULs shown escaped."""
-    return body[:limit].decode("utf-8", "backslashreplace").replace("\x00", "\\x00")
+    """The start of a raw body as readable, storable text: undecodable bytes and control
+    characters (PostgreSQL text cannot hold NUL) shown escaped."""
+    text = body[:limit].decode("utf-8", "backslashreplace")
+    return CONTROL_CHARACTERS.sub(lambda match: f"\\x{ord(match.group()):02x}", text)

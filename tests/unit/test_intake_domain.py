@@ -56,7 +56,7 @@ def test_the_reason_lists_a_few_problems_and_counts_the_rest():
 
 
 def test_body_excerpt_is_storable_text():
-    assert body_excerpt(b"ok\x00\xff") == "ok\\x00\\xff"
+    assert body_excerpt(b"ok\x00\x01\xff\n") == "ok\\x00\\x01\\xff\n"
     assert len(body_excerpt(b"a" * 10_000)) == 2000
 
 
