@@ -17,6 +17,7 @@ from faststream.rabbit import RabbitBroker
 from faststream.rabbit.prometheus import RabbitPrometheusMiddleware
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
+from shared.asyncapi import document as asyncapi_document
 from shared.broker import create_broker, declare_topology, publish_event
 from shared.consumer import Consumers
 from shared.database import create_pool, migrate
@@ -112,6 +113,11 @@ def _operations_api() -> APIRouter:
             database_ok = False
         checks = {"broker": bool(broker_ok), "database": bool(database_ok)}
         return JSONResponse({"ready": all(checks.values()), **checks}, status_code=200 if all(checks.values()) else 503)
+
+    @router.get("/asyncapi.json")
+    async def asyncapi():
+        """The JSON Schemas of every submission and event (CONTRACT.md)."""
+        return asyncapi_document()
 
     @router.get("/metrics")
     async def metrics():

@@ -1,0 +1,57 @@
+"""The AsyncAPI 3.0 document of linli's messages, made from their one pydantic definition.
+
+`python -m shared.asyncapi` prints it; docs/asyncapi.json is that output, and a test checks
+that the two agree.
+"""
+import json
+
+from pydantic import BaseModel
+
+from shared.events import EVENT_TYPES
+from shared.submissions import ServiceRequestSubmission, VolunteerRegistration
+from shared.topology import EVENTS, INTAKE
+
+SUBMISSION_TYPES: dict[str, type[BaseModel]] = {
+    "request.submit": ServiceRequestSubmission,
+    "volunteer.register": VolunteerRegistration,
+}
+REF_TEMPLATE = "#/components/schemas/{model}"
+
+
+def _channel(routing_key: str, exchange: str, message: str) -> dict:
+    return {"address": routing_key, "messages": {message: {"$ref": f"#/components/messages/{message}"}},
+            "bindings": {"amqp": {"is": "routingKey", "exchange": {"name": exchange, "type": "topic",
+                                                                    "durable": True, "vhost": "/"}}}}
+
+
+def document() -> dict:
+    channels, operations, messages, schemas = {}, {}, {}, {}
+    sides = [(SUBMISSION_TYPES, INTAKE.name, "receive"), (EVENT_TYPES, EVENTS.name, "send")]
+    for types, exchange, action in sides:
+        for routing_key, model in types.items():
+            schema = model.model_json_schema(ref_template=REF_TEMPLATE)
+            schemas.update(schema.pop("$defs", {}))
+            name = model.__name__
+            channels[routing_key] = _channel(routing_key, exchange, name)
+            operations[f"{action}.{routing_key}"] = {"action": action, "channel": {"$ref": f"#/channels/{routing_key}"}}
+            messages[name] = {"name": name, "contentType": "application/json", "payload": schema}
+    return {
+        "asyncapi": "3.0.0",
+        "info": {"title": "linli", "version": "0.1.0",
+                 "description": "Submissions linli takes on linli.intake and the events it publishes on "
+                                "linli.events. Publish persistent, with a unique message_id; an event's "
+                                "message_id is its event_id. See CONTRACT.md."},
+        "defaultContentType": "application/json",
+        "servers": {"local": {"host": "127.0.0.1:5672", "protocol": "amqp", "protocolVersion": "0.9.1"}},
+        "channels": channels,
+        "operations": operations,
+        "components": {"messages": messages, "schemas": dict(sorted(schemas.items()))},
+    }
+
+
+def render() -> str:
+    return json.dumps(document(), ensure_ascii=False, indent=2) + "\n"
+
+
+if __name__ == "__main__":
+    print(render(), end="")

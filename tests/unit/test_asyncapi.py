@@ -1,0 +1,30 @@
+"""The published AsyncAPI document says what the code does."""
+import json
+from pathlib import Path
+
+from shared.asyncapi import document, render
+from shared.events import EVENT_TYPES
+
+COMMITTED = Path(__file__).parents[2] / "docs" / "asyncapi.json"
+CONTRACT_EVENTS = {"request.received", "request.rejected", "request.assigned", "request.escalated",
+                   "assignment.offered", "notification.sent", "notification.failed"}
+
+
+def test_the_committed_document_is_the_generated_one():
+    assert COMMITTED.read_text() == render(), "run: python -m shared.asyncapi > docs/asyncapi.json"
+
+
+def test_every_event_has_a_channel_on_linli_events_and_every_reference_resolves():
+    doc = document()
+    assert CONTRACT_EVENTS <= set(EVENT_TYPES)
+    for routing_key in EVENT_TYPES:
+        assert doc["channels"][routing_key]["bindings"]["amqp"]["exchange"]["name"] == "linli.events"
+    assert doc["channels"]["request.submit"]["bindings"]["amqp"]["exchange"]["name"] == "linli.intake"
+    text = json.dumps(doc)
+    for name in doc["components"]["schemas"]:
+        assert f"#/components/schemas/{name}" in text
+    for reference in set(part.split('"')[0] for part in text.split('"$ref": "#/components/schemas/')[1:]):
+        assert reference in doc["components"]["schemas"]
+    received = doc["components"]["messages"]["RequestReceived"]["payload"]
+    assert {"event_id", "occurred_at", "correlation_id", "request_id", "source", "external_id"} <= \
+        set(received["properties"])
