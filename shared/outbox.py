@@ -2,16 +2,14 @@
 them published. At least once: a crash between publish and mark re-publishes, and every
 consumer is idempotent on the message id (the event id)."""
 import asyncio
-import logging
 from collections.abc import Awaitable, Callable
 
 import asyncpg
 from prometheus_client import Counter
 
-log = logging.getLogger(__name__)
+from shared.sweeper import Sweeper
 
 PUBLISHED = Counter("linli_outbox_published_total", "Events published from the outbox", ["routing_key"])
-FAILURES = Counter("linli_outbox_failures_total", "Outbox sweeps that failed and will be retried")
 
 Publish = Callable[[str, bytes, str, str], Awaitable[None]]  # routing_key, body, event_id, correlation_id
 
@@ -20,27 +18,15 @@ class OutboxRelay:
     def __init__(self, pool: asyncpg.Pool, publish: Publish, poll_seconds: float = 1.0, batch_size: int = 200):
         self._pool = pool
         self._publish = publish
-        self._poll_seconds = poll_seconds
         self._batch_size = batch_size
-        self._wakeup = asyncio.Event()
+        self._sweeper = Sweeper("outbox relay", self.publish_pending, batch_size, poll_seconds)
 
     def wake(self) -> None:
         """Called after a commit that wrote events, so they go out now rather than at the next poll."""
-        self._wakeup.set()
+        self._sweeper.wake()
 
     async def run(self) -> None:
-        while True:
-            self._wakeup.clear()
-            try:
-                while await self.publish_pending() == self._batch_size:
-                    pass
-            except Exception:
-                FAILURES.inc()
-                log.exception("outbox relay: publishing failed, retrying in %.1fs", self._poll_seconds)
-            try:
-                await asyncio.wait_for(self._wakeup.wait(), self._poll_seconds)
-            except TimeoutError:
-                pass
+        await self._sweeper.run()
 
     async def publish_pending(self) -> int:
         """Publish one batch of unpublished events; returns how many.

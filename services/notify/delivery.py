@@ -4,8 +4,6 @@ Pending notifications live in the database, so a restart of notify loses none: t
 picks them up at its next sweep. Each row is locked while it is sent, so two notify processes
 never send the same one.
 """
-import asyncio
-import logging
 from datetime import timedelta
 
 import asyncpg
@@ -16,9 +14,8 @@ from services.notify.channels import Channel, WebhookChannel
 from services.notify.domain import retry_delay
 from shared.events import NotificationFailed, NotificationSent
 from shared.service import Runtime
+from shared.sweeper import Sweeper
 from shared.unit_of_work import UnitOfWork
-
-log = logging.getLogger(__name__)
 
 BATCH_SIZE = 10
 POLL_SECONDS = 1.0
@@ -31,24 +28,15 @@ class DeliveryWorker:
         self._runtime = runtime
         self._settings = runtime.settings
         self.channels = channels
-        self._wakeup = asyncio.Event()
+        self._sweeper = Sweeper("delivery worker", self.deliver_due, BATCH_SIZE, POLL_SECONDS)
 
     def wake(self) -> None:
-        self._wakeup.set()
+        """Called after a commit that added notifications, so they go out now."""
+        self._sweeper.wake()
 
     async def run(self) -> None:
         try:
-            while True:
-                self._wakeup.clear()
-                try:
-                    while await self.deliver_due() == BATCH_SIZE:
-                        pass
-                except Exception:
-                    log.exception("delivery sweep failed, retrying in %.1fs", POLL_SECONDS)
-                try:
-                    await asyncio.wait_for(self._wakeup.wait(), POLL_SECONDS)
-                except TimeoutError:
-                    pass
+            await self._sweeper.run()
         finally:
             for channel in self.channels.values():
                 if isinstance(channel, WebhookChannel):

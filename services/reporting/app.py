@@ -2,13 +2,13 @@
 from pathlib import Path
 
 from services.reporting import api
+from services.reporting.domain import COUNTER_OF
 from services.reporting.handlers import counting
 from shared.consumer import Consumers
-from shared.events import RequestAssigned, RequestEscalated, RequestReceived, RequestRejected
 from shared.service import ServiceDefinition
 
 consumers = Consumers()
-for event_type in (RequestReceived, RequestAssigned, RequestEscalated, RequestRejected):
+for event_type in COUNTER_OF:  # queues reporting.request-received, reporting.request-assigned, …
     consumers.on_event("reporting", event_type, counting(event_type))
 
 SERVICE = ServiceDefinition(name="reporting", consumers=consumers, api=api.router,

@@ -1,16 +1,16 @@
 """The definitions of the figures, free of I/O."""
 from collections.abc import Iterable, Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
-from shared.events import Event
+from shared.events import Event, RequestAssigned, RequestEscalated, RequestReceived, RequestRejected
 
-# Which count each event moves.
-COUNTER_OF = {
-    "request.received": "received",
-    "request.assigned": "assigned",
-    "request.escalated": "escalated",
-    "request.rejected": "rejected",
+# The events reporting listens to, and the count each one moves.
+COUNTER_OF: Mapping[type[Event], str] = {
+    RequestReceived: "received",
+    RequestAssigned: "assigned",
+    RequestEscalated: "escalated",
+    RequestRejected: "rejected",
 }
 COUNTERS = tuple(COUNTER_OF.values())
 
@@ -18,12 +18,22 @@ COUNTERS = tuple(COUNTER_OF.values())
 UNKNOWN_COMMUNITY = "unknown"
 
 
+def counter_of(event: Event) -> str:
+    return COUNTER_OF[type(event)]
+
+
 def community_of(event: Event) -> str:
     return getattr(event, "community_code", None) or UNKNOWN_COMMUNITY
 
 
 def day_of(occurred_at: datetime, city_timezone: str) -> date:
-    """The station's day of an event: its date on the city's clock, not UTC's."""
+    """The station's day of an event: its date on the city's clock, not UTC's.
+
+    A time without an offset is taken as UTC, as the contract says events are; left naive,
+    it would be read on the server's own clock.
+    """
+    if occurred_at.tzinfo is None:
+        occurred_at = occurred_at.replace(tzinfo=UTC)
     return occurred_at.astimezone(ZoneInfo(city_timezone)).date()
 
 

@@ -2,33 +2,57 @@
 import uuid
 from datetime import UTC, date, datetime
 
-from services.reporting.domain import COUNTER_OF, UNKNOWN_COMMUNITY, community_of, day_of, totals
-from shared.events import RequestEscalated, RequestRejected
+import pytest
+
+from services.reporting.domain import UNKNOWN_COMMUNITY, community_of, counter_of, day_of, totals
+from shared.events import (NotificationSent, RequestAssigned, RequestEscalated, RequestReceived, RequestRejected,
+                           VolunteerRef)
+from shared.settings import Settings
+
+ABOUT = {"correlation_id": "c", "request_id": uuid.uuid4(), "source": "hotline-12345", "external_id": "e-1",
+         "category": "elder_care.meals", "community_code": "c-1"}
+VOLUNTEER = VolunteerRef(volunteer_id=uuid.uuid4(), source="app", external_id="v-1")
 
 
 def test_each_request_event_moves_its_own_count():
-    assert COUNTER_OF == {"request.received": "received", "request.assigned": "assigned",
-                          "request.escalated": "escalated", "request.rejected": "rejected"}
+    assert counter_of(RequestReceived(**ABOUT, description="助餐")) == "received"
+    assert counter_of(RequestAssigned(**ABOUT, assignment_id=uuid.uuid4(), volunteer=VOLUNTEER)) == "assigned"
+    assert counter_of(RequestEscalated(**ABOUT, reason="nobody", urgency="high")) == "escalated"
+    assert counter_of(RequestRejected(correlation_id="c", reason="r", submission="request.submit")) == "rejected"
 
 
-def test_a_day_is_the_citys_day():
-    assert day_of(datetime(2026, 1, 1, 15, 59, tzinfo=UTC), "Asia/Shanghai") == date(2026, 1, 1)
-    assert day_of(datetime(2026, 1, 1, 16, 0, tzinfo=UTC), "Asia/Shanghai") == date(2026, 1, 2)
-    assert day_of(datetime(2026, 1, 1, 16, 0, tzinfo=UTC), "UTC") == date(2026, 1, 1)
+def test_an_event_reporting_does_not_count_has_no_counter():
+    with pytest.raises(KeyError):
+        counter_of(NotificationSent(correlation_id="c", notification_id=uuid.uuid4(), recipient="r",
+                                    channel="inbox", about_event_id=uuid.uuid4(), about="request.escalated"))
+
+
+def test_a_day_is_the_citys_day_on_both_sides_of_its_midnight():
+    city = Settings.model_fields["linli_timezone"].default
+    assert city == "Asia/Shanghai"
+    assert day_of(datetime(2026, 1, 1, 15, 59, 59, tzinfo=UTC), city) == date(2026, 1, 1)
+    assert day_of(datetime(2026, 1, 1, 16, 0, tzinfo=UTC), city) == date(2026, 1, 2)
+    assert day_of(datetime(2026, 1, 1, 17, 0, tzinfo=UTC), city) == date(2026, 1, 2)
+    assert day_of(datetime(2026, 1, 1, 17, 0, tzinfo=UTC), "UTC") == date(2026, 1, 1)
+
+
+def test_a_time_without_offset_is_utc_whatever_the_servers_clock():
+    assert day_of(datetime(2026, 1, 1, 17, 0), "Asia/Shanghai") == date(2026, 1, 2)
+    assert day_of(datetime(2026, 1, 1, 3, 0), "America/New_York") == date(2025, 12, 31)
 
 
 def test_an_unreadable_rejection_counts_under_the_unknown_community():
-    assert community_of(RequestRejected(correlation_id="c", reason="not JSON", submission="request.submit")) \
-        == UNKNOWN_COMMUNITY
-    assert community_of(RequestRejected(correlation_id="c", reason="r", submission="request.submit",
-                                        community_code="c-9")) == "c-9"
-    escalated = RequestEscalated(correlation_id="c", request_id=uuid.uuid4(), source="s", external_id="e",
-                                 category="housekeeping", community_code="c-1", reason="r", urgency="normal")
-    assert community_of(escalated) == "c-1"
+    unreadable = RequestRejected(correlation_id="c", reason="body is not JSON", submission="request.submit")
+    assert community_of(unreadable) == UNKNOWN_COMMUNITY == "unknown"
+    readable = RequestRejected(correlation_id="c", reason="r", submission="request.submit", community_code="c-9")
+    assert community_of(readable) == "c-9"
+    assert community_of(RequestEscalated(**ABOUT, reason="nobody", urgency="normal")) == "c-1"
 
 
 def test_totals_add_up_every_row():
-    rows = [{"received": 3, "assigned": 2, "escalated": 1, "rejected": 0},
-            {"received": 1, "assigned": 0, "escalated": 0, "rejected": 4}]
+    rows = [{"community_code": "c-1", "day": date(2026, 1, 1), "received": 3, "assigned": 2, "escalated": 1,
+             "rejected": 0},
+            {"community_code": "c-2", "day": date(2026, 1, 2), "received": 1, "assigned": 0, "escalated": 0,
+             "rejected": 4}]
     assert totals(rows) == {"received": 4, "assigned": 2, "escalated": 1, "rejected": 4}
     assert totals([]) == {"received": 0, "assigned": 0, "escalated": 0, "rejected": 0}

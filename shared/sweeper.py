@@ -1,0 +1,32 @@
+"""A background loop that works through a table in batches: at once when woken, and every
+`poll_seconds` anyway, so that work left by a process that died is still done."""
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+
+log = logging.getLogger(__name__)
+
+
+class Sweeper:
+    def __init__(self, name: str, sweep: Callable[[], Awaitable[int]], batch_size: int, poll_seconds: float):
+        """`sweep` handles at most `batch_size` rows and returns how many it handled."""
+        self._name = name
+        self._sweep = sweep
+        self._batch_size = batch_size
+        self._poll_seconds = poll_seconds
+        self._wakeup = asyncio.Event()
+
+    def wake(self) -> None:
+        self._wakeup.set()
+
+    async def run(self) -> None:
+        while True:
+            self._wakeup.clear()
+            try:
+                while await self._sweep() == self._batch_size:
+                    pass
+            except Exception:
+                log.exception("%s: sweep failed, retrying in %.1fs", self._name, self._poll_seconds)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wakeup.wait(), self._poll_seconds)
