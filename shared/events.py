@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import ClassVar
 from uuid import UUID, uuid4
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from shared.submissions import ServiceRequestSubmission, Urgency, VolunteerRegistration
 
@@ -22,7 +22,8 @@ class Event(BaseModel):
     routing_key: ClassVar[str]
 
     event_id: UUID = Field(default_factory=uuid4)
-    occurred_at: datetime = Field(default_factory=utc_now)
+    # With an offset always: a time without one would be read on each server's own clock.
+    occurred_at: AwareDatetime = Field(default_factory=utc_now)
     correlation_id: str
 
 

@@ -12,7 +12,9 @@ from typing import Any
 
 import aio_pika
 import httpx
+from prometheus_client.parser import text_string_to_metric_families
 
+from shared.events import Event
 from shared.service import ServiceDefinition, create_app
 from shared.settings import Settings
 
@@ -58,6 +60,32 @@ async def publish_burst(settings: Settings, messages: list[tuple[str, bytes | di
                                                   delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
                                  routing_key=routing_key)
     return ids
+
+
+async def announce(settings: Settings, event: Event, message_id: str | None = None) -> None:
+    """Publish an event on `linli.events` as a service's outbox relay does."""
+    await publish(settings, event.routing_key, event.model_dump(mode="json"), exchange="linli.events",
+                  message_id=message_id or str(event.event_id))
+
+
+async def metric(client: httpx.AsyncClient, name: str, **labels) -> float:
+    """The sum of the samples of `name` that carry `labels`, as the service's /metrics shows them."""
+    text = (await client.get("/metrics")).text
+    return sum(sample.value for family in text_string_to_metric_families(text) for sample in family.samples
+               if sample.name == name and labels.items() <= sample.labels.items())
+
+
+async def handled(client: httpx.AsyncClient, service: str) -> float:
+    """Messages the service's consumers have finished with. Each queue works on several at once,
+    so this, not the order of publishing, tells that a copy has been dealt with."""
+    return await metric(client, "faststream_received_processed_messages_total", app_name=service, status="acked")
+
+
+async def until_handled(client: httpx.AsyncClient, service: str, before: float, count: int) -> None:
+    """Wait until the service has finished `count` more messages than `before`."""
+    async def done():
+        return await handled(client, service) - before >= count
+    await eventually(done)
 
 
 @dataclass

@@ -1,6 +1,6 @@
 """The definitions of the figures, free of I/O."""
 from collections.abc import Iterable, Mapping
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from shared.events import Event, RequestAssigned, RequestEscalated, RequestReceived, RequestRejected
@@ -27,13 +27,8 @@ def community_of(event: Event) -> str:
 
 
 def day_of(occurred_at: datetime, city_timezone: str) -> date:
-    """The station's day of an event: its date on the city's clock, not UTC's.
-
-    A time without an offset is taken as UTC, as the contract says events are; left naive,
-    it would be read on the server's own clock.
-    """
-    if occurred_at.tzinfo is None:
-        occurred_at = occurred_at.replace(tzinfo=UTC)
+    """The station's day of an event: its date on the city's clock, not UTC's
+    (events carry an offset: `Event.occurred_at` refuses a time without one)."""
     return occurred_at.astimezone(ZoneInfo(city_timezone)).date()
 
 

@@ -36,11 +36,6 @@ def test_a_day_is_the_citys_day_on_both_sides_of_its_midnight():
     assert day_of(datetime(2026, 1, 1, 17, 0, tzinfo=UTC), "UTC") == date(2026, 1, 1)
 
 
-def test_a_time_without_offset_is_utc_whatever_the_servers_clock():
-    assert day_of(datetime(2026, 1, 1, 17, 0), "Asia/Shanghai") == date(2026, 1, 2)
-    assert day_of(datetime(2026, 1, 1, 3, 0), "America/New_York") == date(2025, 12, 31)
-
-
 def test_an_unreadable_rejection_counts_under_the_unknown_community():
     unreadable = RequestRejected(correlation_id="c", reason="body is not JSON", submission="request.submit")
     assert community_of(unreadable) == UNKNOWN_COMMUNITY == "unknown"
