@@ -75,17 +75,20 @@ async def metric(client: httpx.AsyncClient, name: str, **labels) -> float:
                if sample.name == name and labels.items() <= sample.labels.items())
 
 
-async def handled(client: httpx.AsyncClient, service: str) -> float:
-    """Messages the service's consumers have finished with. Each queue works on several at once,
-    so this, not the order of publishing, tells that a copy has been dealt with."""
-    return await metric(client, "faststream_received_processed_messages_total", app_name=service, status="acked")
+async def handled(client: httpx.AsyncClient, service: str, **labels: str) -> float:
+    """Messages the service's consumers have finished with (narrowed by labels, e.g. handler=
+    "linli.intake.request.submit"). Each queue works on several at once, so this, not the order
+    of publishing, tells that a copy has been dealt with."""
+    return await metric(client, "faststream_received_processed_messages_total", app_name=service, status="acked",
+                        **labels)
 
 
-async def until_handled(client: httpx.AsyncClient, service: str, before: float, count: int) -> None:
+async def until_handled(client: httpx.AsyncClient, service: str, before: float, count: int,
+                        timeout: float = TIMEOUT_SECONDS, **labels: str) -> None:
     """Wait until the service has finished `count` more messages than `before`."""
     async def done():
-        return await handled(client, service) - before >= count
-    await eventually(done)
+        return await handled(client, service, **labels) - before >= count
+    await eventually(done, timeout)
 
 
 @dataclass

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from tests.e2e.processes import system
-from tests.support import event_tap, eventually, publish_burst
+from tests.support import event_tap, eventually, publish_burst, until_handled
 
 pytestmark = pytest.mark.e2e
 
@@ -60,6 +60,9 @@ async def test_requests_flow_from_intake_to_matching_to_notify_with_reporting_li
             await publish_burst(settings, [("request.submit", valid[i], sent[i]) for i in (0, 5, 17)])  # redelivered
             await publish_burst(settings, [("request.submit", valid[i], None) for i in (1, 20)])  # re-published
 
+            async with httpx.AsyncClient(base_url=services["intake"].url) as intake:
+                submitted = len(valid) + len(MALFORMED) + 5  # every copy too, before counting
+                await until_handled(intake, "intake", 0, submitted, TIMEOUT, handler="linli.intake.request.submit")
             received = await tap.wait_for("request.received", len(valid), TIMEOUT)
             rejected = await tap.wait_for("request.rejected", len(MALFORMED), TIMEOUT)
 

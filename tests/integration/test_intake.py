@@ -22,12 +22,13 @@ async def intake(settings):
 
 async def test_request_over_the_broker_is_received_once_even_if_sent_twice(intake, settings):
     request = a_request()
-    before = await handled(intake, "intake")
+    submit = {"handler": "linli.intake.request.submit"}
+    before = await handled(intake, "intake", **submit)
     async with event_tap(settings) as tap:
         message_id = await publish(settings, "request.submit", request)
         await publish(settings, "request.submit", request, message_id=message_id)  # a redelivery
         await publish(settings, "request.submit", request)  # a re-publish, new message id
-        await until_handled(intake, "intake", before, 3)
+        await until_handled(intake, "intake", before, 3, **submit)
         [received] = await tap.wait_for("request.received")
     assert received["external_id"] == request["external_id"] and received["source"] == "hotline-12345"
     async with intake.app.state.runtime.pool.acquire() as conn:  # what all three copies committed

@@ -9,6 +9,8 @@ from tests.support import announce, event_tap, eventually, handled, publish_burs
 
 pytestmark = pytest.mark.integration
 
+RECEIVED, REGISTERED = "linli.events.request.received", "linli.events.volunteer.registered"
+
 
 @pytest.fixture(scope="module")
 async def matching(settings):
@@ -79,12 +81,12 @@ async def test_a_request_heard_twice_is_matched_once(matching, settings):
     await announce(settings, registered(community, "patrol"))
     await roster_of(matching, community, 1)
     request = received(community, "safety.patrol")
-    before = await handled(matching, "matching")
+    before = await handled(matching, "matching", handler=RECEIVED)
     async with event_tap(settings) as tap:
         await announce(settings, request)
         await announce(settings, request)  # redelivered: same message id
         await announce(settings, request, message_id=str(uuid.uuid4()))  # re-published by a relay
-        await until_handled(matching, "matching", before, 3)
+        await until_handled(matching, "matching", before, 3, handler=RECEIVED)
         [assigned] = await tap.wait_for("request.assigned")
     assert assigned["request_id"] == str(request.request_id)
     [volunteer] = await roster_of(matching, community, 1)
@@ -96,9 +98,9 @@ async def test_a_later_profile_update_wins_and_an_older_one_is_ignored(matching,
     first = registered(community, "cooking", name="旧名")
     update = first.model_copy(update={"event_id": uuid.uuid4(), "name": "新名", "skills": ("cooking", "legal"),
                                       "occurred_at": first.occurred_at.replace(year=first.occurred_at.year + 1)})
-    before = await handled(matching, "matching")
+    before = await handled(matching, "matching", handler=REGISTERED)
     await announce(settings, update)
     await announce(settings, first)  # arrives late
-    await until_handled(matching, "matching", before, 2)
+    await until_handled(matching, "matching", before, 2, handler=REGISTERED)
     [row] = await roster_of(matching, community, 1)
     assert row["name"] == "新名" and row["skills"] == ["cooking", "legal"]
