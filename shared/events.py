@@ -87,7 +87,7 @@ class AssignmentOffered(RequestEvent):
     urgency: Urgency
     description: str
     address: str | None = None
-    window_start: datetime | None = None
+    window_start: AwareDatetime | None = None
 
 
 class RequestAssigned(RequestEvent):

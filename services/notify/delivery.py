@@ -46,33 +46,32 @@ class DeliveryWorker:
         """Try one batch of due notifications; returns how many were tried."""
         async with self._runtime.unit_of_work() as uow:
             due = await store.lock_due(uow.connection, BATCH_SIZE)
-            for notification in due:
-                await self._attempt(uow, notification)
+            outcomes = [await self._attempt(uow, notification) for notification in due]
+        for notification, outcome in zip(due, outcomes):  # counted once committed
+            OUTCOMES.labels(notification["channel"], outcome).inc()
         return len(due)
 
-    async def _attempt(self, uow: UnitOfWork, notification: asyncpg.Record) -> None:
-        channel = notification["channel"]
+    async def _attempt(self, uow: UnitOfWork, notification: asyncpg.Record) -> str:
+        """Deliver one notification and record the outcome: sent, retried or failed."""
         try:
             async with uow.connection.transaction():  # a failed channel leaves no half-written rows
-                await self.channels[channel].deliver(notification, uow.connection)
+                await self.channels[notification["channel"]].deliver(notification, uow.connection)
         except Exception as error:
-            await self._failed(uow, notification, f"{error}" or type(error).__name__)
-            return
+            return await self._failed(uow, notification, f"{error}" or type(error).__name__)
         await store.mark_sent(uow.connection, notification["notification_id"])
         await uow.emit(NotificationSent(**_about(notification)))
-        OUTCOMES.labels(channel, "sent").inc()
+        return "sent"
 
-    async def _failed(self, uow: UnitOfWork, notification: asyncpg.Record, error: str) -> None:
+    async def _failed(self, uow: UnitOfWork, notification: asyncpg.Record, error: str) -> str:
         attempts = notification["attempts"] + 1
         if attempts < self._settings.notify_max_attempts:
             delay = retry_delay(attempts, self._settings.notify_retry_base_seconds)
             await store.mark_failed_attempt(uow.connection, notification["notification_id"], error,
                                             timedelta(seconds=delay))
-            OUTCOMES.labels(notification["channel"], "retried").inc()
-            return
+            return "retried"
         await store.mark_failed_attempt(uow.connection, notification["notification_id"], error, None)
         await uow.emit(NotificationFailed(**_about(notification), error=error, attempts=attempts))
-        OUTCOMES.labels(notification["channel"], "failed").inc()
+        return "failed"
 
 
 def _about(notification: asyncpg.Record) -> dict:

@@ -1,6 +1,7 @@
 """Who is told what, on which channels, and when a failed delivery is tried again. No I/O."""
 import re
 from dataclasses import dataclass
+from datetime import datetime, tzinfo
 
 from shared.catalogue import service_name
 from shared.events import AssignmentOffered, Event, RequestEscalated
@@ -16,7 +17,10 @@ TEMPLATES = {
     "escalation": ("需要协调:{community} 社区的{service}请求",
                    "{community} 社区的一项{service}请求暂时无人承接:{reason}。请工作人员协调安排(请求 {request_id})。"),
 }
-MAINLAND_MOBILE = re.compile(r"(?<!\d)(1\d{2})\d{4}(\d{4})(?!\d)")
+# Mobiles as residents write them: 13800000001, 138-0000-0001, 138 0000 0001, +86 13800000001.
+MOBILE = re.compile(r"(?<![\d+])(?:\+?86[\s-]?)?(1\d{2})[\s-]?\d{4}[\s-]?(\d{4})(?!\d)")
+# Fixed lines with their area code: 0591-87654321, 010 1234 5678.
+LANDLINE = re.compile(r"(?<!\d)(0\d{2,3})[\s-]?\d{3,4}[\s-]?(\d{4})(?!\d)")
 
 
 @dataclass(frozen=True)
@@ -29,25 +33,33 @@ class Message:
 
 def mask_phone_numbers(text: str) -> str:
     """138****0001: a resident's number never travels in a message that does not need it."""
-    return MAINLAND_MOBILE.sub(r"\1****\2", text)
+    return LANDLINE.sub(r"\1-****\2", MOBILE.sub(r"\1****\2", text))
 
 
 def render(kind: str, recipient: str, **fields) -> Message:
     subject, body = TEMPLATES[kind]
-    return Message(recipient, kind, subject.format(**fields), mask_phone_numbers(body.format(**fields)))
+    return Message(recipient, kind, subject.format(**fields), body.format(**fields))
 
 
-def messages_for(event: Event) -> list[Message]:
-    """The messages an event causes: an offer to its volunteer, an escalation to the community's staff."""
+def local_time(moment: datetime | None, timezone: tzinfo) -> str:
+    """The time as the volunteer's city reads it (event times always carry an offset)."""
+    return moment.astimezone(timezone).strftime("%Y-%m-%d %H:%M") if moment else "待约定"
+
+
+def messages_for(event: Event, timezone: tzinfo) -> list[Message]:
+    """The messages an event causes: an offer to its volunteer, an escalation to the community's staff.
+    Free text from outside (description, address, reason) is masked: residents write their numbers in it."""
     if isinstance(event, AssignmentOffered):
         volunteer = event.volunteer
         return [render("offer", f"volunteer:{volunteer.source}:{volunteer.external_id}",
                        service=service_name(event.category), community=event.community_code,
-                       description=event.description, address=event.address or "见服务详情",
-                       when=event.window_start.isoformat() if event.window_start else "待约定")]
+                       description=mask_phone_numbers(event.description),
+                       address=mask_phone_numbers(event.address) if event.address else "见服务详情",
+                       when=local_time(event.window_start, timezone))]
     if isinstance(event, RequestEscalated):
         return [render("escalation", f"staff:{event.community_code}", service=service_name(event.category),
-                       community=event.community_code, reason=event.reason, request_id=event.request_id)]
+                       community=event.community_code, reason=mask_phone_numbers(event.reason),
+                       request_id=event.request_id)]
     return []
 
 
@@ -57,5 +69,6 @@ def channels_for(webhook_configured: bool) -> tuple[str, ...]:
 
 
 def retry_delay(attempts: int, base_seconds: float) -> float:
-    """Seconds to wait after `attempts` failed deliveries: base, 2 x base, 4 x base … at most 5 minutes."""
-    return min(base_seconds * 2 ** (attempts - 1), MAX_RETRY_DELAY_SECONDS)
+    """Seconds to wait after `attempts` failed deliveries: base, 2 x base, 4 x base … at most 5 minutes.
+    The exponent is bounded so that a large `notify_max_attempts` cannot overflow the float."""
+    return min(base_seconds * 2 ** min(attempts - 1, 32), MAX_RETRY_DELAY_SECONDS)

@@ -1,6 +1,7 @@
 """notify's handlers: an event that concerns people becomes pending notifications; the
 delivery worker sends them."""
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from services.notify import store
 from services.notify.delivery import DeliveryWorker
@@ -26,11 +27,13 @@ def notifying(event_type: type[Event]) -> Handler:
     """The handler that turns events of `event_type` into notifications."""
     async def notify(notifier: Notifier, envelope: Envelope) -> None:
         event = event_type.model_validate_json(envelope.body)
+        settings = notifier.runtime.settings
         async with notifier.runtime.unit_of_work() as uow:
             if not await uow.claim(envelope):
                 return
-            for message in messages_for(event):
-                for channel in channels_for(notifier.runtime.settings.notify_webhook_url is not None):
+            for message in messages_for(event, ZoneInfo(settings.linli_timezone)):
+                # truthy, as in app.py: an empty NOTIFY_WEBHOOK_URL means no webhook
+                for channel in channels_for(bool(settings.notify_webhook_url)):
                     await store.add(uow.connection, message, channel, event)
         notifier.worker.wake()
     return notify

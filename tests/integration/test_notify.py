@@ -1,6 +1,8 @@
 """notify against the real RabbitMQ and PostgreSQL, delivering to a real HTTP endpoint."""
 import asyncio
 import contextlib
+import hashlib
+import hmac
 import json
 import uuid
 
@@ -9,10 +11,9 @@ import uvicorn
 from fastapi import FastAPI, Request, Response
 
 from services.notify.app import SERVICE
-from services.notify.channels import signature
-from shared.events import AssignmentOffered, VolunteerRef
+from shared.events import AssignmentOffered, RequestEscalated, VolunteerRef
 from tests.e2e.processes import free_port
-from tests.support import announce, event_tap, eventually, handled, running, until_handled
+from tests.support import announce, event_tap, eventually, handled, metric, running, until_handled
 
 pytestmark = pytest.mark.integration
 
@@ -23,18 +24,19 @@ class Receiver:
     """A webhook endpoint that fails its first `failures` calls, then answers 200."""
 
     def __init__(self):
-        self.calls: list[tuple[dict, str]] = []
+        self.calls: list[tuple[bytes, str | None]] = []  # the exact body and its signature header
         self.failures = 0
         self.app = FastAPI()
 
         @self.app.post("/hook")
         async def hook(request: Request):
-            body = await request.body()
-            self.calls.append((json.loads(body), request.headers["x-linli-signature"]))
+            self.calls.append((await request.body(), request.headers.get("x-linli-signature")))
             if len(self.calls) <= self.failures:
                 return Response("busy", status_code=503)
-            assert request.headers["x-linli-signature"] == signature(SECRET, body)
             return {"ok": True}
+
+    def bodies(self) -> list[dict]:
+        return [json.loads(body) for body, _ in self.calls]
 
 
 @contextlib.asynccontextmanager
@@ -59,6 +61,16 @@ def offer(volunteer_id: str = "v-1") -> AssignmentOffered:
                              description="老人电话 13800000001,需要打扫")
 
 
+def signed_by_secret(body: bytes, header: str | None) -> bool:
+    """The check a receiver makes, written out here rather than borrowed from notify."""
+    expected = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+    return header is not None and hmac.compare_digest(header, expected)
+
+
+async def deliveries(client, outcome: str) -> float:
+    return await metric(client, "linli_notify_deliveries_total", channel="webhook", outcome=outcome)
+
+
 async def notification_of(client, event, channel):
     rows = (await client.get("/api/v1/notifications", params={"about_event_id": str(event.event_id)})).json()
     return next((row for row in rows if row["channel"] == channel), None)
@@ -81,8 +93,14 @@ async def test_an_offer_reaches_the_inbox_and_a_signed_webhook_once(settings):
         [message] = (await notify.get(f"/api/v1/inbox/{recipient}")).json()
     assert message["subject"] == "新的志愿服务:家政照料"
     assert "138****0001" in message["body"] and "13800000001" not in message["body"]
-    offers = [body for body, _ in receiver.calls if body["recipient"] == recipient]
-    assert len(offers) == 1 and offers[0]["body"] == message["body"]
+    offers = [(body, header) for body, header in receiver.calls if json.loads(body)["recipient"] == recipient]
+    assert len(offers) == 1 and signed_by_secret(*offers[0])
+    webhook = json.loads(offers[0][0])
+    assert webhook["body"] == message["body"] and webhook["subject"] == message["subject"]
+    assert webhook["about"] == "assignment.offered" and webhook["about_event_id"] == str(event.event_id)
+    by_channel = {row["channel"]: row["notification_id"] for row in rows}
+    assert webhook["kind"] == "offer" and webhook["notification_id"] == by_channel["webhook"]
+    assert message["notification_id"] == by_channel["inbox"]
     assert {s["channel"] for s in sent} == {"inbox", "webhook"}
     assert all(s["about_event_id"] == str(event.event_id) and s["correlation_id"] == "corr" for s in sent)
 
@@ -93,14 +111,18 @@ async def test_a_failing_endpoint_is_retried_until_it_recovers(settings):
             "notify_retry_base_seconds": 0.2})) as notify:
         receiver.failures = 2
         event = offer()
+        counted = {outcome: await deliveries(notify, outcome) for outcome in ("retried", "sent")}
         await announce(settings, event)
 
         async def delivered():
             row = await notification_of(notify, event, "webhook")
             return row if row and row["status"] == "sent" else None
         row = await eventually(delivered)
+        retried = await deliveries(notify, "retried") - counted["retried"]
+        sent = await deliveries(notify, "sent") - counted["sent"]
     assert row["attempts"] == 3 and row["last_error"] is None
-    assert len(receiver.calls) == 3
+    assert len(receiver.calls) == 3 and all(signed_by_secret(*call) for call in receiver.calls)
+    assert (retried, sent) == (2, 1)
 
 
 async def test_an_endpoint_that_never_answers_well_fails_the_notification_after_the_last_try(settings):
@@ -116,6 +138,23 @@ async def test_an_endpoint_that_never_answers_well_fails_the_notification_after_
     assert failed["attempts"] == 2 and "answered 503" in failed["error"]
     assert row["status"] == "failed" and row["attempts"] == 2
     assert inbox["status"] == "sent"  # one channel failing does not hold back another
+
+
+async def test_an_escalation_reaches_the_communitys_staff(settings):
+    community = f"c-{uuid.uuid4().hex[:6]}"
+    event = RequestEscalated(correlation_id="corr", request_id=uuid.uuid4(), source="hotline-12345", external_id="h",
+                             category="elder_care.meals", community_code=community, reason="没有会做饭的志愿者",
+                             urgency="high")
+    # an empty NOTIFY_WEBHOOK_URL, as a deployment leaves it, means no webhook
+    async with running(SERVICE, settings.model_copy(update={"notify_webhook_url": ""})) as notify, \
+            event_tap(settings) as tap:
+        await announce(settings, event)
+        [sent] = await tap.wait_for("notification.sent")
+        [message] = (await notify.get(f"/api/v1/inbox/staff:{community}")).json()
+        rows = (await notify.get("/api/v1/notifications", params={"recipient": f"staff:{community}"})).json()
+    assert message["subject"] == f"需要协调:{community} 社区的助餐请求" and "没有会做饭的志愿者" in message["body"]
+    assert [(row["channel"], row["status"], row["attempts"]) for row in rows] == [("inbox", "sent", 1)]
+    assert sent["about"] == "request.escalated" and sent["recipient"] == f"staff:{community}"
 
 
 async def test_pending_notifications_survive_a_restart(settings):

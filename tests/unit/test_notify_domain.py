@@ -1,13 +1,29 @@
 """notify's rules, with no servers."""
 import uuid
 from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
 
-from services.notify.domain import (INBOX, WEBHOOK, channels_for, mask_phone_numbers, messages_for,
-                                    retry_delay)
-from shared.events import AssignmentOffered, RequestEscalated, RequestReceived, VolunteerRef
+import pytest
+from pydantic import ValidationError
+
+from services.notify.domain import (
+    INBOX,
+    WEBHOOK,
+    channels_for,
+    mask_phone_numbers,
+    messages_for,
+    retry_delay,
+)
+from shared.events import (
+    AssignmentOffered,
+    RequestEscalated,
+    RequestReceived,
+    VolunteerRef,
+)
 
 ABOUT = {"correlation_id": "c", "request_id": uuid.UUID(int=7), "source": "hotline-12345", "external_id": "h-1",
          "category": "elder_care.meals", "community_code": "c-north"}
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 
 def offer(**changes) -> AssignmentOffered:
@@ -17,32 +33,51 @@ def offer(**changes) -> AssignmentOffered:
 
 
 def test_an_offer_goes_to_its_volunteer_in_chinese():
-    [message] = messages_for(offer(window_start=datetime(2026, 3, 1, 2, tzinfo=UTC)))
+    [message] = messages_for(offer(window_start=datetime(2026, 3, 1, 2, tzinfo=UTC)), SHANGHAI)
     assert message.recipient == "volunteer:volunteer-app:v-1" and message.kind == "offer"
     assert message.subject == "新的志愿服务:助餐"
-    assert "c-north 社区" in message.body and "幸福路 1 号" in message.body and "2026-03-01T02:00:00+00:00" in message.body
+    assert "c-north 社区" in message.body and "幸福路 1 号" in message.body
+    assert "时间:2026-03-01 10:00" in message.body  # the city's clock, not UTC
+
+
+def test_an_offer_refuses_a_window_start_without_an_offset():
+    with pytest.raises(ValidationError, match="window_start"):
+        offer(window_start=datetime(2026, 3, 1, 9, 30))
 
 
 def test_an_offer_without_address_or_time_says_so():
-    [message] = messages_for(offer(address=None))
+    [message] = messages_for(offer(address=None), SHANGHAI)
     assert "见服务详情" in message.body and "待约定" in message.body
 
 
 def test_an_escalation_goes_to_the_communitys_staff_with_the_reason():
     event = RequestEscalated(**ABOUT, reason="没有会做饭的志愿者", urgency="high")
-    [message] = messages_for(event)
+    [message] = messages_for(event, SHANGHAI)
     assert message.recipient == "staff:c-north" and message.kind == "escalation"
+    assert message.subject == "需要协调:c-north 社区的助餐请求"
+    assert "c-north 社区的一项助餐请求" in message.body
     assert "没有会做饭的志愿者" in message.body and str(ABOUT["request_id"]) in message.body
 
 
 def test_events_that_concern_nobody_make_no_message():
-    assert messages_for(RequestReceived(**ABOUT, description="d")) == []
+    assert messages_for(RequestReceived(**ABOUT, description="d"), SHANGHAI) == []
 
 
 def test_phone_numbers_are_masked_in_messages():
     assert mask_phone_numbers("请联系 13800000001 或 0591-12345") == "请联系 138****0001 或 0591-12345"
-    [message] = messages_for(offer(description="老人电话 13912345678,需要助餐"))
+    for written in ("138-0000-0001", "138 0000 0001", "+86 13800000001", "+8613800000001", "8613800000001"):
+        assert mask_phone_numbers(f"电话{written}。") == "电话138****0001。", written
+    assert mask_phone_numbers("座机 0591-87654321,010 1234 5678") == "座机 0591-****4321,010-****5678"
+    assert mask_phone_numbers("2026-03-01 楼号 12") == "2026-03-01 楼号 12"
+
+
+def test_no_phone_number_reaches_a_message_body():
+    [message] = messages_for(offer(description="老人电话 13912345678,需要助餐", address="幸福路 1 号,电话 0591-87654321"),
+                             SHANGHAI)
     assert "13912345678" not in message.body and "139****5678" in message.body
+    assert "87654321" not in message.body
+    [message] = messages_for(RequestEscalated(**ABOUT, reason="家属 139 1234 5678 不接电话", urgency="high"), SHANGHAI)
+    assert "5678" in message.body and "139 1234 5678" not in message.body
 
 
 def test_everyone_has_an_inbox_and_the_webhook_gets_all_when_configured():
@@ -53,3 +88,4 @@ def test_everyone_has_an_inbox_and_the_webhook_gets_all_when_configured():
 def test_retries_back_off_and_stop_growing():
     assert [retry_delay(n, 2.0) for n in (1, 2, 3, 4)] == [2.0, 4.0, 8.0, 16.0]
     assert retry_delay(20, 2.0) == 300.0
+    assert retry_delay(5000, 2.0) == 300.0  # no float overflow, whatever notify_max_attempts is
