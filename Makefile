@@ -5,6 +5,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 export DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/linli
 export RABBITMQ_URL ?= amqp://guest:guest@127.0.0.1:5672/
+# The systems allowed to publish on this machine, with their development API keys.
+export INTAKE_SOURCES_FILE ?= $(CURDIR)/deploy/sources.dev.json
 
 .PHONY: run test bench install servers migrate clean
 

@@ -56,34 +56,58 @@ async def _keep_bytes(message) -> bytes:
     return message.body
 
 
+@dataclass(frozen=True)
+class _Subscription:
+    queue: str
+    exchange: RabbitExchange
+    routing_key: str
+    handler: Handler
+
+
 class Consumers:
-    """The queues of one service and the handler behind each."""
+    """The queues of one service and the handler behind each. Each broker gets routers of its
+    own (`router()`): subscribers are stateful, and two apps of one service in one process
+    (tests) must not stop each other's."""
 
     def __init__(self) -> None:
-        self.router = RabbitRouter()
-        self.queue_names: list[str] = []
+        self._subscriptions: list[_Subscription] = []
+
+    @property
+    def queue_names(self) -> list[str]:
+        return [subscription.queue for subscription in self._subscriptions]
 
     def add(self, queue: str, exchange: RabbitExchange, routing_key: str, handler: Handler) -> None:
-        self.queue_names.append(queue)
-
-        @self.router.subscriber(service_queue(queue, routing_key), exchange, decoder=_keep_bytes, title=queue)
-        async def consume(body: bytes, message: RabbitMessage, deps=Context("deps")) -> None:
-            envelope = envelope_of(queue, message)
-            try:
-                await handler(deps, envelope)
-            except ValidationError as error:
-                log.error("%s: message %s does not match its schema, dead-lettered: %s",
-                          queue, envelope.message_id, error)
-                raise RejectMessage(requeue=False) from error
-            except Exception as error:
-                attempts = int((message.headers or {}).get("x-delivery-count", 0))
-                log.exception("%s: message %s failed (delivery %d), will retry",
-                              queue, envelope.message_id, attempts + 1)
-                await asyncio.sleep(retry_delay(attempts))
-                raise RejectMessage(requeue=True) from error
+        self._subscriptions.append(_Subscription(queue, exchange, routing_key, handler))
 
     def on_event(self, service: str, event_type: type[Event], handler: Handler) -> None:
         """Listen to `event_type` on `linli.events` through the service's own queue,
         named `<service>.<routing-key>` (e.g. `notify.assignment-offered`)."""
         routing_key = event_type.routing_key
         self.add(f"{service}.{routing_key.replace('.', '-')}", EVENTS, routing_key, handler)
+
+    def router(self) -> RabbitRouter:
+        router = RabbitRouter()
+        for subscription in self._subscriptions:
+            _subscribe(router, subscription)
+        return router
+
+
+def _subscribe(router: RabbitRouter, subscription: _Subscription) -> None:
+    queue, handler = subscription.queue, subscription.handler
+
+    @router.subscriber(service_queue(queue, subscription.routing_key), subscription.exchange,
+                       decoder=_keep_bytes, title=queue)
+    async def consume(body: bytes, message: RabbitMessage, deps=Context("deps")) -> None:
+        envelope = envelope_of(queue, message)
+        try:
+            await handler(deps, envelope)
+        except ValidationError as error:
+            log.error("%s: message %s does not match its schema, dead-lettered: %s",
+                      queue, envelope.message_id, error)
+            raise RejectMessage(requeue=False) from error
+        except Exception as error:
+            attempts = int((message.headers or {}).get("x-delivery-count", 0))
+            log.exception("%s: message %s failed (delivery %d), will retry",
+                          queue, envelope.message_id, attempts + 1)
+            await asyncio.sleep(retry_delay(attempts))
+            raise RejectMessage(requeue=True) from error

@@ -63,7 +63,7 @@ async def start_runtime(definition: ServiceDefinition, settings: Settings) -> Ru
     pool = await create_pool(settings.database_url, definition.name)
     broker = create_broker(settings.rabbitmq_url, settings.prefetch_count,
                            RabbitPrometheusMiddleware(registry=REGISTRY, app_name=definition.name))
-    broker.include_router(definition.consumers.router)
+    broker.include_router(definition.consumers.router())
     relay = OutboxRelay(pool, partial(publish_event, broker), settings.outbox_poll_seconds)
     return Runtime(settings, pool, broker, relay)
 
@@ -108,7 +108,8 @@ def _operations_api() -> APIRouter:
         runtime: Runtime = request.app.state.runtime
         broker_ok = await runtime.broker.ping(timeout=READY_TIMEOUT_SECONDS)
         try:
-            database_ok = await asyncio.wait_for(runtime.pool.fetchval("SELECT true"), READY_TIMEOUT_SECONDS)
+            async with asyncio.timeout(READY_TIMEOUT_SECONDS):
+                database_ok = await runtime.pool.fetchval("SELECT true")
         except Exception:  # whatever keeps the database from answering means: not ready
             database_ok = False
         checks = {"broker": bool(broker_ok), "database": bool(database_ok)}

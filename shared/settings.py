@@ -22,6 +22,10 @@ class Settings(BaseSettings):
     delivery_limit: int = 5
     # Seconds the outbox relay waits between sweeps when nothing wakes it.
     outbox_poll_seconds: float = 1.0
+    # intake: the JSON file of the systems allowed to publish (see services/intake/sources.py),
+    # and whether unknown sources are accepted too (development only).
+    intake_sources_file: str | None = None
+    intake_accept_unknown_sources: bool = False
     # notify: an HTTP endpoint that receives every notification, signed with the secret.
     notify_webhook_url: str | None = None
     notify_webhook_secret: str = "change-me"

@@ -28,5 +28,8 @@ class Sweeper:
                     pass
             except Exception:
                 log.exception("%s: sweep failed, retrying in %.1fs", self._name, self._poll_seconds)
+            # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation
+            # that arrives as the wake-up does, and the service then never stops.
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wakeup.wait(), self._poll_seconds)
+                async with asyncio.timeout(self._poll_seconds):
+                    await self._wakeup.wait()

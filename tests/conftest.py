@@ -1,10 +1,17 @@
 import contextlib
 import os
+from pathlib import Path
 
 import pytest
 
 from shared.settings import Settings
 from tests.servers import broker_server, database_server, own_database, own_vhost
+
+
+# The systems the tests publish as, with their API keys.
+SOURCES = Path(__file__).parent / "sources.json"
+KEYS = {"hotline-12345": "test-key-hotline", "grid-platform": "test-key-grid",
+        "volunteer-app": "test-key-volunteer-app"}
 
 
 @pytest.fixture(scope="session")
@@ -19,7 +26,8 @@ def servers():
 def isolated_settings(servers):
     database, broker = servers
     with own_database(database) as database_url, own_vhost(broker) as rabbitmq_url:
-        yield Settings(database_url=database_url, rabbitmq_url=rabbitmq_url, outbox_poll_seconds=0.2)
+        yield Settings(database_url=database_url, rabbitmq_url=rabbitmq_url, outbox_poll_seconds=0.2,
+                       intake_sources_file=str(SOURCES))
 
 
 @pytest.fixture(scope="session")

@@ -6,20 +6,25 @@ from fastapi.responses import JSONResponse
 
 from services.intake import store
 from services.intake.domain import MAX_BODY_BYTES, Rejection
-from services.intake.handlers import SUBMIT_REQUEST, SUBMISSIONS, receive_request
+from services.intake.handlers import SUBMIT_REQUEST, SUBMISSIONS, Intake, receive_request
 from shared.http import one_or_404, read_body
-from shared.service import Runtime, deps_of
+from shared.service import deps_of
 
 router = APIRouter(prefix="/api/v1", tags=["intake"])
 
 
 @router.post("/requests", status_code=202)
-async def submit_request(request: Request, runtime: Runtime = Depends(deps_of)):
-    """The same submission as `request.submit` on the broker, answered at once."""
+async def submit_request(request: Request, intake: Intake = Depends(deps_of)):
+    """The same submission as `request.submit` on the broker, answered at once. The caller
+    proves its source with its API key in `X-Api-Key`."""
+    sent_by = intake.sources.for_api_key(request.headers.get("x-api-key"))
+    if sent_by is None and not intake.sources.accept_unknown:
+        return JSONResponse({"error": "missing or unknown API key (X-Api-Key)"}, status_code=403)
     body = await read_body(request, MAX_BODY_BYTES)
     correlation_id = request.headers.get("x-correlation-id") or str(uuid4())
-    async with runtime.unit_of_work() as uow:
-        result = await receive_request(uow, body, correlation_id)
+    async with intake.unit_of_work() as uow:
+        result = await receive_request(uow, intake.sources, body, correlation_id,
+                                       sent_by=sent_by.source if sent_by else None)
     if isinstance(result, Rejection):
         SUBMISSIONS.labels(SUBMIT_REQUEST, "rejected").inc()
         return JSONResponse({"error": result.reason}, status_code=400)
@@ -29,20 +34,20 @@ async def submit_request(request: Request, runtime: Runtime = Depends(deps_of)):
 
 
 @router.get("/requests/{request_id}")
-async def request_status(request_id: UUID, runtime: Runtime = Depends(deps_of)):
-    return await one_or_404(runtime.pool, f"request {request_id}", store.request_by_id, request_id)
+async def request_status(request_id: UUID, intake: Intake = Depends(deps_of)):
+    return await one_or_404(intake.runtime.pool, f"request {request_id}", store.request_by_id, request_id)
 
 
 @router.get("/requests")
-async def request_by_key(source: str, external_id: str, runtime: Runtime = Depends(deps_of)):
+async def request_by_key(source: str, external_id: str, intake: Intake = Depends(deps_of)):
     """Find a request by its publisher's own key."""
-    return await one_or_404(runtime.pool, f"request {source}/{external_id}", store.request_by_key,
+    return await one_or_404(intake.runtime.pool, f"request {source}/{external_id}", store.request_by_key,
                             source, external_id)
 
 
 @router.get("/rejections")
 async def rejections(limit: int = Query(100, ge=1, le=1000), source: str | None = None,
-                     runtime: Runtime = Depends(deps_of)):
+                     intake: Intake = Depends(deps_of)):
     """The most recent rejected submissions, newest first, with their reasons."""
-    async with runtime.pool.acquire() as conn:
+    async with intake.runtime.pool.acquire() as conn:
         return [dict(row) for row in await store.recent_rejections(conn, limit, source)]

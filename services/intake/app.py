@@ -3,7 +3,8 @@ from pathlib import Path
 
 from services.intake import api, handlers
 from shared.consumer import Consumers
-from shared.service import ServiceDefinition
+from services.intake.sources import load_sources
+from shared.service import Runtime, ServiceDefinition
 from shared.events import RequestAssigned, RequestEscalated
 from shared.topology import INTAKE
 
@@ -13,5 +14,13 @@ consumers.add("intake.volunteer-register", INTAKE, "volunteer.register", handler
 consumers.on_event("intake", RequestAssigned, handlers.on_request_assigned)
 consumers.on_event("intake", RequestEscalated, handlers.on_request_escalated)
 
+
+
+def intake(runtime: Runtime) -> handlers.Intake:
+    settings = runtime.settings
+    return handlers.Intake(runtime, load_sources(settings.intake_sources_file,
+                                                 settings.intake_accept_unknown_sources))
+
+
 SERVICE = ServiceDefinition(name="intake", consumers=consumers, api=api.router,
-                            migrations=Path(__file__).parent / "migrations")
+                            migrations=Path(__file__).parent / "migrations", make_deps=intake)

@@ -58,7 +58,8 @@ def system(settings: Settings, logs: Path, names: tuple[str, ...] = SERVICES,
     """Start the services (by default all four) against `settings`' servers; stop them with
     SIGTERM at the end and check that each stopped cleanly."""
     env = {**os.environ, "DATABASE_URL": settings.database_url, "RABBITMQ_URL": settings.rabbitmq_url,
-           "OUTBOX_POLL_SECONDS": "0.2", **environment}
+           "OUTBOX_POLL_SECONDS": "0.2", "INTAKE_SOURCES_FILE": settings.intake_sources_file or "",
+           **environment}
     services: dict[str, Service] = {}
     try:
         for name in names:

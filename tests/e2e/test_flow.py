@@ -7,6 +7,7 @@ import uuid
 import httpx
 import pytest
 
+from tests.conftest import KEYS
 from tests.e2e.processes import system
 from tests.support import event_tap, eventually, publish_burst, until_handled
 
@@ -110,7 +111,8 @@ async def test_status_and_rejections_are_readable_over_http(fresh_settings, tmp_
         async def roster_ready():
             return get(services["matching"], "/api/v1/volunteers", community="c-east")
         await eventually(roster_ready, TIMEOUT)
-        created = httpx.post(f"{intake.url}/api/v1/requests", json=meals, timeout=5)
+        created = httpx.post(f"{intake.url}/api/v1/requests", json=meals, timeout=5,
+                             headers={"X-Api-Key": KEYS["hotline-12345"]})
         assert created.status_code == 202
         await publish_burst(settings, [("request.submit", lawyer, None),
                                        ("request.submit", b"\x00\x01", None)])

@@ -4,9 +4,12 @@ import uuid
 import pytest
 
 from services.intake.app import SERVICE
+from tests.conftest import KEYS
 from tests.support import event_tap, eventually, handled, publish, running, until_handled
 
 pytestmark = pytest.mark.integration
+
+HOTLINE = {"X-Api-Key": KEYS["hotline-12345"]}
 
 
 def a_request(**changes):
@@ -62,9 +65,10 @@ async def test_malformed_submissions_are_rejected_with_reasons_and_the_stream_go
 
 async def test_http_submission_is_the_same_request_as_over_the_broker(intake, settings):
     request = a_request(source="grid-platform")
-    first = await intake.post("/api/v1/requests", json=request)
+    grid = {"X-Api-Key": KEYS["grid-platform"]}
+    first = await intake.post("/api/v1/requests", json=request, headers=grid)
     assert first.status_code == 202
-    again = await intake.post("/api/v1/requests", json=request)
+    again = await intake.post("/api/v1/requests", json=request, headers=grid)
     assert again.status_code == 200 and again.json() == {"request_id": first.json()["request_id"], "duplicate": True}
     await publish(settings, "request.submit", request)  # the same key over the broker changes nothing
     status = (await intake.get(f"/api/v1/requests/{first.json()['request_id']}")).json()
@@ -75,7 +79,7 @@ async def test_http_submission_is_the_same_request_as_over_the_broker(intake, se
 
 
 async def test_http_rejects_bad_input_with_its_reason(intake):
-    response = await intake.post("/api/v1/requests", json=a_request(category="dentistry"))
+    response = await intake.post("/api/v1/requests", json=a_request(category="dentistry"), headers=HOTLINE)
     assert response.status_code == 400
     assert "unknown service category 'dentistry'" in response.json()["error"]
     assert (await intake.get(f"/api/v1/requests/{uuid.uuid4()}")).status_code == 404
@@ -96,7 +100,7 @@ async def test_volunteer_registration_and_update_keep_one_volunteer_id(intake, s
 
 
 async def test_status_follows_assignment_events(intake, settings):
-    created = (await intake.post("/api/v1/requests", json=a_request())).json()
+    created = (await intake.post("/api/v1/requests", json=a_request(), headers=HOTLINE)).json()
     volunteer = {"volunteer_id": str(uuid.uuid4()), "source": "volunteer-app", "external_id": "v-9"}
     event = {"event_id": str(uuid.uuid4()), "occurred_at": "2030-01-01T00:00:00Z", "correlation_id": "c",
              "request_id": created["request_id"], "source": "hotline-12345", "external_id": "x",
@@ -124,3 +128,26 @@ async def test_readiness_fails_when_the_database_is_gone(settings):
         response = await client.get("/readyz")
     assert response.status_code == 503
     assert response.json() == {"ready": False, "broker": True, "database": False}
+
+
+async def test_only_known_sources_may_publish_and_http_callers_prove_theirs(intake, settings):
+    stranger = a_request(source="unknown-system")
+    async with event_tap(settings) as tap:
+        await publish(settings, "request.submit", stranger)
+        [rejected] = await tap.wait_for("request.rejected")
+    assert rejected["reason"].startswith("unknown source 'unknown-system'")
+    assert rejected["external_id"] == stranger["external_id"]
+    no_key = await intake.post("/api/v1/requests", json=a_request())
+    assert no_key.status_code == 403 and "API key" in no_key.json()["error"]
+    wrong_key = await intake.post("/api/v1/requests", json=a_request(), headers={"X-Api-Key": "guess"})
+    assert wrong_key.status_code == 403
+    posing = await intake.post("/api/v1/requests", json=a_request(), headers={"X-Api-Key": KEYS["grid-platform"]})
+    assert posing.status_code == 400
+    assert posing.json()["error"] == "source 'hotline-12345' is not the one of the API key ('grid-platform')"
+
+
+async def test_in_development_any_source_may_publish_without_a_key(settings):
+    async with running(SERVICE, settings.model_copy(update={"intake_sources_file": None,
+                                                            "intake_accept_unknown_sources": True})) as intake:
+        response = await intake.post("/api/v1/requests", json=a_request(source="any-system"))
+    assert response.status_code == 202
