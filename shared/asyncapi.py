@@ -8,12 +8,16 @@ import json
 from pydantic import BaseModel
 
 from shared.events import EVENT_TYPES
-from shared.submissions import ServiceRequestSubmission, VolunteerRegistration
+from shared.submissions import (AssignmentResponse, MediationCaseSubmission, ServiceCompletion,
+                                ServiceRequestSubmission, VolunteerRegistration)
 from shared.topology import EVENTS, INTAKE
 
 SUBMISSION_TYPES: dict[str, type[BaseModel]] = {
     "request.submit": ServiceRequestSubmission,
     "volunteer.register": VolunteerRegistration,
+    "case.submit": MediationCaseSubmission,
+    "assignment.respond": AssignmentResponse,
+    "service.complete": ServiceCompletion,
 }
 REF_TEMPLATE = "#/components/schemas/{model}"
 

@@ -10,7 +10,8 @@ from uuid import UUID, uuid4
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from shared.submissions import ServiceRequestSubmission, Urgency, VolunteerRegistration
+from shared.submissions import (AssignmentResponse, MediationCaseSubmission, ServiceCompletion,
+                                ServiceRequestSubmission, Urgency, VolunteerRegistration)
 
 
 def utc_now() -> datetime:
@@ -62,6 +63,41 @@ class VolunteerRejected(SubmissionRejected):
     routing_key: ClassVar[str] = "volunteer.rejected"
 
 
+class CaseRejected(SubmissionRejected):
+    routing_key: ClassVar[str] = "case.rejected"
+
+
+class ResponseRejected(SubmissionRejected):
+    routing_key: ClassVar[str] = "response.rejected"
+
+
+class CompletionRejected(SubmissionRejected):
+    routing_key: ClassVar[str] = "completion.rejected"
+
+
+class CaseReceived(Event, MediationCaseSubmission):
+    """A dispute was stored; it starts at `level` (grid or community)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    routing_key: ClassVar[str] = "case.received"
+    case_id: UUID
+    level: str
+
+
+class AssignmentResponded(Event, AssignmentResponse):
+    """A volunteer's answer to an offer arrived; matching decides what it means."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    routing_key: ClassVar[str] = "assignment.responded"
+
+
+class CompletionReported(Event, ServiceCompletion):
+    """A volunteer reported a service done, with hours and people served."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    routing_key: ClassVar[str] = "completion.reported"
+
+
 class VolunteerRegistered(Event, VolunteerRegistration):
     """A volunteer joined or updated their profile; `volunteer_id` is stable across updates."""
 
@@ -78,6 +114,13 @@ class RequestEvent(Event):
     external_id: str
     category: str
     community_code: str
+
+
+class RequestDuplicate(RequestEvent):
+    """The same need from another source: linked to the first request, not dispatched again."""
+
+    routing_key: ClassVar[str] = "request.duplicate"
+    duplicate_of: UUID
 
 
 class AssignmentOffered(RequestEvent):
@@ -121,7 +164,8 @@ class NotificationFailed(NotificationSent):
 
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.routing_key: cls
-    for cls in (RequestReceived, RequestRejected, VolunteerRejected, VolunteerRegistered,
-                AssignmentOffered, RequestAssigned, RequestEscalated, NotificationSent,
+    for cls in (RequestReceived, RequestRejected, RequestDuplicate, VolunteerRejected, VolunteerRegistered,
+                CaseReceived, CaseRejected, AssignmentResponded, ResponseRejected, CompletionReported,
+                CompletionRejected, AssignmentOffered, RequestAssigned, RequestEscalated, NotificationSent,
                 NotificationFailed)
 }

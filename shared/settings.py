@@ -26,6 +26,9 @@ class Settings(BaseSettings):
     # and whether unknown sources are accepted too (development only).
     intake_sources_file: str | None = None
     intake_accept_unknown_sources: bool = False
+    # intake: the same beneficiary asking for the same service in the same community from
+    # another source within this many hours is the same need, linked rather than dispatched.
+    intake_duplicate_window_hours: float = 24.0
     # notify: an HTTP endpoint that receives every notification, signed with the secret.
     notify_webhook_url: str | None = None
     notify_webhook_secret: str = "change-me"

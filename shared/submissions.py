@@ -5,6 +5,7 @@ dropped without a word and an emergency handled as normal.
 """
 from enum import StrEnum
 from typing import Annotated, Literal
+from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
@@ -127,3 +128,52 @@ class VolunteerRegistration(Submission):
         if unknown:
             raise ValueError(f"unknown skills {unknown}; see the catalogue")
         return tuple(dict.fromkeys(skills))
+
+
+class DisputeType(StrEnum):
+    NEIGHBOUR = "neighbour"
+    FAMILY = "family"
+    PROPERTY_MANAGEMENT = "property_management"
+    NOISE = "noise"
+    PARKING = "parking"
+    DEBT = "debt"
+    OTHER = "other"
+
+
+class Party(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    name: Name
+    phone: Phone | None = None
+    role: Literal["applicant", "respondent", "other"]
+
+
+class MediationCaseSubmission(Submission):
+    """`case.submit`: a dispute to be mediated (小事不出网格,大事不出社区)."""
+
+    community_code: Code
+    grid_code: Code | None = None
+    dispute_type: DisputeType
+    summary: Text
+    parties: tuple[Party, ...] = Field(min_length=2, max_length=50)
+    severity: Literal["minor", "serious"] = "minor"
+
+
+class AssignmentResponse(BaseModel):
+    """`assignment.respond`: a volunteer accepts or declines an offer."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    assignment_id: UUID
+    volunteer_external_id: ExternalId
+    source: Code
+    accept: bool
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)] | None = None
+
+
+class ServiceCompletion(BaseModel):
+    """`service.complete`: a volunteer reports the service done."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    assignment_id: UUID
+    hours: float = Field(gt=0, le=24)
+    people_served: int = Field(ge=1, le=10_000)
+    note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)] | None = None

@@ -6,7 +6,7 @@ from fastapi.responses import JSONResponse
 
 from services.intake import store
 from services.intake.domain import MAX_BODY_BYTES, Rejection
-from services.intake.handlers import SUBMIT_REQUEST, SUBMISSIONS, Intake, receive_request
+from services.intake.handlers import REQUEST, Intake, count, receive_request
 from shared.http import one_or_404, read_body
 from shared.service import deps_of
 
@@ -23,13 +23,11 @@ async def submit_request(request: Request, intake: Intake = Depends(deps_of)):
     body = await read_body(request, MAX_BODY_BYTES)
     correlation_id = request.headers.get("x-correlation-id") or str(uuid4())
     async with intake.unit_of_work() as uow:
-        result = await receive_request(uow, intake.sources, body, correlation_id,
-                                       sent_by=sent_by.source if sent_by else None)
+        result = await receive_request(intake, uow, body, correlation_id, sent_by=sent_by.source if sent_by else None)
+    count(REQUEST, result)
     if isinstance(result, Rejection):
-        SUBMISSIONS.labels(SUBMIT_REQUEST, "rejected").inc()
         return JSONResponse({"error": result.reason}, status_code=400)
-    SUBMISSIONS.labels(SUBMIT_REQUEST, result.outcome).inc()
-    return JSONResponse({"request_id": str(result.request_id), "duplicate": result.duplicate},
+    return JSONResponse({"request_id": str(result.id), "duplicate": result.duplicate},
                         status_code=200 if result.duplicate else 202)
 
 

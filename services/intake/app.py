@@ -2,15 +2,15 @@
 from pathlib import Path
 
 from services.intake import api, handlers
-from shared.consumer import Consumers
 from services.intake.sources import load_sources
-from shared.service import Runtime, ServiceDefinition
+from shared.consumer import Consumers
 from shared.events import RequestAssigned, RequestEscalated
+from shared.service import Runtime, ServiceDefinition
 from shared.topology import INTAKE
 
 consumers = Consumers()
-consumers.add("intake.request-submit", INTAKE, "request.submit", handlers.on_request_submit)
-consumers.add("intake.volunteer-register", INTAKE, "volunteer.register", handlers.on_volunteer_register)
+for kind in handlers.KINDS:  # intake.request-submit, intake.volunteer-register, intake.case-submit, …
+    consumers.add(f"intake.{kind.routing_key.replace('.', '-')}", INTAKE, kind.routing_key, handlers.on_submission(kind))
 consumers.on_event("intake", RequestAssigned, handlers.on_request_assigned)
 consumers.on_event("intake", RequestEscalated, handlers.on_request_escalated)
 

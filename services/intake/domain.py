@@ -3,11 +3,13 @@ whose reason an operator can read."""
 import json
 import re
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import TypeVar
+from uuid import UUID
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
-from shared.submissions import Submission
+from shared.submissions import MediationCaseSubmission
 
 # A sane upper bound for one submission: 4,000 characters of text are at most 16 KB of UTF-8,
 # so anything near this size is not a real request.
@@ -15,7 +17,7 @@ MAX_BODY_BYTES = 64 * 1024
 MAX_ERRORS_IN_REASON = 5
 IDENTITY_FIELDS = ("source", "external_id", "community_code")
 
-S = TypeVar("S", bound=Submission)
+S = TypeVar("S", bound=BaseModel)
 
 
 @dataclass(frozen=True)
@@ -65,3 +67,33 @@ def body_excerpt(body: bytes, limit: int = 2000) -> str:
     characters (PostgreSQL text cannot hold NUL) shown escaped."""
     text = body[:limit].decode("utf-8", "backslashreplace")
     return CONTROL_CHARACTERS.sub(lambda match: f"\\x{ord(match.group()):02x}", text)
+
+
+def starting_level(case: MediationCaseSubmission) -> str:
+    """小事不出网格,大事不出社区: a minor dispute with a grid starts in its grid; a serious one,
+    or one with no grid, in its community."""
+    return "grid" if case.grid_code and case.severity == "minor" else "community"
+
+
+def phone_key(phone: str | None) -> str | None:
+    """A phone number as it is compared: digits only, without China's +86."""
+    if not phone:
+        return None
+    digits = re.sub(r"\D", "", phone)
+    return digits[2:] if digits.startswith("86") and len(digits) == 13 else digits
+
+
+@dataclass(frozen=True)
+class EarlierRequest:
+    request_id: UUID
+    source: str
+    received_at: datetime
+
+
+def first_of_same_need(source: str, received_at: datetime, earlier: list[EarlierRequest],
+                       window: timedelta) -> UUID | None:
+    """The first request from another source for the same need (the store has matched the
+    beneficiary's phone, the category and the community) received within `window` before
+    this one; None if this request is the first."""
+    candidates = [r for r in earlier if r.source != source and timedelta(0) <= received_at - r.received_at <= window]
+    return min(candidates, key=lambda r: r.received_at).request_id if candidates else None

@@ -1,22 +1,27 @@
-"""intake's handlers: one function per message. A request reaches linli by one path,
-`receive_request`, whether it came over the broker or over HTTP."""
+"""intake's handlers. Every submission, whatever its kind and whether it came over the broker
+or HTTP, takes one path: parse, admit (a known source), then reject with a reason or accept."""
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
 from uuid import UUID
 
 from prometheus_client import Counter
+from pydantic import BaseModel
 
 from services.intake import store
-from services.intake.domain import Rejection, S, parse_submission
+from services.intake.domain import (Rejection, S, first_of_same_need, parse_submission, phone_key,
+                                   starting_level)
 from services.intake.sources import Sources, unknown_source_reason
 from shared.consumer import Envelope
-from shared.events import (Event, RequestAssigned, RequestEscalated, RequestReceived, RequestRejected,
-                           SubmissionRejected, VolunteerRegistered, VolunteerRejected)
+from shared.events import (AssignmentResponded, CaseReceived, CaseRejected, CompletionRejected, CompletionReported,
+                           Event, RequestAssigned, RequestDuplicate, RequestEscalated, RequestReceived,
+                           RequestRejected, ResponseRejected, SubmissionRejected, VolunteerRegistered,
+                           VolunteerRejected)
 from shared.service import Runtime
-from shared.submissions import ServiceRequestSubmission, VolunteerRegistration
+from shared.submissions import (AssignmentResponse, MediationCaseSubmission, ServiceCompletion,
+                                ServiceRequestSubmission, VolunteerRegistration)
 from shared.unit_of_work import UnitOfWork
-
-SUBMIT_REQUEST = "request.submit"
-REGISTER_VOLUNTEER = "volunteer.register"
 
 SUBMISSIONS = Counter("linli_intake_submissions_total", "Submissions taken in, by outcome",
                       ["submission", "outcome"])
@@ -34,50 +39,46 @@ class Intake:
 
 
 @dataclass(frozen=True)
-class Received:
-    request_id: UUID
-    duplicate: bool
+class Accepted:
+    outcome: str  # received, duplicate (same key), linked (same need from another source), registered …
+    id: UUID | None = None
 
     @property
-    def outcome(self) -> str:
-        return "duplicate" if self.duplicate else "received"
+    def duplicate(self) -> bool:
+        return self.outcome == "duplicate"
 
 
-async def receive_request(uow: UnitOfWork, sources: Sources, body: bytes, correlation_id: str,
-                          message_id: str | None = None, sent_by: str | None = None) -> Received | Rejection:
-    """Validate, de-duplicate on (source, external_id), store, and announce a request.
-    `sent_by` is the source an HTTP caller's API key proves; the body must name the same."""
-    submission = _admitted(parse_submission(ServiceRequestSubmission, body), sources, sent_by)
+Accept = Callable[[Intake, UnitOfWork, Any, str], Awaitable[Accepted]]
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of submission: its routing key, its schema, its rejection event, how it is accepted."""
+
+    routing_key: str
+    model: type[BaseModel]
+    rejected: type[SubmissionRejected]
+    accept: Accept
+
+
+async def take(intake: Intake, uow: UnitOfWork, kind: Kind, body: bytes, correlation_id: str,
+               message_id: str | None = None, sent_by: str | None = None) -> Accepted | Rejection:
+    """`sent_by` is the source an HTTP caller's API key proves; the body must name the same."""
+    submission = _admitted(parse_submission(kind.model, body), intake.sources, sent_by)
     if isinstance(submission, Rejection):
-        await _reject(uow, RequestRejected, SUBMIT_REQUEST, submission, body, correlation_id, message_id)
+        await store.record_rejection(uow.connection, kind.routing_key, submission, body, message_id)
+        await uow.emit(kind.rejected(correlation_id=correlation_id, submission=kind.routing_key,
+                                     reason=submission.reason, source=submission.source,
+                                     external_id=submission.external_id, community_code=submission.community_code))
         return submission
-    request_id = await store.insert_request(uow.connection, submission, correlation_id)
-    if request_id is None:
-        existing = await store.request_by_key(uow.connection, submission.source, submission.external_id)
-        return Received(existing["request_id"], duplicate=True)
-    await uow.emit(RequestReceived(**submission.model_dump(), request_id=request_id,
-                                   correlation_id=correlation_id))
-    return Received(request_id, duplicate=False)
+    return await kind.accept(intake, uow, submission, correlation_id)
 
 
-async def register_volunteer(uow: UnitOfWork, sources: Sources, body: bytes, correlation_id: str,
-                             message_id: str | None = None) -> str:
-    """A new volunteer or an update of a known one; either way the roster hears of it."""
-    registration = _admitted(parse_submission(VolunteerRegistration, body), sources)
-    if isinstance(registration, Rejection):
-        await _reject(uow, VolunteerRejected, REGISTER_VOLUNTEER, registration, body, correlation_id, message_id)
-        return "rejected"
-    volunteer_id = await store.upsert_volunteer(uow.connection, registration)
-    await uow.emit(VolunteerRegistered(**registration.model_dump(), volunteer_id=volunteer_id,
-                                       correlation_id=correlation_id))
-    return "registered"
-
-
-def _admitted(submission: S | Rejection, sources: Sources, sent_by: str | None = None) -> S | Rejection:
+def _admitted(submission: S | Rejection, sources: Sources, sent_by: str | None) -> S | Rejection:
     """A valid submission from a source linli knows (and, over HTTP, the one the key proves)."""
-    if isinstance(submission, Rejection):
+    if isinstance(submission, Rejection) or not hasattr(submission, "source"):
         return submission
-    identity = {"source": submission.source, "external_id": submission.external_id,
+    identity = {"source": submission.source, "external_id": getattr(submission, "external_id", None),
                 "community_code": getattr(submission, "community_code", None)}
     if sent_by is not None and submission.source != sent_by:
         return Rejection(f"source {submission.source!r} is not the one of the API key ({sent_by!r})", **identity)
@@ -86,30 +87,99 @@ def _admitted(submission: S | Rejection, sources: Sources, sent_by: str | None =
     return submission
 
 
-async def _reject(uow: UnitOfWork, event_type: type[SubmissionRejected], submission: str,
-                  rejection: Rejection, body: bytes, correlation_id: str, message_id: str | None) -> None:
-    await store.record_rejection(uow.connection, submission, rejection, body, message_id)
-    await uow.emit(event_type(correlation_id=correlation_id, submission=submission, reason=rejection.reason,
-                              source=rejection.source, external_id=rejection.external_id,
-                              community_code=rejection.community_code))
+async def _accept_request(intake: Intake, uow: UnitOfWork, request: ServiceRequestSubmission,
+                          correlation_id: str) -> Accepted:
+    """Store a request once per (source, external_id); the same need from another source within
+    the window is linked to the first request instead of being dispatched again."""
+    request_id = await store.insert_request(uow.connection, request, correlation_id)
+    if request_id is None:
+        existing = await store.request_by_key(uow.connection, request.source, request.external_id)
+        return Accepted("duplicate", existing["request_id"])
+    first = await _first_of_same_need(intake, uow, request, request_id)
+    about = {"correlation_id": correlation_id, "request_id": request_id}
+    if first is not None:
+        await store.link_duplicate(uow.connection, request_id, first)
+        await uow.emit(RequestDuplicate(**about, duplicate_of=first, source=request.source,
+                                        external_id=request.external_id, category=request.category,
+                                        community_code=request.community_code))
+        return Accepted("linked", request_id)
+    await uow.emit(RequestReceived(**request.model_dump(), **about))
+    return Accepted("received", request_id)
 
 
-async def on_request_submit(intake: Intake, envelope: Envelope) -> None:
-    async with intake.unit_of_work() as uow:
-        if not await uow.claim(envelope):
-            return
-        result = await receive_request(uow, intake.sources, envelope.body, envelope.correlation_id,
-                                       envelope.message_id)
-    SUBMISSIONS.labels(SUBMIT_REQUEST, "rejected" if isinstance(result, Rejection) else result.outcome).inc()
+async def _first_of_same_need(intake: Intake, uow: UnitOfWork, request: ServiceRequestSubmission,
+                              request_id: UUID) -> UUID | None:
+    phone = request.beneficiary.phone if request.beneficiary else None
+    if not phone:
+        return None
+    row = await store.request_by_id(uow.connection, request_id)
+    window = timedelta(hours=intake.runtime.settings.intake_duplicate_window_hours)
+    earlier = await store.same_need_before(uow.connection, request_id, phone_key(phone), request.category,
+                                           request.community_code, window)
+    return first_of_same_need(request.source, row["received_at"], earlier, window)
 
 
-async def on_volunteer_register(intake: Intake, envelope: Envelope) -> None:
-    async with intake.unit_of_work() as uow:
-        if not await uow.claim(envelope):
-            return
-        outcome = await register_volunteer(uow, intake.sources, envelope.body, envelope.correlation_id,
-                                           envelope.message_id)
-    SUBMISSIONS.labels(REGISTER_VOLUNTEER, outcome).inc()
+async def _accept_volunteer(intake: Intake, uow: UnitOfWork, registration: VolunteerRegistration,
+                            correlation_id: str) -> Accepted:
+    """A new volunteer or an update of a known one; either way the roster hears of it."""
+    volunteer_id = await store.upsert_volunteer(uow.connection, registration)
+    await uow.emit(VolunteerRegistered(**registration.model_dump(), volunteer_id=volunteer_id,
+                                       correlation_id=correlation_id))
+    return Accepted("registered", volunteer_id)
+
+
+async def _accept_case(intake: Intake, uow: UnitOfWork, case: MediationCaseSubmission,
+                       correlation_id: str) -> Accepted:
+    level = starting_level(case)
+    case_id = await store.insert_case(uow.connection, case, level, correlation_id)
+    if case_id is None:
+        return Accepted("duplicate")
+    await uow.emit(CaseReceived(**case.model_dump(), case_id=case_id, level=level, correlation_id=correlation_id))
+    return Accepted("received", case_id)
+
+
+async def _accept_response(intake: Intake, uow: UnitOfWork, response: AssignmentResponse,
+                           correlation_id: str) -> Accepted:
+    await store.insert_response(uow.connection, response)
+    await uow.emit(AssignmentResponded(**response.model_dump(), correlation_id=correlation_id))
+    return Accepted("accepted" if response.accept else "declined")
+
+
+async def _accept_completion(intake: Intake, uow: UnitOfWork, completion: ServiceCompletion,
+                             correlation_id: str) -> Accepted:
+    await store.insert_completion(uow.connection, completion)
+    await uow.emit(CompletionReported(**completion.model_dump(), correlation_id=correlation_id))
+    return Accepted("reported")
+
+
+REQUEST = Kind("request.submit", ServiceRequestSubmission, RequestRejected, _accept_request)
+KINDS = (REQUEST,
+         Kind("volunteer.register", VolunteerRegistration, VolunteerRejected, _accept_volunteer),
+         Kind("case.submit", MediationCaseSubmission, CaseRejected, _accept_case),
+         Kind("assignment.respond", AssignmentResponse, ResponseRejected, _accept_response),
+         Kind("service.complete", ServiceCompletion, CompletionRejected, _accept_completion))
+SUBMIT_REQUEST = REQUEST.routing_key
+
+
+async def receive_request(intake: Intake, uow: UnitOfWork, body: bytes, correlation_id: str,
+                          sent_by: str | None = None) -> Accepted | Rejection:
+    """A request over HTTP (the JSON API and Open311): the same path as `request.submit`."""
+    return await take(intake, uow, REQUEST, body, correlation_id, sent_by=sent_by)
+
+
+def count(kind: Kind, result: Accepted | Rejection) -> None:
+    SUBMISSIONS.labels(kind.routing_key, "rejected" if isinstance(result, Rejection) else result.outcome).inc()
+
+
+def on_submission(kind: Kind):
+    """The broker handler of one kind of submission."""
+    async def handle(intake: Intake, envelope: Envelope) -> None:
+        async with intake.unit_of_work() as uow:
+            if not await uow.claim(envelope):
+                return
+            result = await take(intake, uow, kind, envelope.body, envelope.correlation_id, envelope.message_id)
+        count(kind, result)
+    return handle
 
 
 async def _follow(intake: Intake, envelope: Envelope, event: Event, status: str, detail: dict) -> None:

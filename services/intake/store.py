@@ -1,11 +1,12 @@
 """intake's SQL. Every function takes the connection of the current unit of work."""
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import UUID, uuid4
 
 import asyncpg
 
-from services.intake.domain import Rejection, body_excerpt
-from shared.submissions import ServiceRequestSubmission, VolunteerRegistration
+from services.intake.domain import EarlierRequest, Rejection, body_excerpt, phone_key
+from shared.submissions import (AssignmentResponse, MediationCaseSubmission, ServiceCompletion,
+                                ServiceRequestSubmission, VolunteerRegistration)
 
 REQUEST_COLUMNS = ("request_id, source, external_id, category, community_code, status, status_detail, "
                    "correlation_id, received_at, updated_at")
@@ -16,10 +17,11 @@ async def insert_request(conn: asyncpg.Connection, submission: ServiceRequestSub
     """Store a new request; None when (source, external_id) is already known."""
     return await conn.fetchval(
         "INSERT INTO service_request (request_id, source, external_id, category, community_code, "
-        "submission, correlation_id) VALUES ($1, $2, $3, $4, $5, $6, $7) "
+        "submission, correlation_id, beneficiary_phone) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
         "ON CONFLICT (source, external_id) DO NOTHING RETURNING request_id",
         uuid4(), submission.source, submission.external_id, submission.category,
-        submission.community_code, submission.model_dump(mode="json"), correlation_id)
+        submission.community_code, submission.model_dump(mode="json"), correlation_id,
+        phone_key(submission.beneficiary.phone if submission.beneficiary else None))
 
 
 async def request_by_key(conn: asyncpg.Connection, source: str, external_id: str) -> asyncpg.Record | None:
@@ -47,6 +49,48 @@ async def upsert_volunteer(conn: asyncpg.Connection, registration: VolunteerRegi
         "ON CONFLICT (source, external_id) DO UPDATE SET registration = EXCLUDED.registration, "
         "updated_at = now() RETURNING volunteer_id",
         uuid4(), registration.source, registration.external_id, registration.model_dump(mode="json"))
+
+
+async def same_need_before(conn: asyncpg.Connection, request_id: UUID, phone: str, category: str,
+                           community_code: str, window: timedelta) -> list[EarlierRequest]:
+    """Earlier requests of the same beneficiary phone, category and community within `window`."""
+    rows = await conn.fetch(
+        "SELECT r.request_id, r.source, r.received_at FROM service_request r, service_request this "
+        "WHERE this.request_id = $1 AND r.beneficiary_phone = $2 AND r.category = $3 AND r.community_code = $4 "
+        "AND r.request_id <> this.request_id AND r.duplicate_of IS NULL "
+        "AND r.received_at BETWEEN this.received_at - $5::interval AND this.received_at",
+        request_id, phone, category, community_code, window)
+    return [EarlierRequest(**row) for row in rows]
+
+
+async def link_duplicate(conn: asyncpg.Connection, request_id: UUID, first: UUID) -> None:
+    await conn.execute("UPDATE service_request SET duplicate_of = $2, status = 'duplicate', "
+                       "status_detail = jsonb_build_object('duplicate_of', $2::text) WHERE request_id = $1",
+                       request_id, first)
+
+
+async def insert_case(conn: asyncpg.Connection, case: MediationCaseSubmission, level: str,
+                      correlation_id: str) -> UUID | None:
+    """Store a new case; None when (source, external_id) is already known."""
+    return await conn.fetchval(
+        "INSERT INTO mediation_case (case_id, source, external_id, community_code, grid_code, dispute_type, "
+        "severity, level, submission, correlation_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
+        "ON CONFLICT (source, external_id) DO NOTHING RETURNING case_id",
+        uuid4(), case.source, case.external_id, case.community_code, case.grid_code, case.dispute_type.value,
+        case.severity, level, case.model_dump(mode="json"), correlation_id)
+
+
+async def insert_response(conn: asyncpg.Connection, response: AssignmentResponse) -> None:
+    await conn.execute(
+        "INSERT INTO assignment_response (assignment_id, source, volunteer_external_id, accept, reason) "
+        "VALUES ($1, $2, $3, $4, $5)", response.assignment_id, response.source, response.volunteer_external_id,
+        response.accept, response.reason)
+
+
+async def insert_completion(conn: asyncpg.Connection, completion: ServiceCompletion) -> None:
+    await conn.execute(
+        "INSERT INTO service_completion (assignment_id, hours, people_served, note) VALUES ($1, $2, $3, $4)",
+        completion.assignment_id, completion.hours, completion.people_served, completion.note)
 
 
 async def record_rejection(conn: asyncpg.Connection, submission: str, rejection: Rejection,
