@@ -64,8 +64,8 @@ async def same_need_before(conn: asyncpg.Connection, request_id: UUID, phone: st
 
 
 async def link_duplicate(conn: asyncpg.Connection, request_id: UUID, first: UUID) -> None:
-    await conn.execute("UPDATE service_request SET duplicate_of = $2, status = 'duplicate', "
-                       "status_detail = jsonb_build_object('duplicate_of', $2::text) WHERE request_id = $1",
+    await conn.execute("UPDATE service_request SET duplicate_of = $2::uuid, status = 'duplicate', "
+                       "status_detail = jsonb_build_object('duplicate_of', $2::uuid) WHERE request_id = $1",
                        request_id, first)
 
 

@@ -1,0 +1,125 @@
+"""Every kind of submission over the real broker into intake, and every kind of bad input:
+the consumer keeps going, and a good message published after the bad ones is still processed."""
+import uuid
+
+import pytest
+
+from services.intake.app import SERVICE
+from tests.support import event_tap, eventually, handled, publish, publish_burst, running, until_handled
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture(scope="module")
+async def intake(settings):
+    async with running(SERVICE, settings) as client:
+        yield client
+
+
+def key() -> str:
+    return uuid.uuid4().hex[:10]
+
+
+def case(**changes) -> dict:
+    return {"source": "grid-platform", "external_id": f"case-{key()}", "community_code": "c-north",
+            "grid_code": "g-3", "dispute_type": "parking", "summary": "车位纠纷",
+            "parties": [{"name": "李先生", "phone": "13800000011", "role": "applicant"},
+                        {"name": "王女士", "role": "respondent"}], **changes}
+
+
+def request(source: str, phone: str, **changes) -> dict:
+    return {"source": source, "external_id": f"r-{key()}", "category": "elder_care.home_visit",
+            "description": "空巢老人需要探访", "community_code": "c-west",
+            "beneficiary": {"name": "陈爷爷", "phone": phone, "tags": ["empty_nest"]}, **changes}
+
+
+async def test_a_case_is_received_once_at_its_level(intake, settings):
+    minor, serious = case(), case(severity="serious")
+    cases = {"handler": "linli.intake.case.submit"}
+    before = await handled(intake, "intake", **cases)
+    async with event_tap(settings) as tap:
+        await publish(settings, "case.submit", minor)
+        await publish(settings, "case.submit", minor)  # the same case again, new message id
+        await publish(settings, "case.submit", serious)
+        await until_handled(intake, "intake", before, 3, **cases)
+        received = await tap.wait_for("case.received", 2)
+    levels = {event["external_id"]: event["level"] for event in received}
+    assert levels == {minor["external_id"]: "grid", serious["external_id"]: "community"}
+    assert [p["role"] for p in received[0]["parties"]] == ["applicant", "respondent"]
+    assert len(tap.of("case.received")) == 2
+
+
+async def test_responses_and_completions_are_announced_for_matching(intake, settings):
+    assignment_id = str(uuid.uuid4())
+    response = {"assignment_id": assignment_id, "volunteer_external_id": "v-7", "source": "volunteer-app",
+                "accept": True}
+    completion = {"assignment_id": assignment_id, "hours": 2.5, "people_served": 3, "note": "打扫完毕"}
+    async with event_tap(settings) as tap:
+        await publish(settings, "assignment.respond", response)
+        await publish(settings, "service.complete", completion)
+        [responded] = await tap.wait_for("assignment.responded")
+        [reported] = await tap.wait_for("completion.reported")
+    assert responded["assignment_id"] == assignment_id and responded["accept"] is True
+    assert reported["hours"] == 2.5 and reported["people_served"] == 3
+
+
+async def test_the_same_need_from_a_second_source_is_linked_not_dispatched(intake, settings):
+    phone = f"139{uuid.uuid4().int % 10 ** 8:08d}"
+    first, second = request("hotline-12345", phone), request("grid-platform", phone)
+    other_service = request("grid-platform", phone, category="health.checkup")
+    async with event_tap(settings) as tap:
+        await publish(settings, "request.submit", first)
+        await tap.wait_for("request.received")
+        await publish(settings, "request.submit", second)
+        await publish(settings, "request.submit", other_service)
+        [duplicate] = await tap.wait_for("request.duplicate")
+        await tap.wait_for("request.received", 2)
+    received = {e["external_id"]: e["request_id"] for e in tap.of("request.received")}
+    assert set(received) == {first["external_id"], other_service["external_id"]}
+    assert duplicate["external_id"] == second["external_id"]
+    assert duplicate["duplicate_of"] == received[first["external_id"]]
+    status = (await intake.get(f"/api/v1/requests/{duplicate['request_id']}")).json()
+    assert status["status"] == "duplicate" and status["status_detail"]["duplicate_of"] == duplicate["duplicate_of"]
+
+
+BAD = [
+    ("request.submit", b"\xff\xfe\xfa", "not UTF-8"),
+    ("request.submit", b"{\"source\": ", "not JSON"),
+    ("request.submit", b'{"source": "hotline-12345", "items": [1, 2]}', "Extra inputs are not permitted"),
+    ("request.submit", {"source": "hotline-12345", "external_id": "x", "category": "astrology",
+                        "description": "d", "community_code": "c"}, "unknown service category 'astrology'"),
+    ("volunteer.register", {"source": "volunteer-app", "external_id": "v", "name": "n", "phone": "13800000000",
+                            "community_code": "c", "skills": ["juggling"]}, "unknown skills ['juggling']"),
+    ("request.submit", {"source": "hotline-12345", "external_id": "x", "category": "housekeeping",
+                        "description": "长" * 4001, "community_code": "c"}, "at most 4000 characters"),
+    ("service.complete", {"assignment_id": str(uuid.uuid4()), "hours": -2, "people_served": 1},
+     "hours: Input should be greater than 0"),
+    ("request.submit", {"source": "hotline-12345", "external_id": "x", "category": "housekeeping",
+                        "description": "d", "community_code": "东城/社区 1"}, "community_code: String should match"),
+    ("case.submit", b"{" + b" " * 1_000_000 + b"}", "larger than the limit"),
+    ("assignment.respond", {"assignment_id": str(uuid.uuid4()), "volunteer_external_id": "v", "source": "stranger",
+                            "accept": True}, "unknown source 'stranger'"),
+]
+
+
+def rejections(tap) -> list[dict]:
+    return [e for kind in ("request", "volunteer", "case", "response", "completion") for e in tap.of(f"{kind}.rejected")]
+
+
+async def test_every_kind_of_bad_input_is_rejected_with_its_reason_and_the_stream_goes_on(intake, settings):
+    good = case()
+    async with event_tap(settings) as tap:
+        await publish_burst(settings, [(kind, body, None) for kind, body, _ in BAD] + [("case.submit", good, None)])
+        await tap.wait_for("case.received")
+
+        async def all_rejected():
+            return len(rejections(tap)) >= len(BAD)
+        await eventually(all_rejected)
+    reasons = " | ".join(e["reason"] for e in rejections(tap))
+    for _, _, reason in BAD:
+        assert reason in reasons
+    listed = (await intake.get("/api/v1/rejections", params={"limit": 50})).json()
+    assert {row["submission"] for row in listed} >= {"request.submit", "volunteer.register", "service.complete",
+                                                      "case.submit", "assignment.respond"}
+    assert all(len(row["body_excerpt"]) <= 2000 for row in listed)
+    assert tap.of("case.received")[0]["external_id"] == good["external_id"]
