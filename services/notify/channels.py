@@ -1,6 +1,4 @@
 """The channels a notification travels by, behind one interface."""
-import hashlib
-import hmac
 import json
 from typing import Protocol
 
@@ -8,12 +6,7 @@ import asyncpg
 import httpx
 
 from services.notify import domain
-
-WEBHOOK_TIMEOUT_SECONDS = 5.0
-
-
-class DeliveryFailed(Exception):
-    """The channel did not take the message; the text says why."""
+from shared.webhooks import TIMEOUT_SECONDS, post_signed
 
 
 class Channel(Protocol):
@@ -35,32 +28,22 @@ class InboxChannel:
             notification["subject"], notification["body"])
 
 
-def signature(secret: str, body: bytes) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-
-
 class WebhookChannel:
-    """POSTs the message as JSON, signed with HMAC-SHA256 in `X-Linli-Signature`: the shape
-    WeCom/DingTalk group robots and SMS gateways take."""
+    """POSTs the message as signed JSON (shared/webhooks.py): the shape WeCom/DingTalk group
+    robots and SMS gateways take."""
 
     name = domain.WEBHOOK
 
     def __init__(self, url: str, secret: str):
         self._url = url
         self._secret = secret
-        self._client = httpx.AsyncClient(timeout=WEBHOOK_TIMEOUT_SECONDS)
+        self._client = httpx.AsyncClient(timeout=TIMEOUT_SECONDS)
 
     async def deliver(self, notification: asyncpg.Record, connection: asyncpg.Connection) -> None:
         body = json.dumps({key: str(notification[key]) for key in (
             "notification_id", "recipient", "kind", "subject", "body", "about", "about_event_id")},
             ensure_ascii=False).encode()
-        headers = {"Content-Type": "application/json", "X-Linli-Signature": signature(self._secret, body)}
-        try:
-            response = await self._client.post(self._url, content=body, headers=headers)
-        except httpx.HTTPError as error:
-            raise DeliveryFailed(f"webhook {self._url}: {type(error).__name__}: {error}") from error
-        if not response.is_success:
-            raise DeliveryFailed(f"webhook {self._url} answered {response.status_code}: {response.text[:200]}")
+        await post_signed(self._client, self._url, self._secret, body)
 
     async def close(self) -> None:
         await self._client.aclose()

@@ -11,11 +11,11 @@ from prometheus_client import Counter
 
 from services.notify import store
 from services.notify.channels import Channel, WebhookChannel
-from services.notify.domain import retry_delay
 from shared.events import NotificationFailed, NotificationSent
 from shared.service import Runtime
 from shared.sweeper import Sweeper
 from shared.unit_of_work import UnitOfWork
+from shared.webhooks import retry_delay
 
 BATCH_SIZE = 10
 POLL_SECONDS = 1.0

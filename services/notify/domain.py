@@ -1,4 +1,4 @@
-"""Who is told what, on which channels, and when a failed delivery is tried again. No I/O."""
+"""Who is told what, and on which channels. No I/O."""
 import re
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
@@ -7,7 +7,6 @@ from shared.catalogue import service_name
 from shared.events import AssignmentOffered, Event, RequestEscalated
 
 INBOX, WEBHOOK = "inbox", "webhook"
-MAX_RETRY_DELAY_SECONDS = 300.0
 
 # Message texts per kind, zh-CN. Fields are filled from the event; never concatenated in handlers.
 TEMPLATES = {
@@ -66,9 +65,3 @@ def messages_for(event: Event, timezone: tzinfo) -> list[Message]:
 def channels_for(webhook_configured: bool) -> tuple[str, ...]:
     """Everyone has an inbox; the webhook (group robot, SMS gateway) gets everything when configured."""
     return (INBOX, WEBHOOK) if webhook_configured else (INBOX,)
-
-
-def retry_delay(attempts: int, base_seconds: float) -> float:
-    """Seconds to wait after `attempts` failed deliveries: base, 2 x base, 4 x base … at most 5 minutes.
-    The exponent is bounded so that a large `notify_max_attempts` cannot overflow the float."""
-    return min(base_seconds * 2 ** min(attempts - 1, 32), MAX_RETRY_DELAY_SECONDS)

@@ -12,7 +12,6 @@ from services.notify.domain import (
     channels_for,
     mask_phone_numbers,
     messages_for,
-    retry_delay,
 )
 from shared.events import (
     AssignmentOffered,
@@ -83,9 +82,3 @@ def test_no_phone_number_reaches_a_message_body():
 def test_everyone_has_an_inbox_and_the_webhook_gets_all_when_configured():
     assert channels_for(webhook_configured=False) == (INBOX,)
     assert channels_for(webhook_configured=True) == (INBOX, WEBHOOK)
-
-
-def test_retries_back_off_and_stop_growing():
-    assert [retry_delay(n, 2.0) for n in (1, 2, 3, 4)] == [2.0, 4.0, 8.0, 16.0]
-    assert retry_delay(20, 2.0) == 300.0
-    assert retry_delay(5000, 2.0) == 300.0  # no float overflow, whatever notify_max_attempts is
