@@ -3,6 +3,7 @@ from pathlib import Path
 
 from services.intake import api, handlers
 from services.intake.sources import load_sources
+from services.intake.status_webhooks import StatusWebhooks
 from shared.consumer import Consumers
 from shared.events import RequestAssigned, RequestEscalated
 from shared.service import Runtime, ServiceDefinition
@@ -18,9 +19,11 @@ consumers.on_event("intake", RequestEscalated, handlers.on_request_escalated)
 
 def intake(runtime: Runtime) -> handlers.Intake:
     settings = runtime.settings
-    return handlers.Intake(runtime, load_sources(settings.intake_sources_file,
-                                                 settings.intake_accept_unknown_sources))
+    sources = load_sources(settings.intake_sources_file, settings.intake_accept_unknown_sources)
+    return handlers.Intake(runtime, sources, StatusWebhooks(runtime, sources))
+
 
 
 SERVICE = ServiceDefinition(name="intake", consumers=consumers, api=api.router,
-                            migrations=Path(__file__).parent / "migrations", make_deps=intake)
+                            migrations=Path(__file__).parent / "migrations", make_deps=intake,
+                            background=lambda intake: [intake.status_webhooks.run()])

@@ -13,6 +13,7 @@ from services.intake import store
 from services.intake.domain import (Rejection, S, first_of_same_need, parse_submission, phone_key,
                                    starting_level)
 from services.intake.sources import Sources, unknown_source_reason
+from services.intake.status_webhooks import StatusWebhooks, queue_status
 from shared.consumer import Envelope
 from shared.events import (AssignmentResponded, CaseReceived, CaseRejected, CompletionRejected, CompletionReported,
                            Event, RequestAssigned, RequestDuplicate, RequestEscalated, RequestReceived,
@@ -33,6 +34,7 @@ class Intake:
 
     runtime: Runtime
     sources: Sources
+    status_webhooks: StatusWebhooks
 
     def unit_of_work(self) -> UnitOfWork:
         return self.runtime.unit_of_work()
@@ -66,10 +68,13 @@ async def take(intake: Intake, uow: UnitOfWork, kind: Kind, body: bytes, correla
     """`sent_by` is the source an HTTP caller's API key proves; the body must name the same."""
     submission = _admitted(parse_submission(kind.model, body), intake.sources, sent_by)
     if isinstance(submission, Rejection):
+        rejected = kind.rejected(correlation_id=correlation_id, submission=kind.routing_key, reason=submission.reason,
+                                 source=submission.source, external_id=submission.external_id,
+                                 community_code=submission.community_code)
         await store.record_rejection(uow.connection, kind.routing_key, submission, body, message_id)
-        await uow.emit(kind.rejected(correlation_id=correlation_id, submission=kind.routing_key,
-                                     reason=submission.reason, source=submission.source,
-                                     external_id=submission.external_id, community_code=submission.community_code))
+        await uow.emit(rejected)
+        await queue_status(uow, intake.sources, submission.source, rejected.occurred_at, status="rejected",
+                           submission=kind.routing_key, external_id=submission.external_id, reason=submission.reason)
         return submission
     return await kind.accept(intake, uow, submission, correlation_id)
 
@@ -99,12 +104,20 @@ async def _accept_request(intake: Intake, uow: UnitOfWork, request: ServiceReque
     about = {"correlation_id": correlation_id, "request_id": request_id}
     if first is not None:
         await store.link_duplicate(uow.connection, request_id, first)
-        await uow.emit(RequestDuplicate(**about, duplicate_of=first, source=request.source,
-                                        external_id=request.external_id, category=request.category,
-                                        community_code=request.community_code))
+        event = RequestDuplicate(**about, duplicate_of=first, source=request.source, external_id=request.external_id,
+                                 category=request.category, community_code=request.community_code)
+        await uow.emit(event)
+        await _queue_request_status(intake, uow, event, "duplicate", duplicate_of=str(first))
         return Accepted("linked", request_id)
-    await uow.emit(RequestReceived(**request.model_dump(), **about))
+    event = RequestReceived(**request.model_dump(), **about)
+    await uow.emit(event)
+    await _queue_request_status(intake, uow, event, "received")
     return Accepted("received", request_id)
+
+
+async def _queue_request_status(intake: Intake, uow: UnitOfWork, event: Event, status: str, **detail) -> None:
+    await queue_status(uow, intake.sources, event.source, event.occurred_at, status=status,
+                       external_id=event.external_id, request_id=str(event.request_id), **detail)
 
 
 async def _first_of_same_need(intake: Intake, uow: UnitOfWork, request: ServiceRequestSubmission,
@@ -186,6 +199,7 @@ async def _follow(intake: Intake, envelope: Envelope, event: Event, status: str,
     async with intake.unit_of_work() as uow:
         if await uow.claim(envelope):
             await store.set_status(uow.connection, event.request_id, status, detail, event.occurred_at)
+            await _queue_request_status(intake, uow, event, status, **detail)
 
 
 async def on_request_assigned(intake: Intake, envelope: Envelope) -> None:

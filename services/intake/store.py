@@ -93,6 +93,34 @@ async def insert_completion(conn: asyncpg.Connection, completion: ServiceComplet
         completion.assignment_id, completion.hours, completion.people_served, completion.note)
 
 
+async def queue_status_update(conn: asyncpg.Connection, source: str, url: str, body: bytes) -> None:
+    await conn.execute("INSERT INTO status_update (source, url, body) VALUES ($1, $2, $3)", source, url, body)
+
+
+async def lock_due_status_updates(conn: asyncpg.Connection, limit: int) -> list[asyncpg.Record]:
+    """Due status updates, locked so that no other intake process sends them too. A source gets its
+    updates in order: while an earlier one waits for a retry, the later ones wait behind it."""
+    return await conn.fetch(
+        "SELECT id, source, url, body, attempts FROM status_update u WHERE status = 'pending' "
+        "AND next_attempt_at <= now() AND NOT EXISTS (SELECT 1 FROM status_update earlier "
+        "WHERE earlier.source = u.source AND earlier.status = 'pending' AND earlier.id < u.id) "
+        "ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED", limit)
+
+
+async def status_update_sent(conn: asyncpg.Connection, update_id: int) -> None:
+    await conn.execute("UPDATE status_update SET status = 'sent', attempts = attempts + 1, sent_at = now(), "
+                       "last_error = NULL WHERE id = $1", update_id)
+
+
+async def status_update_failed(conn: asyncpg.Connection, update_id: int, error: str,
+                               retry_in: timedelta | None) -> None:
+    """Record a failed try: retried after `retry_in`, or failed for good when None."""
+    await conn.execute(
+        "UPDATE status_update SET attempts = attempts + 1, last_error = $2, "
+        "status = CASE WHEN $3::interval IS NULL THEN 'failed' ELSE 'pending' END, "
+        "next_attempt_at = now() + coalesce($3::interval, '0 seconds') WHERE id = $1", update_id, error, retry_in)
+
+
 async def record_rejection(conn: asyncpg.Connection, submission: str, rejection: Rejection,
                            body: bytes, message_id: str | None) -> None:
     await conn.execute(
@@ -105,3 +133,27 @@ async def recent_rejections(conn: asyncpg.Connection, limit: int, source: str | 
     return await conn.fetch(
         "SELECT id, submission, reason, source, external_id, message_id, body_excerpt, rejected_at "
         "FROM rejection WHERE $2::text IS NULL OR source = $2 ORDER BY id DESC LIMIT $1", limit, source)
+
+
+# Open311 (read-only): a request with the team of its assigned volunteer, when intake knows them.
+OPEN311_SELECT = (
+    "SELECT r.request_id, r.category, r.community_code, r.status, r.status_detail, r.submission, "
+    "r.received_at, r.updated_at, v.registration ->> 'team' AS team FROM service_request r "
+    "LEFT JOIN volunteer v ON v.source = r.status_detail -> 'volunteer' ->> 'source' "
+    "AND v.external_id = r.status_detail -> 'volunteer' ->> 'external_id' ")
+
+
+async def open311_requests_by_id(conn: asyncpg.Connection, request_ids: list[UUID]) -> list[asyncpg.Record]:
+    return await conn.fetch(OPEN311_SELECT + "WHERE r.request_id = ANY($1::uuid[]) "
+                            "ORDER BY r.received_at DESC, r.request_id", request_ids)
+
+
+async def open311_requests_received(conn: asyncpg.Connection, start: datetime, end: datetime,
+                                    categories: list[str] | None, statuses: list[str] | None, among: bool,
+                                    limit: int) -> list[asyncpg.Record]:
+    """Requests received in [start, end], newest first, of `categories` (None: any) whose status
+    is (`among`) or is not one of `statuses` (None: any)."""
+    return await conn.fetch(
+        OPEN311_SELECT + "WHERE r.received_at BETWEEN $1 AND $2 AND ($3::text[] IS NULL OR r.category = ANY($3)) "
+        "AND ($4::text[] IS NULL OR (r.status = ANY($4)) = $5) ORDER BY r.received_at DESC, r.request_id LIMIT $6",
+        start, end, categories, statuses, among, limit)

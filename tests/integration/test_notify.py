@@ -1,57 +1,23 @@
 """notify against the real RabbitMQ and PostgreSQL, delivering to a real HTTP endpoint."""
-import asyncio
-import contextlib
-import hashlib
-import hmac
 import json
 import uuid
 
 import pytest
-import uvicorn
-from fastapi import FastAPI, Request, Response
 
 from services.notify.app import SERVICE
 from shared.events import AssignmentOffered, RequestEscalated, VolunteerRef
-from tests.e2e.processes import free_port
-from tests.support import announce, event_tap, eventually, handled, metric, running, until_handled
+from tests.support import (
+    announce,
+    event_tap,
+    eventually,
+    handled,
+    metric,
+    running,
+    until_handled,
+)
+from tests.webhook_receiver import SECRET, receiving, signed_by_secret
 
 pytestmark = pytest.mark.integration
-
-SECRET = "test-secret"
-
-
-class Receiver:
-    """A webhook endpoint that fails its first `failures` calls, then answers 200."""
-
-    def __init__(self):
-        self.calls: list[tuple[bytes, str | None]] = []  # the exact body and its signature header
-        self.failures = 0
-        self.app = FastAPI()
-
-        @self.app.post("/hook")
-        async def hook(request: Request):
-            self.calls.append((await request.body(), request.headers.get("x-linli-signature")))
-            if len(self.calls) <= self.failures:
-                return Response("busy", status_code=503)
-            return {"ok": True}
-
-    def bodies(self) -> list[dict]:
-        return [json.loads(body) for body, _ in self.calls]
-
-
-@contextlib.asynccontextmanager
-async def receiving():
-    receiver, port = Receiver(), free_port()
-    server = uvicorn.Server(uvicorn.Config(receiver.app, host="127.0.0.1", port=port, log_level="warning"))
-    task = asyncio.create_task(server.serve())
-    await eventually(lambda: server.started)
-    receiver.url = f"http://127.0.0.1:{port}/hook"
-    try:
-        yield receiver
-    finally:
-        server.should_exit = True
-        await task
-
 
 def offer(volunteer_id: str = "v-1") -> AssignmentOffered:
     volunteer = VolunteerRef(volunteer_id=uuid.uuid4(), source="volunteer-app", external_id=volunteer_id)
@@ -59,12 +25,6 @@ def offer(volunteer_id: str = "v-1") -> AssignmentOffered:
                              external_id="h", category="housekeeping", community_code="c-north",
                              assignment_id=uuid.uuid4(), volunteer=volunteer, urgency="normal",
                              description="老人电话 13800000001,需要打扫")
-
-
-def signed_by_secret(body: bytes, header: str | None) -> bool:
-    """The check a receiver makes, written out here rather than borrowed from notify."""
-    expected = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
-    return header is not None and hmac.compare_digest(header, expected)
 
 
 async def deliveries(client, outcome: str) -> float:

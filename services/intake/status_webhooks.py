@@ -1,0 +1,67 @@
+"""Status updates to publishers' webhooks: a publishing system follows its own requests
+without polling. Updates are queued in the transaction of the change they report, then posted
+signed (shared/webhooks.py) and retried with backoff; they survive a restart of intake."""
+import json
+from datetime import datetime, timedelta
+
+import httpx
+
+from services.intake import store
+from services.intake.sources import Sources
+from shared.service import Runtime
+from shared.sweeper import Sweeper
+from shared.unit_of_work import UnitOfWork
+from shared.webhooks import TIMEOUT_SECONDS, DeliveryFailed, post_signed, retry_delay
+
+BATCH_SIZE = 20
+POLL_SECONDS = 1.0
+
+
+async def queue_status(uow: UnitOfWork, sources: Sources, source: str | None, occurred_at: datetime,
+                       **status) -> None:
+    """Owe `source` a status update, if it registered a webhook."""
+    registered = sources.webhook_of(source) if source else None
+    if registered is None:
+        return
+    body = json.dumps({"source": source, "occurred_at": occurred_at.isoformat(), **status},
+                      ensure_ascii=False, default=str).encode()
+    await store.queue_status_update(uow.connection, source, str(registered.webhook_url), body)
+
+
+class StatusWebhooks:
+    def __init__(self, runtime: Runtime, sources: Sources):
+        self._runtime = runtime
+        self._sources = sources
+        self._client = httpx.AsyncClient(timeout=TIMEOUT_SECONDS)
+        self._sweeper = Sweeper("status webhooks", self.deliver_due, BATCH_SIZE, POLL_SECONDS)
+
+    async def run(self) -> None:
+        try:
+            await self._sweeper.run()
+        finally:
+            await self._client.aclose()
+
+    async def deliver_due(self) -> int:
+        async with self._runtime.unit_of_work() as uow:
+            due = await store.lock_due_status_updates(uow.connection, BATCH_SIZE)
+            for update in due:
+                await self._attempt(uow, update)
+        return len(due)
+
+    async def _attempt(self, uow: UnitOfWork, update) -> None:
+        registered = self._sources.webhook_of(update["source"])
+        try:
+            if registered is None:
+                raise DeliveryFailed(f"source {update['source']!r} no longer has a webhook")
+            await post_signed(self._client, update["url"], registered.webhook_secret or "", update["body"])
+        except DeliveryFailed as error:
+            await store.status_update_failed(uow.connection, update["id"], str(error), self._retry_in(update))
+            return
+        await store.status_update_sent(uow.connection, update["id"])
+
+    def _retry_in(self, update) -> timedelta | None:
+        settings = self._runtime.settings
+        attempts = update["attempts"] + 1
+        if attempts >= settings.intake_webhook_max_attempts:
+            return None
+        return timedelta(seconds=retry_delay(attempts, settings.intake_webhook_retry_base_seconds))

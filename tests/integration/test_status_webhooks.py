@@ -1,0 +1,53 @@
+"""Publishers follow their own requests without polling: every status change reaches the
+source's webhook, signed and retried until it is taken."""
+import json
+import uuid
+
+import pytest
+
+from services.intake.app import SERVICE
+from shared.events import RequestEscalated
+from tests.support import announce, eventually, publish, running
+from tests.webhook_receiver import SECRET, receiving, signed_by_secret
+
+pytestmark = pytest.mark.integration
+
+
+def sources_file(tmp_path, url: str) -> str:
+    path = tmp_path / "sources.json"
+    path.write_text(json.dumps([
+        {"source": "hotline-12345", "name": "12345", "api_key": "k1", "webhook_url": url, "webhook_secret": SECRET},
+        {"source": "grid-platform", "name": "网格", "api_key": "k2"},
+    ]))
+    return str(path)
+
+
+async def test_a_source_hears_each_status_change_of_its_requests_signed_and_retried(settings, tmp_path):
+    async with receiving() as receiver:
+        receiver.failures = 2  # the publisher's endpoint is down at first: "received" is retried twice
+        config = settings.model_copy(update={"intake_sources_file": sources_file(tmp_path, receiver.url),
+                                             "intake_webhook_retry_base_seconds": 0.2})
+        async with running(SERVICE, config) as intake:
+            request = {"source": "hotline-12345", "external_id": f"h-{uuid.uuid4().hex[:8]}",
+                       "category": "legal.consultation", "description": "法律咨询", "community_code": "c-9"}
+            created = (await intake.post("/api/v1/requests", json=request, headers={"X-Api-Key": "k1"})).json()
+            await announce(settings, RequestEscalated(
+                correlation_id="c", request_id=created["request_id"], source="hotline-12345",
+                external_id=request["external_id"], category="legal.consultation", community_code="c-9",
+                reason="no lawyer on duty", urgency="normal"))
+            await publish(settings, "request.submit", {**request, "external_id": "bad", "category": "nope"})
+            await publish(settings, "request.submit", {"source": "grid-platform", "external_id": "g",
+                                                       "category": "nope", "description": "d", "community_code": "c"})
+
+            def delivered():
+                return [json.loads(body) for body, _ in receiver.calls[receiver.failures:]]
+            await eventually(lambda: len(delivered()) >= 3)
+    updates = delivered()
+    assert all(signed_by_secret(body, header) for body, header in receiver.calls[receiver.failures:])
+    mine = [u for u in updates if u.get("request_id") == created["request_id"]]
+    assert [u["status"] for u in mine] == ["received", "escalated"]  # in order, though the first was retried
+    assert mine[1]["reason"] == "no lawyer on duty" and mine[0]["external_id"] == request["external_id"]
+    [rejected] = [u for u in updates if u["status"] == "rejected"]
+    assert rejected["external_id"] == "bad" and "unknown service category 'nope'" in rejected["reason"]
+    assert {u["source"] for u in updates} == {"hotline-12345"}  # grid-platform has no webhook
+    assert len(receiver.calls) == receiver.failures + 3  # the failures were retried, nothing sent twice
