@@ -55,9 +55,9 @@ class StatusWebhooks:
                 raise DeliveryFailed(f"source {update['source']!r} no longer has a webhook")
             await post_signed(self._client, update["url"], registered.webhook_secret or "", update["body"])
         except DeliveryFailed as error:
-            await store.status_update_failed(uow.connection, update["id"], str(error), self._retry_in(update))
+            await store.STATUS_UPDATES.failed_attempt(uow.connection, update["id"], str(error), self._retry_in(update))
             return
-        await store.status_update_sent(uow.connection, update["id"])
+        await store.STATUS_UPDATES.sent(uow.connection, update["id"])
 
     def _retry_in(self, update) -> timedelta | None:
         settings = self._runtime.settings

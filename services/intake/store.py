@@ -5,8 +5,14 @@ from uuid import UUID, uuid4
 import asyncpg
 
 from services.intake.domain import EarlierRequest, Rejection, body_excerpt, phone_key
-from shared.submissions import (AssignmentResponse, MediationCaseSubmission, ServiceCompletion,
-                                ServiceRequestSubmission, VolunteerRegistration)
+from shared.deliveries import DeliveryTable
+from shared.submissions import (
+    AssignmentResponse,
+    MediationCaseSubmission,
+    ServiceCompletion,
+    ServiceRequestSubmission,
+    VolunteerRegistration,
+)
 
 REQUEST_COLUMNS = ("request_id, source, external_id, category, community_code, status, status_detail, "
                    "correlation_id, received_at, updated_at")
@@ -107,18 +113,7 @@ async def lock_due_status_updates(conn: asyncpg.Connection, limit: int) -> list[
         "ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED", limit)
 
 
-async def status_update_sent(conn: asyncpg.Connection, update_id: int) -> None:
-    await conn.execute("UPDATE status_update SET status = 'sent', attempts = attempts + 1, sent_at = now(), "
-                       "last_error = NULL WHERE id = $1", update_id)
-
-
-async def status_update_failed(conn: asyncpg.Connection, update_id: int, error: str,
-                               retry_in: timedelta | None) -> None:
-    """Record a failed try: retried after `retry_in`, or failed for good when None."""
-    await conn.execute(
-        "UPDATE status_update SET attempts = attempts + 1, last_error = $2, "
-        "status = CASE WHEN $3::interval IS NULL THEN 'failed' ELSE 'pending' END, "
-        "next_attempt_at = now() + coalesce($3::interval, '0 seconds') WHERE id = $1", update_id, error, retry_in)
+STATUS_UPDATES = DeliveryTable("status_update", "id")
 
 
 async def record_rejection(conn: asyncpg.Connection, submission: str, rejection: Rejection,

@@ -58,7 +58,7 @@ class DeliveryWorker:
                 await self.channels[notification["channel"]].deliver(notification, uow.connection)
         except Exception as error:
             return await self._failed(uow, notification, f"{error}" or type(error).__name__)
-        await store.mark_sent(uow.connection, notification["notification_id"])
+        await store.NOTIFICATIONS.sent(uow.connection, notification["notification_id"])
         await uow.emit(NotificationSent(**_about(notification)))
         return "sent"
 
@@ -66,10 +66,10 @@ class DeliveryWorker:
         attempts = notification["attempts"] + 1
         if attempts < self._settings.notify_max_attempts:
             delay = retry_delay(attempts, self._settings.notify_retry_base_seconds)
-            await store.mark_failed_attempt(uow.connection, notification["notification_id"], error,
+            await store.NOTIFICATIONS.failed_attempt(uow.connection, notification["notification_id"], error,
                                             timedelta(seconds=delay))
             return "retried"
-        await store.mark_failed_attempt(uow.connection, notification["notification_id"], error, None)
+        await store.NOTIFICATIONS.failed_attempt(uow.connection, notification["notification_id"], error, None)
         await uow.emit(NotificationFailed(**_about(notification), error=error, attempts=attempts))
         return "failed"
 

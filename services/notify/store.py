@@ -1,10 +1,10 @@
 """notify's SQL. Every function takes the connection of the current unit of work."""
-from datetime import timedelta
 from uuid import UUID, uuid4
 
 import asyncpg
 
 from services.notify.domain import Message
+from shared.deliveries import DeliveryTable
 from shared.events import Event
 
 NOTIFICATION_COLUMNS = ("notification_id, recipient, channel, kind, status, attempts, last_error, "
@@ -27,19 +27,7 @@ async def lock_due(conn: asyncpg.Connection, limit: int) -> list[asyncpg.Record]
         "ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED", limit)
 
 
-async def mark_sent(conn: asyncpg.Connection, notification_id: UUID) -> None:
-    await conn.execute("UPDATE notification SET status = 'sent', attempts = attempts + 1, sent_at = now(), "
-                       "last_error = NULL WHERE notification_id = $1", notification_id)
-
-
-async def mark_failed_attempt(conn: asyncpg.Connection, notification_id: UUID, error: str,
-                              retry_in: timedelta | None) -> None:
-    """Record a failed try: retried after `retry_in`, or failed for good when None."""
-    await conn.execute(
-        "UPDATE notification SET attempts = attempts + 1, last_error = $2, "
-        "status = CASE WHEN $3::interval IS NULL THEN 'failed' ELSE 'pending' END, "
-        "next_attempt_at = now() + coalesce($3::interval, '0 seconds') WHERE notification_id = $1",
-        notification_id, error, retry_in)
+NOTIFICATIONS = DeliveryTable("notification", "notification_id")
 
 
 async def inbox(conn: asyncpg.Connection, recipient: str, limit: int) -> list[asyncpg.Record]:
