@@ -22,7 +22,8 @@ def sources_file(tmp_path, url: str) -> str:
     return str(path)
 
 
-async def test_a_source_hears_each_status_change_of_its_requests_signed_and_retried(settings, tmp_path):
+async def test_a_source_hears_each_status_change_of_its_requests_signed_and_retried(fresh_settings, tmp_path):
+    settings = fresh_settings  # its own vhost: no other test's events for hotline-12345 wait in intake's queues
     async with receiving() as receiver:
         receiver.failures = 2  # the publisher's endpoint is down at first: "received" is retried twice
         config = settings.model_copy(update={"intake_sources_file": sources_file(tmp_path, receiver.url),
