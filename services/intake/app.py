@@ -1,7 +1,9 @@
 """intake's wiring: its queues, its handlers, its API."""
 from pathlib import Path
 
-from services.intake import api, handlers
+from fastapi import APIRouter
+
+from services.intake import api, handlers, open311
 from services.intake.sources import load_sources
 from services.intake.status_webhooks import StatusWebhooks
 from shared.consumer import Consumers
@@ -23,7 +25,10 @@ def intake(runtime: Runtime) -> handlers.Intake:
     return handlers.Intake(runtime, sources, StatusWebhooks(runtime, sources))
 
 
+http = APIRouter()  # /api/v1 and /open311/v2
+http.include_router(api.router)
+http.include_router(open311.router)
 
-SERVICE = ServiceDefinition(name="intake", consumers=consumers, api=api.router,
+SERVICE = ServiceDefinition(name="intake", consumers=consumers, api=http,
                             migrations=Path(__file__).parent / "migrations", make_deps=intake,
                             background=lambda intake: [intake.status_webhooks.run()])

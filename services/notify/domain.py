@@ -1,10 +1,10 @@
 """Who is told what, and on which channels. No I/O."""
-import re
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
 from shared.catalogue import service_name
 from shared.events import AssignmentOffered, Event, RequestEscalated
+from shared.privacy import mask_phone_numbers
 
 INBOX, WEBHOOK = "inbox", "webhook"
 
@@ -16,11 +16,6 @@ TEMPLATES = {
     "escalation": ("需要协调:{community} 社区的{service}请求",
                    "{community} 社区的一项{service}请求暂时无人承接:{reason}。请工作人员协调安排(请求 {request_id})。"),
 }
-# Mobiles as residents write them: 13800000001, 138-0000-0001, 138 0000 0001, +86 13800000001.
-MOBILE = re.compile(r"(?<![\d+])(?:\+?86[\s-]?)?(1\d{2})[\s-]?\d{4}[\s-]?(\d{4})(?!\d)")
-# Fixed lines with their area code: 0591-87654321, 010 1234 5678.
-LANDLINE = re.compile(r"(?<!\d)(0\d{2,3})[\s-]?\d{3,4}[\s-]?(\d{4})(?!\d)")
-
 
 @dataclass(frozen=True)
 class Message:
@@ -28,11 +23,6 @@ class Message:
     kind: str
     subject: str
     body: str
-
-
-def mask_phone_numbers(text: str) -> str:
-    """138****0001: a resident's number never travels in a message that does not need it."""
-    return LANDLINE.sub(r"\1-****\2", MOBILE.sub(r"\1****\2", text))
 
 
 def render(kind: str, recipient: str, **fields) -> Message:

@@ -10,7 +10,6 @@ from services.notify.domain import (
     INBOX,
     WEBHOOK,
     channels_for,
-    mask_phone_numbers,
     messages_for,
 )
 from shared.events import (
@@ -19,6 +18,7 @@ from shared.events import (
     RequestReceived,
     VolunteerRef,
 )
+from shared.privacy import mask_phone_numbers
 
 ABOUT = {"correlation_id": "c", "request_id": uuid.UUID(int=7), "source": "hotline-12345", "external_id": "h-1",
          "category": "elder_care.meals", "community_code": "c-north"}
