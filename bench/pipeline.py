@@ -55,7 +55,8 @@ async def raw_ceiling(url: str, bodies: list[bytes]) -> float:
 
 
 async def through_linli(settings: Settings, requests: list[dict]) -> dict:
-    with tempfile.TemporaryDirectory() as logs, system(settings, Path(logs), ("intake", "matching")):
+    with tempfile.TemporaryDirectory() as logs, system(settings, Path(logs), ("intake", "matching"),
+                                                       INTAKE_ACCEPT_UNKNOWN_SOURCES="true"):  # source "bench"
         async with event_tap(settings) as tap:
             volunteers = [{"source": "bench", "external_id": f"v-{c}-{i}", "name": "志愿者", "phone": "13800000000",
                            "community_code": f"c-{c}", "skills": ["cooking"]}
