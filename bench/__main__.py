@@ -1,7 +1,15 @@
-"""`python -m bench` (or `make bench`): every benchmark, one JSON document on stdout."""
+"""`python -m bench [NAME …]` (or `make bench`): the benchmarks (all by default), one JSON
+document on stdout."""
 import asyncio
 import json
+import sys
 
-from bench import pipeline
+from bench import matching, pipeline
 
-print(json.dumps({"pipeline": asyncio.run(pipeline.main())}, indent=2))
+BENCHMARKS = {"pipeline": pipeline.main, "matching_decision": matching.main}
+
+chosen = sys.argv[1:] or list(BENCHMARKS)
+unknown = sorted(set(chosen) - set(BENCHMARKS))
+if unknown:
+    sys.exit(f"unknown benchmarks {unknown}; there are {sorted(BENCHMARKS)}")
+print(json.dumps({name: asyncio.run(BENCHMARKS[name]()) for name in chosen}, indent=2))
