@@ -28,9 +28,6 @@ SERVICES = MappingProxyType({
     "housekeeping": ("家政照料", ("cleaning", "cooking")),
 })
 
-# Mediation is a case, never a service request; its mediators have this skill.
-MEDIATION_SKILL = "mediation"
-
 BENEFICIARY_TAGS = frozenset({
     "living_alone", "empty_nest", "left_behind_child", "disabled", "severely_disabled",
     "special_hardship", "elderly", "child", "woman_in_difficulty",

@@ -2,7 +2,7 @@
 or HTTP, takes one path: parse, admit (a known source), then reject with a reason or accept."""
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -96,11 +96,12 @@ async def _accept_request(intake: Intake, uow: UnitOfWork, request: ServiceReque
                           correlation_id: str) -> Accepted:
     """Store a request once per (source, external_id); the same need from another source within
     the window is linked to the first request instead of being dispatched again."""
-    request_id = await store.insert_request(uow.connection, request, correlation_id)
-    if request_id is None:
+    stored = await store.insert_request(uow.connection, request, correlation_id)
+    if stored is None:
         existing = await store.request_by_key(uow.connection, request.source, request.external_id)
         return Accepted("duplicate", existing["request_id"])
-    first = await _first_of_same_need(intake, uow, request, request_id)
+    request_id = stored["request_id"]
+    first = await _first_of_same_need(intake, uow, request, request_id, stored["received_at"])
     about = {"correlation_id": correlation_id, "request_id": request_id}
     if first is not None:
         await store.link_duplicate(uow.connection, request_id, first)
@@ -121,15 +122,14 @@ async def _queue_request_status(intake: Intake, uow: UnitOfWork, event: Event, s
 
 
 async def _first_of_same_need(intake: Intake, uow: UnitOfWork, request: ServiceRequestSubmission,
-                              request_id: UUID) -> UUID | None:
+                              request_id: UUID, received_at: datetime) -> UUID | None:
     phone = request.beneficiary.phone if request.beneficiary else None
     if not phone:
         return None
-    row = await store.request_by_id(uow.connection, request_id)
     window = timedelta(hours=intake.runtime.settings.intake_duplicate_window_hours)
-    earlier = await store.same_need_before(uow.connection, request_id, phone_key(phone), request.category,
-                                           request.community_code, window)
-    return first_of_same_need(request.source, row["received_at"], earlier, window)
+    earlier = await store.same_need_before(uow.connection, request_id, received_at, phone_key(phone),
+                                           request.category, request.community_code, window)
+    return first_of_same_need(request.source, received_at, earlier, window)
 
 
 async def _accept_volunteer(intake: Intake, uow: UnitOfWork, registration: VolunteerRegistration,
@@ -171,7 +171,6 @@ KINDS = (REQUEST,
          Kind("case.submit", MediationCaseSubmission, CaseRejected, _accept_case),
          Kind("assignment.respond", AssignmentResponse, ResponseRejected, _accept_response),
          Kind("service.complete", ServiceCompletion, CompletionRejected, _accept_completion))
-SUBMIT_REQUEST = REQUEST.routing_key
 
 
 async def receive_request(intake: Intake, uow: UnitOfWork, body: bytes, correlation_id: str,

@@ -19,12 +19,13 @@ REQUEST_COLUMNS = ("request_id, source, external_id, category, community_code, s
 
 
 async def insert_request(conn: asyncpg.Connection, submission: ServiceRequestSubmission,
-                         correlation_id: str) -> UUID | None:
-    """Store a new request; None when (source, external_id) is already known."""
-    return await conn.fetchval(
+                         correlation_id: str) -> asyncpg.Record | None:
+    """Store a new request and return its request_id and received_at; None when (source,
+    external_id) is already known."""
+    return await conn.fetchrow(
         "INSERT INTO service_request (request_id, source, external_id, category, community_code, "
         "submission, correlation_id, beneficiary_phone) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
-        "ON CONFLICT (source, external_id) DO NOTHING RETURNING request_id",
+        "ON CONFLICT (source, external_id) DO NOTHING RETURNING request_id, received_at",
         uuid4(), submission.source, submission.external_id, submission.category,
         submission.community_code, submission.model_dump(mode="json"), correlation_id,
         phone_key(submission.beneficiary.phone if submission.beneficiary else None))
@@ -57,15 +58,15 @@ async def upsert_volunteer(conn: asyncpg.Connection, registration: VolunteerRegi
         uuid4(), registration.source, registration.external_id, registration.model_dump(mode="json"))
 
 
-async def same_need_before(conn: asyncpg.Connection, request_id: UUID, phone: str, category: str,
-                           community_code: str, window: timedelta) -> list[EarlierRequest]:
-    """Earlier requests of the same beneficiary phone, category and community within `window`."""
+async def same_need_before(conn: asyncpg.Connection, request_id: UUID, received_at: datetime, phone: str,
+                           category: str, community_code: str, window: timedelta) -> list[EarlierRequest]:
+    """Other requests of the same beneficiary phone, category and community received within
+    `window` before `received_at`."""
     rows = await conn.fetch(
-        "SELECT r.request_id, r.source, r.received_at FROM service_request r, service_request this "
-        "WHERE this.request_id = $1 AND r.beneficiary_phone = $2 AND r.category = $3 AND r.community_code = $4 "
-        "AND r.request_id <> this.request_id AND r.duplicate_of IS NULL "
-        "AND r.received_at BETWEEN this.received_at - $5::interval AND this.received_at",
-        request_id, phone, category, community_code, window)
+        "SELECT request_id, source, received_at FROM service_request "
+        "WHERE beneficiary_phone = $3 AND category = $4 AND community_code = $5 AND request_id <> $1 "
+        "AND duplicate_of IS NULL AND received_at BETWEEN $2::timestamptz - $6::interval AND $2",
+        request_id, received_at, phone, category, community_code, window)
     return [EarlierRequest(**row) for row in rows]
 
 
