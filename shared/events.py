@@ -67,6 +67,10 @@ class CaseRejected(SubmissionRejected):
     routing_key: ClassVar[str] = "case.rejected"
 
 
+class CancellationRejected(SubmissionRejected):
+    routing_key: ClassVar[str] = "cancellation.rejected"
+
+
 class ResponseRejected(SubmissionRejected):
     routing_key: ClassVar[str] = "response.rejected"
 
@@ -123,28 +127,150 @@ class RequestDuplicate(RequestEvent):
     duplicate_of: UUID
 
 
-class AssignmentOffered(RequestEvent):
-    routing_key: ClassVar[str] = "assignment.offered"
+class RequestCancelled(RequestEvent):
+    """The publisher withdrew the request: its open offers are withdrawn."""
+
+    routing_key: ClassVar[str] = "request.cancelled"
+    reason: str | None = None
+
+
+class Staffed(VolunteerRef):
+    """A volunteer who accepted, with the assignment they hold."""
+
     assignment_id: UUID
-    volunteer: VolunteerRef
-    urgency: Urgency
-    description: str
-    address: str | None = None
+
+
+class OccurrenceEvent(RequestEvent):
+    """Something happened to one occurrence of a request (always 1 unless it recurs)."""
+
+    occurrence: int = 1
     window_start: AwareDatetime | None = None
+    window_end: AwareDatetime | None = None
 
 
-class RequestAssigned(RequestEvent):
+class RequestAssigned(OccurrenceEvent):
+    """Every place of the occurrence is taken: the volunteers accepted."""
+
     routing_key: ClassVar[str] = "request.assigned"
-    assignment_id: UUID
-    volunteer: VolunteerRef
+    volunteers: tuple[Staffed, ...]
 
 
-class RequestEscalated(RequestEvent):
-    """Nobody could take the request: it goes to the community's staff with the reason."""
+class RequestEscalated(OccurrenceEvent):
+    """Nobody (or not enough people) could take the request: it goes to the community's staff."""
 
     routing_key: ClassVar[str] = "request.escalated"
     reason: str
     urgency: Urgency
+    needed: int = 1
+    accepted: int = 0
+
+
+class RequestCompleted(OccurrenceEvent):
+    """Every volunteer of the occurrence reported the service done."""
+
+    routing_key: ClassVar[str] = "request.completed"
+    hours: float
+    people_served: int
+    volunteers: tuple[Staffed, ...]
+    next_occurrence: int | None = None  # the series goes on with this occurrence
+
+
+class RequestMissed(OccurrenceEvent):
+    """The occurrence's window ended before the service was reported done: staff should act."""
+
+    routing_key: ClassVar[str] = "request.missed"
+    volunteers: tuple[Staffed, ...]
+    next_occurrence: int | None = None
+
+
+class AssignmentEvent(Event):
+    """Something happened to an offer. It is about a request (`request_id`, `occurrence`) or a
+    mediation case (`case_id`, `level`); `category` is "mediation" for a case."""
+
+    assignment_id: UUID
+    volunteer: VolunteerRef
+    request_id: UUID | None = None
+    occurrence: int | None = None
+    case_id: UUID | None = None
+    level: str | None = None
+    source: str
+    external_id: str
+    category: str
+    community_code: str
+
+
+class AssignmentOffered(AssignmentEvent):
+    routing_key: ClassVar[str] = "assignment.offered"
+    urgency: Urgency
+    description: str  # for a case, only its type: details go to the mediator who accepts
+    address: str | None = None
+    window_start: AwareDatetime | None = None
+    window_end: AwareDatetime | None = None
+    expires_at: AwareDatetime
+
+
+class AssignmentAccepted(AssignmentEvent):
+    routing_key: ClassVar[str] = "assignment.accepted"
+
+
+class AssignmentDeclined(AssignmentEvent):
+    routing_key: ClassVar[str] = "assignment.declined"
+    reason: str | None = None
+
+
+class AssignmentExpired(AssignmentEvent):
+    routing_key: ClassVar[str] = "assignment.expired"
+
+
+class AssignmentWithdrawn(AssignmentEvent):
+    """An offer taken back: another volunteer was first (emergency), or the request was cancelled
+    or its window passed."""
+
+    routing_key: ClassVar[str] = "assignment.withdrawn"
+    reason: str
+
+
+class CaseEvent(Event):
+    case_id: UUID
+    source: str
+    external_id: str
+    community_code: str
+    grid_code: str | None = None
+    level: str
+
+
+class CaseAssigned(CaseEvent):
+    """A mediator accepted the case at its level; the summary is for them."""
+
+    routing_key: ClassVar[str] = "case.assigned"
+    assignment_id: UUID
+    volunteer: VolunteerRef
+    dispute_type: str
+    summary: str
+
+
+class CaseEscalated(CaseEvent):
+    """The case moves up from `from_level` to `level`; above the street (`level` "street_staff")
+    the street's staff take it over."""
+
+    routing_key: ClassVar[str] = "case.escalated"
+    from_level: str
+    reason: str
+
+
+class CaseClosed(CaseEvent):
+    routing_key: ClassVar[str] = "case.closed"
+    outcome: str  # agreement | no_agreement
+    hours: float
+    follow_up_at: AwareDatetime  # the return visit (回访)
+
+
+class CaseFollowUpDue(CaseEvent):
+    """The return visit (回访) of a closed case is due."""
+
+    routing_key: ClassVar[str] = "case.follow_up_due"
+    outcome: str
+    follow_up_at: AwareDatetime
 
 
 class NotificationSent(Event):
@@ -164,8 +290,10 @@ class NotificationFailed(NotificationSent):
 
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.routing_key: cls
-    for cls in (RequestReceived, RequestRejected, RequestDuplicate, VolunteerRejected, VolunteerRegistered,
-                CaseReceived, CaseRejected, AssignmentResponded, ResponseRejected, CompletionReported,
-                CompletionRejected, AssignmentOffered, RequestAssigned, RequestEscalated, NotificationSent,
-                NotificationFailed)
+    for cls in (RequestReceived, RequestRejected, RequestDuplicate, RequestCancelled, CancellationRejected,
+                VolunteerRejected, VolunteerRegistered, CaseReceived, CaseRejected, AssignmentResponded,
+                ResponseRejected, CompletionReported, CompletionRejected, AssignmentOffered, AssignmentAccepted,
+                AssignmentDeclined, AssignmentExpired, AssignmentWithdrawn, RequestAssigned, RequestEscalated,
+                RequestCompleted, RequestMissed, CaseAssigned, CaseEscalated, CaseClosed, CaseFollowUpDue,
+                NotificationSent, NotificationFailed)
 }

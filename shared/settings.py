@@ -32,6 +32,25 @@ class Settings(BaseSettings):
     # intake: tries of a status update to a publisher's webhook, and the first retry delay (doubling).
     intake_webhook_max_attempts: int = 8
     intake_webhook_retry_base_seconds: float = 2.0
+    # matching: seconds a volunteer has to answer an offer (emergencies get the shorter time),
+    # and how many volunteers an emergency is offered to at once per place (first to accept wins).
+    matching_offer_timeout_seconds: float = 1800.0
+    matching_emergency_offer_timeout_seconds: float = 300.0
+    matching_emergency_fan_out: int = 3
+    # matching: offers and accepted assignments a volunteer may hold at once.
+    matching_max_open_assignments: int = 5
+    # matching: hours booked for a service whose window does not say (or is longer).
+    matching_service_hours: float = 2.0
+    # matching: the streets and their communities (JSON, see services/matching/areas.py); when
+    # nobody in a request's community fits, its street's other communities are searched too.
+    matching_areas_file: str | None = None
+    matching_widen_to_street: bool = True
+    # matching: days from a mediation case's closing to its return visit (回访).
+    matching_follow_up_days: float = 7.0
+    # matching: seconds between the clock's looks for expired offers, missed windows and due visits.
+    matching_clock_seconds: float = 1.0
+    # matching: tasks of one community staffed together in one decision (burst mode).
+    matching_batch_size: int = 50
     # notify: an HTTP endpoint that receives every notification, signed with the secret.
     notify_webhook_url: str | None = None
     notify_webhook_secret: str = "change-me"

@@ -62,6 +62,8 @@ class Beneficiary(BaseModel):
     name: Name | None = None
     phone: Phone | None = None
     tags: tuple[str, ...] = ()
+    # The language the beneficiary speaks (e.g. "minnan"): matching prefers a volunteer who does.
+    language: Annotated[str, StringConstraints(min_length=1, max_length=32)] | None = None
 
     @field_validator("tags")
     @classmethod
@@ -114,12 +116,14 @@ class VolunteerRegistration(Submission):
     name: Name
     phone: Phone
     community_code: Code
+    grid_code: Code | None = None  # the grid they serve in: grid-level mediation looks here first
     team: Name | None = None
     skills: tuple[str, ...] = Field(min_length=1)
     availability: tuple[Availability, ...] = ()
     max_weekly_hours: float = Field(default=8, gt=0, le=168)
     location: Location | None = None
     languages: tuple[Annotated[str, StringConstraints(min_length=1, max_length=32)], ...] = ()
+    active: bool = True  # False pauses the volunteer: no offers until an update sets it again
 
     @field_validator("skills")
     @classmethod
@@ -177,3 +181,11 @@ class ServiceCompletion(BaseModel):
     hours: float = Field(gt=0, le=24)
     people_served: int = Field(ge=1, le=10_000)
     note: Annotated[str, StringConstraints(strip_whitespace=True, max_length=4000)] | None = None
+    # A mediation session's result; required when the assignment is a mediation case's.
+    outcome: Literal["agreement", "no_agreement"] | None = None
+
+
+class RequestCancellation(Submission):
+    """`request.cancel`: the publisher withdraws a request it sent (the resident no longer needs it)."""
+
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)] | None = None

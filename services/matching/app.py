@@ -1,14 +1,22 @@
-"""matching's wiring: its queues, its handlers, its API."""
+"""matching's wiring: its queues, its handlers, its clock, its API."""
 from pathlib import Path
 
 from services.matching import api, handlers
+from services.matching.clock import clock
+from services.matching.context import Matching
 from shared.consumer import Consumers
+from shared.events import (AssignmentResponded, CaseReceived, CompletionReported, RequestCancelled, RequestReceived,
+                           VolunteerRegistered)
 from shared.service import ServiceDefinition
-from shared.events import RequestReceived, VolunteerRegistered
 
 consumers = Consumers()
 consumers.on_event("matching", VolunteerRegistered, handlers.on_volunteer_registered)
 consumers.on_event("matching", RequestReceived, handlers.on_request_received)
+consumers.on_event("matching", RequestCancelled, handlers.on_request_cancelled)
+consumers.on_event("matching", CaseReceived, handlers.on_case_received)
+consumers.on_event("matching", AssignmentResponded, handlers.on_assignment_responded)
+consumers.on_event("matching", CompletionReported, handlers.on_completion_reported)
 
 SERVICE = ServiceDefinition(name="matching", consumers=consumers, api=api.router,
-                            migrations=Path(__file__).parent / "migrations")
+                            migrations=Path(__file__).parent / "migrations", make_deps=Matching.of,
+                            background=lambda matching: [clock(matching).run()])

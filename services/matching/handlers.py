@@ -1,65 +1,119 @@
-"""matching's handlers: one function per message."""
+"""matching's handlers: one function per message. Each changes state in one unit of work, and
+a decision (offers) follows in its own, so that a burst's waiting tasks are staffed together."""
 from prometheus_client import Counter
 
-from services.matching import store
-from services.matching.domain import Choice, choose_volunteer
-from shared.catalogue import skills_for
+from services.matching import cycle
+from services.matching.announce import Subjects
+from services.matching.context import Matching
+from services.matching.dispatch import dispatch, lock_community
+from services.matching.domain.mediation import first_level
+from services.matching.domain.offers import Status, refusal
+from services.matching.plan import case_task, request_task
+from services.matching.store import assignments, roster, tasks
 from shared.consumer import Envelope
-from shared.events import (AssignmentOffered, RequestAssigned, RequestEscalated, RequestReceived,
-                           VolunteerRef, VolunteerRegistered)
-from shared.service import Runtime
-from shared.unit_of_work import UnitOfWork
+from shared.events import (AssignmentResponded, CaseReceived, CompletionRejected, CompletionReported,
+                           RequestCancelled, RequestReceived, ResponseRejected, VolunteerRegistered)
 
-# How many of the least loaded able volunteers one decision weighs.
-CANDIDATES_WEIGHED = 20
-
-DECISIONS = Counter("linli_matching_decisions_total", "Requests matched, by outcome", ["outcome"])
+ANSWERS = Counter("linli_matching_answers_total", "Answers to offers and reports of service, by outcome", ["outcome"])
 
 
-async def on_volunteer_registered(runtime: Runtime, envelope: Envelope) -> None:
+async def on_volunteer_registered(matching: Matching, envelope: Envelope) -> None:
     event = VolunteerRegistered.model_validate_json(envelope.body)
-    async with runtime.unit_of_work() as uow:
+    async with matching.unit_of_work() as uow:
         if await uow.claim(envelope):
-            await store.save_volunteer(uow.connection, event)
+            await roster.save_volunteer(uow.connection, event)
 
 
-async def on_request_received(runtime: Runtime, envelope: Envelope) -> None:
+async def on_request_received(matching: Matching, envelope: Envelope) -> None:
     event = RequestReceived.model_validate_json(envelope.body)
-    async with runtime.unit_of_work() as uow:
-        if not await uow.claim(envelope) or await store.request_known(uow.connection, event.request_id):
+    async with matching.unit_of_work() as uow:
+        if not await uow.claim(envelope) or not await tasks.save_request(uow.connection, event):
             return
-        outcome = await match(uow, event)
-    DECISIONS.labels(outcome).inc()
+        await tasks.insert_task(uow.connection, request_task(event, 1, matching.settings))
+    await dispatch(matching, event.community_code)
 
 
-async def match(uow: UnitOfWork, event: RequestReceived) -> str:
-    """Offer the request to the best volunteer of its community, or escalate it with the reason."""
-    await store.lock_community(uow.connection, event.community_code)
-    candidates = await store.candidates(uow.connection, event.community_code, skills_for(event.category),
-                                        CANDIDATES_WEIGHED)
-    decision = choose_volunteer(candidates, event.community_code, event.category)
-    if isinstance(decision, Choice):
-        await store.save_request(uow.connection, event, "assigned")
-        assignment_id = await store.save_assignment(uow.connection, event.request_id, decision)
-        await _announce_assignment(uow, event, decision, assignment_id)
-        return "assigned"
-    await store.save_request(uow.connection, event, "escalated", decision.reason)
-    await uow.emit(RequestEscalated(**_about(event), reason=decision.reason, urgency=event.urgency))
-    return "escalated"
+async def on_case_received(matching: Matching, envelope: Envelope) -> None:
+    event = CaseReceived.model_validate_json(envelope.body)
+    level = first_level(event.level, event.severity)
+    async with matching.unit_of_work() as uow:
+        if not await uow.claim(envelope) or not await tasks.save_case(uow.connection, event, level):
+            return
+        await tasks.insert_task(uow.connection, case_task(event.case_id, event.community_code, event.grid_code,
+                                                          level, matching.areas, matching.settings))
+    await dispatch(matching, event.community_code)
 
 
-async def _announce_assignment(uow: UnitOfWork, event: RequestReceived, choice: Choice, assignment_id) -> None:
-    volunteer = VolunteerRef(volunteer_id=choice.volunteer.volunteer_id, source=choice.volunteer.source,
-                             external_id=choice.volunteer.external_id)
-    await uow.emit(AssignmentOffered(
-        **_about(event), assignment_id=assignment_id, volunteer=volunteer, urgency=event.urgency,
-        description=event.description, address=event.address,
-        window_start=event.window.start if event.window else None))
-    await uow.emit(RequestAssigned(**_about(event), assignment_id=assignment_id, volunteer=volunteer))
+async def on_request_cancelled(matching: Matching, envelope: Envelope) -> None:
+    event = RequestCancelled.model_validate_json(envelope.body)
+    async with matching.unit_of_work() as uow:
+        if await uow.claim(envelope):
+            await lock_community(uow.connection, event.community_code)
+            await cycle.cancel(uow, Subjects(uow.connection), event.request_id)
 
 
-def _about(event: RequestReceived) -> dict:
-    """What every event about the request carries, so its publisher and the statistics can follow it."""
-    return {"correlation_id": event.correlation_id, "request_id": event.request_id, "source": event.source,
-            "external_id": event.external_id, "category": event.category,
-            "community_code": event.community_code}
+async def on_assignment_responded(matching: Matching, envelope: Envelope) -> None:
+    """Accept or decline: only the volunteer offered, and only while the offer is open."""
+    event = AssignmentResponded.model_validate_json(envelope.body)
+    target = Status.ACCEPTED if event.accept else Status.DECLINED
+    async with matching.unit_of_work() as uow:
+        if not await uow.claim(envelope):
+            return
+        assignment = await _locked(uow.connection, event.assignment_id)
+        why = _not_theirs(assignment, event) or refusal(assignment["status"], target)
+        if why:
+            await uow.emit(ResponseRejected(correlation_id=envelope.correlation_id, submission="assignment.respond",
+                                            reason=why, source=event.source, external_id=event.volunteer_external_id))
+            ANSWERS.labels("refused").inc()
+            return
+        subjects = Subjects(uow.connection)
+        if event.accept:
+            await cycle.accept(uow, subjects, assignment)
+        else:
+            await cycle.fall_away(uow, subjects, assignment, Status.DECLINED, event.reason)
+    ANSWERS.labels(target.value).inc()
+    await dispatch(matching, assignment["community_code"])
+
+
+async def on_completion_reported(matching: Matching, envelope: Envelope) -> None:
+    event = CompletionReported.model_validate_json(envelope.body)
+    async with matching.unit_of_work() as uow:
+        if not await uow.claim(envelope):
+            return
+        assignment = await _locked(uow.connection, event.assignment_id)
+        why = _no_completion(assignment, event)
+        if why:
+            await uow.emit(CompletionRejected(correlation_id=envelope.correlation_id, submission="service.complete",
+                                              reason=why))
+            ANSWERS.labels("completion_refused").inc()
+            return
+        await cycle.complete(matching, uow, Subjects(uow.connection), assignment, event.hours, event.people_served,
+                             event.outcome)
+    ANSWERS.labels("completed").inc()
+    await dispatch(matching, assignment["community_code"])
+
+
+async def _locked(conn, assignment_id):
+    """The assignment, locked after its community (the order every path takes); None if unknown."""
+    found = await assignments.find(conn, assignment_id)
+    if found is None:
+        return None
+    await lock_community(conn, found["community_code"])
+    return await assignments.find(conn, assignment_id, lock=True)
+
+
+def _not_theirs(assignment, event: AssignmentResponded) -> str | None:
+    if assignment is None:
+        return f"no assignment {event.assignment_id}"
+    if (assignment["volunteer_source"], assignment["volunteer_external_id"]) != (event.source,
+                                                                                  event.volunteer_external_id):
+        return f"assignment {event.assignment_id} was not offered to {event.source}/{event.volunteer_external_id}"
+    return None
+
+
+def _no_completion(assignment, event: CompletionReported) -> str | None:
+    if assignment is None:
+        return f"no assignment {event.assignment_id}"
+    if assignment["case_id"] and event.outcome is None:
+        return "a mediation session is reported with its outcome: agreement or no_agreement"
+    return refusal(assignment["status"], Status.COMPLETED)

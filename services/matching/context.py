@@ -1,0 +1,35 @@
+"""What matching's handlers, clock and API are given."""
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from services.matching.areas import Areas
+from services.matching.domain.candidates import Limits
+from shared.service import Runtime
+from shared.settings import Settings
+from shared.unit_of_work import UnitOfWork
+
+
+@dataclass(frozen=True)
+class Matching:
+    runtime: Runtime
+    areas: Areas
+    limits: Limits
+
+    @classmethod
+    def of(cls, runtime: Runtime) -> "Matching":
+        settings = runtime.settings
+        return cls(runtime, Areas.load(settings.matching_areas_file),
+                   Limits(settings.matching_max_open_assignments, ZoneInfo(settings.linli_timezone)))
+
+    @property
+    def settings(self) -> Settings:
+        return self.runtime.settings
+
+    def unit_of_work(self) -> UnitOfWork:
+        return self.runtime.unit_of_work()
+
+    def offer_expires(self, now: datetime, urgency: str) -> datetime:
+        seconds = (self.settings.matching_emergency_offer_timeout_seconds if urgency == "emergency"
+                   else self.settings.matching_offer_timeout_seconds)
+        return now + timedelta(seconds=seconds)

@@ -1,0 +1,1 @@
+"""matching's SQL. Every function takes the connection of the current unit of work."""

@@ -1,0 +1,147 @@
+"""The roster: volunteers, the skills they are found by, and the hours and places they hold."""
+from datetime import date, time, timedelta
+from uuid import UUID
+
+import asyncpg
+
+from services.matching.domain.model import Slot, Volunteer
+from shared.events import VolunteerRegistered
+
+# Weeks of hours that count as "recent" for fairness.
+RECENT_WEEKS = 4
+
+
+async def save_volunteer(conn: asyncpg.Connection, event: VolunteerRegistered) -> None:
+    """Add or update a roster entry; a registration older than the one applied is ignored.
+    The searchable skills follow the profile: none while the volunteer is paused."""
+    applied = await conn.fetchval(
+        "INSERT INTO volunteer (volunteer_id, source, external_id, name, community_code, grid_code, team, skills, "
+        "availability, max_weekly_hours, lat, lon, languages, active, registered_at) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) "
+        "ON CONFLICT (volunteer_id) DO UPDATE SET name = EXCLUDED.name, community_code = EXCLUDED.community_code, "
+        "grid_code = EXCLUDED.grid_code, team = EXCLUDED.team, skills = EXCLUDED.skills, "
+        "availability = EXCLUDED.availability, max_weekly_hours = EXCLUDED.max_weekly_hours, lat = EXCLUDED.lat, "
+        "lon = EXCLUDED.lon, languages = EXCLUDED.languages, active = EXCLUDED.active, "
+        "registered_at = EXCLUDED.registered_at WHERE volunteer.registered_at <= EXCLUDED.registered_at "
+        "RETURNING true",
+        event.volunteer_id, event.source, event.external_id, event.name, event.community_code, event.grid_code,
+        event.team, list(event.skills), [slot.model_dump() for slot in event.availability],
+        event.max_weekly_hours, event.location.lat if event.location else None,
+        event.location.lon if event.location else None, list(event.languages), event.active, event.occurred_at)
+    if applied:
+        await conn.execute("DELETE FROM volunteer_skill WHERE volunteer_id = $1", event.volunteer_id)
+        if event.active:
+            await conn.executemany("INSERT INTO volunteer_skill (community_code, skill, volunteer_id) VALUES ($1, $2, $3)",
+                                   [(event.community_code, skill, event.volunteer_id) for skill in event.skills])
+
+
+async def candidates(conn: asyncpg.Connection, communities: list[str], skill: str, week: date) -> list[Volunteer]:
+    """The active volunteers of `communities` who have `skill`, with their hours in `week` and
+    over the recent weeks. The (community, skill) key finds them without reading anyone else."""
+    rows = await conn.fetch(
+        "SELECT v.volunteer_id, v.source, v.external_id, v.community_code, v.grid_code, v.skills, v.availability, "
+        "v.max_weekly_hours, v.lat, v.lon, v.languages, v.active, v.open_assignments, "
+        "COALESCE(w.hours, 0) AS week_hours, "
+        "COALESCE((SELECT sum(r.hours) FROM volunteer_week r WHERE r.volunteer_id = v.volunteer_id "
+        "          AND r.week > $3::date - $4::int AND r.week <= $3::date), 0) AS recent_hours "
+        "FROM volunteer_skill s JOIN volunteer v USING (volunteer_id) "
+        "LEFT JOIN volunteer_week w ON w.volunteer_id = v.volunteer_id AND w.week = $3 "
+        "WHERE s.community_code = ANY($1::text[]) AND s.skill = $2",
+        communities, skill, week, RECENT_WEEKS * 7)
+    return [_volunteer(row) for row in rows]
+
+
+def _volunteer(row: asyncpg.Record) -> Volunteer:
+    return Volunteer(
+        volunteer_id=row["volunteer_id"], source=row["source"], external_id=row["external_id"],
+        community_code=row["community_code"], grid_code=row["grid_code"], skills=frozenset(row["skills"]),
+        availability=tuple(_slot(slot) for slot in row["availability"]),
+        max_weekly_hours=float(row["max_weekly_hours"]),
+        location=(row["lat"], row["lon"]) if row["lat"] is not None else None,
+        languages=frozenset(row["languages"]), active=row["active"], open_assignments=row["open_assignments"],
+        week_hours=float(row["week_hours"]), recent_hours=float(row["recent_hours"]))
+
+
+def _slot(slot: dict) -> Slot:
+    end = time.max if slot["end"] == "24:00" else time.fromisoformat(slot["end"])
+    return Slot(slot["weekday"], time.fromisoformat(slot["start"]), end)
+
+
+async def book(conn: asyncpg.Connection, volunteer_id: UUID, week: date, hours: float, max_open: int) -> bool:
+    """Hold a place and `hours` of the volunteer's week for an offer, if their caps allow it
+    now. The row locks make two decisions (in any process) see each other's bookings."""
+    try:
+        async with conn.transaction():  # a savepoint: a refused hour cap undoes the place
+            placed = await conn.fetchval(
+                "UPDATE volunteer SET open_assignments = open_assignments + 1 "
+                "WHERE volunteer_id = $1 AND active AND open_assignments < $2 RETURNING max_weekly_hours",
+                volunteer_id, max_open)
+            if placed is None:
+                return False
+            booked = await conn.fetchval(
+                "INSERT INTO volunteer_week AS w (volunteer_id, week, hours) SELECT $1, $2, $3::numeric WHERE $3::numeric <= $4 "
+                "ON CONFLICT (volunteer_id, week) DO UPDATE SET hours = w.hours + EXCLUDED.hours "
+                "WHERE w.hours + EXCLUDED.hours <= $4 RETURNING true",
+                volunteer_id, week, hours, placed)
+            if not booked:
+                raise _Refused()
+    except _Refused:
+        return False
+    return True
+
+
+class _Refused(Exception):
+    pass
+
+
+async def settle(conn: asyncpg.Connection, volunteer_id: UUID, week: date, booked: float, served: float) -> None:
+    """Give back the place an assignment held, and replace its booked hours by those served
+    (0 when the offer fell away)."""
+    await conn.execute("UPDATE volunteer SET open_assignments = GREATEST(open_assignments - 1, 0) "
+                       "WHERE volunteer_id = $1", volunteer_id)
+    await conn.execute(
+        "INSERT INTO volunteer_week AS w (volunteer_id, week, hours) VALUES ($1, $2, GREATEST($3::numeric, 0)) "
+        "ON CONFLICT (volunteer_id, week) DO UPDATE SET hours = GREATEST(w.hours + $3::numeric, 0)",
+        volunteer_id, week, served - booked)
+
+
+def week_of(day: date) -> date:
+    """The Monday of the week `day` is in."""
+    return day - timedelta(days=day.weekday())
+
+
+async def roster(conn: asyncpg.Connection, community: str | None, team: str | None,
+                 limit: int) -> list[asyncpg.Record]:
+    return await conn.fetch(
+        f"SELECT {PROFILE} FROM volunteer WHERE ($1::text IS NULL OR community_code = $1) "
+        "AND ($2::text IS NULL OR team = $2) ORDER BY community_code, name LIMIT $3", community, team, limit)
+
+
+PROFILE = ("volunteer_id, source, external_id, name, community_code, grid_code, team, skills, availability, "
+           "max_weekly_hours, lat, lon, languages, active, open_assignments, registered_at")
+
+
+async def profile(conn: asyncpg.Connection, volunteer_id: UUID) -> dict | None:
+    """A volunteer's profile with their weeks of hours and their assignments, newest first."""
+    row = await conn.fetchrow(f"SELECT {PROFILE} FROM volunteer WHERE volunteer_id = $1", volunteer_id)
+    if row is None:
+        return None
+    weeks = await conn.fetch("SELECT week, hours FROM volunteer_week WHERE volunteer_id = $1 ORDER BY week DESC "
+                             "LIMIT 12", volunteer_id)
+    history = await conn.fetch(
+        "SELECT a.assignment_id, a.status, a.created_at, a.answered_at, a.completed_at, a.hours, a.people_served, "
+        "t.request_id, t.occurrence, t.case_id, t.level, t.community_code FROM assignment a JOIN task t "
+        "USING (task_id) WHERE a.volunteer_id = $1 ORDER BY a.created_at DESC LIMIT 200", volunteer_id)
+    return {**dict(row), "availability": row["availability"],
+            "weeks": [dict(w) for w in weeks], "assignments": [dict(h) for h in history]}
+
+
+async def teams(conn: asyncpg.Connection, community: str | None) -> list[asyncpg.Record]:
+    """Each team with its members and its specialities (the skills its active members have, most held first)."""
+    return await conn.fetch(
+        "SELECT community_code, team, count(*) AS members, count(*) FILTER (WHERE active) AS active_members, "
+        "(SELECT array_agg(skill ORDER BY n DESC, skill) FROM (SELECT skill, count(*) AS n FROM volunteer m, "
+        " unnest(m.skills) AS skill WHERE m.team = v.team AND m.community_code = v.community_code AND m.active "
+        " GROUP BY skill) s) AS specialities "
+        "FROM volunteer v WHERE team IS NOT NULL AND ($1::text IS NULL OR community_code = $1) "
+        "GROUP BY community_code, team ORDER BY community_code, team", community)

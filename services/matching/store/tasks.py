@@ -1,0 +1,149 @@
+"""Requests, mediation cases and their tasks (an occurrence of a request, a case at a level)."""
+from datetime import datetime
+from uuid import UUID
+
+import asyncpg
+
+from shared.events import CaseReceived, RequestReceived
+
+TASK_FIELDS = ("task_id", "request_id", "occurrence", "case_id", "level", "community_code", "grid_code",
+               "search_area", "skills", "helpful_skills", "needed", "urgency", "window_start", "window_end",
+               "planned_hours", "lat", "lon", "language", "status")
+
+
+async def save_request(conn: asyncpg.Connection, event: RequestReceived) -> bool:
+    """Store the request once; False if it was already known."""
+    return bool(await conn.fetchval(
+        "INSERT INTO service_request (request_id, source, external_id, category, community_code, urgency, status, "
+        "received_at, received) VALUES ($1, $2, $3, $4, $5, $6, 'open', $7, $8) ON CONFLICT DO NOTHING RETURNING true",
+        event.request_id, event.source, event.external_id, event.category, event.community_code,
+        event.urgency.value, event.occurred_at, event.model_dump(mode="json")))
+
+
+async def request(conn: asyncpg.Connection, request_id: UUID) -> RequestReceived | None:
+    received = await conn.fetchval("SELECT received FROM service_request WHERE request_id = $1", request_id)
+    return RequestReceived.model_validate(received) if received else None
+
+
+async def set_request_status(conn: asyncpg.Connection, request_id: UUID, status: str) -> None:
+    await conn.execute("UPDATE service_request SET status = $2 WHERE request_id = $1", request_id, status)
+
+
+async def save_case(conn: asyncpg.Connection, event: CaseReceived, level: str) -> bool:
+    return bool(await conn.fetchval(
+        "INSERT INTO mediation_case (case_id, source, external_id, community_code, grid_code, dispute_type, summary, "
+        "severity, correlation_id, level, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
+        "ON CONFLICT DO NOTHING RETURNING true",
+        event.case_id, event.source, event.external_id, event.community_code, event.grid_code,
+        event.dispute_type.value, event.summary, event.severity, event.correlation_id, level, event.occurred_at))
+
+
+async def case(conn: asyncpg.Connection, case_id: UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT * FROM mediation_case WHERE case_id = $1", case_id)
+
+
+async def move_case(conn: asyncpg.Connection, case_id: UUID, level: str) -> None:
+    await conn.execute("UPDATE mediation_case SET level = $2 WHERE case_id = $1", case_id, level)
+
+
+async def close_case(conn: asyncpg.Connection, case_id: UUID, outcome: str, follow_up_at: datetime) -> None:
+    await conn.execute("UPDATE mediation_case SET status = 'closed', outcome = $2, follow_up_at = $3 "
+                       "WHERE case_id = $1", case_id, outcome, follow_up_at)
+
+
+async def insert_task(conn: asyncpg.Connection, task: dict) -> None:
+    columns = [name for name in TASK_FIELDS if name in task]
+    await conn.execute(
+        f"INSERT INTO task ({', '.join(columns)}) VALUES ({', '.join(f'${i + 1}' for i in range(len(columns)))})",
+        *(task[name] for name in columns))
+
+
+async def task(conn: asyncpg.Connection, task_id: UUID, *, lock: bool = False) -> asyncpg.Record:
+    return await conn.fetchrow(f"SELECT * FROM task WHERE task_id = $1{' FOR UPDATE' if lock else ''}", task_id)
+
+
+async def waiting(conn: asyncpg.Connection, community: str, limit: int) -> list[asyncpg.Record]:
+    """The community's tasks that want offers, oldest first (the caller holds the community's lock)."""
+    return await conn.fetch(
+        "SELECT * FROM task WHERE community_code = $1 AND wants_offers AND status = 'open' "
+        "ORDER BY created_at LIMIT $2 FOR UPDATE", community, limit)
+
+
+async def communities_waiting(conn: asyncpg.Connection, limit: int) -> list[str]:
+    return [row["community_code"] for row in await conn.fetch(
+        "SELECT DISTINCT community_code FROM task WHERE wants_offers AND status = 'open' LIMIT $1", limit)]
+
+
+async def set_task(conn: asyncpg.Connection, task_id: UUID, status: str, *, wants_offers: bool = False,
+                   reason: str | None = None) -> None:
+    await conn.execute("UPDATE task SET status = $2, wants_offers = $3, reason = COALESCE($4, reason) "
+                       "WHERE task_id = $1", task_id, status, wants_offers, reason)
+
+
+async def want_offers(conn: asyncpg.Connection, task_id: UUID) -> None:
+    await conn.execute("UPDATE task SET wants_offers = true WHERE task_id = $1 AND status = 'open'", task_id)
+
+
+async def paired(conn: asyncpg.Connection, request_id: UUID, occurrence: int) -> set[UUID]:
+    """Who served the latest earlier occurrence of the series (the pairing to keep)."""
+    rows = await conn.fetch(
+        "SELECT a.volunteer_id FROM assignment a JOIN task t USING (task_id) WHERE t.request_id = $1 "
+        "AND t.occurrence = (SELECT max(p.occurrence) FROM task p JOIN assignment pa USING (task_id) "
+        "  WHERE p.request_id = $1 AND p.occurrence < $2 AND pa.status = 'completed') AND a.status = 'completed'",
+        request_id, occurrence)
+    return {row["volunteer_id"] for row in rows}
+
+
+async def offered_for_case(conn: asyncpg.Connection, case_id: UUID) -> set[UUID]:
+    rows = await conn.fetch("SELECT a.volunteer_id FROM assignment a JOIN task t USING (task_id) WHERE t.case_id = $1",
+                            case_id)
+    return {row["volunteer_id"] for row in rows}
+
+
+async def open_tasks_of_request(conn: asyncpg.Connection, request_id: UUID) -> list[asyncpg.Record]:
+    return await conn.fetch("SELECT * FROM task WHERE request_id = $1 AND status IN ('open', 'assigned') "
+                            "FOR UPDATE", request_id)
+
+
+async def missed(conn: asyncpg.Connection, now: datetime, limit: int) -> list[asyncpg.Record]:
+    """Occurrences whose window ended before they were served."""
+    return await conn.fetch("SELECT task_id, community_code FROM task WHERE status IN ('open', 'assigned') "
+                            "AND window_end < $1 AND request_id IS NOT NULL ORDER BY window_end LIMIT $2", now, limit)
+
+
+async def follow_ups_due(conn: asyncpg.Connection, now: datetime, limit: int) -> list[asyncpg.Record]:
+    return await conn.fetch("SELECT * FROM mediation_case WHERE NOT follow_up_announced AND follow_up_at <= $1 "
+                            "ORDER BY follow_up_at LIMIT $2 FOR UPDATE SKIP LOCKED", now, limit)
+
+
+async def follow_up_announced(conn: asyncpg.Connection, case_id: UUID) -> None:
+    await conn.execute("UPDATE mediation_case SET follow_up_announced = true WHERE case_id = $1", case_id)
+
+
+async def request_view(conn: asyncpg.Connection, request_id: UUID) -> dict | None:
+    """A request as matching sees it: its occurrences and their assignments."""
+    row = await conn.fetchrow("SELECT request_id, source, external_id, category, community_code, urgency, status, "
+                              "received_at FROM service_request WHERE request_id = $1", request_id)
+    if row is None:
+        return None
+    return {**dict(row), "occurrences": await _tasks_with_assignments(conn, "request_id", request_id)}
+
+
+async def case_view(conn: asyncpg.Connection, case_id: UUID) -> dict | None:
+    row = await conn.fetchrow("SELECT case_id, source, external_id, community_code, grid_code, dispute_type, "
+                              "severity, level, status, outcome, follow_up_at, received_at FROM mediation_case "
+                              "WHERE case_id = $1", case_id)
+    if row is None:
+        return None
+    return {**dict(row), "levels": await _tasks_with_assignments(conn, "case_id", case_id)}
+
+
+async def _tasks_with_assignments(conn: asyncpg.Connection, key: str, value: UUID) -> list[dict]:
+    rows = await conn.fetch(
+        "SELECT t.task_id, t.occurrence, t.level, t.status, t.reason, t.needed, t.window_start, t.window_end, "
+        "t.search_area, COALESCE(json_agg(json_build_object('assignment_id', a.assignment_id, 'volunteer_id', "
+        "a.volunteer_id, 'status', a.status, 'hours', a.hours, 'outcome', a.outcome) ORDER BY a.created_at) "
+        "FILTER (WHERE a.assignment_id IS NOT NULL), '[]') AS assignments "
+        f"FROM task t LEFT JOIN assignment a USING (task_id) WHERE t.{key} = $1 "
+        "GROUP BY t.task_id ORDER BY t.created_at", value)
+    return [{**dict(row), "assignments": row["assignments"]} for row in rows]
