@@ -58,7 +58,7 @@ async def _decide(matching: Matching, community: str) -> bool:
         climbed = False
         for row in waiting:
             climbed |= await _settle_task(matching, uow, subjects, row, planned[row["task_id"]],
-                                          made[row["task_id"]], failures[row["task_id"]])
+                                          made[row["task_id"]], failures[row["task_id"]], areas[row["task_id"]])
         return climbed
 
 
@@ -130,7 +130,7 @@ async def _offer_details(subjects: Subjects, row) -> dict:
 
 
 async def _settle_task(matching: Matching, uow: UnitOfWork, subjects: Subjects, row, planned: int, made: int,
-                       failures: Counter) -> bool:
+                       failures: Counter, area: list[str]) -> bool:
     """After the offers: a task nobody holds and nobody could be offered is escalated or climbs;
     one whose booking lost a race to another decision keeps waiting for the next one."""
     if made < planned:
@@ -138,14 +138,16 @@ async def _settle_task(matching: Matching, uow: UnitOfWork, subjects: Subjects, 
     held = await assignments.of_task(uow.connection, row["task_id"])
     accepted = sum(a["status"] in (Status.ACCEPTED, Status.COMPLETED) for a in held)
     pending = sum(a["status"] == Status.OFFERED for a in held)
-    if not is_exhausted(row["needed"], accepted, pending, made):
+    if not is_exhausted(row["needed"], accepted, pending):
         await uow.connection.execute("UPDATE task SET wants_offers = false WHERE task_id = $1", row["task_id"])
         return False
     if row["request_id"]:
         label = (await subjects.request(row["request_id"])).category
-        reason = nobody_reason(label, "community " + ", ".join(row["search_area"]), failures)
+        reason = nobody_reason(label, "community " + ", ".join(area), failures)
+        if accepted + pending:
+            reason = f"found {accepted + pending} of {row['needed']} volunteers; {reason}"
         await cycle.escalate_request(uow, subjects, row, reason, accepted)
         return False
-    reason = nobody_reason("the case", f"{row['level']} level ({', '.join(row['search_area'])})", failures)
+    reason = nobody_reason("the case", f"{row['level']} level ({', '.join(area)})", failures)
     await cycle.climb(matching, uow, subjects, row, reason)
     return True

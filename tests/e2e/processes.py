@@ -55,18 +55,19 @@ def _wait_ready(service: Service) -> None:
 @contextlib.contextmanager
 def system(settings: Settings, logs: Path, names: tuple[str, ...] = SERVICES,
            **environment: str) -> Iterator[dict[str, Service]]:
-    """Start the services (by default all four) against `settings`' servers; stop them with
-    SIGTERM at the end and check that each stopped cleanly."""
+    """Start the services (by default all four; "matching:2" names a second matching process)
+    against `settings`' servers; stop them with SIGTERM at the end and check that each stopped
+    cleanly."""
     env = {**os.environ, "DATABASE_URL": settings.database_url, "RABBITMQ_URL": settings.rabbitmq_url,
            "OUTBOX_POLL_SECONDS": "0.2", "INTAKE_SOURCES_FILE": settings.intake_sources_file or "",
            **environment}
     services: dict[str, Service] = {}
     try:
-        for name in names:
-            port = free_port()
-            env[f"{name.upper()}_PORT"] = str(port)
-            log = logs / f"{name}.log"
-            process = subprocess.Popen([sys.executable, "-m", f"services.{name}"], env=dict(env),
+        for name in names:  # "matching:2" is a second matching process
+            port, service = free_port(), name.split(":")[0]
+            env[f"{service.upper()}_PORT"] = str(port)
+            log = logs / f"{name.replace(':', '-')}.log"
+            process = subprocess.Popen([sys.executable, "-m", f"services.{service}"], env=dict(env),
                                        stdout=log.open("wb"), stderr=subprocess.STDOUT)
             services[name] = Service(name, f"http://127.0.0.1:{port}", process, log)
         for service in services.values():

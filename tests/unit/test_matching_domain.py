@@ -120,9 +120,11 @@ def test_offers_wanted_fills_places_and_fans_out_in_an_emergency():
     assert offers_wanted(needed=3, accepted=1, pending=1, urgency="high", fan_out=3) == 1
     assert offers_wanted(needed=1, accepted=0, pending=0, urgency="emergency", fan_out=3) == 3
     assert offers_wanted(needed=1, accepted=1, pending=2, urgency="emergency", fan_out=3) == 0
-    assert is_exhausted(needed=2, accepted=1, pending=0, offers_made=0)
-    assert not is_exhausted(needed=2, accepted=1, pending=1, offers_made=0)
-    assert not is_exhausted(needed=1, accepted=1, pending=0, offers_made=0)
+    assert is_exhausted(needed=2, accepted=1, pending=0)
+    assert is_exhausted(needed=2, accepted=0, pending=1)  # one place has nobody
+    assert not is_exhausted(needed=2, accepted=1, pending=1)
+    assert not is_exhausted(needed=1, accepted=0, pending=1)  # an emergency short of its fan-out
+    assert not is_exhausted(needed=1, accepted=1, pending=0)
 
 
 def test_an_answer_is_refused_unless_the_offer_is_still_open():

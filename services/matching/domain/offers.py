@@ -43,6 +43,7 @@ def offers_wanted(needed: int, accepted: int, pending: int, urgency: str, fan_ou
     return max(0, unfilled * (fan_out if urgency == "emergency" else 1) - pending)
 
 
-def is_exhausted(needed: int, accepted: int, pending: int, offers_made: int) -> bool:
-    """Places remain, nobody has the task in hand, and no new offer could be made: escalate."""
-    return accepted < needed and pending == 0 and offers_made == 0
+def is_exhausted(needed: int, accepted: int, pending: int) -> bool:
+    """After a decision made every offer it could: some place is held by nobody, not even by a
+    pending offer. Escalate (the places already held stay held)."""
+    return accepted + pending < needed
