@@ -4,9 +4,9 @@ import asyncio
 import json
 import sys
 
-from bench import matching, pipeline
+from bench import matching, pipeline, staffing
 
-BENCHMARKS = {"pipeline": pipeline.main, "matching_decision": matching.main}
+BENCHMARKS = {"pipeline": pipeline.main, "matching_decision": matching.main, "matching_burst": staffing.main}
 
 chosen = sys.argv[1:] or list(BENCHMARKS)
 unknown = sorted(set(chosen) - set(BENCHMARKS))
