@@ -7,6 +7,8 @@ export DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/linli
 export RABBITMQ_URL ?= amqp://guest:guest@127.0.0.1:5672/
 # The systems allowed to publish on this machine, with their development API keys.
 export INTAKE_SOURCES_FILE ?= $(CURDIR)/deploy/sources.dev.json
+# The streets and communities matching widens its search to.
+export MATCHING_AREAS_FILE ?= $(CURDIR)/deploy/areas.dev.json
 
 .PHONY: run test bench install servers migrate clean
 
