@@ -34,8 +34,12 @@ BENEFICIARY_TAGS = frozenset({
 })
 
 
+# Mediation is for cases only, not a request category; events about a case carry it as their category.
+MEDIATION = ("mediation", "矛盾纠纷调解")
+
+
 def service_name(code: str) -> str:
-    return SERVICES[code][0]
+    return MEDIATION[1] if code == MEDIATION[0] else SERVICES[code][0]
 
 
 def skills_for(code: str) -> tuple[str, ...]:

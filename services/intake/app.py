@@ -7,7 +7,7 @@ from services.intake import api, handlers, open311
 from services.intake.sources import load_sources
 from services.intake.status_webhooks import StatusWebhooks
 from shared.consumer import Consumers
-from shared.events import RequestAssigned, RequestEscalated
+from shared.events import RequestAssigned, RequestCompleted, RequestEscalated, RequestMissed
 from shared.service import Runtime, ServiceDefinition
 from shared.topology import INTAKE
 
@@ -16,6 +16,8 @@ for kind in handlers.KINDS:  # intake.request-submit, intake.volunteer-register,
     consumers.add(f"intake.{kind.routing_key.replace('.', '-')}", INTAKE, kind.routing_key, handlers.on_submission(kind))
 consumers.on_event("intake", RequestAssigned, handlers.on_request_assigned)
 consumers.on_event("intake", RequestEscalated, handlers.on_request_escalated)
+consumers.on_event("intake", RequestCompleted, handlers.on_request_completed)
+consumers.on_event("intake", RequestMissed, handlers.on_request_missed)
 
 
 

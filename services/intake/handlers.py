@@ -16,7 +16,8 @@ from services.intake.sources import Sources, unknown_source_reason
 from services.intake.status_webhooks import StatusWebhooks, queue_status
 from shared.consumer import Envelope
 from shared.events import (AssignmentResponded, CaseReceived, CaseRejected, CompletionRejected, CompletionReported,
-                           Event, RequestAssigned, RequestDuplicate, RequestEscalated, RequestReceived,
+                           Event, RequestAssigned, RequestCompleted, RequestDuplicate, RequestEscalated,
+                           RequestMissed, RequestReceived,
                            RequestRejected, ResponseRejected, SubmissionRejected, VolunteerRegistered,
                            VolunteerRejected)
 from shared.service import Runtime
@@ -204,7 +205,20 @@ async def _follow(intake: Intake, envelope: Envelope, event: Event, status: str,
 async def on_request_assigned(intake: Intake, envelope: Envelope) -> None:
     event = RequestAssigned.model_validate_json(envelope.body)
     await _follow(intake, envelope, event, "assigned", event.model_dump(
-        mode="json", include={"assignment_id", "volunteer"}))
+        mode="json", include={"occurrence", "volunteers"}))
+
+
+async def on_request_completed(intake: Intake, envelope: Envelope) -> None:
+    """Done; a recurring request goes on with its next occurrence (and is received again for it)."""
+    event = RequestCompleted.model_validate_json(envelope.body)
+    detail = event.model_dump(mode="json", include={"occurrence", "hours", "people_served", "next_occurrence"})
+    await _follow(intake, envelope, event, "completed" if event.next_occurrence is None else "received", detail)
+
+
+async def on_request_missed(intake: Intake, envelope: Envelope) -> None:
+    event = RequestMissed.model_validate_json(envelope.body)
+    detail = event.model_dump(mode="json", include={"occurrence", "window_end", "next_occurrence"})
+    await _follow(intake, envelope, event, "missed" if event.next_occurrence is None else "received", detail)
 
 
 async def on_request_escalated(intake: Intake, envelope: Envelope) -> None:

@@ -131,12 +131,12 @@ async def recent_rejections(conn: asyncpg.Connection, limit: int, source: str | 
         "FROM rejection WHERE $2::text IS NULL OR source = $2 ORDER BY id DESC LIMIT $1", limit, source)
 
 
-# Open311 (read-only): a request with the team of its assigned volunteer, when intake knows them.
+# Open311 (read-only): a request with the team of its (first) assigned volunteer, when intake knows them.
 OPEN311_SELECT = (
     "SELECT r.request_id, r.category, r.community_code, r.status, r.status_detail, r.submission, "
     "r.received_at, r.updated_at, v.registration ->> 'team' AS team FROM service_request r "
-    "LEFT JOIN volunteer v ON v.source = r.status_detail -> 'volunteer' ->> 'source' "
-    "AND v.external_id = r.status_detail -> 'volunteer' ->> 'external_id' ")
+    "LEFT JOIN volunteer v ON v.source = r.status_detail -> 'volunteers' -> 0 ->> 'source' "
+    "AND v.external_id = r.status_detail -> 'volunteers' -> 0 ->> 'external_id' ")
 
 
 async def open311_requests_by_id(conn: asyncpg.Connection, request_ids: list[UUID]) -> list[asyncpg.Record]:

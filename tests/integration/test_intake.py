@@ -99,20 +99,27 @@ async def test_volunteer_registration_and_update_keep_one_volunteer_id(intake, s
     assert "unknown skills ['astrology']" in rejected["reason"] and rejected["external_id"] == "v-1"
 
 
-async def test_status_follows_assignment_events(intake, settings):
+async def test_status_follows_assignment_and_completion_events(intake, settings):
     created = (await intake.post("/api/v1/requests", json=a_request(), headers=HOTLINE)).json()
-    volunteer = {"volunteer_id": str(uuid.uuid4()), "source": "volunteer-app", "external_id": "v-9"}
-    event = {"event_id": str(uuid.uuid4()), "occurred_at": "2030-01-01T00:00:00Z", "correlation_id": "c",
-             "request_id": created["request_id"], "source": "hotline-12345", "external_id": "x",
-             "category": "elder_care.meals", "community_code": "c-east", "assignment_id": str(uuid.uuid4()),
-             "volunteer": volunteer}
-    await publish(settings, "request.assigned", event, message_id=event["event_id"], exchange="linli.events")
+    volunteer = {"volunteer_id": str(uuid.uuid4()), "source": "volunteer-app", "external_id": "v-9",
+                 "assignment_id": str(uuid.uuid4())}
+    about = {"correlation_id": "c", "request_id": created["request_id"], "source": "hotline-12345", "external_id": "x",
+             "category": "elder_care.meals", "community_code": "c-east", "occurrence": 1}
 
-    async def assigned():
-        body = (await intake.get(f"/api/v1/requests/{created['request_id']}")).json()
-        return body if body["status"] == "assigned" else None
-    status = await eventually(assigned)
-    assert status["status_detail"]["volunteer"] == volunteer
+    async def status_is(expected):
+        async def check():
+            body = (await intake.get(f"/api/v1/requests/{created['request_id']}")).json()
+            return body if body["status"] == expected else None
+        return await eventually(check)
+
+    assigned = {**about, "event_id": str(uuid.uuid4()), "occurred_at": "2030-01-01T00:00:00Z",
+                "volunteers": [volunteer]}
+    await publish(settings, "request.assigned", assigned, message_id=assigned["event_id"], exchange="linli.events")
+    assert (await status_is("assigned"))["status_detail"]["volunteers"] == [volunteer]
+    completed = {**about, "event_id": str(uuid.uuid4()), "occurred_at": "2030-01-01T03:00:00Z", "hours": 2.5,
+                 "people_served": 1, "volunteers": [volunteer], "next_occurrence": None}
+    await publish(settings, "request.completed", completed, message_id=completed["event_id"], exchange="linli.events")
+    assert (await status_is("completed"))["status_detail"]["hours"] == 2.5
 
 
 async def test_operations_endpoints_answer(intake):

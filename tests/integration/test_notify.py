@@ -1,6 +1,7 @@
 """notify against the real RabbitMQ and PostgreSQL, delivering to a real HTTP endpoint."""
 import json
 import uuid
+from datetime import UTC, datetime
 
 import pytest
 
@@ -24,7 +25,7 @@ def offer(volunteer_id: str = "v-1") -> AssignmentOffered:
     return AssignmentOffered(correlation_id="corr", request_id=uuid.uuid4(), source="hotline-12345",
                              external_id="h", category="housekeeping", community_code="c-north",
                              assignment_id=uuid.uuid4(), volunteer=volunteer, urgency="normal",
-                             description="老人电话 13800000001,需要打扫")
+                             description="老人电话 13800000001,需要打扫", expires_at=datetime.now(UTC))
 
 
 async def deliveries(client, outcome: str) -> float:

@@ -13,7 +13,7 @@ from georeport import GeoReport
 
 from services.intake.app import SERVICE
 from shared.catalogue import SERVICES
-from shared.events import RequestAssigned, RequestEscalated, VolunteerRef
+from shared.events import RequestAssigned, RequestEscalated, Staffed
 from tests.conftest import KEYS
 from tests.e2e.processes import free_port
 from tests.support import announce, event_tap, eventually, publish, running
@@ -114,7 +114,7 @@ async def test_a_posted_request_is_the_same_submission_as_over_the_broker(intake
     assert (stored["source"], stored["external_id"], stored["status"]) == (
         "grid-platform", form["attribute[external_id]"], "received")
     assert received["request_id"] == created["service_request_id"] and received["category"] == "elder_care.meals"
-    assert received["beneficiary"] == {"name": "王芳", "phone": "13800000001", "tags": []}
+    assert received["beneficiary"] == {"name": "王芳", "phone": "13800000001", "tags": [], "language": None}
     assert received["location"] == {"lat": 31.23, "lon": 121.47} and received["address"] == "北路 1 号"
     assert (received["urgency"], received["volunteers_needed"], received["grid_code"]) == ("high", 2, "g-3")
     assert received["window"] == {"start": "2030-01-02T09:00:00+08:00", "end": "2030-01-02T11:00:00+08:00"}
@@ -177,8 +177,8 @@ async def test_an_assigned_request_names_its_volunteers_team(intake, settings):
     request_id = await posted(intake)
     await announce(settings, RequestAssigned(
         correlation_id="c", request_id=request_id, source="grid-platform", external_id="x", category="elder_care.meals",
-        community_code="c-north", assignment_id=uuid.uuid4(),
-        volunteer=VolunteerRef(volunteer_id=uuid.uuid4(), source="volunteer-app", external_id=volunteer["external_id"])))
+        community_code="c-north", volunteers=(Staffed(assignment_id=uuid.uuid4(), volunteer_id=uuid.uuid4(),
+                                                      source="volunteer-app", external_id=volunteer["external_id"]),)))
 
     async def by_team():
         body = (await intake.get(f"/open311/v2/requests/{request_id}.json")).json()[0]

@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 import pytest
 
 from services.reporting.app import SERVICE
-from shared.events import RequestAssigned, RequestEscalated, RequestReceived, RequestRejected, VolunteerRef
+from shared.events import RequestAssigned, RequestEscalated, RequestReceived, RequestRejected, Staffed, VolunteerRef
 from tests.support import announce, handled, metric, running, until_handled
 
 pytestmark = pytest.mark.integration
@@ -33,7 +33,8 @@ def received(community, at):
 
 def assigned(community, at):
     volunteer = VolunteerRef(volunteer_id=uuid.uuid4(), source="app", external_id="v")
-    return RequestAssigned(**about(community, at), assignment_id=uuid.uuid4(), volunteer=volunteer)
+    return RequestAssigned(**about(community, at), volunteers=(Staffed(**volunteer.model_dump(),
+                                                                         assignment_id=uuid.uuid4()),))
 
 
 def escalated(community, at):

@@ -28,7 +28,8 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 def offer(**changes) -> AssignmentOffered:
     volunteer = VolunteerRef(volunteer_id=uuid.uuid4(), source="volunteer-app", external_id="v-1")
     return AssignmentOffered(**{**ABOUT, "assignment_id": uuid.uuid4(), "volunteer": volunteer, "urgency": "normal",
-                                "description": "独居老人需要助餐", "address": "幸福路 1 号", **changes})
+                                "description": "独居老人需要助餐", "address": "幸福路 1 号",
+                                "expires_at": datetime(2026, 3, 1, tzinfo=UTC), **changes})
 
 
 def test_an_offer_goes_to_its_volunteer_in_chinese():

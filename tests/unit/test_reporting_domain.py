@@ -5,7 +5,7 @@ from datetime import UTC, date, datetime
 import pytest
 
 from services.reporting.domain import UNKNOWN_COMMUNITY, community_of, counter_of, day_of, totals
-from shared.events import (NotificationSent, RequestAssigned, RequestEscalated, RequestReceived, RequestRejected,
+from shared.events import (Staffed, NotificationSent, RequestAssigned, RequestEscalated, RequestReceived, RequestRejected,
                            VolunteerRef)
 from shared.settings import Settings
 
@@ -16,7 +16,7 @@ VOLUNTEER = VolunteerRef(volunteer_id=uuid.uuid4(), source="app", external_id="v
 
 def test_each_request_event_moves_its_own_count():
     assert counter_of(RequestReceived(**ABOUT, description="助餐")) == "received"
-    assert counter_of(RequestAssigned(**ABOUT, assignment_id=uuid.uuid4(), volunteer=VOLUNTEER)) == "assigned"
+    assert counter_of(RequestAssigned(**ABOUT, volunteers=(Staffed(**VOLUNTEER.model_dump(), assignment_id=uuid.uuid4()),))) == "assigned"
     assert counter_of(RequestEscalated(**ABOUT, reason="nobody", urgency="high")) == "escalated"
     assert counter_of(RequestRejected(correlation_id="c", reason="r", submission="request.submit")) == "rejected"
 
