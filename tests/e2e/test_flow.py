@@ -18,7 +18,8 @@ TIMEOUT = 60
 
 def volunteer(community: str, *skills: str) -> dict:
     return {"source": "volunteer-app", "external_id": f"v-{uuid.uuid4().hex[:8]}", "name": "志愿者",
-            "phone": "13900000000", "community_code": community, "team": "映山红", "skills": list(skills)}
+            "phone": "13900000000", "community_code": community, "team": "映山红", "skills": list(skills),
+            "max_weekly_hours": 40}
 
 
 def request(community: str, category: str) -> dict:
@@ -39,6 +40,11 @@ MALFORMED = [b"\xc3\x28 not utf-8", b"{'single': 'quotes'}", b"[]",
              {**request("c-north", "elder_care.meals"), "description": "长" * 4001}]
 
 
+def accepting(offer: dict) -> dict:
+    return {"assignment_id": offer["assignment_id"], "source": offer["volunteer"]["source"],
+            "volunteer_external_id": offer["volunteer"]["external_id"], "accept": True}
+
+
 def get(service, path: str, **params):
     response = httpx.get(f"{service.url}{path}", params=params, timeout=5)
     assert response.status_code == 200, response.text
@@ -48,7 +54,7 @@ def get(service, path: str, **params):
 async def test_requests_flow_from_intake_to_matching_to_notify_with_reporting_listening(fresh_settings, tmp_path):
     settings = fresh_settings
     valid = ASSIGNABLE + UNASSIGNABLE
-    with system(settings, tmp_path) as services:
+    with system(settings, tmp_path, MATCHING_MAX_OPEN_ASSIGNMENTS="10") as services:
         async with event_tap(settings) as tap:
             await publish_burst(settings, [("volunteer.register", v, None) for v in VOLUNTEERS])
 
@@ -67,9 +73,14 @@ async def test_requests_flow_from_intake_to_matching_to_notify_with_reporting_li
             received = await tap.wait_for("request.received", len(valid), TIMEOUT)
             rejected = await tap.wait_for("request.rejected", len(MALFORMED), TIMEOUT)
 
-            async def decided():
-                return len(tap.of("request.assigned")) + len(tap.of("request.escalated")) >= len(valid)
-            await eventually(decided, TIMEOUT)
+            offers = await tap.wait_for("assignment.offered", len(ASSIGNABLE), TIMEOUT)
+            await tap.wait_for("request.escalated", len(UNASSIGNABLE), TIMEOUT)
+            # The volunteers answer from their app, and later report the service done.
+            await publish_burst(settings, [("assignment.respond", accepting(offer), None) for offer in offers])
+            await tap.wait_for("request.assigned", len(ASSIGNABLE), TIMEOUT)
+            await publish_burst(settings, [("service.complete", {"assignment_id": offer["assignment_id"], "hours": 1.5,
+                                                                 "people_served": 1}, None) for offer in offers])
+            completed = await tap.wait_for("request.completed", len(ASSIGNABLE), TIMEOUT)
             notified = await tap.wait_for("notification.sent", len(valid), TIMEOUT)
 
             async def reported():
@@ -84,6 +95,8 @@ async def test_requests_flow_from_intake_to_matching_to_notify_with_reporting_li
     escalated = {e["external_id"] for e in tap.of("request.escalated")}
     assert assigned == {r["external_id"] for r in ASSIGNABLE}
     assert escalated == {r["external_id"] for r in UNASSIGNABLE}
+    assert len(tap.of("assignment.offered")) == len(ASSIGNABLE)  # nobody declined: one offer each
+    assert sum(e["hours"] for e in completed) == 1.5 * len(ASSIGNABLE)
     chain = {e["request_id"]: e["correlation_id"] for e in received}
     assert all(chain[e["request_id"]] == e["correlation_id"] for e in tap.of("request.assigned"))
 
@@ -123,9 +136,17 @@ async def test_status_and_rejections_are_readable_over_http(fresh_settings, tmp_
                                      params={"source": "hotline-12345", "external_id": key})
                 return response.status_code == 200 and response.json()["status"] != "received" and response.json()
             return await eventually(check, TIMEOUT)
-        assert (await settled(meals["external_id"]))["status"] == "assigned"
         escalated = await settled(lawyer["external_id"])
         assert escalated["status"] == "escalated" and "legal" in escalated["status_detail"]["reason"]
+
+        async def offered():
+            view = get(services["matching"], f"/api/v1/requests/{created.json()['request_id']}")
+            return view["occurrences"][0]["assignments"]
+        [offer] = await eventually(offered, TIMEOUT)
+        await publish_burst(settings, [("assignment.respond", {
+            "assignment_id": offer["assignment_id"], "source": "volunteer-app", "accept": True,
+            "volunteer_external_id": get(services["matching"], "/api/v1/volunteers")[0]["external_id"]}, None)])
+        assert (await settled(meals["external_id"]))["status"] == "assigned"
 
         async def rejection_listed():
             return get(intake, "/api/v1/rejections")
