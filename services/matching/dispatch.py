@@ -66,8 +66,7 @@ async def _demand(matching: Matching, conn: asyncpg.Connection, row: asyncpg.Rec
     """The task's demand for offers now (None if it needs none), why others could not take it,
     and the communities searched."""
     held = await assignments.of_task(conn, row["task_id"])
-    accepted = sum(a["status"] in (Status.ACCEPTED, Status.COMPLETED) for a in held)
-    pending = sum(a["status"] == Status.OFFERED for a in held)
+    accepted, pending = _places_held(held)
     wanted = offers_wanted(row["needed"], accepted, pending, row["urgency"], matching.settings.matching_emergency_fan_out)
     area = list(row["search_area"])
     if wanted == 0:
@@ -84,6 +83,12 @@ async def _demand(matching: Matching, conn: asyncpg.Connection, row: asyncpg.Rec
         fit, failures = await _able(matching, conn, row, task, area)
         await conn.execute("UPDATE task SET search_area = $2 WHERE task_id = $1", row["task_id"], area)
     return (Demand(task, wanted, tuple(fit)) if fit else None), failures, area
+
+
+def _places_held(held) -> tuple[int, int]:
+    """Places taken (accepted or served) and places with an offer pending."""
+    return (sum(a["status"] in (Status.ACCEPTED, Status.COMPLETED) for a in held),
+            sum(a["status"] == Status.OFFERED for a in held))
 
 
 async def _able(matching: Matching, conn, row, task, area: list[str]):
@@ -136,8 +141,7 @@ async def _settle_task(matching: Matching, uow: UnitOfWork, subjects: Subjects, 
     if made < planned:
         return False
     held = await assignments.of_task(uow.connection, row["task_id"])
-    accepted = sum(a["status"] in (Status.ACCEPTED, Status.COMPLETED) for a in held)
-    pending = sum(a["status"] == Status.OFFERED for a in held)
+    accepted, pending = _places_held(held)
     if not is_exhausted(row["needed"], accepted, pending):
         await uow.connection.execute("UPDATE task SET wants_offers = false WHERE task_id = $1", row["task_id"])
         return False
