@@ -15,14 +15,13 @@ from services.intake.domain import (Rejection, S, first_of_same_need, parse_subm
 from services.intake.sources import Sources, unknown_source_reason
 from services.intake.status_webhooks import StatusWebhooks, queue_status
 from shared.consumer import Envelope
-from shared.events import (AssignmentResponded, CaseReceived, CaseRejected, CompletionRejected, CompletionReported,
-                           Event, RequestAssigned, RequestCompleted, RequestDuplicate, RequestEscalated,
-                           RequestMissed, RequestReceived,
-                           RequestRejected, ResponseRejected, SubmissionRejected, VolunteerRegistered,
-                           VolunteerRejected)
+from shared.events import (AssignmentResponded, CancellationRejected, CaseReceived, CaseRejected, CompletionRejected,
+                           CompletionReported, Event, RequestAssigned, RequestCancelled, RequestCompleted,
+                           RequestDuplicate, RequestEscalated, RequestMissed, RequestReceived, RequestRejected,
+                           ResponseRejected, SubmissionRejected, VolunteerRegistered, VolunteerRejected)
 from shared.service import Runtime
-from shared.submissions import (AssignmentResponse, MediationCaseSubmission, ServiceCompletion,
-                                ServiceRequestSubmission, VolunteerRegistration)
+from shared.submissions import (AssignmentResponse, MediationCaseSubmission, RequestCancellation,
+                                ServiceCompletion, ServiceRequestSubmission, VolunteerRegistration)
 from shared.unit_of_work import UnitOfWork
 
 SUBMISSIONS = Counter("linli_intake_submissions_total", "Submissions taken in, by outcome",
@@ -51,7 +50,8 @@ class Accepted:
         return self.outcome == "duplicate"
 
 
-Accept = Callable[[Intake, UnitOfWork, Any, str], Awaitable[Accepted]]
+# Accepting may still refuse, for what only the stored state shows (e.g. cancelling an unknown request).
+Accept = Callable[[Intake, UnitOfWork, Any, str], Awaitable[Accepted | Rejection]]
 
 
 @dataclass(frozen=True)
@@ -68,16 +68,17 @@ async def take(intake: Intake, uow: UnitOfWork, kind: Kind, body: bytes, correla
                message_id: str | None = None, sent_by: str | None = None) -> Accepted | Rejection:
     """`sent_by` is the source an HTTP caller's API key proves; the body must name the same."""
     submission = _admitted(parse_submission(kind.model, body), intake.sources, sent_by)
-    if isinstance(submission, Rejection):
-        rejected = kind.rejected(correlation_id=correlation_id, submission=kind.routing_key, reason=submission.reason,
-                                 source=submission.source, external_id=submission.external_id,
-                                 community_code=submission.community_code)
-        await store.record_rejection(uow.connection, kind.routing_key, submission, body, message_id)
+    result = submission if isinstance(submission, Rejection) else await kind.accept(intake, uow, submission,
+                                                                                  correlation_id)
+    if isinstance(result, Rejection):
+        rejected = kind.rejected(correlation_id=correlation_id, submission=kind.routing_key, reason=result.reason,
+                                 source=result.source, external_id=result.external_id,
+                                 community_code=result.community_code)
+        await store.record_rejection(uow.connection, kind.routing_key, result, body, message_id)
         await uow.emit(rejected)
-        await queue_status(uow, intake.sources, submission.source, rejected.occurred_at, status="rejected",
-                           submission=kind.routing_key, external_id=submission.external_id, reason=submission.reason)
-        return submission
-    return await kind.accept(intake, uow, submission, correlation_id)
+        await queue_status(uow, intake.sources, result.source, rejected.occurred_at, status="rejected",
+                           submission=kind.routing_key, external_id=result.external_id, reason=result.reason)
+    return result
 
 
 def _admitted(submission: S | Rejection, sources: Sources, sent_by: str | None) -> S | Rejection:
@@ -166,12 +167,35 @@ async def _accept_completion(intake: Intake, uow: UnitOfWork, completion: Servic
     return Accepted("reported")
 
 
+# A request in one of these can no longer be cancelled.
+FINISHED = ("completed", "cancelled", "duplicate")
+
+
+async def _accept_cancellation(intake: Intake, uow: UnitOfWork, cancellation: RequestCancellation,
+                               correlation_id: str) -> Accepted | Rejection:
+    """The publisher withdraws its own request; matching then withdraws the request's offers."""
+    request = await store.request_by_key(uow.connection, cancellation.source, cancellation.external_id)
+    identity = {"source": cancellation.source, "external_id": cancellation.external_id}
+    if request is None:
+        return Rejection(f"no request {cancellation.source}/{cancellation.external_id} to cancel", **identity)
+    if request["status"] in FINISHED:
+        return Rejection(f"request {cancellation.source}/{cancellation.external_id} is already {request['status']}",
+                         **identity, community_code=request["community_code"])
+    event = RequestCancelled(correlation_id=correlation_id, request_id=request["request_id"], reason=cancellation.reason,
+                             **identity, category=request["category"], community_code=request["community_code"])
+    await store.set_status(uow.connection, event.request_id, "cancelled", {"reason": event.reason}, event.occurred_at)
+    await uow.emit(event)
+    await _queue_request_status(intake, uow, event, "cancelled", reason=event.reason)
+    return Accepted("cancelled", event.request_id)
+
+
 REQUEST = Kind("request.submit", ServiceRequestSubmission, RequestRejected, _accept_request)
 KINDS = (REQUEST,
          Kind("volunteer.register", VolunteerRegistration, VolunteerRejected, _accept_volunteer),
          Kind("case.submit", MediationCaseSubmission, CaseRejected, _accept_case),
          Kind("assignment.respond", AssignmentResponse, ResponseRejected, _accept_response),
-         Kind("service.complete", ServiceCompletion, CompletionRejected, _accept_completion))
+         Kind("service.complete", ServiceCompletion, CompletionRejected, _accept_completion),
+         Kind("request.cancel", RequestCancellation, CancellationRejected, _accept_cancellation))
 
 
 async def receive_request(intake: Intake, uow: UnitOfWork, body: bytes, correlation_id: str,

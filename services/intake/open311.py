@@ -33,7 +33,7 @@ DEFAULT_PERIOD = timedelta(days=90)
 # The source of a request whose api_key linli does not know, when unknown sources are accepted (development).
 UNKNOWN_KEY_SOURCE = "open311"
 # intake's statuses that Open311 calls closed; every other one is open.
-CLOSED = ("completed", "duplicate")
+CLOSED = ("completed", "duplicate", "cancelled")
 
 
 class Open311Error(Exception):
@@ -211,6 +211,8 @@ STATUS_NOTES = {
     "escalated": ("没有合适的志愿者,已转社区工作人员处理,原因", "reason"),
     "duplicate": ("与其他渠道已报的同一需求合并处理,见请求", "duplicate_of"),
     "completed": ("服务已完成", None),
+    "missed": ("服务时段已过而未完成,已告知社区工作人员", None),
+    "cancelled": ("已撤销,原因", "reason"),
 }
 
 

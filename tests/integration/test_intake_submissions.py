@@ -123,3 +123,27 @@ async def test_every_kind_of_bad_input_is_rejected_with_its_reason_and_the_strea
                                                       "case.submit", "assignment.respond"}
     assert all(len(row["body_excerpt"]) <= 2000 for row in listed)
     assert tap.of("case.received")[0]["external_id"] == good["external_id"]
+
+
+async def test_a_publisher_cancels_its_own_request_once(intake, settings):
+    wanted = request("hotline-12345", "13800000077")
+    cancel = {"source": "hotline-12345", "external_id": wanted["external_id"], "reason": "家属已自行照顾"}
+    cancels = {"handler": "linli.intake.request.cancel"}
+    before = await handled(intake, "intake", **cancels)
+    async with event_tap(settings) as tap:
+        await publish(settings, "request.submit", wanted)
+        [received] = await tap.wait_for("request.received")
+        first = await publish(settings, "request.cancel", cancel)
+        [cancelled] = await tap.wait_for("request.cancelled")
+        await publish(settings, "request.cancel", cancel, message_id=first)  # redelivered: nothing happens
+        await publish(settings, "request.cancel", cancel)  # a second cancel: refused, it is already cancelled
+        await publish(settings, "request.cancel", {**cancel, "external_id": "never-sent"})
+        await until_handled(intake, "intake", before, 4, **cancels)
+        refused = await tap.wait_for("cancellation.rejected", 2)
+    assert cancelled["request_id"] == received["request_id"] and cancelled["reason"] == "家属已自行照顾"
+    assert len(tap.of("request.cancelled")) == 1
+    assert sorted(r["reason"] for r in refused) == [
+        "no request hotline-12345/never-sent to cancel",
+        f"request hotline-12345/{wanted['external_id']} is already cancelled"]
+    status = (await intake.get(f"/api/v1/requests/{received['request_id']}")).json()
+    assert status["status"] == "cancelled" and status["status_detail"] == {"reason": "家属已自行照顾"}
