@@ -8,7 +8,7 @@ import asyncpg
 from services.matching.announce import Subjects, staffed, volunteer_of
 from services.matching.context import Matching
 from services.matching.domain.mediation import next_level
-from services.matching.domain.offers import Status
+from services.matching.domain.offers import HOLDING, Status
 from services.matching.plan import case_task, request_task
 from services.matching.store import assignments, roster, tasks
 from shared.events import (AssignmentAccepted, AssignmentDeclined, AssignmentExpired, AssignmentWithdrawn,
@@ -97,7 +97,7 @@ async def complete(matching: Matching, uow: UnitOfWork, subjects: Subjects, assi
     await roster.settle(conn, assignment["volunteer_id"], assignment["week"], float(assignment["planned_hours"]), hours)
     task = await tasks.task(conn, assignment["task_id"], lock=True)
     held = await assignments.of_task(conn, task["task_id"])
-    if any(a["status"] in (Status.OFFERED, Status.ACCEPTED) for a in held):
+    if any(a["status"] in HOLDING for a in held):
         return
     done = [a for a in held if a["status"] == Status.COMPLETED]
     if task["request_id"]:
@@ -145,7 +145,7 @@ async def cancel(uow: UnitOfWork, subjects: Subjects, request_id) -> None:
     """The publisher withdrew the request: every open offer and assignment of it is withdrawn."""
     for task in await tasks.open_tasks_of_request(uow.connection, request_id):
         for assignment in await assignments.of_task(uow.connection, task["task_id"]):
-            if assignment["status"] in (Status.OFFERED, Status.ACCEPTED):
+            if assignment["status"] in HOLDING:
                 await withdraw(uow, subjects, task, assignment, "the request was cancelled")
         await tasks.set_task(uow.connection, task["task_id"], "cancelled")
     await tasks.set_request_status(uow.connection, request_id, "cancelled")
