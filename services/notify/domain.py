@@ -12,7 +12,7 @@ INBOX, WEBHOOK = "inbox", "webhook"
 TEMPLATES = {
     "offer": ("新的志愿服务:{service}",
               "您好!{community} 社区有一项{service}服务需要您:{description}。地址:{address}。"
-              "时间:{when}。请在志愿者应用中接受或婉拒。"),
+              "时间:{when}。请在 {answer_by} 前在志愿者应用中接受或婉拒(任务编号 {assignment_id})。"),
     "escalation": ("需要协调:{community} 社区的{service}请求",
                    "{community} 社区的一项{service}请求暂时无人承接:{reason}。请工作人员协调安排(请求 {request_id})。"),
 }
@@ -44,7 +44,8 @@ def messages_for(event: Event, timezone: tzinfo) -> list[Message]:
                        service=service_name(event.category), community=event.community_code,
                        description=mask_phone_numbers(event.description),
                        address=mask_phone_numbers(event.address) if event.address else "见服务详情",
-                       when=local_time(event.window_start, timezone))]
+                       when=local_time(event.window_start, timezone),
+                       answer_by=local_time(event.expires_at, timezone), assignment_id=event.assignment_id)]
     if isinstance(event, RequestEscalated):
         return [render("escalation", f"staff:{event.community_code}", service=service_name(event.category),
                        community=event.community_code, reason=mask_phone_numbers(event.reason),

@@ -33,11 +33,14 @@ def offer(**changes) -> AssignmentOffered:
 
 
 def test_an_offer_goes_to_its_volunteer_in_chinese():
-    [message] = messages_for(offer(window_start=datetime(2026, 3, 1, 2, tzinfo=UTC)), SHANGHAI)
+    event = offer(window_start=datetime(2026, 3, 1, 2, tzinfo=UTC))
+    [message] = messages_for(event, SHANGHAI)
     assert message.recipient == "volunteer:volunteer-app:v-1" and message.kind == "offer"
     assert message.subject == "新的志愿服务:助餐"
     assert "c-north 社区" in message.body and "幸福路 1 号" in message.body
     assert "时间:2026-03-01 10:00" in message.body  # the city's clock, not UTC
+    # What the volunteer needs to answer (assignment.respond), and by when.
+    assert "请在 2026-03-01 08:00 前" in message.body and f"任务编号 {event.assignment_id}" in message.body
 
 
 def test_an_offer_refuses_a_window_start_without_an_offset():
