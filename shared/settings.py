@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     notify_webhook_url: str | None = None
     notify_webhook_secret: str = "change-me"
     notify_max_attempts: int = 5
+    # notify: messages that can wait are held in these hours of the city's clock ("" for none).
+    notify_quiet_hours: str = "22:00-07:00"
     # Seconds before the first retry of a failed delivery; each further retry waits twice as long.
     notify_retry_base_seconds: float = 2.0
 

@@ -6,11 +6,11 @@ from services.notify.channels import Channel, InboxChannel, WebhookChannel
 from services.notify.delivery import DeliveryWorker
 from services.notify.handlers import Notifier, notifying
 from shared.consumer import Consumers
-from shared.events import AssignmentOffered, RequestEscalated
+from services.notify.domain import COMPOSERS
 from shared.service import Runtime, ServiceDefinition
 
 consumers = Consumers()
-for event_type in (AssignmentOffered, RequestEscalated):
+for event_type in COMPOSERS:  # notify.assignment-offered, notify.request-escalated, …
     consumers.on_event("notify", event_type, notifying(event_type))
 
 

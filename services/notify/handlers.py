@@ -1,11 +1,12 @@
 """notify's handlers: an event that concerns people becomes pending notifications; the
 delivery worker sends them."""
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from services.notify import store
 from services.notify.delivery import DeliveryWorker
-from services.notify.domain import channels_for, messages_for
+from services.notify.domain import channels_for, messages_for, not_before, quiet_hours
 from shared.consumer import Envelope, Handler
 from shared.events import Event
 from shared.service import Runtime
@@ -31,9 +32,11 @@ def notifying(event_type: type[Event]) -> Handler:
         async with notifier.runtime.unit_of_work() as uow:
             if not await uow.claim(envelope):
                 return
-            for message in messages_for(event, ZoneInfo(settings.linli_timezone)):
+            city, now = ZoneInfo(settings.linli_timezone), datetime.now(UTC)
+            for message in messages_for(event, city):
+                when = not_before(now, message.urgent, city, quiet_hours(settings.notify_quiet_hours))
                 # truthy, as in app.py: an empty NOTIFY_WEBHOOK_URL means no webhook
                 for channel in channels_for(bool(settings.notify_webhook_url)):
-                    await store.add(uow.connection, message, channel, event)
+                    await store.add(uow.connection, message, channel, event, when)
         notifier.worker.wake()
     return notify

@@ -1,4 +1,5 @@
 """notify's SQL. Every function takes the connection of the current unit of work."""
+from datetime import datetime
 from uuid import UUID, uuid4
 
 import asyncpg
@@ -8,16 +9,16 @@ from shared.deliveries import DeliveryTable
 from shared.events import Event
 
 NOTIFICATION_COLUMNS = ("notification_id, recipient, channel, kind, status, attempts, last_error, "
-                        "about, about_event_id, created_at, sent_at")
+                        "next_attempt_at, about, about_event_id, created_at, sent_at")
 
 
-async def add(conn: asyncpg.Connection, message: Message, channel: str, event: Event) -> None:
+async def add(conn: asyncpg.Connection, message: Message, channel: str, event: Event, not_before: datetime) -> None:
     await conn.execute(
         "INSERT INTO notification (notification_id, recipient, channel, kind, subject, body, about_event_id, "
-        "about, correlation_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) "
+        "about, correlation_id, next_attempt_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
         "ON CONFLICT (about_event_id, recipient, channel) DO NOTHING",
         uuid4(), message.recipient, channel, message.kind, message.subject, message.body, event.event_id,
-        event.routing_key, event.correlation_id)
+        event.routing_key, event.correlation_id, not_before)
 
 
 async def lock_due(conn: asyncpg.Connection, limit: int) -> list[asyncpg.Record]:

@@ -1,12 +1,14 @@
 """notify against the real RabbitMQ and PostgreSQL, delivering to a real HTTP endpoint."""
 import json
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from services.notify.app import SERVICE
-from shared.events import AssignmentOffered, RequestEscalated, VolunteerRef
+from shared.events import AssignmentOffered, CaseAssigned, CaseEscalated, RequestEscalated, VolunteerRef
+from shared.submissions import Urgency
 from tests.support import (
     announce,
     event_tap,
@@ -135,3 +137,42 @@ async def test_pending_notifications_survive_a_restart(settings):
                 return row if row["status"] == "sent" else None
             row = await eventually(delivered)
     assert row["attempts"] >= 2
+
+
+async def test_quiet_hours_hold_what_can_wait_and_let_an_emergency_through(settings):
+    city = datetime.now(UTC).astimezone(ZoneInfo(settings.linli_timezone))
+    window = f"{(city - timedelta(hours=1)):%H:%M}-{(city + timedelta(hours=1)):%H:%M}"  # now is quiet
+    async with running(SERVICE, settings.model_copy(update={"notify_quiet_hours": window})) as notify:
+        normal, emergency = offer(f"v-{uuid.uuid4().hex[:6]}"), offer(f"v-{uuid.uuid4().hex[:6]}")
+        emergency = emergency.model_copy(update={"urgency": Urgency.EMERGENCY})
+        await announce(settings, normal)
+        await announce(settings, emergency)
+
+        async def emergency_sent():
+            row = await notification_of(notify, emergency, "inbox")
+            return row and row["status"] == "sent"
+        await eventually(emergency_sent)
+        held = await notification_of(notify, normal, "inbox")
+    assert held["status"] == "pending" and held["attempts"] == 0
+    assert datetime.fromisoformat(held["next_attempt_at"]) > datetime.now(UTC) + timedelta(minutes=55)
+
+
+async def test_case_details_go_to_the_mediator_and_its_steps_to_staff(settings):
+    place = f"c-{uuid.uuid4().hex[:6]}"
+    about = {"correlation_id": "corr", "case_id": uuid.uuid4(), "source": "grid-platform", "external_id": "k",
+             "community_code": place}
+    mediator = VolunteerRef(volunteer_id=uuid.uuid4(), source="volunteer-app", external_id=f"m-{uuid.uuid4().hex[:6]}")
+    assigned = CaseAssigned(**about, level="community", assignment_id=uuid.uuid4(), volunteer=mediator,
+                            dispute_type="noise", summary="楼上噪音,电话 13800000001")
+    escalated = CaseEscalated(**about, level="street", from_level="community", reason="no agreement at community level")
+    async with running(SERVICE, settings) as notify:
+        await announce(settings, assigned)
+        await announce(settings, escalated)
+
+        async def inboxes():
+            mine = (await notify.get(f"/api/v1/inbox/volunteer:volunteer-app:{mediator.external_id}")).json()
+            staff = (await notify.get(f"/api/v1/inbox/staff:{place}")).json()
+            return (mine, staff) if mine and staff else None
+        [case], [step] = await eventually(inboxes)
+    assert "楼上噪音" in case["body"] and "138****0001" in case["body"]
+    assert "楼上噪音" not in step["body"] and "升至街道" in step["subject"]

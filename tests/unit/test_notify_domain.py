@@ -11,9 +11,12 @@ from services.notify.domain import (
     WEBHOOK,
     channels_for,
     messages_for,
+    not_before,
+    quiet_hours,
 )
 from shared.events import (
     AssignmentOffered,
+    AssignmentWithdrawn,
     RequestEscalated,
     RequestReceived,
     VolunteerRef,
@@ -86,3 +89,27 @@ def test_no_phone_number_reaches_a_message_body():
 def test_everyone_has_an_inbox_and_the_webhook_gets_all_when_configured():
     assert channels_for(webhook_configured=False) == (INBOX,)
     assert channels_for(webhook_configured=True) == (INBOX, WEBHOOK)
+
+
+def test_what_can_wait_waits_for_the_end_of_the_quiet_hours_and_an_emergency_does_not():
+    night = quiet_hours("22:00-07:00")
+    late = datetime(2026, 3, 1, 15, 30, tzinfo=UTC)  # 23:30 in Shanghai
+    early = datetime(2026, 3, 1, 21, tzinfo=UTC)  # 05:00 the next day
+    noon = datetime(2026, 3, 1, 4, tzinfo=UTC)
+    assert not_before(late, False, SHANGHAI, night) == datetime(2026, 3, 2, 7, tzinfo=SHANGHAI)
+    assert not_before(early, False, SHANGHAI, night) == datetime(2026, 3, 2, 7, tzinfo=SHANGHAI)
+    assert not_before(noon, False, SHANGHAI, night) == noon
+    assert not_before(late, True, SHANGHAI, night) == late
+    assert not_before(late, False, SHANGHAI, quiet_hours("")) == late
+    lunch = quiet_hours("12:00-13:30")
+    assert not_before(noon, False, SHANGHAI, lunch) == datetime(2026, 3, 1, 13, 30, tzinfo=SHANGHAI)
+
+
+def test_an_emergency_offer_is_urgent_and_a_withdrawal_tells_the_volunteer_why():
+    assert messages_for(offer(urgency="emergency"), SHANGHAI)[0].urgent
+    assert not messages_for(offer(), SHANGHAI)[0].urgent
+    withdrawn = AssignmentWithdrawn(**{**ABOUT, "assignment_id": uuid.uuid4(), "reason": "the request was cancelled",
+                                       "volunteer": VolunteerRef(volunteer_id=uuid.uuid4(), source="app",
+                                                                 external_id="v-2")})
+    [message] = messages_for(withdrawn, SHANGHAI)
+    assert message.recipient == "volunteer:app:v-2" and "the request was cancelled" in message.body
