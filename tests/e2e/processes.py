@@ -30,11 +30,18 @@ class Service:
     url: str
     process: subprocess.Popen
     log: Path
+    killed: bool = False
+
+    def kill(self) -> None:
+        """Stop it dead (SIGKILL), as a crash or the OOM killer would: no shutdown runs."""
+        self.process.kill()
+        self.process.wait(timeout=30)
+        self.killed = True
 
     def stopped_cleanly(self) -> bool:
-        """Uvicorn finishes its shutdown, then re-raises the SIGTERM it caught."""
-        return (self.process.returncode in (0, -signal.SIGTERM)
-                and "Application shutdown complete" in self.log.read_text(errors="replace"))
+        """Uvicorn finishes its shutdown, then re-raises the SIGTERM it caught (a killed one is let be)."""
+        return self.killed or (self.process.returncode in (0, -signal.SIGTERM)
+                               and "Application shutdown complete" in self.log.read_text(errors="replace"))
 
     def tail(self, lines: int = 40) -> str:
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
