@@ -54,6 +54,10 @@ class Settings(BaseSettings):
     # notify: an HTTP endpoint that receives every notification, signed with the secret.
     notify_webhook_url: str | None = None
     notify_webhook_secret: str = "change-me"
+    # notify: the mail server for email (unset: no email), and the sender address.
+    notify_smtp_host: str | None = None
+    notify_smtp_port: int = 25
+    notify_smtp_sender: str = "linli@localhost"
     notify_max_attempts: int = 5
     # notify: messages that can wait are held in these hours of the city's clock ("" for none).
     notify_quiet_hours: str = "22:00-07:00"

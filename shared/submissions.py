@@ -17,6 +17,7 @@ ExternalId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=4000)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Phone = Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^\+?[0-9][0-9 \-]{4,31}$")]
+Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
 HourMinute = Annotated[str, StringConstraints(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$")]
 
 
@@ -117,6 +118,7 @@ class VolunteerRegistration(Submission):
     phone: Phone
     community_code: Code
     grid_code: Code | None = None  # the grid they serve in: grid-level mediation looks here first
+    email: Email | None = None  # notify sends them email too when it has a mail server
     team: Name | None = None
     skills: tuple[str, ...] = Field(min_length=1)
     availability: tuple[Availability, ...] = ()

@@ -1,7 +1,9 @@
 """The channels a notification travels by, behind one interface."""
 import json
+from email.message import EmailMessage
 from typing import Protocol
 
+import aiosmtplib
 import asyncpg
 import httpx
 
@@ -26,6 +28,22 @@ class InboxChannel:
             "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (notification_id) DO NOTHING",
             notification["notification_id"], notification["recipient"], notification["kind"],
             notification["subject"], notification["body"])
+
+
+class EmailChannel:
+    """Sends the message as a UTF-8 email to the address the notification keeps."""
+
+    name = domain.EMAIL
+
+    def __init__(self, host: str, port: int, sender: str):
+        self._host, self._port, self._sender = host, port, sender
+
+    async def deliver(self, notification: asyncpg.Record, connection: asyncpg.Connection) -> None:
+        email = EmailMessage()
+        email["From"], email["To"], email["Subject"] = self._sender, notification["address"], notification["subject"]
+        email["Message-ID"] = f"<{notification['notification_id']}@linli>"  # lets a mail server drop a resend
+        email.set_content(notification["body"])
+        await aiosmtplib.send(email, hostname=self._host, port=self._port, timeout=TIMEOUT_SECONDS)
 
 
 class WebhookChannel:

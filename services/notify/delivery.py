@@ -28,6 +28,7 @@ class DeliveryWorker:
         self._runtime = runtime
         self._settings = runtime.settings
         self.channels = channels
+        self.available = frozenset(channels)
         self._sweeper = Sweeper("delivery worker", self.deliver_due, BATCH_SIZE, POLL_SECONDS)
 
     def wake(self) -> None:

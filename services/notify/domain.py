@@ -7,7 +7,7 @@ from shared.events import (AssignmentOffered, AssignmentWithdrawn, CaseAssigned,
                            Event, RequestEscalated, RequestMissed)
 from shared.privacy import mask_phone_numbers
 
-INBOX, WEBHOOK = "inbox", "webhook"
+INBOX, WEBHOOK, EMAIL = "inbox", "webhook", "email"
 LEVELS = {"grid": "网格", "community": "社区", "street": "街道", "street_staff": "街道工作人员"}
 
 # Message texts per kind, zh-CN. Fields are filled from the event; never concatenated in handlers.
@@ -130,6 +130,17 @@ def _within(moment: time, start: time, end: time) -> bool:
     return start <= moment < end if start < end else (moment >= start or moment < end)
 
 
-def channels_for(webhook_configured: bool) -> tuple[str, ...]:
-    """Everyone has an inbox; the webhook (group robot, SMS gateway) gets everything when configured."""
-    return (INBOX, WEBHOOK) if webhook_configured else (INBOX,)
+@dataclass(frozen=True)
+class Contact:
+    email: str | None = None
+
+
+def channels_for(contact: Contact | None, available: frozenset[str]) -> dict[str, str | None]:
+    """Channel -> the address it goes to. Everyone has an inbox; the webhook (group robot, SMS
+    gateway) gets everything when configured; email goes to whoever gave an address."""
+    chosen = {INBOX: None}
+    if WEBHOOK in available:
+        chosen[WEBHOOK] = None
+    if EMAIL in available and contact and contact.email:
+        chosen[EMAIL] = contact.email
+    return chosen

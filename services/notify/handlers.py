@@ -8,7 +8,7 @@ from services.notify import store
 from services.notify.delivery import DeliveryWorker
 from services.notify.domain import channels_for, messages_for, not_before, quiet_hours
 from shared.consumer import Envelope, Handler
-from shared.events import Event
+from shared.events import Event, VolunteerRegistered
 from shared.service import Runtime
 
 
@@ -24,6 +24,14 @@ class Notifier:
         return self.runtime.pool
 
 
+async def on_volunteer_registered(notifier: Notifier, envelope: Envelope) -> None:
+    """How to reach a volunteer: their address book entry follows their latest registration."""
+    event = VolunteerRegistered.model_validate_json(envelope.body)
+    async with notifier.runtime.unit_of_work() as uow:
+        if await uow.claim(envelope):
+            await store.save_contact(uow.connection, event)
+
+
 def notifying(event_type: type[Event]) -> Handler:
     """The handler that turns events of `event_type` into notifications."""
     async def notify(notifier: Notifier, envelope: Envelope) -> None:
@@ -35,8 +43,8 @@ def notifying(event_type: type[Event]) -> Handler:
             city, now = ZoneInfo(settings.linli_timezone), datetime.now(UTC)
             for message in messages_for(event, city):
                 when = not_before(now, message.urgent, city, quiet_hours(settings.notify_quiet_hours))
-                # truthy, as in app.py: an empty NOTIFY_WEBHOOK_URL means no webhook
-                for channel in channels_for(bool(settings.notify_webhook_url)):
-                    await store.add(uow.connection, message, channel, event, when)
+                contact = await store.contact(uow.connection, message.recipient)
+                for channel, address in channels_for(contact, notifier.worker.available).items():
+                    await store.add(uow.connection, message, channel, address, event, when)
         notifier.worker.wake()
     return notify

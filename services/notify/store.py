@@ -4,21 +4,38 @@ from uuid import UUID, uuid4
 
 import asyncpg
 
-from services.notify.domain import Message
+from services.notify.domain import Contact, Message
 from shared.deliveries import DeliveryTable
-from shared.events import Event
+from shared.events import Event, VolunteerRegistered
 
 NOTIFICATION_COLUMNS = ("notification_id, recipient, channel, kind, status, attempts, last_error, "
                         "next_attempt_at, about, about_event_id, created_at, sent_at")
 
 
-async def add(conn: asyncpg.Connection, message: Message, channel: str, event: Event, not_before: datetime) -> None:
+async def add(conn: asyncpg.Connection, message: Message, channel: str, address: str | None, event: Event,
+              not_before: datetime) -> None:
     await conn.execute(
-        "INSERT INTO notification (notification_id, recipient, channel, kind, subject, body, about_event_id, "
-        "about, correlation_id, next_attempt_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
+        "INSERT INTO notification (notification_id, recipient, channel, address, kind, subject, body, about_event_id, "
+        "about, correlation_id, next_attempt_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
         "ON CONFLICT (about_event_id, recipient, channel) DO NOTHING",
-        uuid4(), message.recipient, channel, message.kind, message.subject, message.body, event.event_id,
+        uuid4(), message.recipient, channel, address, message.kind, message.subject, message.body, event.event_id,
         event.routing_key, event.correlation_id, not_before)
+
+
+async def save_contact(conn: asyncpg.Connection, event: VolunteerRegistered) -> None:
+    """Keep the latest registration's ways to reach the volunteer; an older one changes nothing."""
+    await conn.execute(
+        "INSERT INTO contact (recipient, email, phone, languages, registered_at) VALUES ($1, $2, $3, $4, $5) "
+        "ON CONFLICT (recipient) DO UPDATE SET email = EXCLUDED.email, phone = EXCLUDED.phone, "
+        "languages = EXCLUDED.languages, registered_at = EXCLUDED.registered_at "
+        "WHERE contact.registered_at <= EXCLUDED.registered_at",
+        f"volunteer:{event.source}:{event.external_id}", event.email, event.phone, list(event.languages),
+        event.occurred_at)
+
+
+async def contact(conn: asyncpg.Connection, recipient: str) -> Contact | None:
+    row = await conn.fetchrow("SELECT email FROM contact WHERE recipient = $1", recipient)
+    return Contact(email=row["email"]) if row else None
 
 
 async def lock_due(conn: asyncpg.Connection, limit: int) -> list[asyncpg.Record]:

@@ -7,7 +7,8 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from services.notify.app import SERVICE
-from shared.events import AssignmentOffered, CaseAssigned, CaseEscalated, RequestEscalated, VolunteerRef
+from shared.events import (AssignmentOffered, CaseAssigned, CaseEscalated, RequestEscalated, VolunteerRef,
+                           VolunteerRegistered)
 from shared.submissions import Urgency
 from tests.support import (
     announce,
@@ -18,6 +19,7 @@ from tests.support import (
     running,
     until_handled,
 )
+from tests.smtp_server import smtp_server
 from tests.webhook_receiver import SECRET, receiving, signed_by_secret
 
 pytestmark = pytest.mark.integration
@@ -176,3 +178,30 @@ async def test_case_details_go_to_the_mediator_and_its_steps_to_staff(settings):
         [case], [step] = await eventually(inboxes)
     assert "楼上噪音" in case["body"] and "138****0001" in case["body"]
     assert "楼上噪音" not in step["body"] and "升至街道" in step["subject"]
+
+
+async def test_a_volunteer_with_an_email_address_gets_their_offer_by_real_email(settings):
+    volunteer = f"v-{uuid.uuid4().hex[:6]}"
+    registration = VolunteerRegistered(correlation_id="c", volunteer_id=uuid.uuid4(), source="volunteer-app",
+                                       external_id=volunteer, name="王芳", phone="13800000001", community_code="c-1",
+                                       skills=("cleaning",), email=f"{volunteer}@example.cn")
+    with smtp_server() as (mailbox, port):
+        async with running(SERVICE, settings.model_copy(update={"notify_smtp_host": "127.0.0.1",
+                                                                "notify_smtp_port": port})) as notify:
+            before = await handled(notify, "notify", handler="linli.events.volunteer.registered")
+            await announce(settings, registration)
+            await until_handled(notify, "notify", before, 1, handler="linli.events.volunteer.registered")
+            event = offer(volunteer)
+            await announce(settings, event)
+
+            async def emailed():
+                row = await notification_of(notify, event, "email")
+                return row if row and row["status"] == "sent" else None
+            await eventually(emailed)
+            stranger = offer(f"v-{uuid.uuid4().hex[:6]}")  # registered with no address: inbox only
+            await announce(settings, stranger)
+            await eventually(lambda: notification_of(notify, stranger, "inbox"))
+            assert await notification_of(notify, stranger, "email") is None
+    [mail] = mailbox.messages
+    assert mail["To"] == f"{volunteer}@example.cn" and mail["Subject"] == "新的志愿服务:家政照料"
+    assert f"任务编号 {event.assignment_id}" in mail.get_content() and "138****0001" in mail.get_content()

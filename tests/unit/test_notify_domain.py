@@ -7,8 +7,10 @@ import pytest
 from pydantic import ValidationError
 
 from services.notify.domain import (
+    EMAIL,
     INBOX,
     WEBHOOK,
+    Contact,
     channels_for,
     messages_for,
     not_before,
@@ -86,9 +88,12 @@ def test_no_phone_number_reaches_a_message_body():
     assert "5678" in message.body and "139 1234 5678" not in message.body
 
 
-def test_everyone_has_an_inbox_and_the_webhook_gets_all_when_configured():
-    assert channels_for(webhook_configured=False) == (INBOX,)
-    assert channels_for(webhook_configured=True) == (INBOX, WEBHOOK)
+def test_everyone_has_an_inbox_the_webhook_gets_all_when_configured_and_email_needs_an_address():
+    assert channels_for(None, frozenset({INBOX})) == {INBOX: None}
+    assert channels_for(None, frozenset({INBOX, WEBHOOK, EMAIL})) == {INBOX: None, WEBHOOK: None}
+    assert channels_for(Contact(email="wang@example.cn"), frozenset({INBOX, EMAIL})) == {
+        INBOX: None, EMAIL: "wang@example.cn"}
+    assert channels_for(Contact(email="wang@example.cn"), frozenset({INBOX})) == {INBOX: None}
 
 
 def test_what_can_wait_waits_for_the_end_of_the_quiet_hours_and_an_emergency_does_not():
