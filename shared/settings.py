@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     notify_smtp_host: str | None = None
     notify_smtp_port: int = 25
     notify_smtp_sender: str = "linli@localhost"
+    # notify: an SMS gateway (HTTP, signed like the webhook) for urgent messages (unset: no SMS).
+    notify_sms_url: str | None = None
+    notify_sms_secret: str = "change-me"
     notify_max_attempts: int = 5
     # notify: messages that can wait are held in these hours of the city's clock ("" for none).
     notify_quiet_hours: str = "22:00-07:00"

@@ -2,7 +2,7 @@
 from pathlib import Path
 
 from services.notify import api
-from services.notify.channels import Channel, EmailChannel, InboxChannel, WebhookChannel
+from services.notify.channels import Channel, EmailChannel, InboxChannel, SmsChannel, WebhookChannel
 from services.notify.delivery import DeliveryWorker
 from services.notify.handlers import Notifier, notifying, on_volunteer_registered
 from shared.events import VolunteerRegistered
@@ -21,6 +21,8 @@ def notifier(runtime: Runtime) -> Notifier:
     channels: list[Channel] = [InboxChannel()]
     if settings.notify_webhook_url:  # truthy: an empty NOTIFY_WEBHOOK_URL means no webhook
         channels.append(WebhookChannel(settings.notify_webhook_url, settings.notify_webhook_secret))
+    if settings.notify_sms_url:
+        channels.append(SmsChannel(settings.notify_sms_url, settings.notify_sms_secret))
     if settings.notify_smtp_host:
         channels.append(EmailChannel(settings.notify_smtp_host, settings.notify_smtp_port, settings.notify_smtp_sender))
     return Notifier(runtime, DeliveryWorker(runtime, {channel.name: channel for channel in channels}))

@@ -46,6 +46,24 @@ class EmailChannel:
         await aiosmtplib.send(email, hostname=self._host, port=self._port, timeout=TIMEOUT_SECONDS)
 
 
+class SmsChannel:
+    """Hands the text to an SMS gateway over HTTP: {"phone", "text", "notification_id"}, signed."""
+
+    name = domain.SMS
+
+    def __init__(self, url: str, secret: str):
+        self._url, self._secret = url, secret
+        self._client = httpx.AsyncClient(timeout=TIMEOUT_SECONDS)
+
+    async def deliver(self, notification: asyncpg.Record, connection: asyncpg.Connection) -> None:
+        body = json.dumps({"phone": notification["address"], "text": f"{notification['subject']}:{notification['body']}",
+                           "notification_id": str(notification["notification_id"])}, ensure_ascii=False).encode()
+        await post_signed(self._client, self._url, self._secret, body)
+
+    async def close(self) -> None:
+        await self._client.aclose()
+
+
 class WebhookChannel:
     """POSTs the message as signed JSON (shared/webhooks.py): the shape WeCom/DingTalk group
     robots and SMS gateways take."""

@@ -10,7 +10,7 @@ import asyncpg
 from prometheus_client import Counter
 
 from services.notify import store
-from services.notify.channels import Channel, WebhookChannel
+from services.notify.channels import Channel
 from shared.events import NotificationFailed, NotificationSent
 from shared.service import Runtime
 from shared.sweeper import Sweeper
@@ -40,7 +40,7 @@ class DeliveryWorker:
             await self._sweeper.run()
         finally:
             for channel in self.channels.values():
-                if isinstance(channel, WebhookChannel):
+                if hasattr(channel, "close"):
                     await channel.close()
 
     async def deliver_due(self) -> int:

@@ -7,7 +7,7 @@ from shared.events import (AssignmentOffered, AssignmentWithdrawn, CaseAssigned,
                            Event, RequestEscalated, RequestMissed)
 from shared.privacy import mask_phone_numbers
 
-INBOX, WEBHOOK, EMAIL = "inbox", "webhook", "email"
+INBOX, WEBHOOK, EMAIL, SMS = "inbox", "webhook", "email", "sms"
 LEVELS = {"grid": "网格", "community": "社区", "street": "街道", "street_staff": "街道工作人员"}
 
 # Message texts per kind, zh-CN. Fields are filled from the event; never concatenated in handlers.
@@ -133,14 +133,18 @@ def _within(moment: time, start: time, end: time) -> bool:
 @dataclass(frozen=True)
 class Contact:
     email: str | None = None
+    phone: str | None = None
 
 
-def channels_for(contact: Contact | None, available: frozenset[str]) -> dict[str, str | None]:
-    """Channel -> the address it goes to. Everyone has an inbox; the webhook (group robot, SMS
-    gateway) gets everything when configured; email goes to whoever gave an address."""
+def channels_for(contact: Contact | None, urgent: bool, available: frozenset[str]) -> dict[str, str | None]:
+    """Channel -> the address it goes to. Everyone has an inbox; the webhook (group robot)
+    gets everything when configured; email goes to whoever gave an address; an SMS only when
+    the message is urgent (it costs, and it wakes people)."""
     chosen = {INBOX: None}
     if WEBHOOK in available:
         chosen[WEBHOOK] = None
     if EMAIL in available and contact and contact.email:
         chosen[EMAIL] = contact.email
+    if SMS in available and urgent and contact and contact.phone:
+        chosen[SMS] = contact.phone
     return chosen

@@ -44,7 +44,7 @@ def notifying(event_type: type[Event]) -> Handler:
             for message in messages_for(event, city):
                 when = not_before(now, message.urgent, city, quiet_hours(settings.notify_quiet_hours))
                 contact = await store.contact(uow.connection, message.recipient)
-                for channel, address in channels_for(contact, notifier.worker.available).items():
+                for channel, address in channels_for(contact, message.urgent, notifier.worker.available).items():
                     await store.add(uow.connection, message, channel, address, event, when)
         notifier.worker.wake()
     return notify

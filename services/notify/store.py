@@ -34,8 +34,8 @@ async def save_contact(conn: asyncpg.Connection, event: VolunteerRegistered) -> 
 
 
 async def contact(conn: asyncpg.Connection, recipient: str) -> Contact | None:
-    row = await conn.fetchrow("SELECT email FROM contact WHERE recipient = $1", recipient)
-    return Contact(email=row["email"]) if row else None
+    row = await conn.fetchrow("SELECT email, phone FROM contact WHERE recipient = $1", recipient)
+    return Contact(email=row["email"], phone=row["phone"]) if row else None
 
 
 async def lock_due(conn: asyncpg.Connection, limit: int) -> list[asyncpg.Record]:

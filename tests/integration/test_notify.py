@@ -205,3 +205,29 @@ async def test_a_volunteer_with_an_email_address_gets_their_offer_by_real_email(
     [mail] = mailbox.messages
     assert mail["To"] == f"{volunteer}@example.cn" and mail["Subject"] == "新的志愿服务:家政照料"
     assert f"任务编号 {event.assignment_id}" in mail.get_content() and "138****0001" in mail.get_content()
+
+
+async def test_an_emergency_also_reaches_the_volunteer_s_phone_through_the_sms_gateway(settings):
+    volunteer = f"v-{uuid.uuid4().hex[:6]}"
+    registration = VolunteerRegistered(correlation_id="c", volunteer_id=uuid.uuid4(), source="volunteer-app",
+                                       external_id=volunteer, name="王芳", phone="13900000002", community_code="c-1",
+                                       skills=("medical",))
+    async with receiving() as gateway, running(SERVICE, settings.model_copy(update={
+            "notify_sms_url": gateway.url, "notify_sms_secret": SECRET})) as notify:
+        before = await handled(notify, "notify", handler="linli.events.volunteer.registered")
+        await announce(settings, registration)
+        await until_handled(notify, "notify", before, 1, handler="linli.events.volunteer.registered")
+        normal = offer(volunteer)
+        emergency = offer(volunteer).model_copy(update={"event_id": uuid.uuid4(), "urgency": Urgency.EMERGENCY})
+        await announce(settings, normal)
+        await announce(settings, emergency)
+
+        async def texted():
+            row = await notification_of(notify, emergency, "sms")
+            return row if row and row["status"] == "sent" else None
+        await eventually(texted)
+        await eventually(lambda: notification_of(notify, normal, "inbox"))
+        assert await notification_of(notify, normal, "sms") is None  # it can wait for the app
+    [(body, signature)] = gateway.calls
+    sms = json.loads(body)
+    assert sms["phone"] == "13900000002" and "新的志愿服务" in sms["text"] and signed_by_secret(body, signature)

@@ -9,6 +9,7 @@ from pydantic import ValidationError
 from services.notify.domain import (
     EMAIL,
     INBOX,
+    SMS,
     WEBHOOK,
     Contact,
     channels_for,
@@ -46,6 +47,15 @@ def test_an_offer_goes_to_its_volunteer_in_chinese():
     assert "时间:2026-03-01 10:00" in message.body  # the city's clock, not UTC
     # What the volunteer needs to answer (assignment.respond), and by when.
     assert "请在 2026-03-01 08:00 前" in message.body and f"任务编号 {event.assignment_id}" in message.body
+
+
+def test_a_case_offer_names_the_dispute_type_only():
+    """A case is not a request: no request id, and its summary waits until the mediator accepts."""
+    case_offer = offer(request_id=None, case_id=uuid.uuid4(), level="grid", category="mediation",
+                       description="noise", address=None)
+    [message] = messages_for(case_offer, SHANGHAI)
+    assert message.recipient == "volunteer:volunteer-app:v-1" and message.subject == "新的志愿服务:矛盾纠纷调解"
+    assert "矛盾纠纷调解服务需要您:noise。" in message.body and "None" not in message.body
 
 
 def test_an_offer_refuses_a_window_start_without_an_offset():
@@ -88,12 +98,13 @@ def test_no_phone_number_reaches_a_message_body():
     assert "5678" in message.body and "139 1234 5678" not in message.body
 
 
-def test_everyone_has_an_inbox_the_webhook_gets_all_when_configured_and_email_needs_an_address():
-    assert channels_for(None, frozenset({INBOX})) == {INBOX: None}
-    assert channels_for(None, frozenset({INBOX, WEBHOOK, EMAIL})) == {INBOX: None, WEBHOOK: None}
-    assert channels_for(Contact(email="wang@example.cn"), frozenset({INBOX, EMAIL})) == {
-        INBOX: None, EMAIL: "wang@example.cn"}
-    assert channels_for(Contact(email="wang@example.cn"), frozenset({INBOX})) == {INBOX: None}
+def test_channels_follow_the_profile_the_urgency_and_what_is_configured():
+    wang, everything = Contact(email="wang@example.cn", phone="13800000001"), frozenset({INBOX, WEBHOOK, EMAIL, SMS})
+    assert channels_for(None, False, frozenset({INBOX})) == {INBOX: None}
+    assert channels_for(None, True, everything) == {INBOX: None, WEBHOOK: None}  # no profile: no address
+    assert channels_for(wang, False, everything) == {INBOX: None, WEBHOOK: None, EMAIL: "wang@example.cn"}
+    assert channels_for(wang, True, everything)[SMS] == "13800000001"  # SMS only when urgent
+    assert channels_for(wang, True, frozenset({INBOX})) == {INBOX: None}
 
 
 def test_what_can_wait_waits_for_the_end_of_the_quiet_hours_and_an_emergency_does_not():
