@@ -61,10 +61,17 @@ async def roster_of(matching, community: str, size: int):
 
 
 async def enrol(matching, settings, *volunteers: VolunteerRegistered) -> None:
+    """Register the volunteers and wait until matching knows every one of them (communities
+    like east-1 are shared by several tests, so their size says nothing)."""
     for volunteer in volunteers:
         await announce(settings, volunteer)
-    for place in {v.community_code for v in volunteers}:
-        await roster_of(matching, place, sum(v.community_code == place for v in volunteers))
+
+    async def all_known():
+        for volunteer in volunteers:
+            if (await matching.get(f"/api/v1/volunteers/{volunteer.volunteer_id}")).status_code != 200:
+                return False
+        return True
+    await eventually(all_known)
 
 
 def about(events: list[dict], request: RequestReceived) -> list[dict]:
