@@ -306,7 +306,7 @@ async def test_an_occurrence_not_served_by_the_end_of_its_window_is_missed(match
     place = community()
     await enrol(matching, settings, registered(place, "tutoring"))
     start = datetime.now(UTC)
-    request = received(place, "child.tutoring", window={"start": start, "end": start + timedelta(seconds=3)})
+    request = received(place, "child.tutoring", window={"start": start, "end": start + timedelta(seconds=8)})  # long enough to accept first
     async with event_tap(settings) as tap:
         await announce(settings, request)
         [offer] = await tap.wait_for("assignment.offered")
