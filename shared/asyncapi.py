@@ -8,7 +8,7 @@ import json
 from pydantic import BaseModel
 
 from shared.events import EVENT_TYPES
-from shared.submissions import (AssignmentResponse, MediationCaseSubmission, ServiceCompletion,
+from shared.submissions import (AssignmentResponse, MediationCaseSubmission, RequestCancellation, ServiceCompletion,
                                 ServiceRequestSubmission, VolunteerRegistration)
 from shared.topology import EVENTS, INTAKE
 
@@ -18,6 +18,7 @@ SUBMISSION_TYPES: dict[str, type[BaseModel]] = {
     "case.submit": MediationCaseSubmission,
     "assignment.respond": AssignmentResponse,
     "service.complete": ServiceCompletion,
+    "request.cancel": RequestCancellation,
 }
 REF_TEMPLATE = "#/components/schemas/{model}"
 

@@ -6,7 +6,7 @@ from fastapi.responses import JSONResponse
 
 from services.intake import store
 from services.intake.domain import MAX_BODY_BYTES, Rejection
-from services.intake.handlers import REQUEST, Intake, count, receive_request
+from services.intake.handlers import CANCELLATION, REQUEST, Accepted, Intake, Kind, count, take
 from shared.http import one_or_404, read_body
 from shared.service import deps_of
 
@@ -17,18 +17,36 @@ router = APIRouter(prefix="/api/v1", tags=["intake"])
 async def submit_request(request: Request, intake: Intake = Depends(deps_of)):
     """The same submission as `request.submit` on the broker, answered at once. The caller
     proves its source with its API key in `X-Api-Key`."""
+    result = await _submitted(request, intake, REQUEST)
+    if not isinstance(result, Accepted):
+        return result
+    return JSONResponse({"request_id": str(result.id), "duplicate": result.duplicate},
+                        status_code=200 if result.duplicate else 202)
+
+
+@router.post("/cancellations")
+async def cancel_request(request: Request, intake: Intake = Depends(deps_of)):
+    """The same submission as `request.cancel` on the broker ({source, external_id, reason?}),
+    answered at once; `X-Api-Key` as for a request."""
+    result = await _submitted(request, intake, CANCELLATION)
+    if not isinstance(result, Accepted):
+        return result
+    return {"request_id": str(result.id), "status": result.outcome}
+
+
+async def _submitted(request: Request, intake: Intake, kind: Kind) -> Accepted | JSONResponse:
+    """Take the body as a submission of `kind`; a refusal is answered here (403 or 400 with the reason)."""
     sent_by = intake.sources.for_api_key(request.headers.get("x-api-key"))
     if sent_by is None and not intake.sources.accept_unknown:
         return JSONResponse({"error": "missing or unknown API key (X-Api-Key)"}, status_code=403)
     body = await read_body(request, MAX_BODY_BYTES)
     correlation_id = request.headers.get("x-correlation-id") or str(uuid4())
     async with intake.unit_of_work() as uow:
-        result = await receive_request(intake, uow, body, correlation_id, sent_by=sent_by.source if sent_by else None)
-    count(REQUEST, result)
+        result = await take(intake, uow, kind, body, correlation_id, sent_by=sent_by.source if sent_by else None)
+    count(kind, result)
     if isinstance(result, Rejection):
         return JSONResponse({"error": result.reason}, status_code=400)
-    return JSONResponse({"request_id": str(result.id), "duplicate": result.duplicate},
-                        status_code=200 if result.duplicate else 202)
+    return result
 
 
 @router.get("/requests/{request_id}")

@@ -18,7 +18,7 @@ from shared.consumer import Envelope
 from shared.events import (AssignmentResponded, CancellationRejected, CaseReceived, CaseRejected, CompletionRejected,
                            CompletionReported, Event, RequestAssigned, RequestCancelled, RequestCompleted,
                            RequestDuplicate, RequestEscalated, RequestMissed, RequestReceived, RequestRejected,
-                           ResponseRejected, SubmissionRejected, VolunteerRegistered, VolunteerRejected)
+                           ResponseRejected, SubmissionRejected, VolunteerRegistered, VolunteerRejected, utc_now)
 from shared.service import Runtime
 from shared.submissions import (AssignmentResponse, MediationCaseSubmission, RequestCancellation,
                                 ServiceCompletion, ServiceRequestSubmission, VolunteerRegistration)
@@ -174,28 +174,43 @@ FINISHED = ("completed", "cancelled", "duplicate")
 async def _accept_cancellation(intake: Intake, uow: UnitOfWork, cancellation: RequestCancellation,
                                correlation_id: str) -> Accepted | Rejection:
     """The publisher withdraws its own request; matching then withdraws the request's offers."""
-    request = await store.request_by_key(uow.connection, cancellation.source, cancellation.external_id)
     identity = {"source": cancellation.source, "external_id": cancellation.external_id}
+    now = utc_now()
+    request = await store.cancel_request(uow.connection, **identity, detail={"reason": cancellation.reason},
+                                         finished=FINISHED, occurred_at=now)
     if request is None:
-        return Rejection(f"no request {cancellation.source}/{cancellation.external_id} to cancel", **identity)
-    if request["status"] in FINISHED:
-        return Rejection(f"request {cancellation.source}/{cancellation.external_id} is already {request['status']}",
-                         **identity, community_code=request["community_code"])
-    event = RequestCancelled(correlation_id=correlation_id, request_id=request["request_id"], reason=cancellation.reason,
-                             **identity, category=request["category"], community_code=request["community_code"])
-    await store.set_status(uow.connection, event.request_id, "cancelled", {"reason": event.reason}, event.occurred_at)
+        return await _not_cancellable(uow, cancellation)
+    event = RequestCancelled(correlation_id=correlation_id, occurred_at=now, request_id=request["request_id"],
+                             reason=cancellation.reason, **identity, category=request["category"],
+                             community_code=request["community_code"])
     await uow.emit(event)
     await _queue_request_status(intake, uow, event, "cancelled", reason=event.reason)
     return Accepted("cancelled", event.request_id)
 
 
+async def _not_cancellable(uow: UnitOfWork, cancellation: RequestCancellation) -> Rejection:
+    """Why a request could not be cancelled: intake does not know it, or it is finished."""
+    key = f"{cancellation.source}/{cancellation.external_id}"
+    request = await store.request_by_key(uow.connection, cancellation.source, cancellation.external_id)
+    identity = {"source": cancellation.source, "external_id": cancellation.external_id}
+    if request is None:
+        return Rejection(f"no request {key} to cancel", **identity)
+    if request["status"] == "duplicate":
+        reason = (f"request {key} was linked to request {request['status_detail']['duplicate_of']} "
+                  "(the same need from another source) and never dispatched")
+    else:
+        reason = f"request {key} is already {request['status']}"
+    return Rejection(reason, **identity, community_code=request["community_code"])
+
+
 REQUEST = Kind("request.submit", ServiceRequestSubmission, RequestRejected, _accept_request)
+CANCELLATION = Kind("request.cancel", RequestCancellation, CancellationRejected, _accept_cancellation)
 KINDS = (REQUEST,
          Kind("volunteer.register", VolunteerRegistration, VolunteerRejected, _accept_volunteer),
          Kind("case.submit", MediationCaseSubmission, CaseRejected, _accept_case),
          Kind("assignment.respond", AssignmentResponse, ResponseRejected, _accept_response),
          Kind("service.complete", ServiceCompletion, CompletionRejected, _accept_completion),
-         Kind("request.cancel", RequestCancellation, CancellationRejected, _accept_cancellation))
+         CANCELLATION)
 
 
 async def receive_request(intake: Intake, uow: UnitOfWork, body: bytes, correlation_id: str,
@@ -220,9 +235,10 @@ def on_submission(kind: Kind):
 
 
 async def _follow(intake: Intake, envelope: Envelope, event: Event, status: str, detail: dict) -> None:
+    """Record what matching reports; the publisher hears of it only if the status moved."""
     async with intake.unit_of_work() as uow:
-        if await uow.claim(envelope):
-            await store.set_status(uow.connection, event.request_id, status, detail, event.occurred_at)
+        if await uow.claim(envelope) and await store.set_status(uow.connection, event.request_id, status, detail,
+                                                                event.occurred_at):
             await _queue_request_status(intake, uow, event, status, **detail)
 
 

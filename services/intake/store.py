@@ -42,11 +42,25 @@ async def request_by_id(conn: asyncpg.Connection, request_id: UUID) -> asyncpg.R
 
 
 async def set_status(conn: asyncpg.Connection, request_id: UUID, status: str, detail: dict,
-                     occurred_at: datetime) -> None:
-    """Move a request to `status`, unless a later change has already been recorded."""
-    await conn.execute(
+                     occurred_at: datetime) -> bool:
+    """Move a request to `status`, unless a later change has already been recorded; False if it
+    did not move. A cancelled request stays cancelled: matching may still report on it until it
+    hears of the cancellation."""
+    return bool(await conn.fetchval(
         "UPDATE service_request SET status = $2, status_detail = $3, updated_at = $4 "
-        "WHERE request_id = $1 AND updated_at <= $4", request_id, status, detail, occurred_at)
+        "WHERE request_id = $1 AND updated_at <= $4 AND status <> 'cancelled' RETURNING true",
+        request_id, status, detail, occurred_at))
+
+
+async def cancel_request(conn: asyncpg.Connection, source: str, external_id: str, detail: dict,
+                         finished: tuple[str, ...], occurred_at: datetime) -> asyncpg.Record | None:
+    """Cancel the request unless its status is one of `finished`; None when it is (or is unknown).
+    One conditional update, so that of two cancels at once only one succeeds."""
+    return await conn.fetchrow(
+        "UPDATE service_request SET status = 'cancelled', status_detail = $3, "
+        "updated_at = greatest(updated_at, $5) WHERE source = $1 AND external_id = $2 "
+        f"AND status <> ALL($4::text[]) RETURNING {REQUEST_COLUMNS}",
+        source, external_id, detail, list(finished), occurred_at)
 
 
 async def upsert_volunteer(conn: asyncpg.Connection, registration: VolunteerRegistration) -> UUID:

@@ -15,7 +15,7 @@ async def summary(community: str | None = None,
                   first: date | None = Query(None, alias="from", description="first day, YYYY-MM-DD, inclusive"),
                   last: date | None = Query(None, alias="to", description="last day, YYYY-MM-DD, inclusive"),
                   runtime: Runtime = Depends(deps_of)):
-    """Requests received, assigned, escalated and rejected, per community and city day."""
+    """Requests received, assigned, escalated, completed and rejected, per community and city day."""
     if first and last and first > last:
         raise HTTPException(status_code=422, detail=f"from ({first}) is after to ({last})")
     async with runtime.pool.acquire() as conn:

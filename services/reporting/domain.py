@@ -3,13 +3,15 @@ from collections.abc import Iterable, Mapping
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from shared.events import Event, RequestAssigned, RequestEscalated, RequestReceived, RequestRejected
+from shared.events import Event, RequestAssigned, RequestCompleted, RequestEscalated, RequestReceived, RequestRejected
 
-# The events reporting listens to, and the count each one moves.
+# The events reporting listens to, and the count each one moves. assigned, escalated and completed
+# count occurrences: a recurring request is assigned and completed once per occurrence.
 COUNTER_OF: Mapping[type[Event], str] = {
     RequestReceived: "received",
     RequestAssigned: "assigned",
     RequestEscalated: "escalated",
+    RequestCompleted: "completed",
     RequestRejected: "rejected",
 }
 COUNTERS = tuple(COUNTER_OF.values())

@@ -86,7 +86,7 @@ async def test_requests_flow_from_intake_to_matching_to_notify_with_reporting_li
             async def reported():
                 totals = get(services["reporting"], "/api/v1/reports/summary")["totals"]
                 return totals if totals["assigned"] + totals["escalated"] >= len(valid) \
-                    and totals["rejected"] >= len(MALFORMED) else None
+                    and totals["rejected"] >= len(MALFORMED) and totals["completed"] >= len(ASSIGNABLE) else None
             totals = await eventually(reported, TIMEOUT)
 
     assert sorted(e["external_id"] for e in received) == sorted(r["external_id"] for r in valid)
@@ -105,7 +105,7 @@ async def test_requests_flow_from_intake_to_matching_to_notify_with_reporting_li
                      "unknown service category 'fortune_telling'", "at most 4000 characters"):
         assert expected in reasons
     assert totals == {"received": len(valid), "assigned": len(ASSIGNABLE), "escalated": len(UNASSIGNABLE),
-                      "rejected": len(MALFORMED)}
+                      "completed": len(ASSIGNABLE), "rejected": len(MALFORMED)}
     recipients = {n["recipient"] for n in notified}
     volunteers = {f"volunteer:volunteer-app:{v['external_id']}" for v in VOLUNTEERS}
     cooks_and_doctor = {f"volunteer:volunteer-app:{VOLUNTEERS[i]['external_id']}" for i in (0, 1, 3)}

@@ -122,6 +122,33 @@ async def test_status_follows_assignment_and_completion_events(intake, settings)
     assert (await status_is("completed"))["status_detail"]["hours"] == 2.5
 
 
+async def test_a_recurring_request_is_received_again_until_its_last_occurrence(intake, settings):
+    created = (await intake.post("/api/v1/requests", json=a_request(recurrence={"every": "week", "times": 2}),
+                                 headers=HOTLINE)).json()
+    volunteers = [{"volunteer_id": str(uuid.uuid4()), "source": "volunteer-app", "external_id": "v-8",
+                   "assignment_id": str(uuid.uuid4())}]
+    about = {"correlation_id": "c", "request_id": created["request_id"], "source": "hotline-12345", "external_id": "x",
+             "category": "elder_care.meals", "community_code": "c-east", "volunteers": volunteers}
+
+    async def after(routing_key: str, at: str, **fields) -> dict:
+        event = {**about, "event_id": str(uuid.uuid4()), "occurred_at": at, **fields}
+        await publish(settings, routing_key, event, message_id=event["event_id"], exchange="linli.events")
+
+        async def followed():
+            body = (await intake.get(f"/api/v1/requests/{created['request_id']}")).json()
+            return body if body["updated_at"].startswith(at[:19]) else None
+        return await eventually(followed)
+
+    first = await after("request.completed", "2030-02-01T03:00:00+00:00", occurrence=1, hours=1.0,
+                        people_served=1, next_occurrence=2)
+    assert first["status"] == "received"
+    assert first["status_detail"] == {"occurrence": 1, "hours": 1.0, "people_served": 1, "next_occurrence": 2}
+    last = await after("request.missed", "2030-02-08T03:00:00+00:00", occurrence=2,
+                       window_end="2030-02-08T02:00:00+00:00", next_occurrence=None)
+    assert last["status"] == "missed"
+    assert last["status_detail"] == {"occurrence": 2, "window_end": "2030-02-08T02:00:00Z", "next_occurrence": None}
+
+
 async def test_operations_endpoints_answer(intake):
     assert (await intake.get("/healthz")).json() == {"status": "ok"}
     assert (await intake.get("/readyz")).json() == {"ready": True, "broker": True, "database": True}

@@ -5,7 +5,9 @@ import uuid
 import pytest
 
 from services.intake.app import SERVICE
-from tests.support import event_tap, eventually, handled, publish, publish_burst, running, until_handled
+from shared.events import RequestAssigned, Staffed
+from tests.conftest import KEYS
+from tests.support import announce, event_tap, eventually, handled, publish, publish_burst, running, until_handled
 
 pytestmark = pytest.mark.integration
 
@@ -147,3 +149,63 @@ async def test_a_publisher_cancels_its_own_request_once(intake, settings):
         f"request hotline-12345/{wanted['external_id']} is already cancelled"]
     status = (await intake.get(f"/api/v1/requests/{received['request_id']}")).json()
     assert status["status"] == "cancelled" and status["status_detail"] == {"reason": "家属已自行照顾"}
+
+
+async def test_of_cancels_sent_at_once_one_wins(intake, settings):
+    wanted = request("hotline-12345", "13800000079")
+    cancel = {"source": "hotline-12345", "external_id": wanted["external_id"]}
+    async with event_tap(settings) as tap:
+        await publish(settings, "request.submit", wanted)
+        await tap.wait_for("request.received")
+        await publish_burst(settings, [("request.cancel", {**cancel, "reason": f"第 {n} 次"}, None) for n in range(8)])
+        await tap.wait_for("cancellation.rejected", 7)
+        await tap.wait_for("request.cancelled")
+    assert len(tap.of("request.cancelled")) == 1
+
+
+async def test_a_cancelled_request_stays_cancelled_when_matching_reports_on_it_late(intake, settings):
+    """matching may assign the request before it hears of the cancellation."""
+    wanted = request("hotline-12345", "13800000078")
+    follows = {"handler": "linli.events.request.assigned"}
+    async with event_tap(settings) as tap:
+        await publish(settings, "request.submit", wanted)
+        [received] = await tap.wait_for("request.received")
+        await publish(settings, "request.cancel", {"source": "hotline-12345", "external_id": wanted["external_id"]})
+        await tap.wait_for("request.cancelled")
+    before = await handled(intake, "intake", **follows)
+    volunteer = {"volunteer_id": uuid.uuid4(), "source": "volunteer-app", "external_id": "v-1"}
+    await announce(settings, RequestAssigned(
+        correlation_id="c", request_id=received["request_id"], source="hotline-12345",
+        external_id=wanted["external_id"], category=wanted["category"], community_code=wanted["community_code"],
+        volunteers=(Staffed(**volunteer, assignment_id=uuid.uuid4()),)))
+    await until_handled(intake, "intake", before, 1, **follows)
+    status = (await intake.get(f"/api/v1/requests/{received['request_id']}")).json()
+    assert status["status"] == "cancelled" and status["status_detail"] == {"reason": None}
+
+
+async def test_a_request_is_cancelled_over_http_by_its_own_publisher_only(intake, settings):
+    phone = f"137{uuid.uuid4().int % 10 ** 8:08d}"
+    first, linked = request("hotline-12345", phone), request("grid-platform", phone)
+    async with event_tap(settings) as tap:
+        await publish(settings, "request.submit", first)
+        await tap.wait_for("request.received")
+        await publish(settings, "request.submit", linked)
+        [duplicate] = await tap.wait_for("request.duplicate")
+
+    async def cancel(body: dict, source: str):
+        return await intake.post("/api/v1/cancellations", json=body, headers={"X-Api-Key": KEYS[source]})
+    hotline_cancel = {"source": "hotline-12345", "external_id": first["external_id"], "reason": "已上门解决"}
+    not_mine = await cancel(hotline_cancel, "grid-platform")
+    assert not_mine.status_code == 400 and "is not the one of the API key" in not_mine.json()["error"]
+    unlinked = await cancel({"source": "grid-platform", "external_id": linked["external_id"]}, "grid-platform")
+    assert unlinked.status_code == 400
+    assert unlinked.json()["error"] == (f"request grid-platform/{linked['external_id']} was linked to request "
+                                        f"{duplicate['duplicate_of']} (the same need from another source) "
+                                        "and never dispatched")
+    cancelled = await cancel(hotline_cancel, "hotline-12345")
+    assert cancelled.status_code == 200
+    assert cancelled.json() == {"request_id": duplicate["duplicate_of"], "status": "cancelled"}
+    again = await cancel(hotline_cancel, "hotline-12345")
+    assert again.status_code == 400 and again.json()["error"].endswith("is already cancelled")
+    status = (await intake.get(f"/api/v1/requests/{duplicate['duplicate_of']}")).json()
+    assert status["status"] == "cancelled" and status["status_detail"] == {"reason": "已上门解决"}

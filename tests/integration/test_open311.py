@@ -13,7 +13,7 @@ from georeport import GeoReport
 
 from services.intake.app import SERVICE
 from shared.catalogue import SERVICES
-from shared.events import RequestAssigned, RequestEscalated, Staffed
+from shared.events import RequestAssigned, RequestCompleted, RequestEscalated, Staffed
 from tests.conftest import KEYS
 from tests.e2e.processes import free_port
 from tests.support import announce, event_tap, eventually, publish, running
@@ -185,6 +185,24 @@ async def test_an_assigned_request_names_its_volunteers_team(intake, settings):
         return body if body["agency_responsible"] == "康乃馨" else None
     body = await eventually(by_team)
     assert body["status"] == "open" and body["status_notes"].startswith("assigned:")
+
+
+async def test_a_completed_or_cancelled_request_is_closed(intake, settings):
+    done, withdrawn_key = await posted(intake), f"o-{uuid.uuid4().hex[:8]}"
+    withdrawn = await posted(intake, **{"attribute[external_id]": withdrawn_key})
+    volunteer = Staffed(assignment_id=uuid.uuid4(), volunteer_id=uuid.uuid4(), source="volunteer-app", external_id="v")
+    await announce(settings, RequestCompleted(
+        correlation_id="c", request_id=done, source="grid-platform", external_id="x", category="elder_care.meals",
+        community_code="c-north", hours=1.5, people_served=1, volunteers=(volunteer,)))
+    await publish(settings, "request.cancel", {"source": "grid-platform", "external_id": withdrawn_key,
+                                               "reason": "老人已住院"})
+
+    async def closed():
+        listed = await ask(georeport(intake).get_service_requests, service_request_id=f"{done},{withdrawn}")
+        notes = {r["service_request_id"]: r["status_notes"] for r in listed if r["status"] == "closed"}
+        return notes if len(notes) == 2 else None
+    notes = await eventually(closed)
+    assert notes == {done: "completed: 服务已完成", withdrawn: "cancelled: 已撤销,原因: 老人已住院"}
 
 
 @pytest.mark.parametrize("fmt", ["json", "xml"])

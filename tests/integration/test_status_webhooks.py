@@ -6,8 +6,8 @@ import uuid
 import pytest
 
 from services.intake.app import SERVICE
-from shared.events import RequestEscalated
-from tests.support import announce, eventually, publish, running
+from shared.events import RequestAssigned, RequestCompleted, RequestEscalated, Staffed
+from tests.support import announce, eventually, handled, publish, running, until_handled
 from tests.webhook_receiver import SECRET, receiving, signed_by_secret
 
 pytestmark = pytest.mark.integration
@@ -31,24 +31,44 @@ async def test_a_source_hears_each_status_change_of_its_requests_signed_and_retr
         async with running(SERVICE, config) as intake:
             request = {"source": "hotline-12345", "external_id": f"h-{uuid.uuid4().hex[:8]}",
                        "category": "legal.consultation", "description": "法律咨询", "community_code": "c-9"}
+            withdrawn = {**request, "external_id": f"h-{uuid.uuid4().hex[:8]}"}
+            about = {"correlation_id": "c", "source": "hotline-12345", "external_id": request["external_id"],
+                     "category": "legal.consultation", "community_code": "c-9"}
             created = (await intake.post("/api/v1/requests", json=request, headers={"X-Api-Key": "k1"})).json()
-            await announce(settings, RequestEscalated(
-                correlation_id="c", request_id=created["request_id"], source="hotline-12345",
-                external_id=request["external_id"], category="legal.consultation", community_code="c-9",
-                reason="no lawyer on duty", urgency="normal"))
+            await announce(settings, RequestEscalated(**about, request_id=created["request_id"],
+                                                      reason="no lawyer on duty", urgency="normal"))
             await publish(settings, "request.submit", {**request, "external_id": "bad", "category": "nope"})
             await publish(settings, "request.submit", {"source": "grid-platform", "external_id": "g",
                                                        "category": "nope", "description": "d", "community_code": "c"})
+            cancelled_id = (await intake.post("/api/v1/requests", json=withdrawn,
+                                              headers={"X-Api-Key": "k1"})).json()["request_id"]
+            await publish(settings, "request.cancel", {"source": "hotline-12345", "reason": "已自行解决",
+                                                       "external_id": withdrawn["external_id"]})
 
             def delivered():
                 return [json.loads(body) for body, _ in receiver.calls[receiver.failures:]]
-            await eventually(lambda: len(delivered()) >= 3)
+            await eventually(lambda: len(delivered()) >= 5)
+            volunteers = (Staffed(volunteer_id=uuid.uuid4(), source="volunteer-app", external_id="v-1",
+                                  assignment_id=uuid.uuid4()),)
+            # matching assigns the cancelled request before it hears of the cancellation: no status change.
+            assigned = {"handler": "linli.events.request.assigned"}
+            before = await handled(intake, "intake", **assigned)
+            await announce(settings, RequestAssigned(**{**about, "external_id": withdrawn["external_id"]},
+                                                     request_id=cancelled_id, volunteers=volunteers))
+            await until_handled(intake, "intake", before, 1, **assigned)
+            # The first request is done, after its escalation so that their order is known.
+            await announce(settings, RequestCompleted(**about, request_id=created["request_id"], hours=2.0,
+                                                      people_served=1, volunteers=volunteers))
+            await eventually(lambda: len(delivered()) >= 6)
     updates = delivered()
     assert all(signed_by_secret(body, header) for body, header in receiver.calls[receiver.failures:])
     mine = [u for u in updates if u.get("request_id") == created["request_id"]]
-    assert [u["status"] for u in mine] == ["received", "escalated"]  # in order, though the first was retried
+    assert [u["status"] for u in mine] == ["received", "escalated", "completed"]  # in order, the first retried
     assert mine[1]["reason"] == "no lawyer on duty" and mine[0]["external_id"] == request["external_id"]
+    assert (mine[2]["hours"], mine[2]["people_served"], mine[2]["next_occurrence"]) == (2.0, 1, None)
+    cancelled = [u for u in updates if u.get("external_id") == withdrawn["external_id"]]
+    assert [(u["status"], u.get("reason")) for u in cancelled] == [("received", None), ("cancelled", "已自行解决")]
     [rejected] = [u for u in updates if u["status"] == "rejected"]
     assert rejected["external_id"] == "bad" and "unknown service category 'nope'" in rejected["reason"]
     assert {u["source"] for u in updates} == {"hotline-12345"}  # grid-platform has no webhook
-    assert len(receiver.calls) == receiver.failures + 3  # the failures were retried, nothing sent twice
+    assert len(receiver.calls) == receiver.failures + 6  # the failures were retried, nothing sent twice

@@ -2,7 +2,8 @@
 import json
 from pathlib import Path
 
-from shared.asyncapi import document, render
+from services.intake.handlers import KINDS
+from shared.asyncapi import SUBMISSION_TYPES, document, render
 from shared.events import EVENT_TYPES
 
 COMMITTED = Path(__file__).parents[2] / "docs" / "asyncapi.json"
@@ -15,6 +16,12 @@ CONTRACT_EVENTS = {"request.received", "request.rejected", "request.assigned", "
 
 def test_the_committed_document_is_the_generated_one():
     assert COMMITTED.read_text() == render(), "run: python -m shared.asyncapi > docs/asyncapi.json"
+
+
+def test_every_submission_intake_takes_is_documented_with_the_schema_it_is_read_with():
+    assert {kind.routing_key: kind.model for kind in KINDS} == SUBMISSION_TYPES
+    cancel = document()["channels"]["request.cancel"]
+    assert cancel["bindings"]["amqp"]["exchange"]["name"] == "linli.intake"
 
 
 def test_every_event_has_a_channel_on_linli_events_and_every_reference_resolves():

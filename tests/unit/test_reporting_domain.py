@@ -5,19 +5,21 @@ from datetime import UTC, date, datetime
 import pytest
 
 from services.reporting.domain import UNKNOWN_COMMUNITY, community_of, counter_of, day_of, totals
-from shared.events import (Staffed, NotificationSent, RequestAssigned, RequestEscalated, RequestReceived, RequestRejected,
-                           VolunteerRef)
+from shared.events import (NotificationSent, RequestAssigned, RequestCompleted, RequestEscalated, RequestReceived,
+                           RequestRejected, Staffed, VolunteerRef)
 from shared.settings import Settings
 
 ABOUT = {"correlation_id": "c", "request_id": uuid.uuid4(), "source": "hotline-12345", "external_id": "e-1",
          "category": "elder_care.meals", "community_code": "c-1"}
 VOLUNTEER = VolunteerRef(volunteer_id=uuid.uuid4(), source="app", external_id="v-1")
+STAFFED = (Staffed(**VOLUNTEER.model_dump(), assignment_id=uuid.uuid4()),)
 
 
 def test_each_request_event_moves_its_own_count():
     assert counter_of(RequestReceived(**ABOUT, description="助餐")) == "received"
-    assert counter_of(RequestAssigned(**ABOUT, volunteers=(Staffed(**VOLUNTEER.model_dump(), assignment_id=uuid.uuid4()),))) == "assigned"
+    assert counter_of(RequestAssigned(**ABOUT, volunteers=STAFFED)) == "assigned"
     assert counter_of(RequestEscalated(**ABOUT, reason="nobody", urgency="high")) == "escalated"
+    assert counter_of(RequestCompleted(**ABOUT, hours=1.5, people_served=1, volunteers=STAFFED)) == "completed"
     assert counter_of(RequestRejected(correlation_id="c", reason="r", submission="request.submit")) == "rejected"
 
 
@@ -46,8 +48,8 @@ def test_an_unreadable_rejection_counts_under_the_unknown_community():
 
 def test_totals_add_up_every_row():
     rows = [{"community_code": "c-1", "day": date(2026, 1, 1), "received": 3, "assigned": 2, "escalated": 1,
-             "rejected": 0},
+             "completed": 2, "rejected": 0},
             {"community_code": "c-2", "day": date(2026, 1, 2), "received": 1, "assigned": 0, "escalated": 0,
-             "rejected": 4}]
-    assert totals(rows) == {"received": 4, "assigned": 2, "escalated": 1, "rejected": 4}
-    assert totals([]) == {"received": 0, "assigned": 0, "escalated": 0, "rejected": 0}
+             "completed": 1, "rejected": 4}]
+    assert totals(rows) == {"received": 4, "assigned": 2, "escalated": 1, "completed": 3, "rejected": 4}
+    assert totals([]) == {"received": 0, "assigned": 0, "escalated": 0, "completed": 0, "rejected": 0}
