@@ -14,7 +14,7 @@ from types import SimpleNamespace
 from services.matching.app import SERVICE
 from services.matching.areas import Areas
 from services.matching.context import Matching
-from services.matching.dispatch import _decide
+from services.matching.dispatch import decide
 from services.matching.domain.candidates import Limits
 from services.matching.plan import request_task
 from services.matching.store import tasks
@@ -59,7 +59,7 @@ async def _decision(matching: Matching, rng: random.Random) -> float:
         await tasks.save_request(conn, request)
         await tasks.insert_task(conn, request_task(request, 1, matching.settings))
     started = time.perf_counter()
-    await _decide(matching, community)
+    await decide(matching, community)
     return (time.perf_counter() - started) * 1000
 
 

@@ -56,9 +56,9 @@ async def _miss(matching: Matching, row, now: datetime) -> None:
 
 async def _announce_follow_ups(matching: Matching, now: datetime) -> int:
     async with matching.unit_of_work() as uow:
-        due = await tasks.follow_ups_due(uow.connection, now, BATCH)
+        due, subjects = await tasks.follow_ups_due(uow.connection, now, BATCH), Subjects(uow.connection)
         for case in due:
             await tasks.follow_up_announced(uow.connection, case["case_id"])
-            await uow.emit(CaseFollowUpDue(**await Subjects(uow.connection).about_case(case["case_id"], case["level"]),
+            await uow.emit(CaseFollowUpDue(**await subjects.about_case(case["case_id"], case["level"]),
                                            outcome=case["outcome"], follow_up_at=case["follow_up_at"]))
     return len(due)

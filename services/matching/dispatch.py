@@ -33,11 +33,11 @@ async def lock_community(conn: asyncpg.Connection, community: str) -> None:
 
 async def dispatch(matching: Matching, community: str) -> None:
     for _ in range(MAX_PASSES):
-        if not await _decide(matching, community):
+        if not await decide(matching, community):
             return
 
 
-async def _decide(matching: Matching, community: str) -> bool:
+async def decide(matching: Matching, community: str) -> bool:
     """One decision; True if it left new waiting tasks behind (a case moved up)."""
     async with matching.unit_of_work() as uow:
         conn = uow.connection
@@ -81,7 +81,7 @@ async def _demand(matching: Matching, conn: asyncpg.Connection, row: asyncpg.Rec
     if widen:
         area = [row["community_code"], *matching.areas.neighbours(row["community_code"])]
         fit, failures = await _able(matching, conn, row, task, area)
-        await conn.execute("UPDATE task SET search_area = $2 WHERE task_id = $1", row["task_id"], area)
+        await tasks.widen(conn, row["task_id"], area)
     return (Demand(task, wanted, tuple(fit)) if fit else None), failures, area
 
 
@@ -143,7 +143,7 @@ async def _settle_task(matching: Matching, uow: UnitOfWork, subjects: Subjects, 
     held = await assignments.of_task(uow.connection, row["task_id"])
     accepted, pending = _places_held(held)
     if not is_exhausted(row["needed"], accepted, pending):
-        await uow.connection.execute("UPDATE task SET wants_offers = false WHERE task_id = $1", row["task_id"])
+        await tasks.offers_complete(uow.connection, row["task_id"])
         return False
     if row["request_id"]:
         label = (await subjects.request(row["request_id"])).category

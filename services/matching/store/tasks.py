@@ -80,6 +80,15 @@ async def set_task(conn: asyncpg.Connection, task_id: UUID, status: str, *, want
                        "WHERE task_id = $1", task_id, status, wants_offers, reason)
 
 
+async def widen(conn: asyncpg.Connection, task_id: UUID, area: list[str]) -> None:
+    await conn.execute("UPDATE task SET search_area = $2 WHERE task_id = $1", task_id, area)
+
+
+async def offers_complete(conn: asyncpg.Connection, task_id: UUID) -> None:
+    """The task has every offer it needs for now."""
+    await conn.execute("UPDATE task SET wants_offers = false WHERE task_id = $1", task_id)
+
+
 async def want_offers(conn: asyncpg.Connection, task_id: UUID) -> None:
     await conn.execute("UPDATE task SET wants_offers = true WHERE task_id = $1 AND status = 'open'", task_id)
 
