@@ -21,6 +21,7 @@ from pydantic import ValidationError
 
 from shared.events import Event
 from shared.topology import EVENTS, service_queue
+from shared.validation import describe
 
 log = logging.getLogger(__name__)
 
@@ -103,7 +104,7 @@ def _subscribe(router: RabbitRouter, subscription: _Subscription) -> None:
             await handler(deps, envelope)
         except ValidationError as error:
             log.error("%s: message %s does not match its schema, dead-lettered: %s",
-                      queue, envelope.message_id, error)
+                      queue, envelope.message_id, describe(error))
             raise RejectMessage(requeue=False) from error
         except Exception as error:
             attempts = int((message.headers or {}).get("x-delivery-count", 0))

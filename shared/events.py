@@ -210,7 +210,12 @@ class AssignmentOffered(AssignmentEvent):
 
 
 class AssignmentAccepted(AssignmentEvent):
+    """The volunteer took the offer; where and when the service is, for their reminders."""
+
     routing_key: ClassVar[str] = "assignment.accepted"
+    address: str | None = None
+    window_start: AwareDatetime | None = None
+    window_end: AwareDatetime | None = None
 
 
 class AssignmentDeclined(AssignmentEvent):

@@ -1,6 +1,9 @@
-"""Residents' phone numbers never travel where they are not needed: in notifications, in the
-public Open311 listing. They are masked in free text: 138****0001, 0591-****4321."""
+"""Residents' phone numbers and names never travel where they are not needed: in notifications,
+in the public Open311 listing, in logs. Numbers are masked wherever they appear in free text
+(138****0001, 0591-****4321); a name is masked where it is known (王**)."""
+import logging
 import re
+from collections.abc import Iterable
 
 # Mobiles as residents write them: 13800000001, 138-0000-0001, 138 0000 0001, +86 13800000001.
 MOBILE = re.compile(r"(?<![\d+])(?:\+?86[\s-]?)?(1\d{2})[\s-]?\d{4}[\s-]?(\d{4})(?!\d)")
@@ -10,3 +13,23 @@ LANDLINE = re.compile(r"(?<!\d)(0\d{2,3})[\s-]?\d{3,4}[\s-]?(\d{4})(?!\d)")
 
 def mask_phone_numbers(text: str) -> str:
     return LANDLINE.sub(r"\1-****\2", MOBILE.sub(r"\1****\2", text))
+
+
+def mask_name(name: str) -> str:
+    """王秀英 -> 王**, Li Na -> L****: the first character tells staff whom it is about."""
+    return name[:1] + "*" * (len(name) - 1)
+
+
+def mask_names(text: str, names: Iterable[str]) -> str:
+    for name in sorted(names, key=len, reverse=True):  # 王秀英 before 王秀
+        if name and len(name) > 1:
+            text = text.replace(name, mask_name(name))
+    return text
+
+
+class MaskingFormatter(logging.Formatter):
+    """Masks phone numbers in whole log lines, tracebacks included (a database error can quote
+    a row)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return mask_phone_numbers(super().format(record))

@@ -22,6 +22,7 @@ from shared.broker import create_broker, declare_topology, publish_event
 from shared.consumer import Consumers
 from shared.database import create_pool, migrate
 from shared.outbox import OutboxRelay
+from shared.privacy import MaskingFormatter
 from shared.settings import Settings, get_settings
 from shared.unit_of_work import UnitOfWork
 
@@ -130,6 +131,8 @@ def _operations_api() -> APIRouter:
 def serve(definition: ServiceDefinition) -> None:
     """Run one service until SIGINT/SIGTERM, then stop it cleanly."""
     settings = get_settings()
-    logging.basicConfig(level=logging.INFO, format=f"%(asctime)s {definition.name} %(levelname)s %(name)s: %(message)s")
+    handler = logging.StreamHandler()
+    handler.setFormatter(MaskingFormatter(f"%(asctime)s {definition.name} %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=logging.INFO, handlers=[handler])
     uvicorn.run(create_app(definition, settings), host=settings.host, port=settings.port_of(definition.name),
                 access_log=False, log_config=None)

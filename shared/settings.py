@@ -66,6 +66,12 @@ class Settings(BaseSettings):
     notify_quiet_hours: str = "22:00-07:00"
     # Seconds before the first retry of a failed delivery; each further retry waits twice as long.
     notify_retry_base_seconds: float = 2.0
+    # notify: the staff directory (JSON: community or street code -> email, phone, languages).
+    notify_staff_file: str | None = None
+    # notify: a pending offer is reminded once this long before it expires ("" for never), and a
+    # volunteer is reminded these durations before a service window starts ("" for never).
+    notify_offer_reminder: str = "10m"
+    notify_window_reminders: str = "24h,1h"
 
     def port_of(self, service: str) -> int:
         return getattr(self, f"{service}_port")

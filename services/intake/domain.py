@@ -10,11 +10,11 @@ from uuid import UUID
 from pydantic import BaseModel, ValidationError
 
 from shared.submissions import MediationCaseSubmission
+from shared.validation import describe
 
 # A sane upper bound for one submission: 4,000 characters of text are at most 16 KB of UTF-8,
 # so anything near this size is not a real request.
 MAX_BODY_BYTES = 64 * 1024
-MAX_ERRORS_IN_REASON = 5
 IDENTITY_FIELDS = ("source", "external_id", "community_code")
 
 S = TypeVar("S", bound=BaseModel)
@@ -46,12 +46,6 @@ def parse_submission(model: type[S], body: bytes) -> S | Rejection:
         return model.model_validate(data)
     except ValidationError as error:
         return Rejection(describe(error), **readable_identity(data))
-
-
-def describe(error: ValidationError) -> str:
-    problems = [f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}" for e in error.errors()]
-    more = len(problems) - MAX_ERRORS_IN_REASON
-    return "; ".join(problems[:MAX_ERRORS_IN_REASON]) + (f"; and {more} more" if more > 0 else "")
 
 
 def readable_identity(data: dict) -> dict[str, str]:

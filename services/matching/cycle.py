@@ -46,8 +46,10 @@ async def accept(uow: UnitOfWork, subjects: Subjects, assignment: asyncpg.Record
     conn = uow.connection
     await assignments.answer(conn, assignment["assignment_id"], Status.ACCEPTED)
     task = await tasks.task(conn, assignment["task_id"], lock=True)
-    await uow.emit(AssignmentAccepted(**await subjects.about_assignment(task, assignment["assignment_id"],
-                                                                        volunteer_of(assignment))))
+    about = await subjects.about_assignment(task, assignment["assignment_id"], volunteer_of(assignment))
+    address = (await subjects.request(task["request_id"])).address if task["request_id"] else None
+    await uow.emit(AssignmentAccepted(**about, address=address, window_start=task["window_start"],
+                                      window_end=task["window_end"]))
     held = await assignments.of_task(conn, task["task_id"])
     taken = [a for a in held if a["status"] == Status.ACCEPTED]
     if len(taken) < task["needed"]:

@@ -19,9 +19,12 @@ async def inbox(recipient: str, limit: int = Query(50, ge=1, le=500), notifier: 
 
 
 @router.get("/notifications")
-async def notifications(status: Literal["pending", "sent", "failed"] | None = None, recipient: str | None = None,
-                        about_event_id: UUID | None = None, limit: int = Query(100, ge=1, le=1000),
+async def notifications(status: Literal["pending", "sent", "failed", "cancelled"] | None = None,
+                        recipient: str | None = None, about_event_id: UUID | None = None,
+                        assignment_id: UUID | None = None, limit: int = Query(100, ge=1, le=1000),
                         notifier: Notifier = Depends(deps_of)):
-    """Each notification's state: pending, sent or failed, with its attempts and last error."""
+    """Each notification's state: pending (reminders and held messages show when they will go),
+    sent, failed, or cancelled (no longer applies), with its attempts and last error."""
     async with notifier.pool.acquire() as conn:
-        return [dict(row) for row in await store.notifications(conn, status, recipient, about_event_id, limit)]
+        rows = await store.notifications(conn, status, recipient, about_event_id, assignment_id, limit)
+    return [dict(row) for row in rows]

@@ -1,19 +1,25 @@
-"""notify's wiring: its queues, its channels, its delivery worker, its API."""
+"""notify's wiring: its queues, its channels, its delivery worker, its rules' settings, its API."""
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from services.notify import api
 from services.notify.channels import Channel, EmailChannel, InboxChannel, SmsChannel, WebhookChannel
 from services.notify.delivery import DeliveryWorker
-from services.notify.handlers import Notifier, notifying, on_volunteer_registered
-from shared.events import VolunteerRegistered
+from services.notify.directory import load_staff
+from services.notify.domain.messages import COMPOSERS, SETTLING
+from services.notify.domain.reminders import duration, durations
+from services.notify.domain.routing import quiet_hours
+from services.notify.handlers import Notifier, notifying, on_request_received, on_volunteer_registered
+from services.notify.rendering import Renderer
 from shared.consumer import Consumers
-from services.notify.domain import COMPOSERS
+from shared.events import RequestReceived, VolunteerRegistered
 from shared.service import Runtime, ServiceDefinition
 
 consumers = Consumers()
-for event_type in COMPOSERS:  # notify.assignment-offered, notify.request-escalated, …
+for event_type in (*COMPOSERS, *SETTLING):  # notify.assignment-offered, notify.request-escalated, …
     consumers.on_event("notify", event_type, notifying(event_type))
 consumers.on_event("notify", VolunteerRegistered, on_volunteer_registered)
+consumers.on_event("notify", RequestReceived, on_request_received)
 
 
 def notifier(runtime: Runtime) -> Notifier:
@@ -25,7 +31,12 @@ def notifier(runtime: Runtime) -> Notifier:
         channels.append(SmsChannel(settings.notify_sms_url, settings.notify_sms_secret))
     if settings.notify_smtp_host:
         channels.append(EmailChannel(settings.notify_smtp_host, settings.notify_smtp_port, settings.notify_smtp_sender))
-    return Notifier(runtime, DeliveryWorker(runtime, {channel.name: channel for channel in channels}))
+    timezone = ZoneInfo(settings.linli_timezone)
+    return Notifier(runtime, DeliveryWorker(runtime, {channel.name: channel for channel in channels}),
+                    Renderer(timezone), load_staff(settings.notify_staff_file), timezone,
+                    quiet_hours(settings.notify_quiet_hours),
+                    duration(settings.notify_offer_reminder) if settings.notify_offer_reminder else None,
+                    durations(settings.notify_window_reminders))
 
 
 SERVICE = ServiceDefinition(name="notify", consumers=consumers, api=api.router,

@@ -7,7 +7,7 @@ import aiosmtplib
 import asyncpg
 import httpx
 
-from services.notify import domain
+from services.notify.domain import routing
 from shared.webhooks import TIMEOUT_SECONDS, post_signed
 
 
@@ -20,7 +20,7 @@ class Channel(Protocol):
 class InboxChannel:
     """Stores the message for its recipient to read in the app, in the delivery's own transaction."""
 
-    name = domain.INBOX
+    name = routing.INBOX
 
     async def deliver(self, notification: asyncpg.Record, connection: asyncpg.Connection) -> None:
         await connection.execute(
@@ -33,7 +33,7 @@ class InboxChannel:
 class EmailChannel:
     """Sends the message as a UTF-8 email to the address the notification keeps."""
 
-    name = domain.EMAIL
+    name = routing.EMAIL
 
     def __init__(self, host: str, port: int, sender: str):
         self._host, self._port, self._sender = host, port, sender
@@ -49,7 +49,7 @@ class EmailChannel:
 class SmsChannel:
     """Hands the text to an SMS gateway over HTTP: {"phone", "text", "notification_id"}, signed."""
 
-    name = domain.SMS
+    name = routing.SMS
 
     def __init__(self, url: str, secret: str):
         self._url, self._secret = url, secret
@@ -68,7 +68,7 @@ class WebhookChannel:
     """POSTs the message as signed JSON (shared/webhooks.py): the shape WeCom/DingTalk group
     robots and SMS gateways take."""
 
-    name = domain.WEBHOOK
+    name = routing.WEBHOOK
 
     def __init__(self, url: str, secret: str):
         self._url = url

@@ -12,6 +12,7 @@ from prometheus_client import Counter
 from services.notify import store
 from services.notify.channels import Channel
 from shared.events import NotificationFailed, NotificationSent
+from shared.privacy import mask_phone_numbers
 from shared.service import Runtime
 from shared.sweeper import Sweeper
 from shared.unit_of_work import UnitOfWork
@@ -58,7 +59,8 @@ class DeliveryWorker:
             async with uow.connection.transaction():  # a failed channel leaves no half-written rows
                 await self.channels[notification["channel"]].deliver(notification, uow.connection)
         except Exception as error:
-            return await self._failed(uow, notification, f"{error}" or type(error).__name__)
+            # a gateway's answer may quote the number it was given: the error is shown in the API and events
+            return await self._failed(uow, notification, mask_phone_numbers(f"{error}" or type(error).__name__))
         await store.NOTIFICATIONS.sent(uow.connection, notification["notification_id"])
         await uow.emit(NotificationSent(**_about(notification)))
         return "sent"

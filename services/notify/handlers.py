@@ -1,50 +1,92 @@
-"""notify's handlers: an event that concerns people becomes pending notifications; the
-delivery worker sends them."""
+"""notify's handlers: an event that concerns people becomes pending notifications (or settles
+pending ones); the delivery worker sends them."""
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from zoneinfo import ZoneInfo
+from datetime import UTC, datetime, time, timedelta, tzinfo
+
+import asyncpg
 
 from services.notify import store
 from services.notify.delivery import DeliveryWorker
-from services.notify.domain import channels_for, messages_for, not_before, quiet_hours
+from services.notify.domain.messages import Context, Message, messages_for, resident, settled_by
+from services.notify.domain.routing import Contact, channels_for, language_for, not_before
+from services.notify.rendering import Renderer
 from shared.consumer import Envelope, Handler
-from shared.events import Event, VolunteerRegistered
+from shared.events import AssignmentEvent, Event, RequestEvent, RequestReceived, VolunteerRegistered
 from shared.service import Runtime
 
 
 @dataclass(frozen=True)
 class Notifier:
-    """What notify's handlers and API are given."""
+    """What notify's handlers and API are given: the runtime, the delivery worker, and the
+    rules' configuration, read once at start-up."""
 
     runtime: Runtime
     worker: DeliveryWorker
+    renderer: Renderer
+    staff: dict[str, Contact]  # the staff directory, by recipient
+    timezone: tzinfo
+    quiet: tuple[time, time] | None
+    offer_reminder: timedelta | None
+    window_reminders: tuple[timedelta, ...]
 
     @property
     def pool(self):
         return self.runtime.pool
 
+    async def contact(self, conn: asyncpg.Connection, recipient: str) -> Contact | None:
+        return self.staff.get(recipient) or await store.contact(conn, recipient)
+
+    async def context(self, conn: asyncpg.Connection, event: Event) -> Context:
+        return Context(self.timezone, datetime.now(UTC), await _resident_of(conn, event), self.offer_reminder,
+                       self.window_reminders)
+
+    async def tell(self, conn: asyncpg.Connection, message: Message, event: Event, now: datetime) -> None:
+        """The message, in its recipient's language, on each channel their profile and its urgency give."""
+        contact = await self.contact(conn, message.recipient)
+        language = language_for(contact)
+        text = self.renderer.render(message.kind, language, message.fields)
+        when = not_before(message.send_at or now, message.urgent, self.timezone, self.quiet, message.deadline)
+        if message.assignment_id:
+            await store.lock_assignment(conn, message.assignment_id)
+        for channel, address in channels_for(contact, message.urgent, message.private, self.worker.available).items():
+            await store.add(conn, message, text, language, channel, address, event, when)
+
+
+async def _resident_of(conn: asyncpg.Connection, event: Event) -> Contact | None:
+    """The beneficiary of the request an event is about (a case's parties are not residents to tell)."""
+    if isinstance(event, RequestEvent) or (isinstance(event, AssignmentEvent) and event.request_id):
+        return await store.contact(conn, resident(event.source, event.external_id))
+    return None
+
 
 async def on_volunteer_registered(notifier: Notifier, envelope: Envelope) -> None:
-    """How to reach a volunteer: their address book entry follows their latest registration."""
+    """How to reach a volunteer: their contact follows their latest registration."""
     event = VolunteerRegistered.model_validate_json(envelope.body)
     async with notifier.runtime.unit_of_work() as uow:
         if await uow.claim(envelope):
-            await store.save_contact(uow.connection, event)
+            await store.save_volunteer(uow.connection, event)
+
+
+async def on_request_received(notifier: Notifier, envelope: Envelope) -> None:
+    """How to reach the resident a request is for, when it gave a phone."""
+    event = RequestReceived.model_validate_json(envelope.body)
+    async with notifier.runtime.unit_of_work() as uow:
+        if await uow.claim(envelope):
+            await store.save_resident(uow.connection, event)
 
 
 def notifying(event_type: type[Event]) -> Handler:
-    """The handler that turns events of `event_type` into notifications."""
+    """The handler that turns events of `event_type` into notifications and settles the
+    pending ones it makes pointless."""
     async def notify(notifier: Notifier, envelope: Envelope) -> None:
         event = event_type.model_validate_json(envelope.body)
-        settings = notifier.runtime.settings
         async with notifier.runtime.unit_of_work() as uow:
             if not await uow.claim(envelope):
                 return
-            city, now = ZoneInfo(settings.linli_timezone), datetime.now(UTC)
-            for message in messages_for(event, city):
-                when = not_before(now, message.urgent, city, quiet_hours(settings.notify_quiet_hours))
-                contact = await store.contact(uow.connection, message.recipient)
-                for channel, address in channels_for(contact, message.urgent, notifier.worker.available).items():
-                    await store.add(uow.connection, message, channel, address, event, when)
+            for assignment_id, kinds in settled_by(event):
+                await store.settle(uow.connection, assignment_id, kinds)
+            context = await notifier.context(uow.connection, event)
+            for message in messages_for(event, context):
+                await notifier.tell(uow.connection, message, event, context.now)
         notifier.worker.wake()
     return notify

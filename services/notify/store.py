@@ -4,38 +4,78 @@ from uuid import UUID, uuid4
 
 import asyncpg
 
-from services.notify.domain import Contact, Message
+from services.notify.domain.messages import Message, resident
+from services.notify.domain.routing import Contact
 from shared.deliveries import DeliveryTable
-from shared.events import Event, VolunteerRegistered
+from shared.events import Event, RequestReceived, VolunteerRegistered
 
-NOTIFICATION_COLUMNS = ("notification_id, recipient, channel, kind, status, attempts, last_error, "
-                        "next_attempt_at, about, about_event_id, created_at, sent_at")
+NOTIFICATION_COLUMNS = ("notification_id, recipient, channel, kind, language, status, attempts, last_error, "
+                        "next_attempt_at, lead, assignment_id, about, about_event_id, created_at, sent_at")
+NOTIFICATIONS = DeliveryTable("notification", "notification_id")
 
 
-async def add(conn: asyncpg.Connection, message: Message, channel: str, address: str | None, event: Event,
-              not_before: datetime) -> None:
+async def lock_assignment(conn: asyncpg.Connection, assignment_id: UUID) -> None:
+    """Adding a message about an assignment and settling the assignment's messages take turns,
+    so that neither misses the other's rows."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtext('notify.assignment:' || $1::uuid::text))", assignment_id)
+
+
+async def add(conn: asyncpg.Connection, message: Message, text: tuple[str, str], language: str, channel: str,
+              address: str | None, event: Event, not_before: datetime) -> None:
+    """One notification per message and channel, once per event (re-delivered or re-published),
+    and none if its assignment's later events already settled it."""
     await conn.execute(
-        "INSERT INTO notification (notification_id, recipient, channel, address, kind, subject, body, about_event_id, "
-        "about, correlation_id, next_attempt_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
-        "ON CONFLICT (about_event_id, recipient, channel) DO NOTHING",
-        uuid4(), message.recipient, channel, address, message.kind, message.subject, message.body, event.event_id,
-        event.routing_key, event.correlation_id, not_before)
+        "INSERT INTO notification (notification_id, recipient, channel, address, kind, subject, body, language, "
+        "about_event_id, about, correlation_id, next_attempt_at, lead, assignment_id) "
+        "SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14 WHERE NOT EXISTS ("
+        "  SELECT 1 FROM settled_message WHERE assignment_id = $14 AND kind = $5) "
+        "ON CONFLICT ON CONSTRAINT notification_once DO NOTHING",
+        uuid4(), message.recipient, channel, address, message.kind, *text, language, event.event_id,
+        event.routing_key, event.correlation_id, not_before, message.lead, message.assignment_id)
 
 
-async def save_contact(conn: asyncpg.Connection, event: VolunteerRegistered) -> None:
+async def settle(conn: asyncpg.Connection, assignment_id: UUID, kinds: tuple[str, ...]) -> int:
+    """Cancel the assignment's pending messages of these kinds, and remember it for the ones
+    still to come; returns how many were cancelled."""
+    await lock_assignment(conn, assignment_id)
+    await conn.execute("INSERT INTO settled_message (assignment_id, kind) SELECT $1, unnest($2::text[]) "
+                       "ON CONFLICT DO NOTHING", assignment_id, list(kinds))
+    result = await conn.execute("UPDATE notification SET status = 'cancelled' WHERE assignment_id = $1 "
+                                "AND kind = ANY($2::text[]) AND status = 'pending'", assignment_id, list(kinds))
+    return int(result.split()[-1])
+
+
+async def save_volunteer(conn: asyncpg.Connection, event: VolunteerRegistered) -> None:
     """Keep the latest registration's ways to reach the volunteer; an older one changes nothing."""
+    await _save_contact(conn, f"volunteer:{event.source}:{event.external_id}", event.email, event.phone,
+                        event.languages, None, event.occurred_at)
+
+
+async def save_resident(conn: asyncpg.Connection, event: RequestReceived) -> None:
+    """The beneficiary of a request, reached at the phone it gave, in the language it names."""
+    beneficiary = event.beneficiary
+    if beneficiary and (beneficiary.phone or beneficiary.name):
+        await _save_contact(conn, resident(event.source, event.external_id), None, beneficiary.phone,
+                            (beneficiary.language,) if beneficiary.language else (), beneficiary.name,
+                            event.occurred_at)
+
+
+async def _save_contact(conn, recipient, email, phone, languages, name, registered_at) -> None:
     await conn.execute(
-        "INSERT INTO contact (recipient, email, phone, languages, registered_at) VALUES ($1, $2, $3, $4, $5) "
+        "INSERT INTO contact (recipient, email, phone, languages, name, registered_at) "
+        "VALUES ($1, $2, $3, $4, $5, $6) "
         "ON CONFLICT (recipient) DO UPDATE SET email = EXCLUDED.email, phone = EXCLUDED.phone, "
-        "languages = EXCLUDED.languages, registered_at = EXCLUDED.registered_at "
+        "languages = EXCLUDED.languages, name = EXCLUDED.name, registered_at = EXCLUDED.registered_at "
         "WHERE contact.registered_at <= EXCLUDED.registered_at",
-        f"volunteer:{event.source}:{event.external_id}", event.email, event.phone, list(event.languages),
-        event.occurred_at)
+        recipient, email, phone, list(languages), name, registered_at)
 
 
 async def contact(conn: asyncpg.Connection, recipient: str) -> Contact | None:
-    row = await conn.fetchrow("SELECT email, phone FROM contact WHERE recipient = $1", recipient)
-    return Contact(email=row["email"], phone=row["phone"]) if row else None
+    row = await conn.fetchrow("SELECT email, phone, languages, name FROM contact WHERE recipient = $1", recipient)
+    if row is None:
+        return None
+    return Contact(email=row["email"], phone=row["phone"], languages=tuple(row["languages"]), name=row["name"],
+                   has_app=not recipient.startswith("resident:"))
 
 
 async def lock_due(conn: asyncpg.Connection, limit: int) -> list[asyncpg.Record]:
@@ -45,17 +85,15 @@ async def lock_due(conn: asyncpg.Connection, limit: int) -> list[asyncpg.Record]
         "ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED", limit)
 
 
-NOTIFICATIONS = DeliveryTable("notification", "notification_id")
-
-
 async def inbox(conn: asyncpg.Connection, recipient: str, limit: int) -> list[asyncpg.Record]:
     return await conn.fetch("SELECT notification_id, kind, subject, body, created_at FROM inbox_message "
                             "WHERE recipient = $1 ORDER BY id DESC LIMIT $2", recipient, limit)
 
 
 async def notifications(conn: asyncpg.Connection, status: str | None, recipient: str | None,
-                        about_event_id: UUID | None, limit: int) -> list[asyncpg.Record]:
+                        about_event_id: UUID | None, assignment_id: UUID | None, limit: int) -> list[asyncpg.Record]:
     return await conn.fetch(
         f"SELECT {NOTIFICATION_COLUMNS} FROM notification WHERE ($1::text IS NULL OR status = $1) "
         "AND ($2::text IS NULL OR recipient = $2) AND ($3::uuid IS NULL OR about_event_id = $3) "
-        "ORDER BY created_at DESC LIMIT $4", status, recipient, about_event_id, limit)
+        "AND ($4::uuid IS NULL OR assignment_id = $4) ORDER BY created_at DESC LIMIT $5",
+        status, recipient, about_event_id, assignment_id, limit)
