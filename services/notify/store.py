@@ -10,7 +10,8 @@ from shared.deliveries import DeliveryTable
 from shared.events import Event, RequestReceived, VolunteerRegistered
 
 NOTIFICATION_COLUMNS = ("notification_id, recipient, channel, kind, language, status, attempts, last_error, "
-                        "next_attempt_at, lead, assignment_id, about, about_event_id, created_at, sent_at")
+                        "next_attempt_at, extract(epoch FROM lead)::float8 AS lead_seconds, assignment_id, about, "
+                        "about_event_id, created_at, sent_at")
 NOTIFICATIONS = DeliveryTable("notification", "notification_id")
 
 
