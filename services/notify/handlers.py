@@ -11,7 +11,8 @@ from services.notify.domain.messages import Context, Message, messages_for, resi
 from services.notify.domain.routing import Contact, channels_for, language_for, not_before
 from services.notify.rendering import Renderer
 from shared.consumer import Envelope, Handler
-from shared.events import AssignmentEvent, Event, RequestEvent, RequestReceived, VolunteerRegistered
+from shared.events import (AssignmentEvent, CaseAssigned, CaseEvent, Event, RequestEvent, RequestReceived,
+                           VolunteerRegistered)
 from shared.service import Runtime
 
 
@@ -37,8 +38,9 @@ class Notifier:
         return self.staff.get(recipient) or await store.contact(conn, recipient)
 
     async def context(self, conn: asyncpg.Connection, event: Event) -> Context:
-        return Context(self.timezone, datetime.now(UTC), await _resident_of(conn, event), self.offer_reminder,
-                       self.window_reminders)
+        mediators = await store.mediators(conn, event.case_id) if isinstance(event, CaseEvent) else {}
+        return Context(self.timezone, datetime.now(UTC), await _resident_of(conn, event), mediators,
+                       self.offer_reminder, self.window_reminders)
 
     async def tell(self, conn: asyncpg.Connection, message: Message, event: Event, now: datetime) -> None:
         """The message, in its recipient's language, on each channel their profile and its urgency give."""
@@ -85,6 +87,8 @@ def notifying(event_type: type[Event]) -> Handler:
                 return
             for assignment_id, kinds in settled_by(event):
                 await store.settle(uow.connection, assignment_id, kinds)
+            if isinstance(event, CaseAssigned):
+                await store.save_mediator(uow.connection, event)
             context = await notifier.context(uow.connection, event)
             for message in messages_for(event, context):
                 await notifier.tell(uow.connection, message, event, context.now)

@@ -4,10 +4,10 @@ from uuid import UUID, uuid4
 
 import asyncpg
 
-from services.notify.domain.messages import Message, resident
+from services.notify.domain.messages import Message, resident, volunteer
 from services.notify.domain.routing import Contact
 from shared.deliveries import DeliveryTable
-from shared.events import Event, RequestReceived, VolunteerRegistered
+from shared.events import CaseAssigned, Event, RequestReceived, VolunteerRegistered
 
 NOTIFICATION_COLUMNS = ("notification_id, recipient, channel, kind, language, status, attempts, last_error, "
                         "next_attempt_at, extract(epoch FROM lead)::float8 AS lead_seconds, assignment_id, about, "
@@ -69,6 +69,17 @@ async def _save_contact(conn, recipient, email, phone, languages, name, register
         "languages = EXCLUDED.languages, name = EXCLUDED.name, registered_at = EXCLUDED.registered_at "
         "WHERE contact.registered_at <= EXCLUDED.registered_at",
         recipient, email, phone, list(languages), name, registered_at)
+
+
+async def save_mediator(conn: asyncpg.Connection, event: CaseAssigned) -> None:
+    await conn.execute("INSERT INTO case_mediator (case_id, level, recipient) VALUES ($1, $2, $3) "
+                       "ON CONFLICT (case_id, level) DO UPDATE SET recipient = EXCLUDED.recipient",
+                       event.case_id, event.level, volunteer(event))
+
+
+async def mediators(conn: asyncpg.Connection, case_id: UUID) -> dict[str, str]:
+    rows = await conn.fetch("SELECT level, recipient FROM case_mediator WHERE case_id = $1", case_id)
+    return {row["level"]: row["recipient"] for row in rows}
 
 
 async def contact(conn: asyncpg.Connection, recipient: str) -> Contact | None:

@@ -168,16 +168,19 @@ async def test_case_details_go_to_the_mediator_and_its_steps_to_staff(settings):
                             dispute_type="noise", summary="楼上噪音,电话 13800000001")
     escalated = CaseEscalated(**about, level="street", from_level="community", reason="no agreement at community level")
     async with running(SERVICE, settings) as notify:
+        before = await handled(notify, "notify", handler="linli.events.case.assigned")
         await announce(settings, assigned)
+        await until_handled(notify, "notify", before, 1, handler="linli.events.case.assigned")
         await announce(settings, escalated)
 
         async def inboxes():
             mine = (await notify.get(f"/api/v1/inbox/volunteer:volunteer-app:{mediator.external_id}")).json()
             staff = (await notify.get(f"/api/v1/inbox/staff:{place}")).json()
-            return (mine, staff) if mine and staff else None
-        [case], [step] = await eventually(inboxes)
+            return (mine, staff) if len(mine) == 2 and staff else None
+        [handed_on, case], [step] = await eventually(inboxes)
     assert "楼上噪音" in case["body"] and "138****0001" in case["body"]
     assert "楼上噪音" not in step["body"] and "升至街道" in step["subject"]
+    assert handed_on["subject"] == "您调解的案件已升至街道" and "楼上噪音" not in handed_on["body"]
 
 
 async def test_a_volunteer_with_an_email_address_gets_their_offer_by_real_email(settings):

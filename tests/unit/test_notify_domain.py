@@ -102,12 +102,13 @@ def test_every_message_renders_in_both_languages_without_a_missing_field():
     kinds = set()
     for event in events:
         for message in messages_for(event, context(WANG, offer_reminder=timedelta(minutes=10),
-                                                   window_reminders=(timedelta(hours=1),))):
+                                                   window_reminders=(timedelta(hours=1),),
+                                                   mediators={"grid": "volunteer:app:m-1"})):
             kinds.add(message.kind)
             for language in ("zh-CN", "en"):
                 subject, body = text(message, language)
                 assert subject and body and "None" not in subject + body, (message.kind, language, body)
-    assert len(kinds) == 12
+    assert len(kinds) == 13
 
 
 def test_a_case_offer_names_the_dispute_type_only():
@@ -311,3 +312,17 @@ def test_the_staff_directory_is_read_or_refused_with_the_reason(tmp_path):
     with pytest.raises(ValueError, match="c-north.email: String should match pattern"):
         load_staff(str(bad))
     assert load_staff(None) == {}
+
+
+def test_a_cases_later_steps_reach_the_mediator_who_had_it():
+    case = {"correlation_id": "c", "case_id": uuid.uuid4(), "source": "grid", "external_id": "k",
+            "community_code": "c-north"}
+    mediators = {"grid": "volunteer:app:m-1", "community": "volunteer:app:m-2"}
+    escalated = CaseEscalated(**case, level="community", from_level="grid", reason="no agreement")
+    to_staff, to_mediator = messages_for(escalated, context(mediators=mediators))
+    assert (to_staff.recipient, to_mediator.recipient) == ("staff:c-north", "volunteer:app:m-1")
+    assert text(to_mediator)[0] == "您调解的案件已升至社区" and "网格层级调解" in text(to_mediator)[1]
+    assert [m.recipient for m in messages_for(escalated, context())] == ["staff:c-north"]
+    due = CaseFollowUpDue(**case, level="community", outcome="agreement", follow_up_at=NOW)
+    assert [m.recipient for m in messages_for(due, context(mediators=mediators))] == ["staff:c-north",
+                                                                                     "volunteer:app:m-2"]

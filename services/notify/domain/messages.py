@@ -43,6 +43,7 @@ class Context:
     timezone: tzinfo
     now: datetime
     resident: Contact | None = None  # the beneficiary of the request the event is about, if known
+    mediators: dict[str, str] = field(default_factory=dict)  # a case's level -> who mediated it there
     offer_reminder: timedelta | None = None  # before an offer expires; None: no reminder
     window_reminders: tuple[timedelta, ...] = ()  # before a service window starts
 
@@ -154,14 +155,19 @@ def _case_assigned(event: CaseAssigned, context: Context) -> list[Message]:
 
 
 def _case_escalated(event: CaseEscalated, context: Context) -> list[Message]:
-    return [Message(staff(event.community_code), "case_escalated", {
-        "community": event.community_code, "case_id": event.case_id, "level": event.level,
-        "from_level": event.from_level, "reason": mask_phone_numbers(event.reason)})]
+    """Staff take the case up; the mediator who had it at the level it leaves hears where it went."""
+    fields = {"community": event.community_code, "case_id": event.case_id, "level": event.level,
+              "from_level": event.from_level, "reason": mask_phone_numbers(event.reason)}
+    mediator = context.mediators.get(event.from_level)
+    return [Message(staff(event.community_code), "case_escalated", fields)] + (
+        [Message(mediator, "case_handed_on", fields)] if mediator else [])
 
 
 def _follow_up(event: CaseFollowUpDue, context: Context) -> list[Message]:
-    return [Message(staff(event.community_code), "follow_up", {
-        "community": event.community_code, "case_id": event.case_id, "outcome": event.outcome})]
+    """The return visit is the staff's and the mediator's who closed the case."""
+    fields = {"community": event.community_code, "case_id": event.case_id, "outcome": event.outcome}
+    recipients = dict.fromkeys((staff(event.community_code), context.mediators.get(event.level)))
+    return [Message(recipient, "follow_up", fields) for recipient in recipients if recipient]
 
 
 COMPOSERS: dict[type[Event], Callable[[Event, Context], list[Message]]] = {
