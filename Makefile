@@ -9,6 +9,8 @@ export RABBITMQ_URL ?= amqp://guest:guest@127.0.0.1:5672/
 export INTAKE_SOURCES_FILE ?= $(CURDIR)/deploy/sources.dev.json
 # The streets and communities matching widens its search to.
 export MATCHING_AREAS_FILE ?= $(CURDIR)/deploy/areas.dev.json
+# How notify reaches each community's staff.
+export NOTIFY_STAFF_FILE ?= $(CURDIR)/deploy/staff.dev.json
 
 .PHONY: run test bench install servers migrate clean
 
