@@ -62,7 +62,8 @@ class Settings(BaseSettings):
     notify_sms_url: str | None = None
     notify_sms_secret: str = "change-me"
     notify_max_attempts: int = 5
-    # notify: messages that can wait are held in these hours of the city's clock ("" for none).
+    # notify: messages that can wait are held in these hours of the city's clock ("" for none);
+    # matching gives an offer made in them its answer time from when they end.
     notify_quiet_hours: str = "22:00-07:00"
     # Seconds before the first retry of a failed delivery; each further retry waits twice as long.
     notify_retry_base_seconds: float = 2.0

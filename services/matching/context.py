@@ -1,10 +1,12 @@
 """What matching's handlers, clock and API are given."""
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from services.matching.areas import Areas
 from services.matching.domain.candidates import Limits
+from services.matching.domain.offers import answer_by
+from shared.quiet_hours import quiet_hours
 from shared.service import Runtime
 from shared.settings import Settings
 from shared.unit_of_work import UnitOfWork
@@ -15,12 +17,14 @@ class Matching:
     runtime: Runtime
     areas: Areas
     limits: Limits
+    quiet: tuple[time, time] | None = None  # the city's quiet hours (NOTIFY_QUIET_HOURS)
 
     @classmethod
     def of(cls, runtime: Runtime) -> "Matching":
         settings = runtime.settings
         return cls(runtime, Areas.load(settings.matching_areas_file),
-                   Limits(settings.matching_max_open_assignments, ZoneInfo(settings.linli_timezone)))
+                   Limits(settings.matching_max_open_assignments, ZoneInfo(settings.linli_timezone)),
+                   quiet_hours(settings.notify_quiet_hours))
 
     @property
     def settings(self) -> Settings:
@@ -30,6 +34,7 @@ class Matching:
         return self.runtime.unit_of_work()
 
     def offer_expires(self, now: datetime, urgency: str) -> datetime:
-        seconds = (self.settings.matching_emergency_offer_timeout_seconds if urgency == "emergency"
+        emergency = urgency == "emergency"
+        seconds = (self.settings.matching_emergency_offer_timeout_seconds if emergency
                    else self.settings.matching_offer_timeout_seconds)
-        return now + timedelta(seconds=seconds)
+        return answer_by(now, timedelta(seconds=seconds), emergency, self.limits.timezone, self.quiet)

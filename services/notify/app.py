@@ -8,11 +8,11 @@ from services.notify.delivery import DeliveryWorker
 from services.notify.directory import load_staff
 from services.notify.domain.messages import COMPOSERS, SETTLING
 from services.notify.domain.reminders import duration, durations
-from services.notify.domain.routing import quiet_hours
 from services.notify.handlers import Notifier, notifying, on_request_received, on_volunteer_registered
 from services.notify.rendering import Renderer
 from shared.consumer import Consumers
 from shared.events import RequestReceived, VolunteerRegistered
+from shared.quiet_hours import quiet_hours
 from shared.service import Runtime, ServiceDefinition
 
 consumers = Consumers()

@@ -1,6 +1,9 @@
 """matching's stored timers over the real servers: an unanswered offer expires and the next
-volunteer is asked, exhaustion escalates, and an offer's timer survives a restart."""
+volunteer is asked, exhaustion escalates, an offer's timer survives a restart, and one made in
+the quiet hours runs from their end."""
 import asyncio
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -41,3 +44,20 @@ async def test_an_offer_s_timer_survives_a_restart_of_matching(fresh_settings):
         async with running(SERVICE, settings):
             [expired] = await tap.wait_for("assignment.expired")
     assert expired["assignment_id"] == offer["assignment_id"]
+
+
+async def test_an_offer_made_in_the_quiet_hours_runs_from_their_end(fresh_settings):
+    """notify holds it until morning, so matching's timer starts then, not now."""
+    settings = fresh_settings
+    city = datetime.now(UTC).astimezone(ZoneInfo(settings.linli_timezone))
+    end = city + timedelta(hours=1)
+    quiet = settings.model_copy(update={"notify_quiet_hours": f"{city - timedelta(hours=1):%H:%M}-{end:%H:%M}",
+                                        "matching_offer_timeout_seconds": 600})
+    place = community()
+    async with running(SERVICE, quiet) as matching, event_tap(settings) as tap:
+        await enrol(matching, settings, registered(place, "cooking"))
+        request = received(place, "elder_care.meals")
+        await announce(settings, request)
+        [offer] = await tap.wait_for("assignment.offered")
+    expected = end.replace(second=0, microsecond=0) + timedelta(seconds=600)
+    assert datetime.fromisoformat(offer["expires_at"]) == expected

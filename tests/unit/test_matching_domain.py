@@ -2,14 +2,16 @@
 the offer cycle, mediation levels and recurring windows."""
 from datetime import UTC, datetime, time, timedelta
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from services.matching.domain.candidates import Limits, able, available, nobody_reason, unfit
 from services.matching.domain.mediation import first_level, next_level
 from services.matching.domain.model import Slot, Task, Volunteer
-from services.matching.domain.offers import Status, is_exhausted, offers_wanted, refusal
+from services.matching.domain.offers import Status, answer_by, is_exhausted, offers_wanted, refusal
 from services.matching.domain.scoring import distance_km, score
 from services.matching.domain.series import occurrence_window
 from services.matching.domain.staffing import Demand, staff_batch, staff_greedily
+from shared.quiet_hours import quiet_hours
 
 LIMITS = Limits(max_open_assignments=3)
 # Monday 2026-11-23, 09:00-11:00 in Shanghai
@@ -151,3 +153,13 @@ def test_occurrences_move_on_by_weeks_or_months_and_keep_their_length():
     assert occurrence_window(None, start, "week", 1) == (start, start + timedelta(weeks=1))
     assert occurrence_window(window, start, None, 1) == window
     assert occurrence_window(None, start, None, 1) is None
+
+
+def test_an_offer_made_in_the_quiet_hours_gives_its_full_time_from_the_morning():
+    city, night, half_hour = ZoneInfo("Asia/Shanghai"), quiet_hours("22:00-07:00"), timedelta(minutes=30)
+    eleven_pm = datetime(2026, 3, 1, 15, tzinfo=UTC)  # 23:00 in the city
+    assert answer_by(eleven_pm, half_hour, False, city, night) == datetime(2026, 3, 2, 7, 30, tzinfo=city)
+    assert answer_by(eleven_pm, half_hour, True, city, night) == eleven_pm + half_hour  # an emergency wakes them
+    noon = datetime(2026, 3, 1, 4, tzinfo=UTC)
+    assert answer_by(noon, half_hour, False, city, night) == noon + half_hour
+    assert answer_by(eleven_pm, half_hour, False, city, None) == eleven_pm + half_hour

@@ -12,13 +12,13 @@ from pydantic import ValidationError
 from services.notify.directory import load_staff
 from services.notify.domain.messages import (COMPOSERS, Context, Message, messages_for, settled_by)
 from services.notify.domain.reminders import duration, durations, offer_reminder, window_reminders
-from services.notify.domain.routing import (EMAIL, INBOX, SMS, WEBHOOK, Contact, channels_for, language_for,
-                                            not_before, quiet_hours)
+from services.notify.domain.routing import EMAIL, INBOX, SMS, WEBHOOK, Contact, channels_for, language_for
 from services.notify.rendering import Renderer
 from shared.events import (AssignmentAccepted, AssignmentDeclined, AssignmentOffered, AssignmentWithdrawn,
                            CaseAssigned, CaseEscalated, CaseFollowUpDue, RequestAssigned, RequestCompleted,
                            RequestEscalated, RequestMissed, RequestReceived, Staffed, VolunteerRef)
 from shared.privacy import MaskingFormatter, mask_name, mask_names, mask_phone_numbers
+from shared.quiet_hours import not_before, quiet_hours
 
 ABOUT = {"correlation_id": "c", "request_id": uuid.UUID(int=7), "source": "hotline-12345", "external_id": "h-1",
          "category": "elder_care.meals", "community_code": "c-north"}

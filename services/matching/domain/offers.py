@@ -1,6 +1,9 @@
 """The offer cycle: an assignment's states, what an answer does to it, and how many offers a
 task should have out."""
+from datetime import datetime, time, timedelta, tzinfo
 from enum import StrEnum
+
+from shared.quiet_hours import not_before
 
 
 class Status(StrEnum):
@@ -47,3 +50,11 @@ def is_exhausted(needed: int, accepted: int, pending: int) -> bool:
     """After a decision made every offer it could: some place is held by nobody, not even by a
     pending offer. Escalate (the places already held stay held)."""
     return accepted + pending < needed
+
+
+def answer_by(offered_at: datetime, timeout: timedelta, urgent: bool, timezone: tzinfo,
+              quiet: tuple[time, time] | None) -> datetime:
+    """When an offer expires. Its time runs from when the volunteer is told: notify holds an
+    offer that can wait through the city's quiet hours, so one made at 23:00 runs from 07:00
+    rather than expiring, unseen, down the whole roster overnight."""
+    return not_before(offered_at, urgent, timezone, quiet) + timeout

@@ -1,6 +1,6 @@
-"""In which language, over which channels and at what hour a message reaches its recipient."""
+"""In which language and over which channels a message reaches its recipient (at what hour:
+shared/quiet_hours.py)."""
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta, tzinfo
 
 INBOX, WEBHOOK, EMAIL, SMS = "inbox", "webhook", "email", "sms"
 CHINESE, ENGLISH = "zh-CN", "en"
@@ -48,28 +48,3 @@ def channels_for(contact: Contact | None, urgent: bool, private: bool,
     if contact and SMS in available and contact.phone and (urgent or not contact.has_app):
         chosen[SMS] = contact.phone
     return chosen
-
-
-def quiet_hours(text: str) -> tuple[time, time] | None:
-    """"22:00-07:00" -> (22:00, 07:00); "" -> None (no quiet hours)."""
-    if not text:
-        return None
-    start, end = (time.fromisoformat(part.strip()) for part in text.split("-"))
-    return start, end
-
-
-def not_before(moment: datetime, urgent: bool, timezone: tzinfo, quiet: tuple[time, time] | None,
-               deadline: datetime | None = None) -> datetime:
-    """When a message due at `moment` may go out: then, or, when it can wait and the city is
-    in its quiet hours, when they end. A reminder that would then come after what it reminds
-    of (`deadline`) goes at its time: a late reminder is no reminder."""
-    local = moment.astimezone(timezone)
-    if urgent or quiet is None or not _within(local.time(), *quiet):
-        return moment
-    end = local.replace(hour=quiet[1].hour, minute=quiet[1].minute, second=0, microsecond=0)
-    end = end if end > local else end + timedelta(days=1)
-    return moment if deadline is not None and end >= deadline else end
-
-
-def _within(moment: time, start: time, end: time) -> bool:
-    return start <= moment < end if start < end else (moment >= start or moment < end)
