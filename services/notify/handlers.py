@@ -8,7 +8,7 @@ import asyncpg
 from services.notify import store
 from services.notify.delivery import DeliveryWorker
 from services.notify.domain.messages import Context, Message, messages_for, resident, settled_by
-from services.notify.domain.routing import Contact, channels_for, language_for
+from services.notify.domain.routing import SMS, Contact, channels_for, language_for
 from shared.quiet_hours import not_before
 from services.notify.rendering import Renderer
 from shared.consumer import Envelope, Handler
@@ -41,7 +41,7 @@ class Notifier:
     async def context(self, conn: asyncpg.Connection, event: Event) -> Context:
         mediators = await store.mediators(conn, event.case_id) if isinstance(event, CaseEvent) else {}
         return Context(self.timezone, datetime.now(UTC), await _resident_of(conn, event), mediators,
-                       self.offer_reminder, self.window_reminders)
+                       self.offer_reminder, self.window_reminders, texting=SMS in self.worker.available)
 
     async def tell(self, conn: asyncpg.Connection, message: Message, event: Event, now: datetime) -> None:
         """The message, in its recipient's language, on each channel their profile and its urgency give."""

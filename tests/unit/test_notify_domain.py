@@ -231,9 +231,10 @@ def test_the_resident_is_told_on_their_phone_or_else_the_staff_pass_it_on():
     assert message.recipient == "resident:hotline-12345:h-1" and message.private
     assert subject == "助餐服务已安排志愿者" and "1 名志愿者" in body and "2026-03-02 09:00" in body
     assert "王秀英" not in body and "139" not in body  # the resident's own details need not travel
-    message, subject, body = the_message(assigned, context(None))
-    assert message.recipient == "staff:c-north" and subject.startswith("请转告居民")
-    assert "请转告请求 h-1" in body
+    for unreachable in (context(None), context(WANG, texting=False)):  # no phone, or no SMS gateway
+        message, subject, body = the_message(assigned, unreachable)
+        assert message.recipient == "staff:c-north" and subject.startswith("请转告居民")
+        assert "请转告请求 h-1" in body
     _, subject, _ = the_message(RequestCompleted(**ABOUT, volunteers=staffed(), hours=1, people_served=1),
                                 context(WANG))
     assert subject == "助餐服务已完成"

@@ -46,6 +46,7 @@ class Context:
     mediators: dict[str, str] = field(default_factory=dict)  # a case's level -> who mediated it there
     offer_reminder: timedelta | None = None  # before an offer expires; None: no reminder
     window_reminders: tuple[timedelta, ...] = ()  # before a service window starts
+    texting: bool = True  # an SMS gateway is configured: residents can be reached on their phone
 
 
 def volunteer(event) -> str:
@@ -123,13 +124,13 @@ def _withdrawal(event: AssignmentWithdrawn, context: Context) -> list[Message]:
 
 
 def _to_resident(kind: str) -> Callable[[RequestAssigned | RequestCompleted, Context], list[Message]]:
-    """The resident is told on the phone their request gave; without one, the community's staff
-    are, to pass it on (they filed the request for the resident or know them)."""
+    """The resident is told on the phone their request gave; without one (or without an SMS
+    gateway), the community's staff are, to pass it on (they filed the request or know them)."""
     def compose(event, context: Context) -> list[Message]:
         fields = {"category": event.category, "community": event.community_code, "request_id": event.request_id,
                   "external_id": event.external_id, "occurrence": event.occurrence,
                   "window_start": event.window_start, "volunteers": len(event.volunteers),
-                  "relay": not (context.resident and context.resident.phone)}
+                  "relay": not (context.texting and context.resident and context.resident.phone)}
         recipient = staff(event.community_code) if fields["relay"] else resident(event.source, event.external_id)
         return [Message(recipient, kind, fields, private=True)]
     return compose
