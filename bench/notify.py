@@ -1,6 +1,6 @@
 """Offers through notify, running as a process: from `assignment.offered` on the broker to
 `notification.sent`, into the inbox alone, then into the inbox and a signed webhook (a local
-HTTP endpoint), against the ceiling of the same broker (raw aio-pika, same bodies) in the same
+HTTP endpoint, answering at once, then after 0.2 s), against the ceiling of the same broker (raw aio-pika, same bodies) in the same
 run. The ratios are what to compare between runs; machines here are noisy."""
 import contextlib
 import os
@@ -19,6 +19,7 @@ from tests.support import event_tap, publish_burst
 from tests.webhook_receiver import SECRET, receiving
 
 OFFERS = int(os.environ.get("BENCH_OFFERS", 1000))
+SLOW_ENDPOINT_SECONDS = 0.2
 
 
 def _offers(count: int) -> list[AssignmentOffered]:
@@ -51,15 +52,19 @@ async def main() -> dict:
             "RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/")))
         # No quiet hours and no reminders: every offer is due now, once.
         settings = Settings(database_url=database_url, rabbitmq_url=rabbitmq_url, notify_quiet_hours="")
-        quiet = {"NOTIFY_OFFER_REMINDER": "", "NOTIFY_WEBHOOK_URL": ""}
+        quiet = {"NOTIFY_OFFER_REMINDER": ""}
         offers = _offers(OFFERS)
         ceiling = await raw_ceiling(rabbitmq_url, [o.model_dump_json().encode() for o in offers])
-        inbox = await _delivered(settings, offers, 1, **quiet)
+        inbox = await _delivered(settings, offers, 1, **quiet, NOTIFY_WEBHOOK_URL="")
+        webhook = {**quiet, "NOTIFY_WEBHOOK_SECRET": SECRET}
         async with receiving() as endpoint:
-            both = await _delivered(settings, _offers(OFFERS), 2, **{
-                **quiet, "NOTIFY_WEBHOOK_URL": endpoint.url, "NOTIFY_WEBHOOK_SECRET": SECRET})
+            both = await _delivered(settings, _offers(OFFERS), 2, **webhook, NOTIFY_WEBHOOK_URL=endpoint.url)
+            endpoint.delay = SLOW_ENDPOINT_SECONDS
+            slow = await _delivered(settings, _offers(OFFERS // 5), 2, **webhook, NOTIFY_WEBHOOK_URL=endpoint.url)
     return {"raw_broker_messages_per_second": round(ceiling, 1), "inbox": inbox, "inbox_and_webhook": both,
+            f"inbox_and_webhook_answering_in_{SLOW_ENDPOINT_SECONDS}s": slow,
             "inbox_ratio_to_raw_broker": round(inbox["offers_per_second"] / ceiling, 3),
             "inbox_and_webhook_ratio_to_raw_broker": round(both["offers_per_second"] / ceiling, 3),
+            "slow_webhook_ratio_to_raw_broker": round(slow["offers_per_second"] / ceiling, 3),
             "note": "an offer is one hop (linli.events -> notify: render, store, deliver, record, emit "
                     "notification.sent through the outbox); the webhook adds a signed HTTP POST per offer"}

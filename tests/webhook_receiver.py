@@ -15,16 +15,19 @@ SECRET = "test-secret"
 
 
 class Receiver:
-    """A webhook endpoint that fails its first `failures` calls, then answers 200."""
+    """A webhook endpoint that fails its first `failures` calls, then answers 200, each after
+    `delay` seconds (a slow gateway)."""
 
     def __init__(self):
         self.calls: list[tuple[bytes, str | None]] = []  # the exact body and its signature header
         self.failures = 0
+        self.delay = 0.0
         self.app = FastAPI()
 
         @self.app.post("/hook")
         async def hook(request: Request):
             self.calls.append((await request.body(), request.headers.get("x-linli-signature")))
+            await asyncio.sleep(self.delay)
             if len(self.calls) <= self.failures:
                 return Response("busy", status_code=503)
             return {"ok": True}

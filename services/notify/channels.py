@@ -13,14 +13,16 @@ from shared.webhooks import TIMEOUT_SECONDS, post_signed
 
 class Channel(Protocol):
     name: str
+    in_database: bool  # delivered on the worker's connection (else over the network, given None)
 
-    async def deliver(self, notification: asyncpg.Record, connection: asyncpg.Connection) -> None: ...
+    async def deliver(self, notification: asyncpg.Record, connection: asyncpg.Connection | None) -> None: ...
 
 
 class InboxChannel:
     """Stores the message for its recipient to read in the app, in the delivery's own transaction."""
 
     name = routing.INBOX
+    in_database = True
 
     async def deliver(self, notification: asyncpg.Record, connection: asyncpg.Connection) -> None:
         await connection.execute(
@@ -34,11 +36,12 @@ class EmailChannel:
     """Sends the message as a UTF-8 email to the address the notification keeps."""
 
     name = routing.EMAIL
+    in_database = False
 
     def __init__(self, host: str, port: int, sender: str):
         self._host, self._port, self._sender = host, port, sender
 
-    async def deliver(self, notification: asyncpg.Record, connection: asyncpg.Connection) -> None:
+    async def deliver(self, notification: asyncpg.Record, connection: None) -> None:
         email = EmailMessage()
         email["From"], email["To"], email["Subject"] = self._sender, notification["address"], notification["subject"]
         email["Message-ID"] = f"<{notification['notification_id']}@linli>"  # lets a mail server drop a resend
@@ -50,12 +53,13 @@ class SmsChannel:
     """Hands the text to an SMS gateway over HTTP: {"phone", "text", "notification_id"}, signed."""
 
     name = routing.SMS
+    in_database = False
 
     def __init__(self, url: str, secret: str):
         self._url, self._secret = url, secret
         self._client = httpx.AsyncClient(timeout=TIMEOUT_SECONDS)
 
-    async def deliver(self, notification: asyncpg.Record, connection: asyncpg.Connection) -> None:
+    async def deliver(self, notification: asyncpg.Record, connection: None) -> None:
         body = json.dumps({"phone": notification["address"], "text": f"{notification['subject']}:{notification['body']}",
                            "notification_id": str(notification["notification_id"])}, ensure_ascii=False).encode()
         await post_signed(self._client, self._url, self._secret, body)
@@ -69,13 +73,14 @@ class WebhookChannel:
     robots and SMS gateways take."""
 
     name = routing.WEBHOOK
+    in_database = False
 
     def __init__(self, url: str, secret: str):
         self._url = url
         self._secret = secret
         self._client = httpx.AsyncClient(timeout=TIMEOUT_SECONDS)
 
-    async def deliver(self, notification: asyncpg.Record, connection: asyncpg.Connection) -> None:
+    async def deliver(self, notification: asyncpg.Record, connection: None) -> None:
         body = json.dumps({key: str(notification[key]) for key in (
             "notification_id", "recipient", "kind", "subject", "body", "about", "about_event_id")},
             ensure_ascii=False).encode()

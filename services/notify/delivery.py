@@ -4,6 +4,8 @@ Pending notifications live in the database, so a restart of notify loses none: t
 picks them up at its next sweep. Each row is locked while it is sent, so two notify processes
 never send the same one.
 """
+import asyncio
+import contextlib
 from datetime import timedelta
 
 import asyncpg
@@ -45,22 +47,36 @@ class DeliveryWorker:
                     await channel.close()
 
     async def deliver_due(self) -> int:
-        """Try one batch of due notifications; returns how many were tried."""
+        """Try one batch of due notifications; returns how many were tried. Channels that go
+        out over the network are tried together, so one slow endpoint does not hold the rest."""
         async with self._runtime.unit_of_work() as uow:
             due = await store.lock_due(uow.connection, BATCH_SIZE)
-            outcomes = [await self._attempt(uow, notification) for notification in due]
+            remote = [n for n in due if not self.channels[n["channel"]].in_database]
+            errors = dict(zip((n["notification_id"] for n in remote),
+                              await asyncio.gather(*(self._try(n, None) for n in remote))))
+            for notification in due:
+                if notification["notification_id"] not in errors:  # one at a time on the connection
+                    errors[notification["notification_id"]] = await self._try(notification, uow.connection)
+            outcomes = [await self._record(uow, n, errors[n["notification_id"]]) for n in due]
         for notification, outcome in zip(due, outcomes):  # counted once committed
             OUTCOMES.labels(notification["channel"], outcome).inc()
         return len(due)
 
-    async def _attempt(self, uow: UnitOfWork, notification: asyncpg.Record) -> str:
-        """Deliver one notification and record the outcome: sent, retried or failed."""
+    async def _try(self, notification: asyncpg.Record, connection: asyncpg.Connection | None) -> str | None:
+        """Deliver one notification; None when it went, else why not. A gateway's answer may quote
+        the number it was given: the error, shown in the API and events, is masked."""
+        # on the connection, a savepoint: a failed channel leaves no half-written rows
         try:
-            async with uow.connection.transaction():  # a failed channel leaves no half-written rows
-                await self.channels[notification["channel"]].deliver(notification, uow.connection)
+            async with connection.transaction() if connection else contextlib.nullcontext():
+                await self.channels[notification["channel"]].deliver(notification, connection)
         except Exception as error:
-            # a gateway's answer may quote the number it was given: the error is shown in the API and events
-            return await self._failed(uow, notification, mask_phone_numbers(f"{error}" or type(error).__name__))
+            return mask_phone_numbers(f"{error}" or type(error).__name__)
+        return None
+
+    async def _record(self, uow: UnitOfWork, notification: asyncpg.Record, error: str | None) -> str:
+        """Record the outcome of one try: sent, retried or failed."""
+        if error is not None:
+            return await self._failed(uow, notification, error)
         await store.NOTIFICATIONS.sent(uow.connection, notification["notification_id"])
         await uow.emit(NotificationSent(**_about(notification)))
         return "sent"
