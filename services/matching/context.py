@@ -3,7 +3,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from services.matching.areas import Areas
+from shared.areas import Areas
 from services.matching.domain.candidates import Limits
 from shared.service import Runtime
 from shared.settings import Settings
