@@ -1,11 +1,13 @@
-"""reporting's HTTP API (port 8004): the figures as JSON, CSV or XLSX, and a live stream of changes."""
+"""reporting's HTTP API (port 8004): the figures as JSON, CSV or XLSX, a live stream of changes,
+and the dashboard."""
 from collections.abc import Awaitable, Callable
 from datetime import date
+from pathlib import Path
 from typing import Literal
 
 import asyncpg
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from fastapi.responses import Response, StreamingResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
 from services.reporting import tables
 from services.reporting.context import Reporting
@@ -17,6 +19,7 @@ from shared.catalogue import SERVICES, service_name
 from shared.service import deps_of
 
 router = APIRouter(tags=["reporting"])
+DASHBOARD = Path(__file__).parent / "dashboard"
 # A stream ends after this many seconds without a change; the browser's EventSource reconnects
 # at once. Short streams keep a server's shutdown from waiting on open dashboards.
 STREAM_SECONDS = 15.0
@@ -97,9 +100,10 @@ async def volunteers(request: Request, scope: Scope = Depends(_scope), format: F
 
 @router.get("/api/v1/reports/labels")
 async def labels(reporting: Reporting = Depends(deps_of)) -> dict:
-    """The Chinese names of the figures, categories and streets, for the dashboard."""
+    """The Chinese names of the figures, categories and streets, and the city's clock, for the dashboard."""
     categories = {code: service_name(code) for code in (*SERVICES, MEDIATION)}
-    return {"figures": FIGURES, "categories": categories, "streets": reporting.areas.street_names}
+    return {"figures": FIGURES, "categories": categories, "streets": reporting.areas.street_names,
+            "timezone": reporting.city_timezone}
 
 
 @router.get("/api/v1/reports/stream")
@@ -115,3 +119,20 @@ async def stream(request: Request, reporting: Reporting = Depends(deps_of)) -> S
             seen = version
             yield f"event: changed\ndata: {version}\n\n"
     return StreamingResponse(changes(), media_type="text/event-stream", headers={"Cache-Control": "no-store"})
+
+
+@router.get("/", include_in_schema=False)
+async def home() -> RedirectResponse:
+    return RedirectResponse("/dashboard")
+
+
+@router.get("/dashboard", response_class=HTMLResponse)
+async def dashboard() -> HTMLResponse:
+    """The station's dashboard (数据看板): headline figures, trends, breakdowns, the backlog, live."""
+    return HTMLResponse((DASHBOARD / "index.html").read_text(encoding="utf-8"))
+
+
+@router.get("/dashboard/{asset}", include_in_schema=False)
+async def dashboard_asset(asset: Literal["dashboard.js", "dashboard.css"]) -> Response:
+    media_type = "text/javascript" if asset.endswith(".js") else "text/css"
+    return Response((DASHBOARD / asset).read_bytes(), media_type=f"{media_type}; charset=utf-8")
