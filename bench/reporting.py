@@ -51,10 +51,10 @@ FROM (SELECT i, received_at, received_at + ((i * 13) % 7200) * interval '1 secon
             FROM generate_series({{first}}::bigint, {{last}}::bigint) AS i) AS received) AS steps"""
 LOAD = [
     "INSERT INTO request_fact (request_id, community_code, category, received_at, beneficiary) "
-    "SELECT request_id, community_code, category, received_at, md5('b' || i % 400000) FROM bench_service",
+    "SELECT request_id, community_code, category, received_at, md5('b' || i % 400000) FROM bench_service",  # 400k people
     "INSERT INTO occurrence_fact (request_id, occurrence, community_code, category, assigned_at, assigned_day, "
-    "completed_at, completed_day) SELECT request_id, 1, community_code, category, assigned_at, assigned_day, "
-    "completed_at, completed_day FROM bench_service",
+    "completed_at, completed_day, received_at, beneficiary) SELECT request_id, 1, community_code, category, "
+    "assigned_at, assigned_day, completed_at, completed_day, received_at, md5('b' || i % 400000) FROM bench_service",
     "INSERT INTO participation (assignment_id, volunteer_id, request_id, occurrence, community_code, category, day, "
     f"share_hours) SELECT md5('a' || i)::uuid, md5('v' || i % {VOLUNTEERS})::uuid, request_id, 1, community_code, "
     "category, completed_day, 1.5 FROM bench_service",

@@ -20,8 +20,6 @@ def _cell(value):
         return str(value)
     if isinstance(value, datetime):
         return value.isoformat()
-    if isinstance(value, list):
-        return ", ".join(map(str, value))
     return value
 
 

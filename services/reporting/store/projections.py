@@ -32,13 +32,23 @@ async def _add_up(conn: asyncpg.Connection, rollup: str, event: Event, kind: str
         cell.day, cell.community_code, cell.kind, *increments.values())
 
 
+async def _one_request_at_a_time(conn: asyncpg.Connection, request_id) -> None:
+    """Projections that copy between a request and its occurrences take turns per request (until
+    commit): each then sees what the other wrote, whichever came first."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1::uuid::text, 6))", request_id)
+
+
 async def _mark_step(conn: asyncpg.Connection, event: OccurrenceEvent, step: str, city_timezone: str) -> None:
-    """The occurrence reached `step`; the earliest time stands when it is told twice."""
+    """The occurrence reached `step`; the earliest time stands when it is told twice. A new
+    occurrence copies its request's receipt, if that came first."""
     if step not in STEPS:  # the column names below come from this closed set only
         raise ValueError(f"unknown step {step!r}")
+    await _one_request_at_a_time(conn, event.request_id)
     await conn.execute(
         f"INSERT INTO occurrence_fact AS o (request_id, occurrence, community_code, category, {step}_at, {step}_day, "
-        "escalation_reason) VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (request_id, occurrence) DO UPDATE SET "
+        "escalation_reason, received_at, beneficiary) SELECT $1, $2, $3, $4, $5, $6, $7, r.received_at, r.beneficiary "
+        "FROM (SELECT) AS one LEFT JOIN request_fact r ON r.request_id = $1 "
+        "ON CONFLICT (request_id, occurrence) DO UPDATE SET "
         f"{step}_at = EXCLUDED.{step}_at, {step}_day = EXCLUDED.{step}_day, "
         "escalation_reason = COALESCE(EXCLUDED.escalation_reason, o.escalation_reason) "
         f"WHERE o.{step}_at IS NULL OR EXCLUDED.{step}_at < o.{step}_at",
@@ -47,11 +57,15 @@ async def _mark_step(conn: asyncpg.Connection, event: OccurrenceEvent, step: str
 
 
 async def _received(conn: asyncpg.Connection, event: RequestReceived, city_timezone: str) -> None:
+    await _one_request_at_a_time(conn, event.request_id)
     await conn.execute(
         "INSERT INTO request_fact (request_id, community_code, category, received_at, beneficiary) "
         "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (request_id) DO UPDATE SET community_code = EXCLUDED.community_code, "
         "category = EXCLUDED.category, received_at = EXCLUDED.received_at, beneficiary = EXCLUDED.beneficiary",
         event.request_id, event.community_code, event.category, event.occurred_at, beneficiary_key(event))
+    await conn.execute("UPDATE occurrence_fact SET received_at = r.received_at, beneficiary = r.beneficiary "
+                       "FROM request_fact r WHERE r.request_id = $1 AND occurrence_fact.request_id = $1",
+                       event.request_id)
     await _add_up(conn, "request_rollup", event, event.category, request_increments(event), city_timezone)
 
 

@@ -38,10 +38,10 @@ def _sums(columns: Sequence[str]) -> dict[str, str]:
 
 def _seconds_to(step: str, name: str) -> Source:
     """Seconds from request.received to the first occurrence's `step`, on the day of the step."""
-    return Source("occurrence_fact t JOIN request_fact r USING (request_id)", f"t.{step}_day",
-                  {f"seconds_to_{name}": f"array_agg(extract(epoch FROM t.{step}_at - r.received_at)::float8)"},
+    return Source("occurrence_fact t", f"t.{step}_day",
+                  {f"seconds_to_{name}": f"array_agg(extract(epoch FROM t.{step}_at - t.received_at)::float8)"},
                   category="t.category", condition=f"t.occurrence = 1 AND t.{step}_at IS NOT NULL "
-                                                   "AND r.received_at IS NOT NULL")
+                                                   "AND t.received_at IS NOT NULL")
 
 
 REQUESTS = Source("request_rollup t", "t.day", _sums(REQUEST_COUNTS), category="t.category")
@@ -51,9 +51,9 @@ VOLUNTEERS_AT_WORK = Source(
     "t.day", {"active_volunteers": "count(DISTINCT t.volunteer_id)", "participations": "count(*)",
               "volunteer_hours": "sum(COALESCE(h.hours, t.share_hours))"},
     category="t.category", team=f"COALESCE(v.team, '{UNKNOWN}')")
-SERVED = Source("occurrence_fact t LEFT JOIN request_fact r USING (request_id)", "t.completed_day",
-                {"case_files": "count(DISTINCT COALESCE(r.beneficiary, t.request_id::text))",
-                 "households_visited": "count(DISTINCT COALESCE(r.beneficiary, t.request_id::text)) "
+SERVED = Source("occurrence_fact t", "t.completed_day",
+                {"case_files": "count(DISTINCT COALESCE(t.beneficiary, t.request_id::text))",
+                 "households_visited": "count(DISTINCT COALESCE(t.beneficiary, t.request_id::text)) "
                                        f"FILTER (WHERE t.category = '{HOME_VISIT}')"},
                 category="t.category", condition="t.completed_day IS NOT NULL")
 REGISTERED = Source("volunteer t", "t.first_day", {"registered_volunteers": "count(*)"},
