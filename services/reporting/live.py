@@ -5,10 +5,13 @@ reporting process); each process listens on a connection of its own (`listen`) a
 dashboards' event streams through `Changes`."""
 import asyncio
 import contextlib
+import logging
 
 import asyncpg
 
 CHANNEL = "reporting_changed"
+LISTENER = "linli-reporting-live"  # the listening connection's application_name
+log = logging.getLogger(__name__)
 
 
 class Changes:
@@ -36,12 +39,24 @@ async def announce(conn: asyncpg.Connection) -> None:
     await conn.execute(f"NOTIFY {CHANNEL}")
 
 
-async def listen(database_url: str, changes: Changes) -> None:
-    """Hear every reporting process's commits until cancelled (a dedicated connection: a pooled
-    one would lose its LISTEN when given back)."""
-    conn = await asyncpg.connect(database_url)
-    try:
-        await conn.add_listener(CHANNEL, lambda *_: changes.changed())
-        await asyncio.Event().wait()
-    finally:
-        await conn.close()
+async def listen(database_url: str, changes: Changes, check_seconds: float = 5.0) -> None:
+    """Hear every reporting process's commits until cancelled, on a dedicated connection (a pooled
+    one would lose its LISTEN when given back). A lost connection is made again, and the streams
+    told, since changes may have been missed meanwhile."""
+    while True:
+        try:
+            conn = await asyncpg.connect(database_url, server_settings={"application_name": LISTENER})
+        except (OSError, asyncpg.PostgresError):
+            log.warning("reporting cannot listen for changes yet; trying again in %s s", check_seconds)
+            await asyncio.sleep(check_seconds)
+            continue
+        try:
+            await conn.add_listener(CHANNEL, lambda *_: changes.changed())
+            changes.changed()
+            while True:
+                await asyncio.sleep(check_seconds)
+                await conn.fetchval("SELECT 1")  # fails once the connection is gone
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):
+            log.warning("reporting lost its connection listening for changes; making it again")
+        finally:
+            conn.terminate()

@@ -9,10 +9,11 @@ import pytest
 from openpyxl import load_workbook
 
 from services.reporting.app import SERVICE
+from services.reporting.live import LISTENER
 from services.reporting.rebuild import rebuild
 from tests.conftest import isolated_settings
-from tests.reporting_events import DAYS, EXPECTED, at, station_week
-from tests.support import announce, handled, metric, running, until_handled
+from tests.reporting_events import DAYS, EXPECTED, station_week
+from tests.support import announce, eventually, handled, metric, running, until_handled
 
 pytestmark = pytest.mark.integration
 
@@ -188,3 +189,16 @@ async def test_events_in_any_order_give_the_same_figures(servers):
                 await announce(settings, event)
             await until_handled(client, "reporting", before, len(events))
             assert (await get(client, "summary"))["figures"] == EXPECTED
+
+
+async def test_commits_reach_the_live_streams_again_after_the_listening_connection_is_lost(reporting, own_settings):
+    changes = reporting.app.state.deps.changes
+    async with reporting.app.state.runtime.pool.acquire() as conn:
+        killed = await conn.fetchval("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                                     "WHERE application_name = $1 AND datname = current_database()", LISTENER)
+    assert killed == 1
+    seen = changes.version
+    await eventually(lambda: changes.version > seen)  # listening again: the streams are told to redraw
+    seen = changes.version
+    await announce(own_settings, station_week()[0])  # a new volunteer
+    await eventually(lambda: changes.version > seen)

@@ -112,9 +112,14 @@ function describeScope() {
 }
 
 let drawing = Promise.resolve();
+let waiting = false;
 function refresh() {
-  // One redraw at a time, in order: a burst of changes never draws an older answer last.
+  // One redraw at a time, in order, and at most one waiting: a burst of changes while a redraw
+  // runs makes one more redraw, which reads them all.
+  if (waiting) return drawing;
+  waiting = true;
   drawing = drawing.then(async () => {
+    waiting = false;
     labels = labels || await api("labels");
     const [summary, days, categories, communities, backlog] = await Promise.all([
       api("summary"), api("groups/day"), api("groups/category"), api("groups/community"), api("escalations")]);
