@@ -116,7 +116,7 @@ async def _measure(conn, reporting: Reporting) -> dict:
     async def headline(scope):
         return await reports.figures(conn, "all", scope, {}, ["all"], sources=(reports.REQUESTS, reports.DISPUTES))
 
-    query, parameters = reports._query(reports.REQUESTS, "all", YEAR, {})
+    query, parameters = reports.query_of(reports.REQUESTS, "all", YEAR, {})
     plan = await conn.fetchval(f"EXPLAIN (FORMAT JSON) {query}", *parameters)
     summary = await tables.summary(conn, reporting, YEAR)
     return {

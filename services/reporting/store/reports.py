@@ -27,7 +27,6 @@ class Source:
     condition: str = "true"
     as_of: bool = False           # counts everything up to the period's end (a stock, not a flow)
 
-
     def selects(self) -> str:
         return ", ".join(f"{expression} AS {name}" for name, expression in self.figures.items())
 
@@ -61,7 +60,7 @@ REGISTERED = Source("volunteer t", "t.first_day", {"registered_volunteers": "cou
 SOURCES = (REQUESTS, DISPUTES, VOLUNTEERS_AT_WORK, SERVED, _seconds_to("assigned", "assign"),
            _seconds_to("completed", "complete"), REGISTERED)
 
-# The group key of each group name; {day}, {category} and {team} are the source's own.
+# The group key of each group name; {day}, {category}, {team} and {level} are the source's own.
 KEYS = {"all": "'all'", "day": "{day}", "week": "date_trunc('week', {day})::date",
         "month": "date_trunc('month', {day})::date", "community": "t.community_code",
         "street": f"COALESCE(area.street, '{UNKNOWN}')", "category": "{category}", "team": "{team}",
@@ -96,7 +95,7 @@ def _answers(source: Source, group: str, scope: Scope) -> bool:
         source.as_of and group in ("day", "week", "month"))
 
 
-def _query(source: Source, group: str, scope: Scope, streets: dict[str, str]) -> tuple[str, list]:
+def query_of(source: Source, group: str, scope: Scope, streets: dict[str, str]) -> tuple[str, list]:
     """The source's query for `scope`, grouped by `group`."""
     key = KEYS[group].format(day=source.day, category=source.category, team=source.team, level=source.level)
     p = _Parameters()
@@ -115,7 +114,7 @@ async def figures(conn: asyncpg.Connection, group: str, scope: Scope, streets: d
     by_key: dict[object, dict] = {key: {} for key in keys}
     answering = [source for source in sources if _answers(source, group, scope)]
     for source in answering:
-        query, parameters = _query(source, group, scope, streets)
+        query, parameters = query_of(source, group, scope, streets)
         for record in await conn.fetch(query, *parameters):
             values = {name: float(value) if isinstance(value, Decimal) else value for name, value in record.items()}
             by_key.setdefault(values.pop("key"), {}).update(values)
