@@ -12,18 +12,18 @@ export MATCHING_AREAS_FILE ?= $(CURDIR)/deploy/areas.dev.json
 # How notify reaches each community's staff.
 export NOTIFY_STAFF_FILE ?= $(CURDIR)/deploy/staff.dev.json
 
-.PHONY: run test bench install servers migrate clean
+.PHONY: run test bench install servers browser migrate clean
 
 run: install servers migrate
 	@echo "linli is starting (Ctrl-C stops every service):"
 	@echo "  intake     http://127.0.0.1:$${INTAKE_PORT:-8001}   (POST /api/v1/requests, GET /api/v1/requests/{id})"
 	@echo "  matching   http://127.0.0.1:$${MATCHING_PORT:-8002}   (GET /api/v1/volunteers, /api/v1/assignments/{id})"
 	@echo "  notify     http://127.0.0.1:$${NOTIFY_PORT:-8003}   (GET /api/v1/inbox/{recipient}, /api/v1/notifications)"
-	@echo "  reporting  http://127.0.0.1:$${REPORTING_PORT:-8004}   (GET /api/v1/reports/summary)"
+	@echo "  reporting  http://127.0.0.1:$${REPORTING_PORT:-8004}   (the dashboard at /dashboard, GET /api/v1/reports/summary)"
 	@echo "  each: /healthz /readyz /metrics   broker: $$RABBITMQ_URL   database: $$DATABASE_URL"
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho -f deploy/Procfile -d $(CURDIR) start
 
-test: install servers
+test: install servers browser
 	$(BIN)/python -m pytest
 
 install: $(BIN)/.installed
@@ -40,6 +40,10 @@ $(BIN)/.installed: pyproject.toml
 
 servers:
 	scripts/ensure-servers.sh
+
+# Debian's chromium and CJK fonts, for the dashboard's browser test.
+browser:
+	scripts/ensure-browser.sh
 
 bench: install servers
 	$(BIN)/python -m bench

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from types import SimpleNamespace
 
 from services.matching.app import SERVICE
-from services.matching.areas import Areas
+from shared.areas import Areas
 from services.matching.context import Matching
 from services.matching.dispatch import decide
 from services.matching.domain.candidates import Limits

@@ -1,6 +1,7 @@
 """Configuration from the environment, with defaults for the local servers."""
 from functools import lru_cache
 
+from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -41,9 +42,11 @@ class Settings(BaseSettings):
     matching_max_open_assignments: int = 5
     # matching: hours booked for a service whose window does not say (or is longer).
     matching_service_hours: float = 2.0
-    # matching: the streets and their communities (JSON, see services/matching/areas.py); when
-    # nobody in a request's community fits, its street's other communities are searched too.
-    matching_areas_file: str | None = None
+    # The streets and their communities (JSON, see shared/areas.py): when nobody in a request's
+    # community fits, matching searches its street's other communities too; reporting groups by
+    # street. LINLI_AREAS_FILE, or MATCHING_AREAS_FILE as before.
+    matching_areas_file: str | None = Field(None, validation_alias=AliasChoices(
+        "linli_areas_file", "matching_areas_file"))
     matching_widen_to_street: bool = True
     # matching: days from a mediation case's closing to its return visit (回访).
     matching_follow_up_days: float = 7.0
@@ -73,6 +76,10 @@ class Settings(BaseSettings):
     # volunteer is reminded these durations before a service window starts ("" for never).
     notify_offer_reminder: str = "10m"
     notify_window_reminders: str = "24h,1h"
+
+    @property
+    def areas_file(self) -> str | None:
+        return self.matching_areas_file
 
     def port_of(self, service: str) -> int:
         return getattr(self, f"{service}_port")

@@ -3,7 +3,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from services.matching.areas import Areas
+from shared.areas import Areas
 from services.matching.domain.candidates import Limits
 from services.matching.domain.offers import answer_by
 from shared.quiet_hours import quiet_hours

@@ -3,7 +3,7 @@ from uuid import UUID, uuid4
 
 import asyncpg
 
-from services.matching.areas import Areas
+from shared.areas import Areas
 from services.matching.domain.mediation import HELPFUL_SKILLS, MEDIATOR_SKILLS
 from services.matching.domain.model import Task
 from services.matching.domain.series import occurrence_window

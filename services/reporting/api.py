@@ -1,23 +1,138 @@
-"""reporting's HTTP API (port 8004)."""
+"""reporting's HTTP API (port 8004): the figures as JSON, CSV or XLSX, a live stream of changes,
+and the dashboard."""
+from collections.abc import Awaitable, Callable
 from datetime import date
+from pathlib import Path
+from typing import Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+import asyncpg
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
-from services.reporting import store
-from services.reporting.domain import totals
-from shared.service import Runtime, deps_of
+from services.reporting import tables
+from services.reporting.context import Reporting
+from services.reporting.domain.figures import FIGURES
+from services.reporting.domain.increments import MEDIATION
+from services.reporting.domain.scope import BadQuery, Scope, check_group
+from services.reporting.exports import respond
+from shared.catalogue import SERVICES, service_name
+from shared.service import deps_of
 
-router = APIRouter(prefix="/api/v1/reports", tags=["reporting"])
+router = APIRouter(tags=["reporting"])
+DASHBOARD = Path(__file__).parent / "dashboard"
+# A stream ends after this many seconds without a change; the browser's EventSource reconnects
+# at once. Short streams keep a server's shutdown from waiting on open dashboards.
+STREAM_SECONDS = 15.0
+Format = Literal["json", "csv", "xlsx"]
 
 
-@router.get("/summary")
-async def summary(community: str | None = None,
-                  first: date | None = Query(None, alias="from", description="first day, YYYY-MM-DD, inclusive"),
-                  last: date | None = Query(None, alias="to", description="last day, YYYY-MM-DD, inclusive"),
-                  runtime: Runtime = Depends(deps_of)):
-    """Requests received, assigned, escalated, completed and rejected, per community and city day."""
-    if first and last and first > last:
-        raise HTTPException(status_code=422, detail=f"from ({first}) is after to ({last})")
-    async with runtime.pool.acquire() as conn:
-        rows = [dict(row) for row in await store.daily_counts(conn, community, first, last)]
-    return {"from": first, "to": last, "community": community, "totals": totals(rows), "by_community_day": rows}
+def _scope(reporting: Reporting = Depends(deps_of),
+           first: date | None = Query(None, alias="from", description="first city day, YYYY-MM-DD, inclusive"),
+           last: date | None = Query(None, alias="to", description="last city day, YYYY-MM-DD, inclusive"),
+           community: str | None = Query(None, description="one community"),
+           street: str | None = Query(None, description="the communities of one street (LINLI_AREAS_FILE)"),
+           category: str | None = Query(None, description="a catalogue code, or mediation"),
+           team: str | None = Query(None, description="a volunteer team, e.g. 康乃馨")) -> Scope:
+    """The scope of a report; anything that cannot be is refused (422) with the reason."""
+    try:
+        if category is not None and category not in SERVICES and category != MEDIATION:
+            raise BadQuery(f"unknown category {category!r}; see the catalogue")
+        if street is not None and street not in reporting.areas.communities_of_street:
+            raise BadQuery(f"unknown street {street!r}; known: {', '.join(reporting.areas.communities_of_street)}")
+        if community is not None and street is not None and reporting.areas.street(community) != street:
+            raise BadQuery(f"community {community!r} is not in street {street!r}")
+        communities = (community,) if community else (
+            reporting.areas.communities_of_street[street] if street else None)
+        return Scope(first, last, communities, category, team)
+    except BadQuery as error:
+        raise HTTPException(status_code=422, detail=str(error)) from error
+
+
+def _asked(request: Request) -> dict:
+    return dict(request.query_params)
+
+
+@router.get("/api/v1/reports/summary")
+async def summary(request: Request, scope: Scope = Depends(_scope), format: Format = "json",
+                  reporting: Reporting = Depends(deps_of)) -> Response:
+    """Every figure for the scope, in one row."""
+    async with reporting.runtime.pool.acquire() as conn:
+        figures = await tables.summary(conn, reporting, scope)
+    if format == "json":
+        return respond(tables.Table("summary", (), []), format, query=_asked(request), figures=figures)
+    return respond(tables.Table("summary", tuple(FIGURES), [figures]), format)
+
+
+@router.get("/api/v1/reports/groups/{group}")
+async def by_group(request: Request, group: str, scope: Scope = Depends(_scope), format: Format = "json",
+                   reporting: Reporting = Depends(deps_of)) -> Response:
+    """Every figure per community, street, team, category, day, week or month."""
+    try:
+        check_group(group)
+    except BadQuery as error:
+        raise HTTPException(status_code=422, detail=str(error)) from error
+    async with reporting.runtime.pool.acquire() as conn:
+        table = await tables.figures(conn, reporting, group, scope)
+    return respond(table, format, query=_asked(request), group=group)
+
+
+def _table(path: str, build: Callable[[asyncpg.Connection, Scope], Awaitable[tables.Table]]) -> None:
+    """GET `path`: the table `build` makes for the scope (its docstring says what it holds)."""
+    async def table(request: Request, scope: Scope = Depends(_scope), format: Format = "json",
+                    reporting: Reporting = Depends(deps_of)) -> Response:
+        async with reporting.runtime.pool.acquire() as conn:
+            return respond(await build(conn, scope), format, query=_asked(request))
+    router.add_api_route(path, table, methods=["GET"], name=build.__name__, description=build.__doc__)
+
+
+_table("/api/v1/reports/disputes", tables.disputes)
+_table("/api/v1/reports/escalations", tables.escalations)
+
+
+@router.get("/api/v1/reports/volunteers")
+async def volunteers(request: Request, scope: Scope = Depends(_scope), format: Format = "json",
+                     reporting: Reporting = Depends(deps_of)) -> Response:
+    """Each volunteer's participations and hours, most first, with how evenly hours are spread."""
+    async with reporting.runtime.pool.acquire() as conn:
+        table, fairness = await tables.volunteers(conn, scope)
+    return respond(table, format, query=_asked(request), fairness=fairness)
+
+
+@router.get("/api/v1/reports/labels")
+async def labels(reporting: Reporting = Depends(deps_of)) -> dict:
+    """The Chinese names of the figures, categories and streets, and the city's clock, for the dashboard."""
+    categories = {code: service_name(code) for code in (*SERVICES, MEDIATION)}
+    return {"figures": FIGURES, "categories": categories, "streets": reporting.areas.street_names,
+            "timezone": reporting.city_timezone}
+
+
+@router.get("/api/v1/reports/stream")
+async def stream(request: Request, reporting: Reporting = Depends(deps_of)) -> StreamingResponse:
+    """Server-Sent Events: `changed` with a version number each time a projection commits."""
+    async def changes():
+        seen = reporting.changes.version
+        yield f"retry: 1000\nevent: hello\ndata: {seen}\n\n"
+        while not await request.is_disconnected():
+            version = await reporting.changes.after(seen, STREAM_SECONDS)
+            if version == seen:
+                return
+            seen = version
+            yield f"event: changed\ndata: {version}\n\n"
+    return StreamingResponse(changes(), media_type="text/event-stream", headers={"Cache-Control": "no-store"})
+
+
+@router.get("/", include_in_schema=False)
+async def home() -> RedirectResponse:
+    return RedirectResponse("/dashboard")
+
+
+@router.get("/dashboard", response_class=HTMLResponse)
+async def dashboard() -> HTMLResponse:
+    """The station's dashboard (数据看板): headline figures, trends, breakdowns, the backlog, live."""
+    return HTMLResponse((DASHBOARD / "index.html").read_text(encoding="utf-8"))
+
+
+@router.get("/dashboard/{asset}", include_in_schema=False)
+async def dashboard_asset(asset: Literal["dashboard.js", "dashboard.css"]) -> Response:
+    media_type = "text/javascript" if asset.endswith(".js") else "text/css"
+    return Response((DASHBOARD / asset).read_bytes(), media_type=f"{media_type}; charset=utf-8")

@@ -1,15 +1,18 @@
-"""reporting's wiring: its queues, its handlers, its API."""
+"""reporting's wiring: its queues, its handler, its API, the listener that makes it live."""
 from pathlib import Path
 
-from services.reporting import api
-from services.reporting.domain import COUNTER_OF
-from services.reporting.handlers import counting
+from services.reporting import api, live
+from services.reporting.context import Reporting
+from services.reporting.handlers import projecting
+from services.reporting.store.projections import PROJECTIONS
 from shared.consumer import Consumers
 from shared.service import ServiceDefinition
 
 consumers = Consumers()
-for event_type in COUNTER_OF:  # queues reporting.request-received, reporting.request-assigned, …
-    consumers.on_event("reporting", event_type, counting(event_type))
+for event_type in PROJECTIONS:  # queues reporting.request-received, reporting.volunteer-registered, …
+    consumers.on_event("reporting", event_type, projecting(event_type))
 
-SERVICE = ServiceDefinition(name="reporting", consumers=consumers, api=api.router,
-                            migrations=Path(__file__).parent / "migrations")
+SERVICE = ServiceDefinition(
+    name="reporting", consumers=consumers, api=api.router, migrations=Path(__file__).parent / "migrations",
+    make_deps=Reporting.of,
+    background=lambda reporting: [live.listen(reporting.runtime.settings.database_url, reporting.changes)])

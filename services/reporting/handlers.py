@@ -1,27 +1,29 @@
-"""reporting's handlers: each event is archived once and moves one count once."""
+"""reporting's handler: each event is archived once and projected once, and the dashboards hear
+of it at commit."""
 from prometheus_client import Counter
 
-from services.reporting import store
-from services.reporting.domain import community_of, counter_of, day_of
+from services.reporting import live
+from services.reporting.context import Reporting
+from services.reporting.store import archive
+from services.reporting.store.projections import project
 from shared.consumer import Envelope, Handler
 from shared.events import Event
-from shared.service import Runtime
 
-COUNTED = Counter("linli_reporting_events_counted_total", "Events counted into the figures", ["routing_key"])
+PROJECTED = Counter("linli_reporting_events_projected_total", "Events projected into the figures", ["routing_key"])
 
 
-def counting(event_type: type[Event]) -> Handler:
-    """The handler that counts events of `event_type`.
+def projecting(event_type: type[Event]) -> Handler:
+    """The handler of events of `event_type`.
 
-    Two guards, both in the count's transaction: the claim stops a redelivered message, the
+    Two guards, both in the projection's transaction: the claim stops a redelivered message, the
     archive's event_id stops the same event re-published under another message id.
     """
-    async def count_event(runtime: Runtime, envelope: Envelope) -> None:
+    async def project_event(reporting: Reporting, envelope: Envelope) -> None:
         event = event_type.model_validate_json(envelope.body)
-        async with runtime.unit_of_work() as uow:
-            if not await uow.claim(envelope) or not await store.archive(uow.connection, event):
+        async with reporting.runtime.unit_of_work() as uow:
+            if not await uow.claim(envelope) or not await archive.keep(uow.connection, event):
                 return
-            day = day_of(event.occurred_at, runtime.settings.linli_timezone)
-            await store.count(uow.connection, community_of(event), day, counter_of(event))
-        COUNTED.labels(event.routing_key).inc()
-    return count_event
+            await project(uow.connection, event, reporting.city_timezone)
+            await live.announce(uow.connection)
+        PROJECTED.labels(event.routing_key).inc()
+    return project_event

@@ -1,0 +1,34 @@
+"""Days, weeks and months on the city's clock (`LINLI_TIMEZONE`), not the server's nor UTC's."""
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+GRAINS = ("day", "week", "month")
+
+
+def day_of(occurred_at: datetime, city_timezone: str) -> date:
+    """The station's day of an event: its date on the city's clock, not UTC's
+    (events carry an offset: `Event.occurred_at` refuses a time without one)."""
+    return occurred_at.astimezone(ZoneInfo(city_timezone)).date()
+
+
+def period_start(day: date, grain: str) -> date:
+    """The first day of the day, week (Monday, as ISO and PostgreSQL's date_trunc count) or
+    month that `day` falls in."""
+    if grain == "day":
+        return day
+    if grain == "week":
+        return day - timedelta(days=day.weekday())
+    if grain == "month":
+        return day.replace(day=1)
+    raise ValueError(f"unknown period {grain!r}; one of {', '.join(GRAINS)}")
+
+
+def periods(first: date, last: date, grain: str) -> Iterator[date]:
+    """The start of every period from the one holding `first` to the one holding `last`: a
+    trend shows the quiet periods too, as zeros."""
+    current, end = period_start(first, grain), period_start(last, grain)
+    step = timedelta(days={"day": 1, "week": 7, "month": 31}[grain])
+    while current <= end:
+        yield current
+        current = period_start(current + step, grain)  # from a month's 1st, +31 days is in the next month

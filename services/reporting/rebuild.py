@@ -1,0 +1,32 @@
+"""`python -m services.reporting rebuild`: empty the read models and replay the event archive, in
+the order the events happened, through the projections the handlers use."""
+import asyncio
+import logging
+
+from services.reporting import live
+from services.reporting.app import SERVICE
+from services.reporting.store import archive
+from services.reporting.store.projections import project
+from shared.database import create_pool, migrate
+from shared.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+async def rebuild(settings: Settings) -> int:
+    """Replay every archived event; returns how many. One transaction: readers see the old
+    figures until the new ones are whole, and handlers wait for it (see `archive.empty_read_models`)."""
+    await asyncio.to_thread(migrate, settings.database_url, SERVICE.name, SERVICE.migrations)
+    pool = await create_pool(settings.database_url, SERVICE.name, max_size=1)
+    replayed = 0
+    try:
+        async with pool.acquire() as conn, conn.transaction():
+            await archive.empty_read_models(conn)
+            async for event in archive.in_order(conn):
+                await project(conn, event, settings.linli_timezone)
+                replayed += 1
+            await live.announce(conn)
+    finally:
+        await pool.close()
+    log.info("rebuilt the figures from %d archived events", replayed)
+    return replayed

@@ -1,0 +1,140 @@
+"""What each event writes into the read models. The same code serves the handlers and the
+rebuild. Each write is either an increment of a rollup cell or an upsert that keeps the
+earliest (or latest) time, so the read models end the same whatever order events come in."""
+from collections.abc import Awaitable, Callable, Mapping
+
+import asyncpg
+
+from services.reporting.domain.figures import beneficiary_key
+from services.reporting.domain.increments import (DISPUTE_COUNTS, MEDIATION, REQUEST_COUNTS, cell_of,
+                                                  dispute_increments, request_increments)
+from services.reporting.domain.periods import day_of
+from shared.events import (CaseClosed, CaseEscalated, CaseReceived, CompletionReported, Event, OccurrenceEvent,
+                           RequestAssigned, RequestCancelled, RequestCompleted, RequestEscalated, RequestMissed,
+                           RequestReceived, RequestRejected, VolunteerRegistered)
+
+ROLLUPS = {"request_rollup": ("category", REQUEST_COUNTS), "dispute_rollup": ("level", DISPUTE_COUNTS)}
+STEPS = ("assigned", "escalated", "completed", "missed")
+
+
+async def _add_up(conn: asyncpg.Connection, rollup: str, event: Event, kind: str | None,
+                  increments: Mapping[str, float], city_timezone: str) -> None:
+    kind_column, counts = ROLLUPS[rollup]
+    if not increments.keys() <= set(counts):  # column names come from these closed sets only
+        raise ValueError(f"unknown counts {sorted(increments.keys() - set(counts))} for {rollup}")
+    cell = cell_of(event, kind, city_timezone)
+    columns = ["day", "community_code", kind_column, *increments]
+    await conn.execute(
+        f"INSERT INTO {rollup} ({', '.join(columns)}) "
+        f"VALUES ({', '.join(f'${n}' for n in range(1, len(columns) + 1))}) "
+        f"ON CONFLICT (day, community_code, {kind_column}) DO UPDATE SET "
+        + ", ".join(f"{name} = {rollup}.{name} + EXCLUDED.{name}" for name in increments),
+        cell.day, cell.community_code, cell.kind, *increments.values())
+
+
+async def _one_request_at_a_time(conn: asyncpg.Connection, request_id) -> None:
+    """Projections that copy between a request and its occurrences take turns per request (until
+    commit): each then sees what the other wrote, whichever came first."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1::uuid::text, 6))", request_id)
+
+
+async def _mark_step(conn: asyncpg.Connection, event: OccurrenceEvent, step: str, city_timezone: str) -> None:
+    """The occurrence reached `step`; the earliest time stands when it is told twice. A new
+    occurrence copies its request's receipt, if that came first."""
+    if step not in STEPS:  # the column names below come from this closed set only
+        raise ValueError(f"unknown step {step!r}")
+    await _one_request_at_a_time(conn, event.request_id)
+    await conn.execute(
+        f"INSERT INTO occurrence_fact AS o (request_id, occurrence, community_code, category, {step}_at, {step}_day, "
+        "escalation_reason, received_at, beneficiary) SELECT $1, $2, $3, $4, $5, $6, $7, r.received_at, r.beneficiary "
+        "FROM (SELECT) AS one LEFT JOIN request_fact r ON r.request_id = $1 "
+        "ON CONFLICT (request_id, occurrence) DO UPDATE SET "
+        f"{step}_at = EXCLUDED.{step}_at, {step}_day = EXCLUDED.{step}_day, "
+        "escalation_reason = COALESCE(EXCLUDED.escalation_reason, o.escalation_reason) "
+        f"WHERE o.{step}_at IS NULL OR EXCLUDED.{step}_at < o.{step}_at",
+        event.request_id, event.occurrence, event.community_code, event.category, event.occurred_at,
+        day_of(event.occurred_at, city_timezone), event.reason if isinstance(event, RequestEscalated) else None)
+
+
+async def _received(conn: asyncpg.Connection, event: RequestReceived, city_timezone: str) -> None:
+    await _one_request_at_a_time(conn, event.request_id)
+    await conn.execute(
+        "INSERT INTO request_fact (request_id, community_code, category, received_at, beneficiary) "
+        "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (request_id) DO UPDATE SET community_code = EXCLUDED.community_code, "
+        "category = EXCLUDED.category, received_at = EXCLUDED.received_at, beneficiary = EXCLUDED.beneficiary",
+        event.request_id, event.community_code, event.category, event.occurred_at, beneficiary_key(event))
+    await conn.execute("UPDATE occurrence_fact SET received_at = r.received_at, beneficiary = r.beneficiary "
+                       "FROM request_fact r WHERE r.request_id = $1 AND occurrence_fact.request_id = $1",
+                       event.request_id)
+    await _add_up(conn, "request_rollup", event, event.category, request_increments(event), city_timezone)
+
+
+async def _cancelled(conn: asyncpg.Connection, event: RequestCancelled, city_timezone: str) -> None:
+    await conn.execute(
+        "INSERT INTO request_fact AS r (request_id, cancelled_at) VALUES ($1, $2) ON CONFLICT (request_id) "
+        "DO UPDATE SET cancelled_at = LEAST(r.cancelled_at, EXCLUDED.cancelled_at)",
+        event.request_id, event.occurred_at)
+    await _add_up(conn, "request_rollup", event, event.category, request_increments(event), city_timezone)
+
+
+async def _rejected(conn: asyncpg.Connection, event: RequestRejected, city_timezone: str) -> None:
+    await _add_up(conn, "request_rollup", event, None, request_increments(event), city_timezone)
+
+
+def _occurrence_step(step: str) -> Callable[[asyncpg.Connection, OccurrenceEvent, str], Awaitable[None]]:
+    async def project_step(conn: asyncpg.Connection, event: OccurrenceEvent, city_timezone: str) -> None:
+        await _mark_step(conn, event, step, city_timezone)
+        await _add_up(conn, "request_rollup", event, event.category, request_increments(event), city_timezone)
+    return project_step
+
+
+async def _completed(conn: asyncpg.Connection, event: RequestCompleted, city_timezone: str) -> None:
+    await _occurrence_step("completed")(conn, event, city_timezone)
+    await conn.executemany(
+        "INSERT INTO participation (assignment_id, volunteer_id, request_id, occurrence, community_code, category, "
+        "day, share_hours) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
+        [(volunteer.assignment_id, volunteer.volunteer_id, event.request_id, event.occurrence, event.community_code,
+          event.category, day_of(event.occurred_at, city_timezone), event.hours / len(event.volunteers))
+         for volunteer in event.volunteers])
+
+
+async def _reported(conn: asyncpg.Connection, event: CompletionReported, city_timezone: str) -> None:
+    await conn.execute(
+        "INSERT INTO reported_hours AS h (assignment_id, hours, reported_at) VALUES ($1, $2, $3) "
+        "ON CONFLICT (assignment_id) DO UPDATE SET hours = EXCLUDED.hours, reported_at = EXCLUDED.reported_at "
+        "WHERE EXCLUDED.reported_at >= h.reported_at", event.assignment_id, event.hours, event.occurred_at)
+
+
+async def _registered(conn: asyncpg.Connection, event: VolunteerRegistered, city_timezone: str) -> None:
+    """The latest profile stands; the day of the first registration stays."""
+    day = day_of(event.occurred_at, city_timezone)
+    await conn.execute(
+        "INSERT INTO volunteer AS v (volunteer_id, source, external_id, name, community_code, team, active, "
+        "profile_at, first_day) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (volunteer_id) DO UPDATE SET "
+        "source = EXCLUDED.source, external_id = EXCLUDED.external_id, name = EXCLUDED.name, "
+        "community_code = EXCLUDED.community_code, team = EXCLUDED.team, active = EXCLUDED.active, "
+        "profile_at = EXCLUDED.profile_at WHERE EXCLUDED.profile_at >= v.profile_at",
+        event.volunteer_id, event.source, event.external_id, event.name, event.community_code, event.team,
+        event.active, event.occurred_at, day)
+    await conn.execute("UPDATE volunteer SET first_day = $2 WHERE volunteer_id = $1 AND first_day > $2",
+                       event.volunteer_id, day)
+
+
+async def _dispute(conn: asyncpg.Connection, event: CaseReceived | CaseEscalated | CaseClosed,
+                   city_timezone: str) -> None:
+    level, increments = dispute_increments(event)
+    await _add_up(conn, "dispute_rollup", event, level, increments, city_timezone)
+
+
+PROJECTIONS: dict[type[Event], Callable[[asyncpg.Connection, Event, str], Awaitable[None]]] = {
+    RequestReceived: _received, RequestRejected: _rejected, RequestCancelled: _cancelled,
+    RequestAssigned: _occurrence_step("assigned"), RequestEscalated: _occurrence_step("escalated"),
+    RequestMissed: _occurrence_step("missed"), RequestCompleted: _completed,
+    CompletionReported: _reported, VolunteerRegistered: _registered,
+    CaseReceived: _dispute, CaseEscalated: _dispute, CaseClosed: _dispute,
+}
+
+
+async def project(conn: asyncpg.Connection, event: Event, city_timezone: str) -> None:
+    """Write what `event` tells into the read models (the caller guards against doing it twice)."""
+    await PROJECTIONS[type(event)](conn, event, city_timezone)

@@ -1,0 +1,150 @@
+"""The figures, read from the rollups and facts for a scope, grouped by one key.
+
+Each source below is one query; a source that cannot be split by the asked group or filter
+(e.g. requests by team: a request belongs to no team) is left out, and its figures are None.
+Table and column names come from the constants here, never from the request; values are
+parameters."""
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+
+import asyncpg
+
+from services.reporting.domain.increments import DISPUTE_COUNTS, MEDIATION, REQUEST_COUNTS, UNKNOWN
+from services.reporting.domain.scope import Scope
+
+HOME_VISIT = "elder_care.home_visit"
+
+
+@dataclass(frozen=True)
+class Source:
+    table: str                    # the FROM clause; its main table is `t`
+    day: str                      # the city day a row counts on
+    figures: dict[str, str]       # name: SQL aggregate
+    category: str | None = None   # None: cannot be split or filtered by category
+    team: str | None = None       # None: cannot be split or filtered by team
+    level: str | None = None      # None: cannot be split by mediation level
+    condition: str = "true"
+    as_of: bool = False           # counts everything up to the period's end (a stock, not a flow)
+
+    def selects(self) -> str:
+        return ", ".join(f"{expression} AS {name}" for name, expression in self.figures.items())
+
+
+def _sums(columns: Sequence[str]) -> dict[str, str]:
+    return {name: f"sum({name})" for name in columns}
+
+
+def _seconds_to(step: str, name: str) -> Source:
+    """Seconds from request.received to the first occurrence's `step`, on the day of the step."""
+    return Source("occurrence_fact t", f"t.{step}_day",
+                  {f"seconds_to_{name}": f"array_agg(extract(epoch FROM t.{step}_at - t.received_at)::float8)"},
+                  category="t.category", condition=f"t.occurrence = 1 AND t.{step}_at IS NOT NULL "
+                                                   "AND t.received_at IS NOT NULL")
+
+
+REQUESTS = Source("request_rollup t", "t.day", _sums(REQUEST_COUNTS), category="t.category")
+DISPUTES = Source("dispute_rollup t", "t.day", _sums(DISPUTE_COUNTS), category=f"'{MEDIATION}'", level="t.level")
+VOLUNTEERS_AT_WORK = Source(
+    "participation t LEFT JOIN volunteer v USING (volunteer_id) LEFT JOIN reported_hours h USING (assignment_id)",
+    "t.day", {"active_volunteers": "count(DISTINCT t.volunteer_id)", "participations": "count(*)",
+              "volunteer_hours": "sum(COALESCE(h.hours, t.share_hours))"},
+    category="t.category", team=f"COALESCE(v.team, '{UNKNOWN}')")
+SERVED = Source("occurrence_fact t", "t.completed_day",
+                {"case_files": "count(DISTINCT COALESCE(t.beneficiary, t.request_id::text))",
+                 "households_visited": "count(DISTINCT COALESCE(t.beneficiary, t.request_id::text)) "
+                                       f"FILTER (WHERE t.category = '{HOME_VISIT}')"},
+                category="t.category", condition="t.completed_day IS NOT NULL")
+REGISTERED = Source("volunteer t", "t.first_day", {"registered_volunteers": "count(*)"},
+                    team=f"COALESCE(t.team, '{UNKNOWN}')", condition="t.active", as_of=True)
+SOURCES = (REQUESTS, DISPUTES, VOLUNTEERS_AT_WORK, SERVED, _seconds_to("assigned", "assign"),
+           _seconds_to("completed", "complete"), REGISTERED)
+
+# The group key of each group name; {day}, {category}, {team} and {level} are the source's own.
+KEYS = {"all": "'all'", "day": "{day}", "week": "date_trunc('week', {day})::date",
+        "month": "date_trunc('month', {day})::date", "community": "t.community_code",
+        "street": f"COALESCE(area.street, '{UNKNOWN}')", "category": "{category}", "team": "{team}",
+        "level": "{level}"}
+
+
+class _Parameters(list):
+    def __call__(self, value) -> str:
+        self.append(value)
+        return f"${len(self)}"
+
+
+def _filters(source: Source, scope: Scope, p: _Parameters) -> str:
+    where = [source.condition]
+    if scope.first and not source.as_of:
+        where.append(f"{source.day} >= {p(scope.first)}")
+    if scope.last:
+        where.append(f"{source.day} <= {p(scope.last)}")
+    if scope.communities is not None:
+        where.append(f"t.community_code = ANY({p(list(scope.communities))}::text[])")
+    if scope.category:
+        where.append(f"{source.category} = {p(scope.category)}")
+    if scope.team:
+        where.append(f"{source.team} = {p(scope.team)}")
+    return " AND ".join(where)
+
+
+def _answers(source: Source, group: str, scope: Scope) -> bool:
+    """Whether the source can be split by `group` and narrowed by the scope's filters."""
+    wanted = {part: getattr(scope, part, None) or group == part for part in ("category", "team", "level")}
+    return not any(wanted[part] and getattr(source, part) is None for part in wanted) and not (
+        source.as_of and group in ("day", "week", "month"))
+
+
+def query_of(source: Source, group: str, scope: Scope, streets: dict[str, str]) -> tuple[str, list]:
+    """The source's query for `scope`, grouped by `group`."""
+    key = KEYS[group].format(day=source.day, category=source.category, team=source.team, level=source.level)
+    p = _Parameters()
+    where = _filters(source, scope, p)
+    join = "" if group != "street" else (
+        f" LEFT JOIN unnest({p(list(streets))}::text[], {p(list(streets.values()))}::text[]) "
+        "AS area(community_code, street) ON area.community_code = t.community_code")
+    return f"SELECT {key} AS key, {source.selects()} FROM {source.table}{join} WHERE {where} GROUP BY 1", list(p)
+
+
+async def figures(conn: asyncpg.Connection, group: str, scope: Scope, streets: dict[str, str], keys: Iterable = (),
+                  sources: Sequence[Source] = SOURCES) -> dict[object, dict]:
+    """The sources' figures for the scope by group key (`streets` maps community to street). Every
+    key found or given in `keys` gets every figure of the sources that answer: 0 (or no
+    durations) where nothing happened."""
+    by_key: dict[object, dict] = {key: {} for key in keys}
+    answering = [source for source in sources if _answers(source, group, scope)]
+    for source in answering:
+        query, parameters = query_of(source, group, scope, streets)
+        for record in await conn.fetch(query, *parameters):
+            values = {name: float(value) if isinstance(value, Decimal) else value for name, value in record.items()}
+            by_key.setdefault(values.pop("key"), {}).update(values)
+    nothing = {name: [] if name.startswith("seconds_to_") else 0 for source in answering for name in source.figures}
+    return {key: {name: counts.get(name, zero) for name, zero in nothing.items()} for key, counts in by_key.items()}
+
+
+async def disputes_by_level(conn: asyncpg.Connection, scope: Scope) -> dict[object, dict]:
+    return await figures(conn, "level", scope, {}, sources=(DISPUTES,))
+
+
+async def volunteer_hours(conn: asyncpg.Connection, scope: Scope) -> list[asyncpg.Record]:
+    """Each volunteer's participations and hours (reported, else an equal share of the service's)."""
+    p = _Parameters()
+    where = _filters(VOLUNTEERS_AT_WORK, scope, p)
+    return await conn.fetch(
+        "SELECT t.volunteer_id, v.source, v.external_id, v.name, v.team, v.community_code, "
+        "count(*) AS participations, sum(COALESCE(h.hours, t.share_hours))::float8 AS hours "
+        f"FROM {VOLUNTEERS_AT_WORK.table} WHERE {where} GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY hours DESC, t.volunteer_id",
+        *p)
+
+
+async def escalation_backlog(conn: asyncpg.Connection, scope: Scope) -> list[asyncpg.Record]:
+    """Occurrences escalated to staff and since neither assigned, completed, missed nor cancelled,
+    oldest first (the period does not narrow a backlog: it is what is open now)."""
+    return await conn.fetch(
+        "SELECT t.request_id, t.occurrence, t.community_code, t.category, t.escalated_at, t.escalation_reason "
+        "FROM occurrence_fact t LEFT JOIN request_fact r USING (request_id) "
+        "WHERE t.escalated_at IS NOT NULL AND t.assigned_at IS NULL AND t.completed_at IS NULL "
+        "AND t.missed_at IS NULL AND r.cancelled_at IS NULL "
+        "AND ($1::text[] IS NULL OR t.community_code = ANY($1)) AND ($2::text IS NULL OR t.category = $2) "
+        "ORDER BY t.escalated_at, t.request_id, t.occurrence",
+        list(scope.communities) if scope.communities is not None else None, scope.category)

@@ -1,0 +1,69 @@
+"""reporting's dashboard in a real headless Chromium (Debian's, driven by Playwright): the figures
+on the page are the API's, and an event published through the broker changes the page without a
+reload."""
+import json
+import os
+import shutil
+import uuid
+
+import httpx
+import pytest
+from playwright.async_api import async_playwright
+
+from shared.events import RequestReceived
+from tests.e2e.processes import system
+from tests.reporting_events import EXPECTED, at, station_week
+from tests.support import announce, eventually
+
+pytestmark = pytest.mark.e2e
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+# Never a browser of Playwright's own: the machines fetch nothing but packages (scripts/ensure-browser.sh).
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+AREAS = "tests/areas.json"
+
+
+async def figures_of(url: str) -> dict:
+    async with httpx.AsyncClient() as client:
+        return (await client.get(f"{url}/api/v1/reports/summary")).json()["figures"]
+
+
+async def test_the_dashboard_shows_the_apis_figures_and_follows_new_events(fresh_settings, tmp_path):
+    assert shutil.which(CHROMIUM), f"no {CHROMIUM}: run scripts/ensure-browser.sh (make test does)"
+    events = station_week()
+    with system(fresh_settings, tmp_path, ("reporting",), LINLI_AREAS_FILE=AREAS) as services:
+        url = services["reporting"].url
+        for event in events:
+            await announce(fresh_settings, event)
+
+        async def all_counted():
+            return await figures_of(url) == EXPECTED
+        await eventually(all_counted)
+
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = await browser.new_page(viewport={"width": 1280, "height": 1400}, locale="zh-CN")
+            await page.goto(f"{url}/dashboard")
+            await page.wait_for_selector("#live[data-state=open]")
+            await page.wait_for_selector("[data-figure=received]")
+            shown = {name: json.loads(value) for name, value in await page.eval_on_selector_all(
+                "[data-figure]", "cards => cards.map(card => [card.dataset.figure, card.dataset.value])")}
+            from_api = await figures_of(url)
+            assert len(shown) >= 15 and shown == {name: from_api[name] for name in shown}
+            assert await page.text_content("[data-figure=service_hours]") == "8.5"
+            assert "受理需求" in await page.text_content("#headline")
+            assert "上门走访/慰问探访" in await page.text_content("#categories")
+            assert await page.text_content("#backlog-count") == "共 1 件"
+            await page.screenshot(path=str(tmp_path / "dashboard.png"), full_page=True)
+
+            loaded = await page.evaluate("performance.timeOrigin")
+            one_more = RequestReceived(correlation_id="c", occurred_at=at(3, 18), request_id=uuid.uuid4(),
+                                       source="hotline-12345", external_id=uuid.uuid4().hex,
+                                       category="elder_care.meals", description="助餐", community_code="east-3")
+            await announce(fresh_settings, one_more)
+            await page.wait_for_selector(f"[data-figure=received][data-value='{EXPECTED['received'] + 1}']")
+            assert await page.evaluate("performance.timeOrigin") == loaded  # the same page: not reloaded
+            assert (await figures_of(url))["received"] == EXPECTED["received"] + 1
+            assert "east-3" in await page.text_content("#communities")
+            await browser.close()
