@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     notify_quiet_hours: str = "22:00-07:00"
     # Seconds before the first retry of a failed delivery; each further retry waits twice as long.
     notify_retry_base_seconds: float = 2.0
+    # reporting: open dashboards are told of new figures at most this often (a burst of events,
+    # one redraw).
+    reporting_live_seconds: float = 1.0
     # notify: the staff directory (JSON: community or street code -> email, phone, languages).
     notify_staff_file: str | None = None
     # notify: a pending offer is reminded once this long before it expires ("" for never), and a

@@ -48,6 +48,15 @@ def _scope(reporting: Reporting = Depends(deps_of),
         raise HTTPException(status_code=422, detail=str(error)) from error
 
 
+async def _shared(reporting: Reporting, question: tuple, build: Callable[[asyncpg.Connection], Awaitable]):
+    """What `build` answers on a connection of its own, shared with the identical questions asked
+    meanwhile (the open dashboards all redraw at the same tick)."""
+    async def compute():
+        async with reporting.runtime.pool.acquire() as conn:
+            return await build(conn)
+    return await reporting.answers.answer(question, compute)
+
+
 def _asked(request: Request) -> dict:
     return dict(request.query_params)
 
@@ -56,8 +65,7 @@ def _asked(request: Request) -> dict:
 async def summary(request: Request, scope: Scope = Depends(_scope), format: Format = "json",
                   reporting: Reporting = Depends(deps_of)) -> Response:
     """Every figure for the scope, in one row."""
-    async with reporting.runtime.pool.acquire() as conn:
-        figures = await tables.summary(conn, reporting, scope)
+    figures = await _shared(reporting, ("summary", scope), lambda conn: tables.summary(conn, reporting, scope))
     if format == "json":
         return respond(tables.Table("summary", (), []), format, query=_asked(request), figures=figures)
     return respond(tables.Table("summary", tuple(FIGURES), [figures]), format)
@@ -71,8 +79,7 @@ async def by_group(request: Request, group: str, scope: Scope = Depends(_scope),
         check_group(group)
     except BadQuery as error:
         raise HTTPException(status_code=422, detail=str(error)) from error
-    async with reporting.runtime.pool.acquire() as conn:
-        table = await tables.figures(conn, reporting, group, scope)
+    table = await _shared(reporting, (group, scope), lambda conn: tables.figures(conn, reporting, group, scope))
     return respond(table, format, query=_asked(request), group=group)
 
 
@@ -80,8 +87,8 @@ def _table(path: str, build: Callable[[asyncpg.Connection, Scope], Awaitable[tab
     """GET `path`: the table `build` makes for the scope (its docstring says what it holds)."""
     async def table(request: Request, scope: Scope = Depends(_scope), format: Format = "json",
                     reporting: Reporting = Depends(deps_of)) -> Response:
-        async with reporting.runtime.pool.acquire() as conn:
-            return respond(await build(conn, scope), format, query=_asked(request))
+        return respond(await _shared(reporting, (path, scope), lambda conn: build(conn, scope)), format,
+                       query=_asked(request))
     router.add_api_route(path, table, methods=["GET"], name=build.__name__, description=build.__doc__)
 
 
@@ -93,8 +100,7 @@ _table("/api/v1/reports/escalations", tables.escalations)
 async def volunteers(request: Request, scope: Scope = Depends(_scope), format: Format = "json",
                      reporting: Reporting = Depends(deps_of)) -> Response:
     """Each volunteer's participations and hours, most first, with how evenly hours are spread."""
-    async with reporting.runtime.pool.acquire() as conn:
-        table, fairness = await tables.volunteers(conn, scope)
+    table, fairness = await _shared(reporting, ("volunteers", scope), lambda conn: tables.volunteers(conn, scope))
     return respond(table, format, query=_asked(request), fairness=fairness)
 
 

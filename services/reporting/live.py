@@ -6,6 +6,8 @@ dashboards' event streams through `Changes`."""
 import asyncio
 import contextlib
 import logging
+import math
+from collections.abc import Awaitable, Callable, Hashable
 
 import asyncpg
 
@@ -15,13 +17,30 @@ log = logging.getLogger(__name__)
 
 
 class Changes:
-    """A counter of committed changes that streams can wait on."""
+    """A counter of committed changes that streams can wait on. A burst of commits is told at most
+    once every `every` seconds, and to every stream at once: the open dashboards redraw together
+    (their identical queries then share one answer, `SingleFlight`) rather than once per event."""
 
-    def __init__(self) -> None:
+    def __init__(self, every: float = 0.0) -> None:
         self.version = 0
+        self._every = every
         self._next = asyncio.Event()
+        self._told_at = -math.inf
+        self._pending: asyncio.TimerHandle | None = None
 
     def changed(self) -> None:
+        if self._pending is not None:
+            return  # told soon, with this change
+        loop = asyncio.get_running_loop()
+        wait = self._told_at + self._every - loop.time()
+        if wait > 0:
+            self._pending = loop.call_later(wait, self._tell)
+        else:
+            self._tell()
+
+    def _tell(self) -> None:
+        self._pending = None
+        self._told_at = asyncio.get_running_loop().time()
         self.version += 1
         woken, self._next = self._next, asyncio.Event()
         woken.set()
@@ -33,6 +52,22 @@ class Changes:
                 while self.version <= seen:
                     await self._next.wait()
         return self.version
+
+
+class SingleFlight:
+    """Identical report queries asked while one is being answered share that answer: a dozen
+    dashboards redrawing at the same tick cost one query. Nothing is kept once answered, so no
+    answer is older than the request that computes it."""
+
+    def __init__(self) -> None:
+        self._running: dict[Hashable, asyncio.Future] = {}
+
+    async def answer(self, key: Hashable, compute: Callable[[], Awaitable]):
+        running = self._running.get(key)
+        if running is None:
+            running = self._running[key] = asyncio.ensure_future(compute())
+            running.add_done_callback(lambda _: self._running.pop(key, None))
+        return await asyncio.shield(running)  # one caller going away does not cancel the others'
 
 
 async def announce(conn: asyncpg.Connection) -> None:

@@ -6,11 +6,33 @@ const HEADLINE = ["received", "completed", "sessions", "person_times", "service_
   "escalated", "registered_volunteers", "volunteer_share_of_residents", "within_window_share",
   "median_minutes_to_assign"];
 const SHARES = new Set(["volunteer_share_of_residents", "within_window_share"]);
-const query = new URLSearchParams(location.search);  // from, to, community, street, category, team
+// from, to, community, street, category, team; or period=all (no from): the page opens on this month.
+const query = new URLSearchParams(location.search);
 let labels = null;
 
-async function api(path, extra = {}) {
+function scoped() {
   const params = new URLSearchParams(query);
+  params.delete("period");
+  return params;
+}
+
+function cityToday() {
+  return new Intl.DateTimeFormat("en-CA", { timeZone: labels.timezone }).format(new Date());  // YYYY-MM-DD
+}
+
+function firstDay(period) {
+  const today = cityToday();
+  return { month: `${today.slice(0, 7)}-01`, year: `${today.slice(0, 4)}-01-01` }[period];
+}
+
+function choosePeriod() {
+  // Opened without a period: this month on the city's clock, the figures a station reads first
+  // (and a month's figures, not all time's, are what stays quick to compute at city scale).
+  if (!query.has("from") && !query.has("to") && query.get("period") !== "all") query.set("from", firstDay("month"));
+}
+
+async function api(path, extra = {}) {
+  const params = scoped();
   for (const [name, value] of Object.entries(extra)) params.set(name, value);
   const response = await fetch(`/api/v1/reports/${path}?${params}`);
   if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
@@ -105,7 +127,23 @@ function drawBacklog(rows) {
 }
 
 function describeScope() {
-  const period = query.get("from") || query.get("to") ? `${query.get("from") || "…"} 至 ${query.get("to") || "…"}` : "全部时间";
+  const period = query.get("from") || query.get("to") ? `${query.get("from") || "…"} 至 ${query.get("to") || "今"}` : "全部时间";
+  for (const link of document.querySelectorAll("#periods a")) {
+    const params = scoped();
+    params.delete("from");
+    params.delete("to");
+    if (link.dataset.period === "all") params.set("period", "all");
+    else params.set("from", firstDay(link.dataset.period));
+    link.href = `?${params}`;
+    const current = link.dataset.period === "all" ? !query.get("from") && !query.get("to")
+      : query.get("from") === firstDay(link.dataset.period) && !query.get("to");
+    link.setAttribute("aria-current", String(current));
+  }
+  for (const format of ["xlsx", "csv"]) {
+    const params = scoped();
+    params.set("format", format);
+    document.getElementById(`export-${format}`).href = `/api/v1/reports/summary?${params}`;
+  }
   const place = query.get("community") || (query.get("street") && (labels.streets[query.get("street")] || query.get("street")))
     || "全部社区";
   document.getElementById("scope").textContent = `${period} · ${place}`;
@@ -120,7 +158,10 @@ function refresh() {
   waiting = true;
   drawing = drawing.then(async () => {
     waiting = false;
-    labels = labels || await api("labels");
+    if (!labels) {
+      labels = await api("labels");
+      choosePeriod();
+    }
     const [summary, days, categories, communities, backlog] = await Promise.all([
       api("summary"), api("groups/day"), api("groups/category"), api("groups/community"), api("escalations")]);
     describeScope();
