@@ -94,9 +94,9 @@ async def _load(conn, first: int, last: int) -> None:
     await conn.execute("ANALYZE")
 
 
-async def _timed(action) -> dict:
+async def _timed(action, runs: int = RUNS) -> dict:
     times = []
-    for _ in range(RUNS):
+    for _ in range(runs):
         started = time.perf_counter()
         await action()
         times.append((time.perf_counter() - started) * 1000)
@@ -123,6 +123,7 @@ async def _measure(conn, reporting: Reporting) -> dict:
         "headline_year": await _timed(lambda: headline(YEAR)),
         "headline_month": await _timed(lambda: headline(MONTH)),
         "full_summary_month": await _timed(lambda: tables.summary(conn, reporting, MONTH)),
+        "full_summary_year": await _timed(lambda: tables.summary(conn, reporting, YEAR), runs=3),
         "same_counts_from_raw_facts_year": await _timed(lambda: conn.fetchrow(
             "SELECT count(*), count(completed_at) FROM occurrence_fact WHERE completed_day BETWEEN $1 AND $2",
             YEAR.first, YEAR.last)),
@@ -154,6 +155,7 @@ async def main() -> dict:
             await pool.close()
     small, large = (results[str(size)] for size in SIZES)
     ratios = {name: round(large[name]["median_ms"] / small[name]["median_ms"], 2)
-              for name in ("headline_year", "headline_month", "full_summary_month", "same_counts_from_raw_facts_year")}
+              for name in ("headline_year", "headline_month", "full_summary_month", "full_summary_year",
+                           "same_counts_from_raw_facts_year")}
     return {"services": results, "communities": COMMUNITIES, "categories": len(SERVICES), "runs": RUNS,
             "ratio_10m_to_1m": ratios}

@@ -72,7 +72,7 @@ class Settings(BaseSettings):
     notify_retry_base_seconds: float = 2.0
     # reporting: open dashboards are told of new figures at most this often (a burst of events,
     # one redraw).
-    reporting_live_seconds: float = 1.0
+    reporting_live_seconds: float = 5.0
     # notify: the staff directory (JSON: community or street code -> email, phone, languages).
     notify_staff_file: str | None = None
     # notify: a pending offer is reminded once this long before it expires ("" for never), and a

@@ -5,7 +5,7 @@ Each source below is one query; a source that cannot be split by the asked group
 Table and column names come from the constants here, never from the request; values are
 parameters."""
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 import asyncpg
@@ -26,6 +26,11 @@ class Source:
     level: str | None = None      # None: cannot be split by mediation level
     condition: str = "true"
     as_of: bool = False           # counts everything up to the period's end (a stock, not a flow)
+    # Figures that count people once: the rows are first grouped per `person` (with the
+    # `per_person` aggregates), then `figures` are taken over those groups. PostgreSQL hashes
+    # such a grouping, where count(DISTINCT …) sorts every row: half the time at a year's scale.
+    person: str | None = None
+    per_person: dict[str, str] = field(default_factory=dict)
 
     def selects(self) -> str:
         return ", ".join(f"{expression} AS {name}" for name, expression in self.figures.items())
@@ -47,14 +52,15 @@ REQUESTS = Source("request_rollup t", "t.day", _sums(REQUEST_COUNTS), category="
 DISPUTES = Source("dispute_rollup t", "t.day", _sums(DISPUTE_COUNTS), category=f"'{MEDIATION}'", level="t.level")
 VOLUNTEERS_AT_WORK = Source(
     "participation t LEFT JOIN volunteer v USING (volunteer_id) LEFT JOIN reported_hours h USING (assignment_id)",
-    "t.day", {"active_volunteers": "count(DISTINCT t.volunteer_id)", "participations": "count(*)",
-              "volunteer_hours": "sum(COALESCE(h.hours, t.share_hours))"},
-    category="t.category", team=f"COALESCE(v.team, '{UNKNOWN}')")
+    "t.day", {"active_volunteers": "count(*)", "participations": "sum(participations)::bigint",
+              "volunteer_hours": "sum(volunteer_hours)"},
+    category="t.category", team=f"COALESCE(v.team, '{UNKNOWN}')", person="t.volunteer_id",
+    per_person={"participations": "count(*)", "volunteer_hours": "sum(COALESCE(h.hours, t.share_hours))"})
 SERVED = Source("occurrence_fact t", "t.completed_day",
-                {"case_files": "count(DISTINCT COALESCE(t.beneficiary, t.request_id::text))",
-                 "households_visited": "count(DISTINCT COALESCE(t.beneficiary, t.request_id::text)) "
-                                       f"FILTER (WHERE t.category = '{HOME_VISIT}')"},
-                category="t.category", condition="t.completed_day IS NOT NULL")
+                {"case_files": "count(*)", "households_visited": "count(*) FILTER (WHERE visited)"},
+                category="t.category", condition="t.completed_day IS NOT NULL",
+                person="COALESCE(t.beneficiary, t.request_id::text)",
+                per_person={"visited": f"bool_or(t.category = '{HOME_VISIT}')"})
 REGISTERED = Source("volunteer t", "t.first_day", {"registered_volunteers": "count(*)"},
                     team=f"COALESCE(t.team, '{UNKNOWN}')", condition="t.active", as_of=True)
 SOURCES = (REQUESTS, DISPUTES, VOLUNTEERS_AT_WORK, SERVED, _seconds_to("assigned", "assign"),
@@ -103,7 +109,12 @@ def query_of(source: Source, group: str, scope: Scope, streets: dict[str, str]) 
     join = "" if group != "street" else (
         f" LEFT JOIN unnest({p(list(streets))}::text[], {p(list(streets.values()))}::text[]) "
         "AS area(community_code, street) ON area.community_code = t.community_code")
-    return f"SELECT {key} AS key, {source.selects()} FROM {source.table}{join} WHERE {where} GROUP BY 1", list(p)
+    rows = f"FROM {source.table}{join} WHERE {where}"
+    if source.person is None:
+        return f"SELECT {key} AS key, {source.selects()} {rows} GROUP BY 1", list(p)
+    per_person = "".join(f", {expression} AS {name}" for name, expression in source.per_person.items())
+    return (f"SELECT key, {source.selects()} FROM (SELECT {key} AS key, {source.person} AS person{per_person} "
+            f"{rows} GROUP BY 1, 2) AS per_person GROUP BY 1"), list(p)
 
 
 async def figures(conn: asyncpg.Connection, group: str, scope: Scope, streets: dict[str, str], keys: Iterable = (),
