@@ -46,8 +46,9 @@ class Renderer:
     @staticmethod
     def _environment(language: str, timezone: tzinfo) -> Environment:
         words = WORDS[language]
+        # auto_reload off: the templates ship with the code, so each is read once, not checked per message
         environment = Environment(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined, autoescape=False,
-                                  trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False)
+                                  trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False, auto_reload=False)
         environment.filters.update(
             service=service_name if language == CHINESE else ENGLISH_SERVICES.__getitem__,
             level=words.__getitem__, outcome=words.__getitem__, dispute=lambda code: words.get(code, code),
