@@ -21,6 +21,7 @@ class Receiver:
     def __init__(self):
         self.calls: list[tuple[bytes, str | None]] = []  # the exact body and its signature header
         self.failures = 0
+        self.echo = False  # a failure answers 400 with the body it was sent, as some gateways do
         self.delay = 0.0
         self.app = FastAPI()
 
@@ -29,7 +30,7 @@ class Receiver:
             self.calls.append((await request.body(), request.headers.get("x-linli-signature")))
             await asyncio.sleep(self.delay)
             if len(self.calls) <= self.failures:
-                return Response("busy", status_code=503)
+                return Response(self.calls[-1][0], status_code=400) if self.echo else Response("busy", status_code=503)
             return {"ok": True}
 
     def bodies(self) -> list[dict]:

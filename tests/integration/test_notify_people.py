@@ -11,9 +11,10 @@ import pytest
 from services.notify.app import SERVICE
 from shared.events import (CaseAssigned, RequestAssigned, RequestCompleted, RequestEscalated, RequestReceived,
                            Staffed, VolunteerRef, VolunteerRegistered)
+from shared.submissions import Urgency
 from tests.integration.test_notify import notification_of, offer
 from tests.smtp_server import smtp_server
-from tests.support import announce, eventually, handled, publish, running, until_handled
+from tests.support import announce, event_tap, eventually, handled, publish, running, until_handled
 from tests.webhook_receiver import SECRET, receiving
 
 pytestmark = pytest.mark.integration
@@ -143,3 +144,23 @@ async def test_a_malformed_event_is_dead_lettered_without_a_residents_number_in_
         assert await handled(notify, "notify", handler="linli.events.request.received") == before  # rejected
     assert "beneficiary.phone" in record.getMessage()
     assert "13912345678" not in record.getMessage() and "王秀英" not in record.getMessage()
+
+
+async def test_a_gateway_that_echoes_the_number_in_its_refusal_has_it_masked_in_the_error(settings):
+    volunteer = f"v-{uuid.uuid4().hex[:6]}"
+    registration = VolunteerRegistered(correlation_id="c", volunteer_id=uuid.uuid4(), source="volunteer-app",
+                                       external_id=volunteer, name="王芳", phone="13900000002", community_code="c-1",
+                                       skills=("medical",))
+    async with receiving() as gateway, running(SERVICE, settings.model_copy(update={
+            "notify_sms_url": gateway.url, "notify_sms_secret": SECRET, "notify_max_attempts": 1})) as notify, \
+            event_tap(settings) as tap:
+        gateway.failures, gateway.echo = 1000, True
+        await announced_and_handled(notify, settings, registration, "volunteer.registered")
+        emergency = offer(volunteer).model_copy(update={"urgency": Urgency.EMERGENCY})
+        await announce(settings, emergency)
+        [failed] = await tap.wait_for("notification.failed")
+        row = await notification_of(notify, emergency, "sms")
+    assert "13900000002" in gateway.calls[0][0].decode()  # the gateway did quote it
+    assert row["status"] == "failed" and "answered 400" in row["last_error"]
+    for error in (row["last_error"], failed["error"]):
+        assert "139****0002" in error and "13900000002" not in error
