@@ -12,6 +12,7 @@ from services.reporting.tables import Table
 
 FORMATS = ("json", "csv", "xlsx")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _cell(value):
@@ -23,11 +24,17 @@ def _cell(value):
     return value
 
 
+def _text(value):
+    """Text a spreadsheet would run as a formula (a volunteer's name "=HYPERLINK(…)") is kept as
+    text: a leading apostrophe, as spreadsheets themselves write it."""
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
+
+
 def _csv(table: Table) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(table.columns)
-    writer.writerows([_cell(row.get(column)) for column in table.columns] for row in table.rows)
+    writer.writerows([_text(_cell(row.get(column))) for column in table.columns] for row in table.rows)
     return out.getvalue().encode("utf-8-sig")  # the BOM lets Excel read the Chinese right
 
 
@@ -38,6 +45,9 @@ def _xlsx(table: Table) -> bytes:
     sheet.append(table.columns)
     for row in table.rows:
         sheet.append([_cell(row.get(column)) for column in table.columns])
+        for cell in sheet[sheet.max_row]:
+            if cell.data_type == "f":  # openpyxl takes any text starting with "=" for a formula
+                cell.data_type = "s"
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
