@@ -9,11 +9,11 @@ from services.notify import store
 from services.notify.delivery import DeliveryWorker
 from services.notify.domain.messages import Context, Message, messages_for, resident, settled_by
 from services.notify.domain.routing import SMS, Contact, channels_for, language_for
-from shared.quiet_hours import not_before
 from services.notify.rendering import Renderer
 from shared.consumer import Envelope, Handler
 from shared.events import (AssignmentEvent, CaseAssigned, CaseEvent, Event, RequestEvent, RequestReceived,
                            VolunteerRegistered)
+from shared.quiet_hours import not_before
 from shared.service import Runtime
 
 

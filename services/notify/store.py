@@ -48,7 +48,7 @@ async def settle(conn: asyncpg.Connection, assignment_id: UUID, kinds: tuple[str
 
 async def save_volunteer(conn: asyncpg.Connection, event: VolunteerRegistered) -> None:
     """Keep the latest registration's ways to reach the volunteer; an older one changes nothing."""
-    await _save_contact(conn, f"volunteer:{event.source}:{event.external_id}", event.email, event.phone,
+    await _save_contact(conn, volunteer(event), event.email, event.phone,
                         event.languages, None, event.occurred_at)
 
 
@@ -74,7 +74,7 @@ async def _save_contact(conn, recipient, email, phone, languages, name, register
 async def save_mediator(conn: asyncpg.Connection, event: CaseAssigned) -> None:
     await conn.execute("INSERT INTO case_mediator (case_id, level, recipient) VALUES ($1, $2, $3) "
                        "ON CONFLICT (case_id, level) DO UPDATE SET recipient = EXCLUDED.recipient",
-                       event.case_id, event.level, volunteer(event))
+                       event.case_id, event.level, volunteer(event.volunteer))
 
 
 async def mediators(conn: asyncpg.Connection, case_id: UUID) -> dict[str, str]:

@@ -49,8 +49,9 @@ class Context:
     texting: bool = True  # an SMS gateway is configured: residents can be reached on their phone
 
 
-def volunteer(event) -> str:
-    return f"volunteer:{event.volunteer.source}:{event.volunteer.external_id}"
+def volunteer(ref) -> str:
+    """A volunteer as a recipient, from anything that names their registration (source, external_id)."""
+    return f"volunteer:{ref.source}:{ref.external_id}"
 
 
 def staff(community_code: str) -> str:
@@ -92,13 +93,13 @@ def _offer(event: AssignmentOffered, context: Context) -> list[Message]:
               "description": _masked(event.description, context), "address": _masked(event.address, context),
               "window_start": event.window_start, "expires_at": event.expires_at,
               "assignment_id": event.assignment_id}
-    offer = Message(volunteer(event), OFFER, fields, urgent=event.urgency == "emergency",
-                    assignment_id=event.assignment_id)
+    to = volunteer(event.volunteer)
+    offer = Message(to, OFFER, fields, urgent=event.urgency == "emergency", assignment_id=event.assignment_id)
     at = offer_reminder(event.occurred_at, event.expires_at, context.offer_reminder, context.now)
     if at is None:
         return [offer]
-    return [offer, Message(volunteer(event), OFFER_REMINDER, fields, urgent=offer.urgent, send_at=at,
-                           deadline=event.expires_at, assignment_id=event.assignment_id)]
+    return [offer, Message(to, OFFER_REMINDER, fields, urgent=offer.urgent, send_at=at, deadline=event.expires_at,
+                           assignment_id=event.assignment_id)]
 
 
 def _accepted(event: AssignmentAccepted, context: Context) -> list[Message]:
@@ -110,15 +111,16 @@ def _accepted(event: AssignmentAccepted, context: Context) -> list[Message]:
     fields = {"category": event.category, "community": event.community_code, "address": event.address,
               "window_start": event.window_start, "assignment_id": event.assignment_id,
               "resident_name": who.name if who else None, "resident_phone": who.phone if who else None}
-    confirmation = Message(volunteer(event), CONFIRMATION, fields, private=True, assignment_id=event.assignment_id)
+    to = volunteer(event.volunteer)
+    confirmation = Message(to, CONFIRMATION, fields, private=True, assignment_id=event.assignment_id)
     return [confirmation] + [
-        Message(volunteer(event), WINDOW_REMINDER, {**fields, "lead": lead}, private=True, send_at=at,
+        Message(to, WINDOW_REMINDER, {**fields, "lead": lead}, private=True, send_at=at,
                 deadline=event.window_start, assignment_id=event.assignment_id)
         for at, lead in window_reminders(event.window_start, context.window_reminders, context.now)]
 
 
 def _withdrawal(event: AssignmentWithdrawn, context: Context) -> list[Message]:
-    return [Message(volunteer(event), "withdrawal", {
+    return [Message(volunteer(event.volunteer), "withdrawal", {
         "category": event.category, "community": event.community_code, "assignment_id": event.assignment_id,
         "reason": event.reason})]
 
@@ -150,7 +152,7 @@ def _missed(event: RequestMissed, context: Context) -> list[Message]:
 
 def _case_assigned(event: CaseAssigned, context: Context) -> list[Message]:
     """The case's details go to the mediator who took it, and to nobody else."""
-    return [Message(volunteer(event), "case_assigned", {
+    return [Message(volunteer(event.volunteer), "case_assigned", {
         "dispute_type": event.dispute_type, "community": event.community_code, "level": event.level,
         "case_id": event.case_id, "summary": mask_phone_numbers(event.summary)}, private=True)]
 
