@@ -7,7 +7,10 @@ def quiet_hours(text: str) -> tuple[time, time] | None:
     """"22:00-07:00" -> (22:00, 07:00); "" -> None (no quiet hours)."""
     if not text:
         return None
-    start, end = (time.fromisoformat(part.strip()) for part in text.split("-"))
+    try:
+        start, end = (time.fromisoformat(part.strip()) for part in text.split("-"))
+    except ValueError as error:
+        raise ValueError(f"{text!r} is not quiet hours like 22:00-07:00 (empty for none)") from error
     return start, end
 
 

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import ValidationError
 
+from services.notify.app import timing
 from services.notify.directory import load_staff
 from services.notify.domain.messages import (COMPOSERS, Context, Message, messages_for, settled_by)
 from services.notify.domain.reminders import duration, durations, offer_reminder, window_reminders
@@ -19,6 +20,7 @@ from shared.events import (AssignmentAccepted, AssignmentDeclined, AssignmentOff
                            RequestEscalated, RequestMissed, RequestReceived, Staffed, VolunteerRef)
 from shared.privacy import MaskingFormatter, mask_name, mask_names, mask_phone_numbers
 from shared.quiet_hours import not_before, quiet_hours
+from shared.settings import Settings
 
 ABOUT = {"correlation_id": "c", "request_id": uuid.UUID(int=7), "source": "hotline-12345", "external_id": "h-1",
          "category": "elder_care.meals", "community_code": "c-north"}
@@ -327,3 +329,16 @@ def test_a_cases_later_steps_reach_the_mediator_who_had_it():
     due = CaseFollowUpDue(**case, level="community", outcome="agreement", follow_up_at=NOW)
     assert [m.recipient for m in messages_for(due, context(mediators=mediators))] == ["staff:c-north",
                                                                                      "volunteer:app:m-2"]
+
+
+def test_notify_reads_its_timing_settings_or_stops_naming_the_bad_one():
+    assert timing(Settings(notify_quiet_hours="22:00-07:00", notify_offer_reminder="10m",
+                           notify_window_reminders="24h,1h")) == (
+        quiet_hours("22:00-07:00"), timedelta(minutes=10), (timedelta(hours=24), timedelta(hours=1)))
+    assert timing(Settings(notify_quiet_hours="", notify_offer_reminder="", notify_window_reminders="")) == (
+        None, None, ())
+    for setting, text, reason in (("notify_quiet_hours", "22:00", "not quiet hours like 22:00-07:00"),
+                                  ("notify_offer_reminder", "soon", "not a duration"),
+                                  ("notify_window_reminders", "24h,tomorrow", "not a duration")):
+        with pytest.raises(ValueError, match=f"{setting.upper()}: .*{reason}"):
+            timing(Settings(**{setting: text}))
