@@ -54,3 +54,8 @@ def _read(name: str, parse: Callable[[str], Any], text: str) -> Any:
         return parse(text)
     except ValueError as error:
         raise ValueError(f"{name}: {error}") from error
+
+
+SERVICE = ServiceDefinition(name="notify", consumers=consumers, api=api.router,
+                            migrations=Path(__file__).parent / "migrations", make_deps=notifier,
+                            background=lambda notifier: [notifier.worker.run()])
