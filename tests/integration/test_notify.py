@@ -32,6 +32,20 @@ def offer(volunteer_id: str = "v-1") -> AssignmentOffered:
                              description="老人电话 13800000001,需要打扫", expires_at=datetime.now(UTC))
 
 
+def registered(external_id: str, **profile) -> VolunteerRegistered:
+    """A volunteer's registration as intake announces it; `profile` changes the defaults."""
+    return VolunteerRegistered(**{"correlation_id": "c", "volunteer_id": uuid.uuid4(), "source": "volunteer-app",
+                                  "external_id": external_id, "name": "王芳", "phone": "13800000001",
+                                  "community_code": "c-1", "skills": ("cleaning",), **profile})
+
+
+async def announced_and_handled(notify, settings, event, handler: str) -> None:
+    """Announce the event and wait until notify's `handler` queue has dealt with it."""
+    before = await handled(notify, "notify", handler=f"linli.events.{handler}")
+    await announce(settings, event)
+    await until_handled(notify, "notify", before, 1, handler=f"linli.events.{handler}")
+
+
 async def deliveries(client, outcome: str) -> float:
     return await metric(client, "linli_notify_deliveries_total", channel="webhook", outcome=outcome)
 
@@ -39,6 +53,11 @@ async def deliveries(client, outcome: str) -> float:
 async def notification_of(client, event, channel):
     rows = (await client.get("/api/v1/notifications", params={"about_event_id": str(event.event_id)})).json()
     return next((row for row in rows if row["channel"] == channel), None)
+
+
+async def sent(client, event, channel):
+    row = await notification_of(client, event, channel)
+    return row if row and row["status"] == "sent" else None
 
 
 async def test_an_offer_reaches_the_inbox_and_a_signed_webhook_once(settings):
@@ -168,9 +187,7 @@ async def test_case_details_go_to_the_mediator_and_its_steps_to_staff(settings):
                             dispute_type="noise", summary="楼上噪音,电话 13800000001")
     escalated = CaseEscalated(**about, level="street", from_level="community", reason="no agreement at community level")
     async with running(SERVICE, settings) as notify:
-        before = await handled(notify, "notify", handler="linli.events.case.assigned")
-        await announce(settings, assigned)
-        await until_handled(notify, "notify", before, 1, handler="linli.events.case.assigned")
+        await announced_and_handled(notify, settings, assigned, "case.assigned")
         await announce(settings, escalated)
 
         async def inboxes():
@@ -185,22 +202,14 @@ async def test_case_details_go_to_the_mediator_and_its_steps_to_staff(settings):
 
 async def test_a_volunteer_with_an_email_address_gets_their_offer_by_real_email(settings):
     volunteer = f"v-{uuid.uuid4().hex[:6]}"
-    registration = VolunteerRegistered(correlation_id="c", volunteer_id=uuid.uuid4(), source="volunteer-app",
-                                       external_id=volunteer, name="王芳", phone="13800000001", community_code="c-1",
-                                       skills=("cleaning",), email=f"{volunteer}@example.cn")
     with smtp_server() as (mailbox, port):
         async with running(SERVICE, settings.model_copy(update={"notify_smtp_host": "127.0.0.1",
                                                                 "notify_smtp_port": port})) as notify:
-            before = await handled(notify, "notify", handler="linli.events.volunteer.registered")
-            await announce(settings, registration)
-            await until_handled(notify, "notify", before, 1, handler="linli.events.volunteer.registered")
+            await announced_and_handled(notify, settings, registered(volunteer, email=f"{volunteer}@example.cn"),
+                                        "volunteer.registered")
             event = offer(volunteer)
             await announce(settings, event)
-
-            async def emailed():
-                row = await notification_of(notify, event, "email")
-                return row if row and row["status"] == "sent" else None
-            await eventually(emailed)
+            await eventually(lambda: sent(notify, event, "email"))
             stranger = offer(f"v-{uuid.uuid4().hex[:6]}")  # registered with no address: inbox only
             await announce(settings, stranger)
             await eventually(lambda: notification_of(notify, stranger, "inbox"))
@@ -212,23 +221,16 @@ async def test_a_volunteer_with_an_email_address_gets_their_offer_by_real_email(
 
 async def test_an_emergency_also_reaches_the_volunteer_s_phone_through_the_sms_gateway(settings):
     volunteer = f"v-{uuid.uuid4().hex[:6]}"
-    registration = VolunteerRegistered(correlation_id="c", volunteer_id=uuid.uuid4(), source="volunteer-app",
-                                       external_id=volunteer, name="王芳", phone="13900000002", community_code="c-1",
-                                       skills=("medical",))
     async with receiving() as gateway, running(SERVICE, settings.model_copy(update={
             "notify_sms_url": gateway.url, "notify_sms_secret": SECRET})) as notify:
-        before = await handled(notify, "notify", handler="linli.events.volunteer.registered")
-        await announce(settings, registration)
-        await until_handled(notify, "notify", before, 1, handler="linli.events.volunteer.registered")
+        await announced_and_handled(notify, settings, registered(volunteer, phone="13900000002"),
+                                    "volunteer.registered")
         normal = offer(volunteer)
         emergency = offer(volunteer).model_copy(update={"event_id": uuid.uuid4(), "urgency": Urgency.EMERGENCY})
         await announce(settings, normal)
         await announce(settings, emergency)
 
-        async def texted():
-            row = await notification_of(notify, emergency, "sms")
-            return row if row and row["status"] == "sent" else None
-        await eventually(texted)
+        await eventually(lambda: sent(notify, emergency, "sms"))
         await eventually(lambda: notification_of(notify, normal, "inbox"))
         assert await notification_of(notify, normal, "sms") is None  # it can wait for the app
     [(body, signature)] = gateway.calls

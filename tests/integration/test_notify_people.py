@@ -10,11 +10,11 @@ import pytest
 
 from services.notify.app import SERVICE
 from shared.events import (CaseAssigned, RequestAssigned, RequestCompleted, RequestEscalated, RequestReceived,
-                           Staffed, VolunteerRef, VolunteerRegistered)
+                           Staffed, VolunteerRef)
 from shared.submissions import Urgency
-from tests.integration.test_notify import notification_of, offer
+from tests.integration.test_notify import announced_and_handled, notification_of, offer, registered, sent
 from tests.smtp_server import smtp_server
-from tests.support import announce, event_tap, eventually, handled, publish, running, until_handled
+from tests.support import announce, event_tap, eventually, handled, publish, running
 from tests.webhook_receiver import SECRET, receiving
 
 pytestmark = pytest.mark.integration
@@ -28,17 +28,6 @@ def request_about(external_id: str, community: str = "c-north") -> dict:
 def staffed() -> tuple[Staffed, ...]:
     volunteer = VolunteerRef(volunteer_id=uuid.uuid4(), source="volunteer-app", external_id="v-1")
     return (Staffed(**volunteer.model_dump(), assignment_id=uuid.uuid4()),)
-
-
-async def announced_and_handled(notify, settings, event, handler: str) -> None:
-    before = await handled(notify, "notify", handler=f"linli.events.{handler}")
-    await announce(settings, event)
-    await until_handled(notify, "notify", before, 1, handler=f"linli.events.{handler}")
-
-
-async def sent(notify, event, channel):
-    row = await notification_of(notify, event, channel)
-    return row if row and row["status"] == "sent" else None
 
 
 async def test_a_resident_hears_of_assignment_and_completion_by_sms_in_their_language(settings):
@@ -98,9 +87,7 @@ async def test_staff_are_reached_as_the_directory_says_and_woken_only_for_an_eme
 
 async def test_a_volunteer_who_reads_english_gets_english_email(settings):
     volunteer = f"v-{uuid.uuid4().hex[:6]}"
-    registration = VolunteerRegistered(correlation_id="c", volunteer_id=uuid.uuid4(), source="volunteer-app",
-                                       external_id=volunteer, name="Tom", phone="13800000001", community_code="c-1",
-                                       skills=("cleaning",), email=f"{volunteer}@example.cn", languages=("en", "zh"))
+    registration = registered(volunteer, name="Tom", email=f"{volunteer}@example.cn", languages=("en", "zh"))
     with smtp_server() as (mailbox, port):
         async with running(SERVICE, settings.model_copy(update={"notify_smtp_host": "127.0.0.1",
                                                                 "notify_smtp_port": port})) as notify:
@@ -148,9 +135,7 @@ async def test_a_malformed_event_is_dead_lettered_without_a_residents_number_in_
 
 async def test_a_gateway_that_echoes_the_number_in_its_refusal_has_it_masked_in_the_error(settings):
     volunteer = f"v-{uuid.uuid4().hex[:6]}"
-    registration = VolunteerRegistered(correlation_id="c", volunteer_id=uuid.uuid4(), source="volunteer-app",
-                                       external_id=volunteer, name="王芳", phone="13900000002", community_code="c-1",
-                                       skills=("medical",))
+    registration = registered(volunteer, phone="13900000002")
     async with receiving() as gateway, running(SERVICE, settings.model_copy(update={
             "notify_sms_url": gateway.url, "notify_sms_secret": SECRET, "notify_max_attempts": 1})) as notify, \
             event_tap(settings) as tap:
