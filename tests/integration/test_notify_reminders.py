@@ -7,16 +7,20 @@ import pytest
 
 from services.notify.app import SERVICE
 from shared.events import AssignmentAccepted, AssignmentWithdrawn
-from tests.integration.test_notify import offer
-from tests.support import announce, eventually, handled, running, until_handled
+from tests.integration.test_notify import announced_and_handled, offer
+from tests.support import announce, eventually, running
 
 pytestmark = pytest.mark.integration
 
 
-def accepted_for(event, window_start: datetime | None) -> AssignmentAccepted:
-    about = event.model_dump(include={"correlation_id", "request_id", "source", "external_id", "category",
-                                      "community_code", "assignment_id", "volunteer"})
-    return AssignmentAccepted(**about, address="幸福路 1 号", window_start=window_start)
+def about_assignment(offered) -> dict:
+    """What every assignment.* event about this offer carries."""
+    return offered.model_dump(include={"correlation_id", "request_id", "source", "external_id", "category",
+                                       "community_code", "assignment_id", "volunteer"})
+
+
+def accepted_for(offered, window_start: datetime | None) -> AssignmentAccepted:
+    return AssignmentAccepted(**about_assignment(offered), address="幸福路 1 号", window_start=window_start)
 
 
 async def rows_of(notify, assignment_id) -> dict[str, dict]:
@@ -63,12 +67,8 @@ async def test_an_answered_offer_is_not_reminded_in_either_order(settings):
         # The acceptance handled before the offer (separate queues): the offer's reminder is never made.
         second = offer(f"v-{uuid.uuid4().hex[:6]}").model_copy(
             update={"expires_at": datetime.now(UTC) + timedelta(minutes=1)})
-        before = await handled(notify, "notify", handler="linli.events.assignment.accepted")
-        await announce(settings, accepted_for(second, None))
-        await until_handled(notify, "notify", before, 1, handler="linli.events.assignment.accepted")
-        before = await handled(notify, "notify", handler="linli.events.assignment.offered")
-        await announce(settings, second)
-        await until_handled(notify, "notify", before, 1, handler="linli.events.assignment.offered")
+        await announced_and_handled(notify, settings, accepted_for(second, None), "assignment.accepted")
+        await announced_and_handled(notify, settings, second, "assignment.offered")
         late = await rows_of(notify, second.assignment_id)
     assert reminder["attempts"] == 0 and reminder["sent_at"] is None
     assert set(late) == {"confirmation"}  # neither the stale offer nor its reminder
@@ -93,9 +93,7 @@ async def test_a_volunteer_is_reminded_before_the_window_and_a_withdrawal_cancel
         later = offer(f"v-{uuid.uuid4().hex[:6]}")
         await announce(settings, accepted_for(later, datetime.now(UTC) + timedelta(days=2)))
         await eventually(lambda: _count(notify, later.assignment_id, 3))
-        withdrawn = AssignmentWithdrawn(**accepted_for(later, None).model_dump(exclude={"event_id", "routing_key",
-                                        "address", "window_start", "window_end", "occurred_at"}),
-                                        reason="the request was cancelled")
+        withdrawn = AssignmentWithdrawn(**about_assignment(later), reason="the request was cancelled")
         await announce(settings, withdrawn)
 
         async def settled():
