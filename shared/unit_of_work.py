@@ -18,7 +18,14 @@ class UnitOfWork:
     async def __aenter__(self) -> "UnitOfWork":
         self.connection = await self._pool.acquire()
         self._transaction = self.connection.transaction()
-        await self._transaction.start()
+        try:
+            await self._transaction.start()
+        except BaseException:
+            # Cancelled (a service stopping) while BEGIN was under way: __aexit__ will not run, so
+            # give the connection back here (release rolls back), or the pool's close waits forever.
+            await self._pool.release(self.connection)
+            self.connection = None
+            raise
         self._emitted = 0
         return self
 
