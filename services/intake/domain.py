@@ -9,7 +9,6 @@ from uuid import UUID
 
 from pydantic import BaseModel, ValidationError
 
-from shared.submissions import MediationCaseSubmission
 from shared.validation import describe
 
 # A sane upper bound for one submission: 4,000 characters of text are at most 16 KB of UTF-8,
@@ -61,12 +60,6 @@ def body_excerpt(body: bytes, limit: int = 2000) -> str:
     characters (PostgreSQL text cannot hold NUL) shown escaped."""
     text = body[:limit].decode("utf-8", "backslashreplace")
     return CONTROL_CHARACTERS.sub(lambda match: f"\\x{ord(match.group()):02x}", text)
-
-
-def starting_level(case: MediationCaseSubmission) -> str:
-    """小事不出网格,大事不出社区: a minor dispute with a grid starts in its grid; a serious one,
-    or one with no grid, in its community."""
-    return "grid" if case.grid_code and case.severity == "minor" else "community"
 
 
 def phone_key(phone: str | None) -> str | None:

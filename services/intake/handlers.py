@@ -10,8 +10,7 @@ from prometheus_client import Counter
 from pydantic import BaseModel
 
 from services.intake import store
-from services.intake.domain import (Rejection, S, first_of_same_need, parse_submission, phone_key,
-                                   starting_level)
+from services.intake.domain import Rejection, S, first_of_same_need, parse_submission, phone_key
 from services.intake.sources import Sources, unknown_source_reason
 from services.intake.status_webhooks import StatusWebhooks, queue_status
 from shared.consumer import Envelope
@@ -19,7 +18,9 @@ from shared.events import (AssignmentResponded, CancellationRejected, CaseReceiv
                            CompletionReported, Event, RequestAssigned, RequestCancelled, RequestCompleted,
                            RequestDuplicate, RequestEscalated, RequestMissed, RequestReceived, RequestRejected,
                            ResponseRejected, SubmissionRejected, VolunteerRegistered, VolunteerRejected, utc_now)
+from shared.mediation import starting_level
 from shared.service import Runtime
+from shared.statuses import FINAL, RequestStatus
 from shared.submissions import (AssignmentResponse, MediationCaseSubmission, RequestCancellation,
                                 ServiceCompletion, ServiceRequestSubmission, VolunteerRegistration)
 from shared.unit_of_work import UnitOfWork
@@ -110,11 +111,11 @@ async def _accept_request(intake: Intake, uow: UnitOfWork, request: ServiceReque
         event = RequestDuplicate(**about, duplicate_of=first, source=request.source, external_id=request.external_id,
                                  category=request.category, community_code=request.community_code)
         await uow.emit(event)
-        await _queue_request_status(intake, uow, event, "duplicate", duplicate_of=str(first))
+        await _queue_request_status(intake, uow, event, RequestStatus.DUPLICATE, duplicate_of=str(first))
         return Accepted("linked", request_id)
     event = RequestReceived(**request.model_dump(), **about)
     await uow.emit(event)
-    await _queue_request_status(intake, uow, event, "received")
+    await _queue_request_status(intake, uow, event, RequestStatus.RECEIVED)
     return Accepted("received", request_id)
 
 
@@ -145,7 +146,7 @@ async def _accept_volunteer(intake: Intake, uow: UnitOfWork, registration: Volun
 
 async def _accept_case(intake: Intake, uow: UnitOfWork, case: MediationCaseSubmission,
                        correlation_id: str) -> Accepted:
-    level = starting_level(case)
+    level = starting_level(case.grid_code, case.severity)
     case_id = await store.insert_case(uow.connection, case, level, correlation_id)
     if case_id is None:
         return Accepted("duplicate")
@@ -167,24 +168,20 @@ async def _accept_completion(intake: Intake, uow: UnitOfWork, completion: Servic
     return Accepted("reported")
 
 
-# A request in one of these can no longer be cancelled.
-FINISHED = ("completed", "cancelled", "duplicate")
-
-
 async def _accept_cancellation(intake: Intake, uow: UnitOfWork, cancellation: RequestCancellation,
                                correlation_id: str) -> Accepted | Rejection:
     """The publisher withdraws its own request; matching then withdraws the request's offers."""
     identity = {"source": cancellation.source, "external_id": cancellation.external_id}
     now = utc_now()
     request = await store.cancel_request(uow.connection, **identity, detail={"reason": cancellation.reason},
-                                         finished=FINISHED, occurred_at=now)
+                                         finished=FINAL, occurred_at=now)
     if request is None:
         return await _not_cancellable(uow, cancellation)
     event = RequestCancelled(correlation_id=correlation_id, occurred_at=now, request_id=request["request_id"],
                              reason=cancellation.reason, **identity, category=request["category"],
                              community_code=request["community_code"])
     await uow.emit(event)
-    await _queue_request_status(intake, uow, event, "cancelled", reason=event.reason)
+    await _queue_request_status(intake, uow, event, RequestStatus.CANCELLED, reason=event.reason)
     return Accepted("cancelled", event.request_id)
 
 
@@ -195,7 +192,7 @@ async def _not_cancellable(uow: UnitOfWork, cancellation: RequestCancellation) -
     identity = {"source": cancellation.source, "external_id": cancellation.external_id}
     if request is None:
         return Rejection(f"no request {key} to cancel", **identity)
-    if request["status"] == "duplicate":
+    if request["status"] == RequestStatus.DUPLICATE:
         reason = (f"request {key} was linked to request {request['status_detail']['duplicate_of']} "
                   "(the same need from another source) and never dispatched")
     else:
@@ -244,7 +241,7 @@ async def _follow(intake: Intake, envelope: Envelope, event: Event, status: str,
 
 async def on_request_assigned(intake: Intake, envelope: Envelope) -> None:
     event = RequestAssigned.model_validate_json(envelope.body)
-    await _follow(intake, envelope, event, "assigned", event.model_dump(
+    await _follow(intake, envelope, event, RequestStatus.ASSIGNED, event.model_dump(
         mode="json", include={"occurrence", "volunteers"}))
 
 
@@ -252,15 +249,15 @@ async def on_request_completed(intake: Intake, envelope: Envelope) -> None:
     """Done; a recurring request goes on with its next occurrence (and is received again for it)."""
     event = RequestCompleted.model_validate_json(envelope.body)
     detail = event.model_dump(mode="json", include={"occurrence", "hours", "people_served", "next_occurrence"})
-    await _follow(intake, envelope, event, "completed" if event.next_occurrence is None else "received", detail)
+    await _follow(intake, envelope, event, RequestStatus.COMPLETED if event.next_occurrence is None else RequestStatus.RECEIVED, detail)
 
 
 async def on_request_missed(intake: Intake, envelope: Envelope) -> None:
     event = RequestMissed.model_validate_json(envelope.body)
     detail = event.model_dump(mode="json", include={"occurrence", "window_end", "next_occurrence"})
-    await _follow(intake, envelope, event, "missed" if event.next_occurrence is None else "received", detail)
+    await _follow(intake, envelope, event, RequestStatus.MISSED if event.next_occurrence is None else RequestStatus.RECEIVED, detail)
 
 
 async def on_request_escalated(intake: Intake, envelope: Envelope) -> None:
     event = RequestEscalated.model_validate_json(envelope.body)
-    await _follow(intake, envelope, event, "escalated", {"reason": event.reason})
+    await _follow(intake, envelope, event, RequestStatus.ESCALATED, {"reason": event.reason})

@@ -23,6 +23,7 @@ from shared.catalogue import SERVICES
 from shared.http import read_body
 from shared.privacy import mask_phone_numbers
 from shared.service import deps_of
+from shared.statuses import FINAL
 from shared.submissions import Urgency
 
 FORMATS = ("json", "xml")
@@ -32,8 +33,6 @@ MAX_REQUESTS = 1000
 DEFAULT_PERIOD = timedelta(days=90)
 # The source of a request whose api_key linli does not know, when unknown sources are accepted (development).
 UNKNOWN_KEY_SOURCE = "open311"
-# intake's statuses that Open311 calls closed; every other one is open.
-CLOSED = ("completed", "duplicate", "cancelled")
 
 
 class Open311Error(Exception):
@@ -281,13 +280,13 @@ def instant(name: str, text: str, city: ZoneInfo) -> datetime:
 
 
 def status_filter(text: str | None) -> dict:
-    """Open311's open/closed as intake's statuses: those among CLOSED, or not among them."""
+    """Open311's open/closed as intake's statuses: the final ones (closed), or the others."""
     wanted = set(_split(text))
     if wanted - {"open", "closed"}:
         raise Open311Error(400, f"status is open or closed, not {text!r}")
     if len(wanted) != 1:
         return {"statuses": None, "among": True}
-    return {"statuses": list(CLOSED), "among": wanted == {"closed"}}
+    return {"statuses": sorted(FINAL), "among": wanted == {"closed"}}
 
 
 def _split(text: str | None) -> list[str]:
@@ -298,7 +297,7 @@ def as_request(row: Mapping) -> dict:
     """A row of store.open311_requests_* as the spec's service request."""
     submission, location = row["submission"], row["submission"].get("location") or {}
     return {"service_request_id": str(row["request_id"]),
-            "status": "closed" if row["status"] in CLOSED else "open",
+            "status": "closed" if row["status"] in FINAL else "open",
             "status_notes": status_notes(row["status"], row["status_detail"] or {}),
             "service_name": SERVICES[row["category"]][0] if row["category"] in SERVICES else row["category"],
             "service_code": row["category"],

@@ -53,14 +53,14 @@ async def set_status(conn: asyncpg.Connection, request_id: UUID, status: str, de
 
 
 async def cancel_request(conn: asyncpg.Connection, source: str, external_id: str, detail: dict,
-                         finished: tuple[str, ...], occurred_at: datetime) -> asyncpg.Record | None:
+                         finished: frozenset[str], occurred_at: datetime) -> asyncpg.Record | None:
     """Cancel the request unless its status is one of `finished`; None when it is (or is unknown).
     One conditional update, so that of two cancels at once only one succeeds."""
     return await conn.fetchrow(
         "UPDATE service_request SET status = 'cancelled', status_detail = $3, "
         "updated_at = greatest(updated_at, $5) WHERE source = $1 AND external_id = $2 "
         f"AND status <> ALL($4::text[]) RETURNING {REQUEST_COLUMNS}",
-        source, external_id, detail, list(finished), occurred_at)
+        source, external_id, detail, sorted(finished), occurred_at)
 
 
 async def upsert_volunteer(conn: asyncpg.Connection, registration: VolunteerRegistration) -> UUID:

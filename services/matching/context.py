@@ -9,6 +9,7 @@ from services.matching.domain.offers import answer_by
 from shared.quiet_hours import quiet_hours
 from shared.service import Runtime
 from shared.settings import Settings
+from shared.submissions import Urgency
 from shared.unit_of_work import UnitOfWork
 
 
@@ -34,7 +35,7 @@ class Matching:
         return self.runtime.unit_of_work()
 
     def offer_expires(self, now: datetime, urgency: str) -> datetime:
-        emergency = urgency == "emergency"
+        emergency = urgency == Urgency.EMERGENCY
         seconds = (self.settings.matching_emergency_offer_timeout_seconds if emergency
                    else self.settings.matching_offer_timeout_seconds)
         return answer_by(now, timedelta(seconds=seconds), emergency, self.limits.timezone, self.quiet)

@@ -7,17 +7,14 @@ import asyncpg
 
 from services.matching.announce import Subjects, staffed, volunteer_of
 from services.matching.context import Matching
-from services.matching.domain.mediation import next_level
 from services.matching.domain.offers import HOLDING, Status
 from services.matching.plan import case_task, request_task
 from services.matching.store import assignments, roster, tasks
 from shared.events import (AssignmentAccepted, AssignmentDeclined, AssignmentExpired, AssignmentWithdrawn,
                            CaseAssigned, CaseClosed, CaseEscalated, RequestAssigned, RequestCompleted,
                            RequestEscalated, RequestMissed)
+from shared.mediation import Level, next_level
 from shared.unit_of_work import UnitOfWork
-
-# Above the street, the street's own staff take a case over.
-STREET_STAFF = "street_staff"
 
 
 async def escalate_request(uow: UnitOfWork, subjects: Subjects, task: asyncpg.Record, reason: str,
@@ -33,11 +30,11 @@ async def climb(matching: Matching, uow: UnitOfWork, subjects: Subjects, task: a
     await tasks.set_task(uow.connection, task["task_id"], "moved_up", reason=reason)
     case = await subjects.case(task["case_id"])
     level = next_level(task["level"])
-    if level is not None:
+    if level != Level.STREET_STAFF:
         await tasks.insert_task(uow.connection, case_task(case["case_id"], case["community_code"], case["grid_code"],
                                                           level, matching.areas, matching.settings))
-    await tasks.move_case(uow.connection, case["case_id"], level or STREET_STAFF)
-    await uow.emit(CaseEscalated(**await subjects.about_case(case["case_id"], level or STREET_STAFF),
+    await tasks.move_case(uow.connection, case["case_id"], level)
+    await uow.emit(CaseEscalated(**await subjects.about_case(case["case_id"], level),
                                  from_level=task["level"], reason=reason))
 
 
@@ -118,7 +115,7 @@ async def _occurrence_done(matching, uow, subjects, task, done) -> None:
 
 async def _session_done(matching, uow, subjects, task, session) -> None:
     """Agreement closes the case; no agreement takes it up a level, or closes it above the street."""
-    if session["outcome"] == "no_agreement" and next_level(task["level"]) is not None:
+    if session["outcome"] == "no_agreement" and next_level(task["level"]) != Level.STREET_STAFF:
         await climb(matching, uow, subjects, task, f"no agreement at {task['level']} level")
         return
     await tasks.set_task(uow.connection, task["task_id"], "closed")

@@ -16,6 +16,7 @@ from services.matching.domain.offers import Status, is_exhausted, offers_wanted
 from services.matching.domain.staffing import Demand, Offer, staff_batch
 from services.matching.plan import as_task
 from services.matching.store import assignments, roster, tasks
+from shared.calendar import day_of, week_of
 from shared.events import AssignmentOffered, VolunteerRef
 from shared.unit_of_work import UnitOfWork
 
@@ -92,7 +93,7 @@ def _places_held(held) -> tuple[int, int]:
 
 
 async def _able(matching: Matching, conn, row, task, area: list[str]):
-    week = roster.week_of(_day_of(matching, row["window_start"]))
+    week = week_of(_day_of(matching, row["window_start"]))
     volunteers = await roster.candidates(conn, list(area), task.skills[0], week)
     if row["level"] == "grid":
         volunteers = [v for v in volunteers if v.grid_code == row["grid_code"]]
@@ -100,14 +101,14 @@ async def _able(matching: Matching, conn, row, task, area: list[str]):
 
 
 def _day_of(matching: Matching, moment: datetime | None):
-    return (moment or datetime.now(UTC)).astimezone(matching.limits.timezone).date()
+    return day_of(moment or datetime.now(UTC), matching.limits.timezone)
 
 
 async def _offer(matching: Matching, uow: UnitOfWork, subjects: Subjects, row, offer: Offer,
                  area: list[str]) -> int:
     """Book the volunteer and send the offer; 0 if another decision filled their caps first."""
     volunteer, planned = offer.volunteer, float(row["planned_hours"])
-    week = roster.week_of(_day_of(matching, row["window_start"]))
+    week = week_of(_day_of(matching, row["window_start"]))
     if not await roster.book(uow.connection, volunteer.volunteer_id, week, planned,
                              matching.limits.max_open_assignments):
         return 0

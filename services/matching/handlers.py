@@ -6,7 +6,6 @@ from services.matching import cycle
 from services.matching.announce import Subjects
 from services.matching.context import Matching
 from services.matching.dispatch import dispatch, lock_community
-from services.matching.domain.mediation import first_level
 from services.matching.domain.offers import Status, refusal
 from services.matching.plan import case_task, request_task
 from services.matching.store import assignments, roster, tasks
@@ -35,7 +34,7 @@ async def on_request_received(matching: Matching, envelope: Envelope) -> None:
 
 async def on_case_received(matching: Matching, envelope: Envelope) -> None:
     event = CaseReceived.model_validate_json(envelope.body)
-    level = first_level(event.level, event.severity)
+    level = event.level  # intake placed it (shared.mediation.starting_level)
     async with matching.unit_of_work() as uow:
         if not await uow.claim(envelope) or not await tasks.save_case(uow.connection, event, level):
             return

@@ -10,6 +10,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from services.notify.domain.routing import CHINESE, ENGLISH
 from shared.catalogue import service_name
+from shared.mediation import Level
 
 TEMPLATES = Path(__file__).parent / "templates"
 ENGLISH_SERVICES = {
@@ -22,11 +23,11 @@ ENGLISH_SERVICES = {
     "housekeeping": "housekeeping", "mediation": "dispute mediation",
 }
 WORDS = {
-    CHINESE: {"grid": "网格", "community": "社区", "street": "街道", "street_staff": "街道工作人员",
+    CHINESE: {"grid": "网格", "community": "社区", "street": "街道", Level.STREET_STAFF: "街道工作人员",
               "agreement": "达成协议", "no_agreement": "未达成协议", "unknown time": "待约定",
               "neighbour": "邻里", "family": "家庭", "property_management": "物业", "noise": "噪音",
               "parking": "停车", "debt": "债务", "other": "其他"},
-    ENGLISH: {"grid": "grid", "community": "community", "street": "street", "street_staff": "street staff",
+    ENGLISH: {"grid": "grid", "community": "community", "street": "street", Level.STREET_STAFF: "street staff",
               "agreement": "agreement reached", "no_agreement": "no agreement", "unknown time": "to be arranged",
               "neighbour": "neighbour", "family": "family", "property_management": "property management",
               "noise": "noise", "parking": "parking", "debt": "debt", "other": "other"},

@@ -5,8 +5,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.intake.domain import EarlierRequest, Rejection, first_of_same_need, parse_submission, phone_key, \
-    starting_level
+from services.intake.domain import EarlierRequest, Rejection, first_of_same_need, parse_submission, phone_key
+from shared.mediation import starting_level
 from shared.submissions import AssignmentResponse, MediationCaseSubmission, ServiceCompletion
 
 CASE = {"source": "grid-platform", "external_id": "case-1", "community_code": "c-north", "grid_code": "g-3",
@@ -25,7 +25,8 @@ def parse(model, data):
     ({"severity": "serious"}, "community"),
 ])
 def test_a_case_starts_at_the_lowest_level_that_fits(changes, level):
-    assert starting_level(parse(MediationCaseSubmission, {**CASE, **changes})) == level
+    case = parse(MediationCaseSubmission, {**CASE, **changes})
+    assert starting_level(case.grid_code, case.severity) == level
 
 
 @pytest.mark.parametrize("changes, reason", [

@@ -5,11 +5,11 @@ from uuid import UUID
 from zoneinfo import ZoneInfo
 
 from services.matching.domain.candidates import Limits, able, available, nobody_reason, unfit
-from services.matching.domain.mediation import first_level, next_level
 from services.matching.domain.model import Slot, Task, Volunteer
 from services.matching.domain.offers import Status, answer_by, is_exhausted, offers_wanted, refusal
 from services.matching.domain.scoring import distance_km, score
 from services.matching.domain.series import occurrence_window
+from shared.mediation import next_level
 from services.matching.domain.staffing import Demand, staff_batch, staff_greedily
 from shared.quiet_hours import quiet_hours
 
@@ -137,11 +137,9 @@ def test_an_answer_is_refused_unless_the_offer_is_still_open():
     assert refusal(Status.OFFERED, Status.COMPLETED).startswith("the offer is still open")
 
 
-def test_mediation_climbs_grid_community_street_and_serious_cases_start_in_the_community():
-    assert first_level("grid", "minor") == "grid"
-    assert first_level("grid", "serious") == "community"
-    assert first_level("street", "serious") == "street"
-    assert [next_level("grid"), next_level("community"), next_level("street")] == ["community", "street", None]
+def test_mediation_climbs_grid_community_street_then_the_street_s_staff():
+    assert [next_level("grid"), next_level("community"), next_level("street")] == [
+        "community", "street", "street_staff"]
 
 
 def test_occurrences_move_on_by_weeks_or_months_and_keep_their_length():

@@ -150,8 +150,8 @@ def test_filters_default_to_the_last_90_days_and_read_local_times_on_the_citys_c
     assert (future["start"], future["end"]) == (datetime(2099, 1, 1, tzinfo=UTC), now)
 
 
-@pytest.mark.parametrize("text, statuses, among", [("open", ["completed", "duplicate", "cancelled"], False),
-                                                   ("closed", ["completed", "duplicate", "cancelled"], True),
+@pytest.mark.parametrize("text, statuses, among", [("open", ["cancelled", "completed", "duplicate"], False),
+                                                   ("closed", ["cancelled", "completed", "duplicate"], True),
                                                    ("open,closed", None, True), ("", None, True)])
 def test_open_and_closed_are_intakes_statuses(text, statuses, among):
     assert status_filter(text) == {"statuses": statuses, "among": among}

@@ -4,6 +4,7 @@ from datetime import datetime, time, timedelta, tzinfo
 from enum import StrEnum
 
 from shared.quiet_hours import not_before
+from shared.submissions import Urgency
 
 
 class Status(StrEnum):
@@ -43,7 +44,7 @@ def offers_wanted(needed: int, accepted: int, pending: int, urgency: str, fan_ou
     unfilled = needed - accepted
     if unfilled <= 0:
         return 0
-    return max(0, unfilled * (fan_out if urgency == "emergency" else 1) - pending)
+    return max(0, unfilled * (fan_out if urgency == Urgency.EMERGENCY else 1) - pending)
 
 
 def is_exhausted(needed: int, accepted: int, pending: int) -> bool:

@@ -1,5 +1,5 @@
 """The roster: volunteers, the skills they are found by, and the hours and places they hold."""
-from datetime import date, time, timedelta
+from datetime import date, time
 from uuid import UUID
 
 import asyncpg
@@ -103,11 +103,6 @@ async def settle(conn: asyncpg.Connection, volunteer_id: UUID, week: date, booke
         "INSERT INTO volunteer_week AS w (volunteer_id, week, hours) VALUES ($1, $2, GREATEST($3::numeric, 0)) "
         "ON CONFLICT (volunteer_id, week) DO UPDATE SET hours = GREATEST(w.hours + $3::numeric, 0)",
         volunteer_id, week, served - booked)
-
-
-def week_of(day: date) -> date:
-    """The Monday of the week `day` is in."""
-    return day - timedelta(days=day.weekday())
 
 
 async def roster(conn: asyncpg.Connection, community: str | None, team: str | None,

@@ -15,6 +15,7 @@ from shared.events import (AssignmentAccepted, AssignmentDeclined, AssignmentExp
                            AssignmentWithdrawn, CaseAssigned, CaseEscalated, CaseFollowUpDue, Event, RequestAssigned,
                            RequestCompleted, RequestEscalated, RequestMissed)
 from shared.privacy import mask_names, mask_phone_numbers
+from shared.submissions import Urgency
 
 OFFER, OFFER_REMINDER, CONFIRMATION, WINDOW_REMINDER = "offer", "offer_reminder", "confirmation", "window_reminder"
 # The messages about one assignment, cancelled while still pending once they no longer apply.
@@ -94,7 +95,7 @@ def _offer(event: AssignmentOffered, context: Context) -> list[Message]:
               "window_start": event.window_start, "expires_at": event.expires_at,
               "assignment_id": event.assignment_id}
     to = volunteer(event.volunteer)
-    offer = Message(to, OFFER, fields, urgent=event.urgency == "emergency", assignment_id=event.assignment_id)
+    offer = Message(to, OFFER, fields, urgent=event.urgency == Urgency.EMERGENCY, assignment_id=event.assignment_id)
     at = offer_reminder(event.occurred_at, event.expires_at, context.offer_reminder, context.now)
     if at is None:
         return [offer]
@@ -141,7 +142,7 @@ def _to_resident(kind: str) -> Callable[[RequestAssigned | RequestCompleted, Con
 def _escalation(event: RequestEscalated, context: Context) -> list[Message]:
     return [Message(staff(event.community_code), "escalation", {
         "category": event.category, "community": event.community_code, "reason": _masked(event.reason, context),
-        "request_id": event.request_id}, urgent=event.urgency == "emergency")]
+        "request_id": event.request_id}, urgent=event.urgency == Urgency.EMERGENCY)]
 
 
 def _missed(event: RequestMissed, context: Context) -> list[Message]:

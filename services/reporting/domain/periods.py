@@ -3,13 +3,15 @@ from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from shared import calendar
+
 GRAINS = ("day", "week", "month")
 
 
 def day_of(occurred_at: datetime, city_timezone: str) -> date:
     """The station's day of an event: its date on the city's clock, not UTC's
     (events carry an offset: `Event.occurred_at` refuses a time without one)."""
-    return occurred_at.astimezone(ZoneInfo(city_timezone)).date()
+    return calendar.day_of(occurred_at, ZoneInfo(city_timezone))
 
 
 def period_start(day: date, grain: str) -> date:
@@ -18,7 +20,7 @@ def period_start(day: date, grain: str) -> date:
     if grain == "day":
         return day
     if grain == "week":
-        return day - timedelta(days=day.weekday())
+        return calendar.week_of(day)
     if grain == "month":
         return day.replace(day=1)
     raise ValueError(f"unknown period {grain!r}; one of {', '.join(GRAINS)}")

@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable, Mapping
 import asyncpg
 
 from services.reporting.domain.figures import beneficiary_key
-from services.reporting.domain.increments import (DISPUTE_COUNTS, MEDIATION, REQUEST_COUNTS, cell_of,
+from services.reporting.domain.increments import (DISPUTE_COUNTS, REQUEST_COUNTS, cell_of,
                                                   dispute_increments, request_increments)
 from services.reporting.domain.periods import day_of
 from shared.events import (CaseClosed, CaseEscalated, CaseReceived, CompletionReported, Event, OccurrenceEvent,
