@@ -11,6 +11,12 @@ export INTAKE_SOURCES_FILE ?= $(CURDIR)/deploy/sources.dev.json
 export MATCHING_AREAS_FILE ?= $(CURDIR)/deploy/areas.dev.json
 # How notify reaches each community's staff.
 export NOTIFY_STAFF_FILE ?= $(CURDIR)/deploy/staff.dev.json
+# Each service works in PostgreSQL as its own role, linli_<service> (development passwords:
+# a city sets its own, as secrets).
+export INTAKE_DATABASE_PASSWORD ?= dev-db-intake
+export MATCHING_DATABASE_PASSWORD ?= dev-db-matching
+export NOTIFY_DATABASE_PASSWORD ?= dev-db-notify
+export REPORTING_DATABASE_PASSWORD ?= dev-db-reporting
 
 .PHONY: run test bench install servers browser migrate clean
 

@@ -13,6 +13,8 @@ SERVICES = (INTAKE, MATCHING, NOTIFY, REPORTING)
 
 if sys.argv[1:] != ["migrate"]:
     sys.exit("usage: python -m services migrate")
+settings = get_settings()
 for service in SERVICES:
-    migrate(get_settings().database_url, service.name, service.migrations)
+    migrate(settings.database_url, service.name, service.migrations, settings.database_password_of(service.name),
+            settings.database_manage_roles)
     print(f"{service.name}: migrations applied")

@@ -10,6 +10,8 @@ import psycopg
 from psycopg import sql
 from yoyo import get_backend, read_migrations
 
+from shared.roles import ensure_role, grant_own_schema
+
 SHARED_MIGRATIONS = Path(__file__).parent / "migrations"
 
 
@@ -46,8 +48,10 @@ def drop_database(database_url: str) -> None:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
-def migrate(database_url: str, schema: str, migrations: Path) -> None:
-    """Apply the shared messaging tables and the service's own migrations to its schema.
+def migrate(database_url: str, schema: str, migrations: Path, password: str | None = None,
+            manage_roles: bool = True) -> None:
+    """Apply the shared messaging tables and the service's own migrations to its schema, as the
+    owner (`database_url`), then grant the service's role (shared/roles.py) what they made.
 
     yoyo keeps its history and lock inside the schema, so each service's migrations are its own.
     """
@@ -61,3 +65,7 @@ def migrate(database_url: str, schema: str, migrations: Path) -> None:
     backend = get_backend(yoyo_url)
     with backend.lock():
         backend.apply_migrations(backend.to_apply(read_migrations(str(SHARED_MIGRATIONS), str(migrations))))
+    if manage_roles:
+        ensure_role(database_url, _with_database(database_url, "postgres"), schema, password)
+    else:
+        grant_own_schema(database_url, schema)

@@ -62,8 +62,10 @@ def deps_of(request: Request) -> Any:
 
 
 async def start_runtime(definition: ServiceDefinition, settings: Settings, clock: Clock) -> Runtime:
-    await asyncio.to_thread(migrate, settings.database_url, definition.name, definition.migrations)
-    pool = await create_pool(settings.database_url, definition.name)
+    if settings.database_migrate_on_start:
+        await asyncio.to_thread(migrate, settings.database_url, definition.name, definition.migrations,
+                                settings.database_password_of(definition.name), settings.database_manage_roles)
+    pool = await create_pool(settings.database_url_of(definition.name), definition.name)
     broker = create_broker(settings.rabbitmq_url, settings.prefetch_count,
                            RabbitPrometheusMiddleware(registry=REGISTRY, app_name=definition.name))
     broker.include_router(definition.consumers.router())

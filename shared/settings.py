@@ -4,12 +4,26 @@ from functools import lru_cache
 from pydantic import AliasChoices, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from shared.roles import service_url
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="", extra="ignore")
 
     rabbitmq_url: str = "amqp://guest:guest@127.0.0.1:5672/"
+    # PostgreSQL. DATABASE_URL is the owner's: it runs the migrations and grants each service's
+    # role, linli_<service>, its own schema; the services work as those roles, on the same
+    # server and database, with these passwords (unset: none, for trust or peer authentication).
     database_url: str = "postgresql://postgres@127.0.0.1:5432/linli"
+    intake_database_password: str | None = None
+    matching_database_password: str | None = None
+    notify_database_password: str | None = None
+    reporting_database_password: str | None = None
+    # False when a DBA creates the service roles: the migrations then only grant them their tables.
+    database_manage_roles: bool = True
+    # False when a separate step (`python -m services migrate`, a Kubernetes Job) migrates, so
+    # that a service holds no owner's credentials: it then needs only its own role's password.
+    database_migrate_on_start: bool = True
     host: str = "127.0.0.1"
     intake_port: int = 8001
     matching_port: int = 8002
@@ -84,6 +98,13 @@ class Settings(BaseSettings):
 
     def port_of(self, service: str) -> int:
         return getattr(self, f"{service}_port")
+
+    def database_password_of(self, service: str) -> str | None:
+        return getattr(self, f"{service}_database_password", None)
+
+    def database_url_of(self, service: str) -> str:
+        """Where `service` connects: the owner's server and database, as the service's own role."""
+        return service_url(self.database_url, service, self.database_password_of(service))
 
 
 @lru_cache

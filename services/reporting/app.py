@@ -15,4 +15,5 @@ for event_type in PROJECTIONS:  # queues reporting.request-received, reporting.v
 SERVICE = ServiceDefinition(
     name="reporting", consumers=consumers, api=api.router, migrations=Path(__file__).parent / "migrations",
     make_deps=Reporting.of,
-    background=lambda reporting: [live.listen(reporting.runtime.settings.database_url, reporting.changes)])
+    background=lambda reporting: [live.listen(reporting.runtime.settings.database_url_of("reporting"),
+                                              reporting.changes)])
