@@ -2,16 +2,19 @@
 a decision (offers) follows in its own, so that a burst's waiting tasks are staffed together."""
 from prometheus_client import Counter
 
-from services.matching import cycle
-from services.matching.announce import Subjects
 from services.matching.context import Matching
-from services.matching.dispatch import dispatch, lock_community
-from services.matching.domain.offers import Status, refusal
-from services.matching.plan import case_task, request_task
+from services.matching.decisions import apply, situation
+from services.matching.dispatch import dispatch
+from services.matching.domain.changes import AddTask, Decision
+from services.matching.domain.lifecycle import cancel, report, respond
+from services.matching.domain.mediation import case_task
+from services.matching.domain.series import request_task
+from services.matching.domain.subjects import Case
 from services.matching.store import assignments, roster, tasks
 from shared.consumer import Envelope
-from shared.events import (AssignmentResponded, CaseReceived, CompletionRejected, CompletionReported,
-                           RequestCancelled, RequestReceived, ResponseRejected, VolunteerRegistered)
+from shared.events import (AssignmentResponded, CaseReceived, CompletionReported, RequestCancelled, RequestReceived,
+                           SubmissionRejected, VolunteerRegistered)
+from shared.mediation import Level
 
 ANSWERS = Counter("linli_matching_answers_total", "Answers to offers and reports of service, by outcome", ["outcome"])
 
@@ -28,50 +31,47 @@ async def on_request_received(matching: Matching, envelope: Envelope) -> None:
     async with matching.unit_of_work() as uow:
         if not await uow.claim(envelope) or not await tasks.save_request(uow.connection, event):
             return
-        await tasks.insert_task(uow.connection, request_task(event, 1, matching.settings))
+        await apply(uow, Decision.of(AddTask(request_task(event, 1, matching.policy.service_hours))))
     await dispatch(matching, event.community_code)
 
 
 async def on_case_received(matching: Matching, envelope: Envelope) -> None:
     event = CaseReceived.model_validate_json(envelope.body)
-    level = event.level  # intake placed it (shared.mediation.starting_level)
     async with matching.unit_of_work() as uow:
-        if not await uow.claim(envelope) or not await tasks.save_case(uow.connection, event, level):
+        if not await uow.claim(envelope) or not await tasks.save_case(uow.connection, event, event.level):
             return
-        await tasks.insert_task(uow.connection, case_task(event.case_id, event.community_code, event.grid_code,
-                                                          level, matching.areas, matching.settings))
+        # It starts where intake placed it (shared.mediation.starting_level).
+        await apply(uow, Decision.of(AddTask(case_task(Case.received(event), Level(event.level), matching.policy))))
     await dispatch(matching, event.community_code)
 
 
 async def on_request_cancelled(matching: Matching, envelope: Envelope) -> None:
     event = RequestCancelled.model_validate_json(envelope.body)
     async with matching.unit_of_work() as uow:
-        if await uow.claim(envelope):
-            await lock_community(uow.connection, event.community_code)
-            await cycle.cancel(uow, Subjects(uow.connection), event.request_id)
+        if not await uow.claim(envelope):
+            return
+        conn = uow.connection
+        await tasks.lock_community(conn, event.community_code)
+        occurrences = [(task, await assignments.of_task(conn, task.task_id))
+                       for task in await tasks.open_tasks_of_request(conn, event.request_id)]
+        await apply(uow, cancel(event.request_id, await tasks.request(conn, event.request_id), occurrences,
+                                matching.now()))
 
 
 async def on_assignment_responded(matching: Matching, envelope: Envelope) -> None:
     """Accept or decline: only the volunteer offered, and only while the offer is open."""
     event = AssignmentResponded.model_validate_json(envelope.body)
-    target = Status.ACCEPTED if event.accept else Status.DECLINED
     async with matching.unit_of_work() as uow:
         if not await uow.claim(envelope):
             return
-        assignment = await _locked(uow.connection, event.assignment_id)
-        why = _not_theirs(assignment, event) or refusal(assignment["status"], target)
-        if why:
-            await uow.emit(ResponseRejected(correlation_id=envelope.correlation_id, submission="assignment.respond",
-                                            reason=why, source=event.source, external_id=event.volunteer_external_id))
-            ANSWERS.labels("refused").inc()
-            return
-        subjects = Subjects(uow.connection)
-        if event.accept:
-            await cycle.accept(uow, subjects, assignment)
-        else:
-            await cycle.fall_away(uow, subjects, assignment, Status.DECLINED, event.reason)
-    ANSWERS.labels(target.value).inc()
-    await dispatch(matching, assignment["community_code"])
+        found = await situation(uow, event.assignment_id)
+        decision = respond(event, found, matching.now())
+        await apply(uow, decision)
+    if _refused(decision):
+        ANSWERS.labels("refused").inc()
+        return
+    ANSWERS.labels("accepted" if event.accept else "declined").inc()
+    await dispatch(matching, found.task.community_code)
 
 
 async def on_completion_reported(matching: Matching, envelope: Envelope) -> None:
@@ -79,40 +79,15 @@ async def on_completion_reported(matching: Matching, envelope: Envelope) -> None
     async with matching.unit_of_work() as uow:
         if not await uow.claim(envelope):
             return
-        assignment = await _locked(uow.connection, event.assignment_id)
-        why = _no_completion(assignment, event)
-        if why:
-            await uow.emit(CompletionRejected(correlation_id=envelope.correlation_id, submission="service.complete",
-                                              reason=why))
-            ANSWERS.labels("completion_refused").inc()
-            return
-        await cycle.complete(matching, uow, Subjects(uow.connection), assignment, event.hours, event.people_served,
-                             event.outcome)
+        found = await situation(uow, event.assignment_id)
+        decision = report(event, found, matching.now(), matching.policy)
+        await apply(uow, decision)
+    if _refused(decision):
+        ANSWERS.labels("completion_refused").inc()
+        return
     ANSWERS.labels("completed").inc()
-    await dispatch(matching, assignment["community_code"])
+    await dispatch(matching, found.task.community_code)
 
 
-async def _locked(conn, assignment_id):
-    """The assignment, locked after its community (the order every path takes); None if unknown."""
-    found = await assignments.find(conn, assignment_id)
-    if found is None:
-        return None
-    await lock_community(conn, found["community_code"])
-    return await assignments.find(conn, assignment_id, lock=True)
-
-
-def _not_theirs(assignment, event: AssignmentResponded) -> str | None:
-    if assignment is None:
-        return f"no assignment {event.assignment_id}"
-    if (assignment["volunteer_source"], assignment["volunteer_external_id"]) != (event.source,
-                                                                                  event.volunteer_external_id):
-        return f"assignment {event.assignment_id} was not offered to {event.source}/{event.volunteer_external_id}"
-    return None
-
-
-def _no_completion(assignment, event: CompletionReported) -> str | None:
-    if assignment is None:
-        return f"no assignment {event.assignment_id}"
-    if assignment["case_id"] and event.outcome is None:
-        return "a mediation session is reported with its outcome: agreement or no_agreement"
-    return refusal(assignment["status"], Status.COMPLETED)
+def _refused(decision: Decision) -> bool:
+    return any(isinstance(event, SubmissionRejected) for event in decision.events)

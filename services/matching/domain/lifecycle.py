@@ -3,7 +3,7 @@ declined, expired or withdrawn; a service reported; a window missed; a request c
 Each returns a Decision (what to change, what to emit); the shell loads the values, with the
 task's community locked, and applies it. Events carry `occurred_at=now`."""
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from uuid import uuid4
 
@@ -20,14 +20,24 @@ from services.matching.domain.subjects import (Case, Subject, about_assignment, 
 from services.matching.domain.tasks import UNDER_WAY, SeriesStatus, TaskState, TaskStatus
 from shared.events import (AssignmentAccepted, AssignmentDeclined, AssignmentExpired, AssignmentOffered,
                            AssignmentResponded, AssignmentWithdrawn, CaseAssigned, CompletionRejected,
-                           CompletionReported, RequestAssigned, RequestCompleted, RequestMissed, ResponseRejected,
-                           VolunteerRef)
-from shared.events import RequestReceived
+                           CompletionReported, RequestAssigned, RequestCompleted, RequestMissed, RequestReceived,
+                           ResponseRejected, VolunteerRef)
 
 EVERY_PLACE_TAKEN = "every place was taken by volunteers who accepted first"
 WINDOW_ENDED = "the service window ended"
 NOT_REPORTED = "not reported done within the window"
 CANCELLED = "the request was cancelled"
+
+
+@dataclass(frozen=True)
+class Situation:
+    """An assignment with its task, the request or case the task staffs, and every assignment
+    of the task (oldest first), as an answer or a report finds them."""
+
+    task: TaskState
+    subject: Subject
+    held: tuple[AssignmentState, ...]
+    assignment: AssignmentState
 
 
 def offer(task: TaskState, subject: Subject, chosen: Offer, week: date, now: datetime, policy: Policy) -> Decision:
@@ -46,18 +56,17 @@ def offer(task: TaskState, subject: Subject, chosen: Offer, week: date, now: dat
                                          expires_at=made.expires_at, occurred_at=now))
 
 
-def respond(response: AssignmentResponded, task: TaskState | None, subject: Subject | None,
-            held: Sequence[AssignmentState], assignment: AssignmentState | None, now: datetime) -> Decision:
-    """An answer to an offer: taken from the volunteer offered while the offer is open,
-    otherwise refused with the reason."""
-    why = answer_refusal(assignment, response)
+def respond(response: AssignmentResponded, found: Situation | None, now: datetime) -> Decision:
+    """An answer to an offer (`found` None: no such assignment): taken from the volunteer
+    offered while the offer is open, otherwise refused with the reason."""
+    why = answer_refusal(found and found.assignment, response)
     if why:
         return Decision.of(ResponseRejected(correlation_id=response.correlation_id, submission="assignment.respond",
                                             reason=why, source=response.source,
                                             external_id=response.volunteer_external_id, occurred_at=now))
     if response.accept:
-        return accept(task, subject, held, assignment, now)
-    return decline(task, subject, assignment, response.reason, now)
+        return accept(found.task, found.subject, found.held, found.assignment, now)
+    return decline(found.task, found.subject, found.assignment, response.reason, now)
 
 
 def accept(task: TaskState, subject: Subject, held: Sequence[AssignmentState], assignment: AssignmentState,
@@ -117,16 +126,14 @@ def _release(assignment: AssignmentState, status: Status, reason: str | None, no
                        SettleBooking(assignment.volunteer.volunteer_id, assignment.week, assignment.planned_hours, 0.0))
 
 
-def report(report: CompletionReported, task: TaskState | None, subject: Subject | None,
-           held: Sequence[AssignmentState], assignment: AssignmentState | None, now: datetime,
-           policy: Policy) -> Decision:
-    """A report of service: recorded if the assignment was accepted (a mediation session with
-    its outcome), otherwise refused with the reason."""
-    why = completion_refusal(assignment, task is not None and task.case_id is not None, report)
+def report(report: CompletionReported, found: Situation | None, now: datetime, policy: Policy) -> Decision:
+    """A report of service (`found` None: no such assignment): recorded if the assignment was
+    accepted (a mediation session with its outcome), otherwise refused with the reason."""
+    why = completion_refusal(found and found.assignment, bool(found and found.task.case_id), report)
     if why:
         return Decision.of(CompletionRejected(correlation_id=report.correlation_id, submission="service.complete",
                                               reason=why, occurred_at=now))
-    return complete(task, subject, held, assignment, report, now, policy)
+    return complete(found.task, found.subject, found.held, found.assignment, report, now, policy)
 
 
 def complete(task: TaskState, subject: Subject, held: Sequence[AssignmentState], assignment: AssignmentState,
