@@ -20,6 +20,7 @@ from services.matching.domain.series import request_task
 from services.matching.store import tasks
 from shared.areas import Areas
 from shared.catalogue import SERVICES, SKILLS
+from shared.clock import SystemClock
 from shared.database import create_pool, migrate
 from shared.events import RequestReceived
 from shared.service import Runtime
@@ -80,7 +81,8 @@ async def main() -> dict:
         await asyncio.to_thread(migrate, url, SERVICE.name, SERVICE.migrations)
         pool = await create_pool(url, SERVICE.name, max_size=2)
         settings = Settings(database_url=url)
-        runtime = Runtime(settings, pool, broker=None, relay=SimpleNamespace(wake=lambda: None))
+        runtime = Runtime(settings, pool, broker=None, relay=SimpleNamespace(wake=lambda: None),
+                          clock=SystemClock())
         matching = Matching(runtime, Policy.of(settings, Areas({}, {})))
         try:
             for size in SIZES:

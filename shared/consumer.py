@@ -1,8 +1,11 @@
-"""How every service consumes: its own quorum queue per handler, the raw message handed to a
-plain function, and one policy for failures.
+"""How every service consumes: its own quorum queue per handler, and one path for every
+message: parse it, open a unit of work, claim the message id, hand the handler what it parsed
+with the unit of work. A redelivered or re-published message reaches no handler.
 
-- The handler decides what bad input means (intake turns it into a rejection event).
-- An event that does not match its schema is dead-lettered at once: retrying cannot mend it.
+Failures have one policy:
+- What parsing means is the subscription's: an event is validated against its schema (a
+  mismatch is dead-lettered at once: retrying cannot mend it); intake keeps the raw
+  submission, and turns bad input into a rejection event.
 - Any other failure (database down, a bug) is retried with backoff and dead-lettered to
   `<queue>.dlq` after the queue's delivery limit, so one poison message never blocks a queue.
 """
@@ -21,6 +24,7 @@ from pydantic import ValidationError
 
 from shared.events import Event
 from shared.topology import EVENTS, service_queue
+from shared.unit_of_work import UnitOfWork
 from shared.validation import describe
 
 log = logging.getLogger(__name__)
@@ -45,7 +49,14 @@ def envelope_of(queue: str, message: RabbitMessage) -> Envelope:
                     correlation_id=raw.correlation_id or message_id, body=message.body)
 
 
-Handler = Callable[[Any, Envelope], Awaitable[None]]
+# handler(deps, uow, message): deps is what the service's context gives its handlers (it has a
+# unit_of_work()); message is what the subscription's parse made of the envelope.
+Handler = Callable[[Any, UnitOfWork, Any], Awaitable[None]]
+Parse = Callable[[Envelope], Any]
+
+
+def as_event(event_type: type[Event]) -> Parse:
+    return lambda envelope: event_type.model_validate_json(envelope.body)
 
 
 def retry_delay(delivery_count: int) -> float:
@@ -63,6 +74,13 @@ class _Subscription:
     exchange: RabbitExchange
     routing_key: str
     handler: Handler
+    parse: Parse
+
+    async def handle(self, deps: Any, envelope: Envelope) -> None:
+        message = self.parse(envelope)
+        async with deps.unit_of_work() as uow:
+            if await uow.claim(envelope.message_id, envelope.queue):
+                await self.handler(deps, uow, message)
 
 
 class Consumers:
@@ -77,14 +95,17 @@ class Consumers:
     def queue_names(self) -> list[str]:
         return [subscription.queue for subscription in self._subscriptions]
 
-    def add(self, queue: str, exchange: RabbitExchange, routing_key: str, handler: Handler) -> None:
-        self._subscriptions.append(_Subscription(queue, exchange, routing_key, handler))
+    def add(self, queue: str, exchange: RabbitExchange, routing_key: str, handler: Handler,
+            parse: Parse = lambda envelope: envelope) -> None:
+        """Listen on `queue`; by default the handler is given the envelope itself."""
+        self._subscriptions.append(_Subscription(queue, exchange, routing_key, handler, parse))
 
     def on_event(self, service: str, event_type: type[Event], handler: Handler) -> None:
         """Listen to `event_type` on `linli.events` through the service's own queue,
-        named `<service>.<routing-key>` (e.g. `notify.assignment-offered`)."""
+        named `<service>.<routing-key>` (e.g. `notify.assignment-offered`); the handler is
+        given the event, validated."""
         routing_key = event_type.routing_key
-        self.add(f"{service}.{routing_key.replace('.', '-')}", EVENTS, routing_key, handler)
+        self.add(f"{service}.{routing_key.replace('.', '-')}", EVENTS, routing_key, handler, as_event(event_type))
 
     def router(self) -> RabbitRouter:
         router = RabbitRouter()
@@ -94,14 +115,14 @@ class Consumers:
 
 
 def _subscribe(router: RabbitRouter, subscription: _Subscription) -> None:
-    queue, handler = subscription.queue, subscription.handler
+    queue = subscription.queue
 
     @router.subscriber(service_queue(queue, subscription.routing_key), subscription.exchange,
                        decoder=_keep_bytes, title=queue)
     async def consume(body: bytes, message: RabbitMessage, deps=Context("deps")) -> None:
         envelope = envelope_of(queue, message)
         try:
-            await handler(deps, envelope)
+            await subscription.handle(deps, envelope)
         except ValidationError as error:
             log.error("%s: message %s does not match its schema, dead-lettered: %s",
                       queue, envelope.message_id, describe(error))

@@ -1,5 +1,6 @@
 """PostgreSQL: one asyncpg pool per service, confined to the service's own schema, and the
 versioned migrations (yoyo) that build each schema."""
+import contextlib
 import json
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -35,7 +36,8 @@ def ensure_database(database_url: str) -> None:
     name = urlsplit(database_url).path.lstrip("/")
     with psycopg.connect(_with_database(database_url, "postgres"), autocommit=True) as conn:
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+            with contextlib.suppress(psycopg.errors.DuplicateDatabase):  # another process was first
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
 def drop_database(database_url: str) -> None:
@@ -50,7 +52,9 @@ def migrate(database_url: str, schema: str, migrations: Path) -> None:
     yoyo keeps its history and lock inside the schema, so each service's migrations are its own.
     """
     ensure_database(database_url)
-    with psycopg.connect(database_url, autocommit=True) as conn:
+    with psycopg.connect(database_url) as conn:  # one transaction, committed on leaving
+        # Two replicas starting at once: IF NOT EXISTS alone lets both try, and one fails.
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"linli.schema:{schema}",))
         conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
     parts = urlsplit(database_url)
     yoyo_url = urlunsplit(parts._replace(scheme="postgresql+psycopg", query=f"schema={schema}"))

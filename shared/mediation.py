@@ -15,10 +15,14 @@ class Level(StrEnum):
 LEVELS = (Level.GRID, Level.COMMUNITY, Level.STREET)
 
 
-def starting_level(grid_code: str | None, severity: str) -> Level:
+def starting_level(grid_code: str | None, severity: str, placed: str | None = None) -> Level:
     """A minor dispute with a grid starts in its grid; a serious one, or one with no grid, in
-    its community."""
-    return Level.GRID if grid_code and severity == "minor" else Level.COMMUNITY
+    its community. A case already `placed` (case.received says where) stays there unless that
+    is lower than the rule allows."""
+    lowest = Level.GRID if grid_code and severity == "minor" else Level.COMMUNITY
+    if placed is None or LEVELS.index(Level(placed)) < LEVELS.index(lowest):
+        return lowest
+    return Level(placed)
 
 
 def next_level(level: str) -> Level:

@@ -19,6 +19,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
 from shared.asyncapi import document as asyncapi_document
 from shared.broker import create_broker, declare_topology, publish_event
+from shared.clock import Clock, SystemClock
 from shared.consumer import Consumers
 from shared.database import create_pool, migrate
 from shared.outbox import OutboxRelay
@@ -31,12 +32,13 @@ READY_TIMEOUT_SECONDS = 2.0
 
 @dataclass(frozen=True)
 class Runtime:
-    """What the bootstrap hands a service: its settings and the I/O it may use."""
+    """What the bootstrap hands a service: its settings, the I/O it may use, and its clock."""
 
     settings: Settings
     pool: asyncpg.Pool
     broker: RabbitBroker
     relay: OutboxRelay
+    clock: Clock
 
     def unit_of_work(self) -> UnitOfWork:
         return UnitOfWork(self.pool, self.relay.wake)
@@ -59,22 +61,24 @@ def deps_of(request: Request) -> Any:
     return request.app.state.deps
 
 
-async def start_runtime(definition: ServiceDefinition, settings: Settings) -> Runtime:
+async def start_runtime(definition: ServiceDefinition, settings: Settings, clock: Clock) -> Runtime:
     await asyncio.to_thread(migrate, settings.database_url, definition.name, definition.migrations)
     pool = await create_pool(settings.database_url, definition.name)
     broker = create_broker(settings.rabbitmq_url, settings.prefetch_count,
                            RabbitPrometheusMiddleware(registry=REGISTRY, app_name=definition.name))
     broker.include_router(definition.consumers.router())
     relay = OutboxRelay(pool, partial(publish_event, broker), settings.outbox_poll_seconds)
-    return Runtime(settings, pool, broker, relay)
+    return Runtime(settings, pool, broker, relay, clock)
 
 
-def create_app(definition: ServiceDefinition, settings: Settings | None = None) -> FastAPI:
-    settings = settings or get_settings()
+def create_app(definition: ServiceDefinition, settings: Settings | None = None,
+               clock: Clock | None = None) -> FastAPI:
+    """The service as an ASGI app; a test hands in its own settings and clock."""
+    settings, clock = settings or get_settings(), clock or SystemClock()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        runtime = await start_runtime(definition, settings)
+        runtime = await start_runtime(definition, settings, clock)
         deps = definition.make_deps(runtime)
         runtime.broker.context.set_global("deps", deps)
         await runtime.broker.connect()

@@ -19,8 +19,6 @@ class Settings(BaseSettings):
     linli_timezone: str = "Asia/Shanghai"
     # How many messages each service takes from the broker at once.
     prefetch_count: int = 32
-    # Deliveries of one message before it is dead-lettered to <queue>.dlq.
-    delivery_limit: int = 5
     # Seconds the outbox relay waits between sweeps when nothing wakes it.
     outbox_poll_seconds: float = 1.0
     # intake: the JSON file of the systems allowed to publish (see services/intake/sources.py),

@@ -1,11 +1,12 @@
 """The unit of work: one transaction holds the claim on the incoming message, the state change
 and the events it causes. Either all of it commits or none of it does."""
+import inspect
 from collections.abc import Callable
+from typing import Any
 
 import asyncpg
 
 from shared.broker import encode
-from shared.consumer import Envelope
 from shared.events import Event
 
 
@@ -14,6 +15,7 @@ class UnitOfWork:
         self._pool = pool
         self._on_events_committed = on_events_committed
         self.connection: asyncpg.Connection | None = None
+        self._after_commit: list[Callable[[], Any]] = []
 
     async def __aenter__(self) -> "UnitOfWork":
         self.connection = await self._pool.acquire()
@@ -38,16 +40,30 @@ class UnitOfWork:
         finally:
             await self._pool.release(self.connection)
             self.connection = None
-        if exc_type is None and self._emitted:
-            self._on_events_committed()
+        if exc_type is None:
+            await self._committed()
 
-    async def claim(self, envelope: Envelope) -> bool:
-        """True the first time the message is seen; False for a redelivery or a re-publish,
-        which must then change nothing. A concurrent claim of the same id waits for this
-        transaction and then gets False."""
+    def after_commit(self, callback: Callable[[], Any]) -> None:
+        """Run `callback` (plain or async) once this transaction has committed, never if it rolls
+        back: work that needs the committed state, such as a decision in a unit of work of its own."""
+        self._after_commit.append(callback)
+
+    async def _committed(self) -> None:
+        if self._emitted:
+            self._on_events_committed()
+        callbacks, self._after_commit = self._after_commit, []
+        for callback in callbacks:
+            result = callback()
+            if inspect.isawaitable(result):
+                await result
+
+    async def claim(self, message_id: str, queue: str) -> bool:
+        """True the first time the message is seen on `queue`; False for a redelivery or a
+        re-publish, which must then change nothing. A concurrent claim of the same id waits for
+        this transaction and then gets False."""
         claimed = await self.connection.fetchval(
             "INSERT INTO processed_message (message_id, queue) VALUES ($1, $2) "
-            "ON CONFLICT DO NOTHING RETURNING true", envelope.message_id, envelope.queue)
+            "ON CONFLICT DO NOTHING RETURNING true", message_id, queue)
         return bool(claimed)
 
     async def emit(self, event: Event) -> None:

@@ -14,6 +14,7 @@ import aio_pika
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
+from shared.clock import Clock
 from shared.events import Event
 from shared.service import ServiceDefinition, create_app
 from shared.settings import Settings
@@ -137,10 +138,12 @@ async def event_tap(settings: Settings) -> AsyncIterator[EventTap]:
 
 
 @contextlib.asynccontextmanager
-async def running(definition: ServiceDefinition, settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
-    """Run a service in this process against the real servers; yields an HTTP client for its API.
-    The client's `app` attribute gives the app (and `app.state.deps` the handlers' dependencies)."""
-    app = create_app(definition, settings)
+async def running(definition: ServiceDefinition, settings: Settings,
+                  clock: Clock | None = None) -> AsyncIterator[httpx.AsyncClient]:
+    """Run a service in this process against the real servers (on `clock`, the wall clock by
+    default); yields an HTTP client for its API. The client's `app` attribute gives the app
+    (and `app.state.deps` the handlers' dependencies)."""
+    app = create_app(definition, settings, clock)
     async with app.router.lifespan_context(app):
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
             client.app = app

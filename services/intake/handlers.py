@@ -221,43 +221,37 @@ def count(kind: Kind, result: Accepted | Rejection) -> None:
 
 
 def on_submission(kind: Kind):
-    """The broker handler of one kind of submission."""
-    async def handle(intake: Intake, envelope: Envelope) -> None:
-        async with intake.unit_of_work() as uow:
-            if not await uow.claim(envelope):
-                return
-            result = await take(intake, uow, kind, envelope.body, envelope.correlation_id, envelope.message_id)
-        count(kind, result)
+    """The broker handler of one kind of submission: given the raw message, since bad input is
+    a rejection with its reason, not a dead letter."""
+    async def handle(intake: Intake, uow: UnitOfWork, envelope: Envelope) -> None:
+        result = await take(intake, uow, kind, envelope.body, envelope.correlation_id, envelope.message_id)
+        uow.after_commit(lambda: count(kind, result))
     return handle
 
 
-async def _follow(intake: Intake, envelope: Envelope, event: Event, status: str, detail: dict) -> None:
+async def _follow(intake: Intake, uow: UnitOfWork, event: Event, status: RequestStatus, detail: dict) -> None:
     """Record what matching reports; the publisher hears of it only if the status moved."""
-    async with intake.unit_of_work() as uow:
-        if await uow.claim(envelope) and await store.set_status(uow.connection, event.request_id, status, detail,
-                                                                event.occurred_at):
-            await _queue_request_status(intake, uow, event, status, **detail)
+    if await store.set_status(uow.connection, event.request_id, status, detail, event.occurred_at):
+        await _queue_request_status(intake, uow, event, status, **detail)
 
 
-async def on_request_assigned(intake: Intake, envelope: Envelope) -> None:
-    event = RequestAssigned.model_validate_json(envelope.body)
-    await _follow(intake, envelope, event, RequestStatus.ASSIGNED, event.model_dump(
+async def on_request_assigned(intake: Intake, uow: UnitOfWork, event: RequestAssigned) -> None:
+    await _follow(intake, uow, event, RequestStatus.ASSIGNED, event.model_dump(
         mode="json", include={"occurrence", "volunteers"}))
 
 
-async def on_request_completed(intake: Intake, envelope: Envelope) -> None:
+async def on_request_completed(intake: Intake, uow: UnitOfWork, event: RequestCompleted) -> None:
     """Done; a recurring request goes on with its next occurrence (and is received again for it)."""
-    event = RequestCompleted.model_validate_json(envelope.body)
     detail = event.model_dump(mode="json", include={"occurrence", "hours", "people_served", "next_occurrence"})
-    await _follow(intake, envelope, event, RequestStatus.COMPLETED if event.next_occurrence is None else RequestStatus.RECEIVED, detail)
+    status = RequestStatus.COMPLETED if event.next_occurrence is None else RequestStatus.RECEIVED
+    await _follow(intake, uow, event, status, detail)
 
 
-async def on_request_missed(intake: Intake, envelope: Envelope) -> None:
-    event = RequestMissed.model_validate_json(envelope.body)
+async def on_request_missed(intake: Intake, uow: UnitOfWork, event: RequestMissed) -> None:
     detail = event.model_dump(mode="json", include={"occurrence", "window_end", "next_occurrence"})
-    await _follow(intake, envelope, event, RequestStatus.MISSED if event.next_occurrence is None else RequestStatus.RECEIVED, detail)
+    status = RequestStatus.MISSED if event.next_occurrence is None else RequestStatus.RECEIVED
+    await _follow(intake, uow, event, status, detail)
 
 
-async def on_request_escalated(intake: Intake, envelope: Envelope) -> None:
-    event = RequestEscalated.model_validate_json(envelope.body)
-    await _follow(intake, envelope, event, RequestStatus.ESCALATED, {"reason": event.reason})
+async def on_request_escalated(intake: Intake, uow: UnitOfWork, event: RequestEscalated) -> None:
+    await _follow(intake, uow, event, RequestStatus.ESCALATED, {"reason": event.reason})

@@ -1,6 +1,6 @@
 """What matching's handlers, timers and API are given."""
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from services.matching.domain.policy import Policy
 from shared.areas import Areas
@@ -27,4 +27,5 @@ class Matching:
         return self.runtime.unit_of_work()
 
     def now(self) -> datetime:
-        return datetime.now(UTC)
+        """The time every rule of matching is decided at: the runtime's clock (a test sets it)."""
+        return self.runtime.clock.now()

@@ -11,7 +11,7 @@ from services.notify.delivery import DeliveryWorker
 from services.notify.directory import load_staff
 from services.notify.domain.messages import COMPOSERS, SETTLING
 from services.notify.domain.reminders import duration, durations
-from services.notify.handlers import Notifier, notifying, on_request_received, on_volunteer_registered
+from services.notify.handlers import Notifier, notify, on_request_received, on_volunteer_registered
 from services.notify.rendering import Renderer
 from shared.consumer import Consumers
 from shared.events import RequestReceived, VolunteerRegistered
@@ -21,7 +21,7 @@ from shared.settings import Settings
 
 consumers = Consumers()
 for event_type in (*COMPOSERS, *SETTLING):  # notify.assignment-offered, notify.request-escalated, …
-    consumers.on_event("notify", event_type, notifying(event_type))
+    consumers.on_event("notify", event_type, notify)
 consumers.on_event("notify", VolunteerRegistered, on_volunteer_registered)
 consumers.on_event("notify", RequestReceived, on_request_received)
 

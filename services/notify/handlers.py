@@ -10,11 +10,11 @@ from services.notify.delivery import DeliveryWorker
 from services.notify.domain.messages import Context, Message, messages_for, resident, settled_by
 from services.notify.domain.routing import SMS, Contact, channels_for, language_for
 from services.notify.rendering import Renderer
-from shared.consumer import Envelope, Handler
 from shared.events import (AssignmentEvent, CaseAssigned, CaseEvent, Event, RequestEvent, RequestReceived,
                            VolunteerRegistered)
 from shared.quiet_hours import not_before
 from shared.service import Runtime
+from shared.unit_of_work import UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,9 @@ class Notifier:
     @property
     def pool(self):
         return self.runtime.pool
+
+    def unit_of_work(self) -> UnitOfWork:
+        return self.runtime.unit_of_work()
 
     async def contact(self, conn: asyncpg.Connection, recipient: str) -> Contact | None:
         return self.staff.get(recipient) or await store.contact(conn, recipient)
@@ -62,36 +65,23 @@ async def _resident_of(conn: asyncpg.Connection, event: Event) -> Contact | None
     return None
 
 
-async def on_volunteer_registered(notifier: Notifier, envelope: Envelope) -> None:
+async def on_volunteer_registered(notifier: Notifier, uow: UnitOfWork, event: VolunteerRegistered) -> None:
     """How to reach a volunteer: their contact follows their latest registration."""
-    event = VolunteerRegistered.model_validate_json(envelope.body)
-    async with notifier.runtime.unit_of_work() as uow:
-        if await uow.claim(envelope):
-            await store.save_volunteer(uow.connection, event)
+    await store.save_volunteer(uow.connection, event)
 
 
-async def on_request_received(notifier: Notifier, envelope: Envelope) -> None:
+async def on_request_received(notifier: Notifier, uow: UnitOfWork, event: RequestReceived) -> None:
     """How to reach the resident a request is for, when it gave a phone."""
-    event = RequestReceived.model_validate_json(envelope.body)
-    async with notifier.runtime.unit_of_work() as uow:
-        if await uow.claim(envelope):
-            await store.save_resident(uow.connection, event)
+    await store.save_resident(uow.connection, event)
 
 
-def notifying(event_type: type[Event]) -> Handler:
-    """The handler that turns events of `event_type` into notifications and settles the
-    pending ones it makes pointless."""
-    async def notify(notifier: Notifier, envelope: Envelope) -> None:
-        event = event_type.model_validate_json(envelope.body)
-        async with notifier.runtime.unit_of_work() as uow:
-            if not await uow.claim(envelope):
-                return
-            for assignment_id, kinds in settled_by(event):
-                await store.settle(uow.connection, assignment_id, kinds)
-            if isinstance(event, CaseAssigned):
-                await store.save_mediator(uow.connection, event)
-            context = await notifier.context(uow.connection, event)
-            for message in messages_for(event, context):
-                await notifier.tell(uow.connection, message, event, context.now)
-        notifier.worker.wake()
-    return notify
+async def notify(notifier: Notifier, uow: UnitOfWork, event: Event) -> None:
+    """An event becomes notifications, and settles the pending ones it makes pointless."""
+    for assignment_id, kinds in settled_by(event):
+        await store.settle(uow.connection, assignment_id, kinds)
+    if isinstance(event, CaseAssigned):
+        await store.save_mediator(uow.connection, event)
+    context = await notifier.context(uow.connection, event)
+    for message in messages_for(event, context):
+        await notifier.tell(uow.connection, message, event, context.now)
+    uow.after_commit(notifier.worker.wake)

@@ -3,14 +3,14 @@ from pathlib import Path
 
 from services.reporting import api, live
 from services.reporting.context import Reporting
-from services.reporting.handlers import projecting
+from services.reporting.handlers import project_event
 from services.reporting.store.projections import PROJECTIONS
 from shared.consumer import Consumers
 from shared.service import ServiceDefinition
 
 consumers = Consumers()
 for event_type in PROJECTIONS:  # queues reporting.request-received, reporting.volunteer-registered, …
-    consumers.on_event("reporting", event_type, projecting(event_type))
+    consumers.on_event("reporting", event_type, project_event)
 
 SERVICE = ServiceDefinition(
     name="reporting", consumers=consumers, api=api.router, migrations=Path(__file__).parent / "migrations",

@@ -363,7 +363,7 @@ async def test_a_dispute_climbs_from_grid_to_community_to_street_and_closes_with
 
 async def test_a_serious_dispute_starts_in_the_community_and_past_the_street_goes_to_its_staff(matching, settings):
     await enrol(matching, settings, registered("east-3", "mediation", grid_code="g-1"))
-    dispute = case("east-3", "g-1", severity="serious")  # intake places it in the community
+    dispute = case("east-3", "g-1", severity="serious").model_copy(update={"level": "grid"})
     async with event_tap(settings) as tap:
         await announce(settings, dispute)
         [offer] = await tap.wait_for("assignment.offered")

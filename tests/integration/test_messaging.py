@@ -6,7 +6,7 @@ import aio_pika
 import pytest
 from fastapi import APIRouter
 
-from shared.consumer import Consumers, Envelope
+from shared.consumer import Consumers, Envelope, as_event
 from shared.events import RequestEscalated
 from shared.service import ServiceDefinition
 from shared.topology import DELIVERY_LIMIT, EVENTS
@@ -17,29 +17,26 @@ pytestmark = pytest.mark.integration
 seen: dict[str, list[str]] = {"flaky": [], "broken": [], "typed": []}
 
 
-async def flaky(runtime, envelope: Envelope) -> None:
+async def flaky(runtime, uow, envelope: Envelope) -> None:
     """Fails the first two deliveries of each message, then works."""
     seen["flaky"].append(envelope.message_id)
     if seen["flaky"].count(envelope.message_id) <= 2:
         raise ConnectionError("database went away")
 
 
-async def broken(runtime, envelope: Envelope) -> None:
+async def broken(runtime, uow, envelope: Envelope) -> None:
     seen["broken"].append(envelope.message_id)
     raise RuntimeError("a bug")
 
 
-async def typed(runtime, envelope: Envelope) -> None:
-    event = RequestEscalated.model_validate_json(envelope.body)
-    async with runtime.unit_of_work() as uow:
-        if await uow.claim(envelope):
-            seen["typed"].append(str(event.event_id))
+async def typed(runtime, uow, event: RequestEscalated) -> None:
+    seen["typed"].append(str(event.event_id))
 
 
 consumers = Consumers()
 consumers.add("probe.flaky", EVENTS, "probe.flaky", flaky)
 consumers.add("probe.broken", EVENTS, "probe.broken", broken)
-consumers.add("probe.typed", EVENTS, "probe.typed", typed)
+consumers.add("probe.typed", EVENTS, "probe.typed", typed, as_event(RequestEscalated))
 
 
 @pytest.fixture(scope="module")
@@ -106,11 +103,11 @@ async def test_events_committed_while_the_relay_was_away_go_out_when_it_sweeps(p
 
 
 async def test_a_message_is_claimed_once(probe):
-    envelope = Envelope(queue="q", routing_key="k", message_id=str(uuid.uuid4()), correlation_id="c", body=b"")
+    message_id = str(uuid.uuid4())
     async with probe.unit_of_work() as uow:
-        assert await uow.claim(envelope)
+        assert await uow.claim(message_id, "q")
     async with probe.unit_of_work() as uow:
-        assert not await uow.claim(envelope)
+        assert not await uow.claim(message_id, "q")
 
 
 async def test_a_failing_message_is_retried_until_it_works(probe, settings):

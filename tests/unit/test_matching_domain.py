@@ -4,12 +4,14 @@ from datetime import UTC, datetime, time, timedelta
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from services.matching.domain.candidates import Limits, able, available, nobody_reason, unfit
 from services.matching.domain.model import Slot, Task, Volunteer
 from services.matching.domain.offers import Status, answer_by, is_exhausted, offers_wanted, refusal
 from services.matching.domain.scoring import distance_km, score
 from services.matching.domain.series import occurrence_window
-from shared.mediation import next_level
+from shared.mediation import next_level, starting_level
 from services.matching.domain.staffing import Demand, staff_batch, staff_greedily
 from shared.quiet_hours import quiet_hours
 
@@ -135,6 +137,14 @@ def test_an_answer_is_refused_unless_the_offer_is_still_open():
     assert refusal(Status.WITHDRAWN, Status.DECLINED) == "the offer was already withdrawn"
     assert refusal(Status.ACCEPTED, Status.COMPLETED) is None
     assert refusal(Status.OFFERED, Status.COMPLETED).startswith("the offer is still open")
+
+
+@pytest.mark.parametrize("grid, severity, placed, level", [
+    ("g-1", "minor", "grid", "grid"), ("g-1", "serious", "grid", "community"), (None, "minor", "grid", "community"),
+    ("g-1", "serious", "street", "street"), ("g-1", "minor", None, "grid"), ("g-1", "serious", None, "community")])
+def test_a_case_starts_where_it_was_placed_but_never_below_what_its_severity_and_grid_allow(grid, severity, placed,
+                                                                                          level):
+    assert starting_level(grid, severity, placed) == level
 
 
 def test_mediation_climbs_grid_community_street_then_the_street_s_staff():

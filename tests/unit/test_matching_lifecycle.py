@@ -13,8 +13,9 @@ from services.matching.domain.candidates import Limits
 from services.matching.domain.changes import (AddAssignment, AddTask, CloseCase, Decision, FollowUpAnnounced,
                                               MoveAssignment, MoveCase, MoveTask, RecordService, SetSeries,
                                               SettleBooking, WantOffers)
-from services.matching.domain.lifecycle import (CANCELLED, EVERY_PLACE_TAKEN, NOT_REPORTED, WINDOW_ENDED, accept,
-                                                cancel, decline, expire, miss, offer, report, respond, withdraw)
+from services.matching.domain.lifecycle import (CANCELLED, EVERY_PLACE_TAKEN, NOT_REPORTED, WINDOW_ENDED, Situation,
+                                                accept, cancel, decline, expire, miss, offer, report, respond,
+                                                withdraw)
 from services.matching.domain.mediation import case_task, climb, follow_up_due, within_reach
 from services.matching.domain.model import Volunteer
 from services.matching.domain.offers import HOLDING, TAKEN, AssignmentState, Status, places_held
@@ -153,8 +154,7 @@ def answer(a: AssignmentState | None, accept_it: bool = True, **changes) -> Assi
     (assignment(1, Status.ACCEPTED), {}, "the offer was already accepted"),
 ])
 def test_only_the_volunteer_offered_may_answer_and_only_while_the_offer_is_open(held, response, reason):
-    decision = respond(answer(held, **response), task() if held else None, REQUEST if held else None,
-                       [held] if held else [], held, NOW)
+    decision = respond(answer(held, **response), held and Situation(task(), REQUEST, (held,), held), NOW)
     assert decision.changes == ()
     [refused] = decision.events
     assert (refused.routing_key, refused.reason, refused.submission) == ("response.rejected", reason,
@@ -164,8 +164,9 @@ def test_only_the_volunteer_offered_may_answer_and_only_while_the_offer_is_open(
 
 def test_an_answer_from_the_volunteer_offered_is_taken():
     offered = assignment(1)
-    assert keys(respond(answer(offered), task(), REQUEST, [offered], offered, NOW))[0] == "assignment.accepted"
-    declined = respond(answer(offered, False, reason="生病了"), task(), REQUEST, [offered], offered, NOW)
+    found = Situation(task(), REQUEST, (offered,), offered)
+    assert keys(respond(answer(offered), found, NOW))[0] == "assignment.accepted"
+    declined = respond(answer(offered, False, reason="生病了"), found, NOW)
     assert the(declined, "assignment.declined").reason == "生病了"
 
 
@@ -255,15 +256,15 @@ def done(a: AssignmentState | None, hours: float = 1.5, people: int = 2, outcome
      "a mediation session is reported with its outcome: agreement or no_agreement"),
 ])
 def test_a_report_is_refused_unless_the_assignment_was_accepted(held, on, outcome, reason):
-    occurrence = {"request": task(), "case": case_at(Level.GRID), None: None}[on]
-    decision = report(done(held, outcome=outcome), occurrence, None, [], held, NOW, POLICY)
+    found = held and Situation({"request": task(), "case": case_at(Level.GRID)}[on], REQUEST, (held,), held)
+    decision = report(done(held, outcome=outcome), found, NOW, POLICY)
     assert decision.changes == () and [(e.routing_key, e.reason) for e in decision.events] == [
         ("completion.rejected", reason)]
 
 
 def test_a_report_frees_the_place_and_books_the_hours_served_but_the_task_waits_for_the_others():
     first, second = assignment(1, Status.ACCEPTED), assignment(2, Status.ACCEPTED)
-    decision = report(done(first, hours=1.5), task(needed=2), REQUEST, [first, second], first, NOW, POLICY)
+    decision = report(done(first, hours=1.5), Situation(task(needed=2), REQUEST, (first, second), first), NOW, POLICY)
     assert [*decision.changes] == [RecordService(first.assignment_id, 1.5, 2, None, NOW),
                                    SettleBooking(uuid.UUID(int=1), NOW.date(), 2.0, 1.5)]
     assert decision.events == ()
@@ -271,8 +272,8 @@ def test_a_report_frees_the_place_and_books_the_hours_served_but_the_task_waits_
 
 def test_the_last_report_completes_the_occurrence_with_everyone_s_hours_and_ends_the_series():
     first, second = assignment(1, Status.COMPLETED, hours=1.0, people_served=1), assignment(2, Status.ACCEPTED)
-    decision = report(done(second, hours=1.5, people=2), task(needed=2), REQUEST, [first, second], second, NOW,
-                      POLICY)
+    decision = report(done(second, hours=1.5, people=2), Situation(task(needed=2), REQUEST, (first, second), second),
+                      NOW, POLICY)
     assert MoveTask(uuid.UUID(int=100), TaskStatus.COMPLETED) in decision.changes
     assert SetSeries(REQUEST.request_id, SeriesStatus.DONE) in decision.changes
     event = the(decision, "request.completed")
@@ -301,7 +302,7 @@ def test_a_series_goes_on_with_its_next_occurrence_until_its_last(recurrence, oc
 def test_a_recurring_occurrence_reported_done_opens_the_next():
     request = requested(recurrence={"every": "week", "times": 2})
     served = assignment(1, Status.ACCEPTED)
-    decision = report(done(served), task(), request, [served], served, NOW, POLICY)
+    decision = report(done(served), Situation(task(), request, (served,), served), NOW, POLICY)
     [added] = [c for c in decision.changes if isinstance(c, AddTask)]
     assert added.task.occurrence == 2 and the(decision, "request.completed").next_occurrence == 2
 
@@ -314,7 +315,8 @@ def test_a_recurring_occurrence_reported_done_opens_the_next():
 ])
 def test_a_session_without_agreement_climbs_and_one_with_it_or_at_the_street_closes(level, outcome, climbs_to):
     session = assignment(1, Status.ACCEPTED, task_id=uuid.UUID(int=200))
-    decision = report(done(session, hours=3, outcome=outcome), case_at(level), CASE, [session], session, NOW, POLICY)
+    decision = report(done(session, hours=3, outcome=outcome), Situation(case_at(level), CASE, (session,), session),
+                      NOW, POLICY)
     if climbs_to:
         escalated = the(decision, "case.escalated")
         assert (escalated.from_level, escalated.level) == (level, climbs_to)

@@ -34,3 +34,45 @@ async def test_a_unit_of_work_cancelled_while_it_begins_gives_its_connection_bac
         async with UnitOfWork(pool, lambda: None):
             pytest.fail("the body must not run")
     assert pool.released == [pool.lent]
+
+
+class Committing:
+    def __init__(self, log):
+        self.log = log
+
+    async def start(self):
+        self.log.append("begin")
+
+    async def commit(self):
+        self.log.append("commit")
+
+    async def rollback(self):
+        self.log.append("rollback")
+
+
+class Working(Pool):
+    def __init__(self):
+        super().__init__()
+        self.log = []
+        self.lent.transaction = lambda: Committing(self.log)
+
+
+async def test_work_after_the_commit_runs_once_it_has_committed_plain_or_async():
+    pool = Working()
+
+    async def decide():
+        pool.log.append("decided")
+    async with UnitOfWork(pool, lambda: pool.log.append("relay woken")) as uow:
+        uow.after_commit(lambda: pool.log.append("counted"))
+        uow.after_commit(decide)
+        pool.log.append("work")
+    assert pool.log == ["begin", "work", "commit", "counted", "decided"]
+
+
+async def test_work_after_the_commit_never_runs_when_the_transaction_rolls_back():
+    pool = Working()
+    with pytest.raises(ValueError):
+        async with UnitOfWork(pool, lambda: None) as uow:
+            uow.after_commit(lambda: pool.log.append("counted"))
+            raise ValueError("the handler failed")
+    assert pool.log == ["begin", "rollback"] and pool.released == [pool.lent]
