@@ -15,8 +15,9 @@ from shared.sweeper import Sweeper
 BATCH = 100
 
 
-def clock(matching: Matching) -> Sweeper:
-    return Sweeper("matching clock", lambda: tick(matching), BATCH, matching.settings.matching_clock_seconds)
+def timers(matching: Matching) -> Sweeper:
+    """Looks every MATCHING_CLOCK_SECONDS, at the time of matching's clock."""
+    return Sweeper("matching timers", lambda: tick(matching), BATCH, matching.settings.matching_clock_seconds)
 
 
 async def tick(matching: Matching) -> int:
