@@ -36,7 +36,7 @@ async def on_case_received(matching: Matching, uow: UnitOfWork, event: CaseRecei
     level = starting_level(event.grid_code, event.severity, placed=event.level)
     if not await tasks.save_case(uow.connection, event, level):
         return
-    case = Case.received(event)
+    case = Case.received(event, level)
     await apply(uow, Decision.of(AddTask(case_task(case, level, matching.policy))))
     uow.after_commit(lambda: dispatch(matching, event.community_code))
 

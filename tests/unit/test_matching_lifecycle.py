@@ -93,6 +93,28 @@ def test_every_event_a_decision_emits_happened_now():
     assert len(events) >= 6 and {event.occurred_at for event in events} == {NOW}
 
 
+def test_events_carry_what_publishers_notify_and_reporting_follow_a_request_or_a_case_by():
+    start = NOW + timedelta(days=1)
+    occurrence = task(occurrence=2, window_start=start, window_end=start + timedelta(hours=2))
+    offered = assignment(1)
+    accepted = accept(occurrence, REQUEST, [offered], offered, NOW)
+    about_request = {"correlation_id": "corr-1", "request_id": REQUEST.request_id, "source": "hotline-12345",
+                     "external_id": "h-1", "category": "elder_care.meals", "community_code": "c-north",
+                     "occurrence": 2}
+    for event in accepted.events:
+        assert about_request.items() <= event.model_dump().items(), event.routing_key
+    assigned = the(accepted, "request.assigned")
+    assert (assigned.window_start, assigned.window_end) == (start, start + timedelta(hours=2))
+    session = assignment(1, task_id=uuid.UUID(int=200))
+    about_the_case = {"correlation_id": "corr-2", "case_id": CASE.case_id, "source": "grid-platform",
+                      "external_id": "k-1", "community_code": "c-north", "level": "grid"}
+    case_accepted = accept(case_at(Level.GRID), CASE, [session], session, NOW)
+    for event in case_accepted.events:
+        assert about_the_case.items() <= event.model_dump().items(), event.routing_key
+    assert the(case_accepted, "case.assigned").grid_code == "g-7"
+    assert the(case_accepted, "assignment.accepted").category == "mediation"
+
+
 # -- an offer ---------------------------------------------------------------------------------
 
 def chosen(n: int = 1, *skills: str) -> Offer:
@@ -231,7 +253,8 @@ def test_an_offer_expires_once_its_time_is_up_unless_it_was_answered(status, exp
         assert decision == Decision()
         return
     assert [*decision.changes] == released(offered, Status.EXPIRED, None) + [WantOffers(uuid.UUID(int=100), True)]
-    assert keys(decision) == ["assignment.expired"] and the(decision, "assignment.expired").volunteer == offered.volunteer
+    assert keys(decision) == ["assignment.expired"]
+    assert the(decision, "assignment.expired").volunteer == offered.volunteer
 
 
 def test_a_withdrawn_offer_or_assignment_gives_back_its_place_with_the_reason():

@@ -31,10 +31,11 @@ class Case:
     follow_up_announced: bool = False
 
     @classmethod
-    def received(cls, event: CaseReceived) -> "Case":
+    def received(cls, event: CaseReceived, level: Level) -> "Case":
+        """The case as `case.received` tells it, starting at `level`."""
         return cls(case_id=event.case_id, correlation_id=event.correlation_id, source=event.source,
                    external_id=event.external_id, community_code=event.community_code, grid_code=event.grid_code,
-                   dispute_type=event.dispute_type.value, summary=event.summary, level=Level(event.level))
+                   dispute_type=event.dispute_type.value, summary=event.summary, level=level)
 
 
 # What a task staffs.
