@@ -465,6 +465,8 @@ CAN_T = "1 lacks a needed skill"
      f"nobody in community c-north can take elder_care.meals: {CAN_T}"),
     (3, [Status.ACCEPTED, Status.OFFERED], Counter({"lacks a needed skill": 1}),
      f"found 2 of 3 volunteers; nobody in community c-north can take elder_care.meals: {CAN_T}"),
+    (2, [Status.OFFERED, Status.DECLINED], Counter({"lacks a needed skill": 1}),
+     f"found 1 of 2 volunteers; nobody in community c-north can take elder_care.meals: {CAN_T}"),
 ])
 def test_a_request_with_a_place_nobody_holds_goes_to_the_staff_with_the_reason(needed, held, failures, reason):
     offers = [assignment(n, status) for n, status in enumerate(held, 1)]
