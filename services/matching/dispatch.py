@@ -13,6 +13,7 @@ from services.matching.domain.candidates import able
 from services.matching.domain.changes import AddTask, Decision, WidenSearch
 from services.matching.domain.lifecycle import offer
 from services.matching.domain.mediation import within_reach
+from services.matching.domain.model import Task
 from services.matching.domain.offers import offers_wanted, places_held
 from services.matching.domain.search import after_offers, wider_area
 from services.matching.domain.staffing import Demand, Offer, staff_batch
@@ -87,7 +88,7 @@ async def _search(matching: Matching, uow: UnitOfWork, task: TaskState, now: dat
     return _Search(task, subject, week, failures, Demand(weighing, wanted, tuple(fit)) if fit else None)
 
 
-async def _able(matching: Matching, uow: UnitOfWork, task: TaskState, weighing, week: date):
+async def _able(matching: Matching, uow: UnitOfWork, task: TaskState, weighing: Task, week: date):
     volunteers = await roster.candidates(uow.connection, list(task.search_area), task.skills[0], week)
     return able(within_reach(volunteers, task), weighing, matching.policy.limits)
 
