@@ -12,12 +12,13 @@ from datetime import UTC, datetime
 from types import SimpleNamespace
 
 from services.matching.app import SERVICE
-from shared.areas import Areas
 from services.matching.context import Matching
 from services.matching.dispatch import decide
-from services.matching.domain.candidates import Limits
-from services.matching.plan import request_task
+from services.matching.domain.changes import AddTask
+from services.matching.domain.policy import Policy
+from services.matching.domain.series import request_task
 from services.matching.store import tasks
+from shared.areas import Areas
 from shared.catalogue import SERVICES, SKILLS
 from shared.clock import SystemClock
 from shared.database import create_pool, migrate
@@ -58,7 +59,7 @@ async def _decision(matching: Matching, rng: random.Random) -> float:
                               description="bench", community_code=community)
     async with matching.runtime.pool.acquire() as conn:
         await tasks.save_request(conn, request)
-        await tasks.insert_task(conn, request_task(request, 1, matching.settings))
+        await tasks.insert_task(conn, AddTask(request_task(request, 1, matching.policy.service_hours)))
     started = time.perf_counter()
     await decide(matching, community)
     return (time.perf_counter() - started) * 1000
@@ -82,7 +83,7 @@ async def main() -> dict:
         settings = Settings(database_url=url)
         runtime = Runtime(settings, pool, broker=None, relay=SimpleNamespace(wake=lambda: None),
                           clock=SystemClock())
-        matching = Matching(runtime, Areas({}, {}), Limits(settings.matching_max_open_assignments))
+        matching = Matching(runtime, Policy.of(settings, Areas({}, {})))
         try:
             for size in SIZES:
                 await _add_roster(pool, size - roster, rng)

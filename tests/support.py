@@ -148,3 +148,25 @@ async def running(definition: ServiceDefinition, settings: Settings,
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
             client.app = app
             yield client
+
+
+async def enrol(matching: httpx.AsyncClient, settings: Settings, *volunteers: Event) -> None:
+    """Register the volunteers (volunteer.registered) and wait until matching knows every one
+    of them (communities like east-1 are shared by several tests, so their size says nothing)."""
+    for volunteer in volunteers:
+        await announce(settings, volunteer)
+
+    async def all_known():
+        for volunteer in volunteers:
+            if (await matching.get(f"/api/v1/volunteers/{volunteer.volunteer_id}")).status_code != 200:
+                return False
+        return True
+    await eventually(all_known)
+
+
+async def roster_of(matching: httpx.AsyncClient, community: str, size: int) -> list[dict]:
+    """matching's roster of `community`, once it has `size` volunteers."""
+    async def complete():
+        rows = (await matching.get("/api/v1/volunteers", params={"community": community})).json()
+        return rows if len(rows) == size else None
+    return await eventually(complete)

@@ -1,9 +1,9 @@
-"""matching's wiring: its queues, its handlers, its clock, its API."""
+"""matching's wiring: its queues, its handlers, its timers, its API."""
 from pathlib import Path
 
 from services.matching import api, handlers
-from services.matching.clock import clock
 from services.matching.context import Matching
+from services.matching.timers import timers
 from shared.consumer import Consumers
 from shared.events import (AssignmentResponded, CaseReceived, CompletionReported, RequestCancelled, RequestReceived,
                            VolunteerRegistered)
@@ -19,4 +19,4 @@ consumers.on_event("matching", CompletionReported, handlers.on_completion_report
 
 SERVICE = ServiceDefinition(name="matching", consumers=consumers, api=api.router,
                             migrations=Path(__file__).parent / "migrations", make_deps=Matching.of,
-                            background=lambda matching: [clock(matching).run()])
+                            background=lambda matching: [timers(matching).run()])

@@ -7,8 +7,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.builders.matching import received, registered
 from tests.e2e.processes import system
-from tests.integration.test_matching import received, registered
 from tests.support import event_tap, eventually, metric, publish_burst
 
 pytestmark = pytest.mark.e2e

@@ -1,15 +1,17 @@
 """matching against the real RabbitMQ and PostgreSQL: the roster from events, then the whole
 offer cycle (accept, decline, exhaustion, emergency fan-out, cancellation), widening to the
-street, recurring pairings and a mediation case climbing grid -> community -> street."""
+street, recurring pairings and a mediation case climbing grid -> community -> street. The
+timers are test_matching_timers.py's."""
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from services.matching.app import SERVICE
-from shared.events import (AssignmentResponded, CaseReceived, CompletionReported, RequestCancelled, RequestReceived,
-                           VolunteerRegistered)
-from tests.support import announce, event_tap, eventually, handled, publish_burst, running, until_handled
+from shared.events import RequestCancelled
+from tests.builders.matching import about, answer, case, community, done, received, registered
+from tests.clock import SetClock
+from tests.support import announce, enrol, event_tap, handled, publish_burst, roster_of, running, until_handled
 
 pytestmark = pytest.mark.integration
 
@@ -17,65 +19,17 @@ RECEIVED, REGISTERED = "linli.events.request.received", "linli.events.volunteer.
 AREAS = "tests/areas.json"
 
 
+# The module's clock stands still: no offer expires, no window ends (tests/integration/test_matching_timers.py
+# moves it).
+CLOCK = SetClock()
+
+
 @pytest.fixture(scope="module")
 async def matching(settings):
     configured = settings.model_copy(update={"matching_areas_file": AREAS, "matching_clock_seconds": 0.2,
                                              "matching_max_open_assignments": 10})
-    async with running(SERVICE, configured) as client:
+    async with running(SERVICE, configured, clock=CLOCK) as client:
         yield client
-
-
-def community() -> str:
-    return f"c-{uuid.uuid4().hex[:6]}"
-
-
-def registered(community: str, *skills: str, name: str = "志愿者", **fields) -> VolunteerRegistered:
-    return VolunteerRegistered(correlation_id="c", volunteer_id=uuid.uuid4(), source="volunteer-app",
-                               external_id=f"v-{uuid.uuid4().hex[:6]}", name=name, phone="13800000000",
-                               community_code=community, skills=skills, **{"max_weekly_hours": 40, **fields})
-
-
-def received(community: str, category: str, **fields) -> RequestReceived:
-    return RequestReceived(correlation_id=f"corr-{uuid.uuid4().hex[:6]}", request_id=uuid.uuid4(),
-                           source="hotline-12345", external_id=f"r-{uuid.uuid4().hex[:6]}", category=category,
-                           description="需要帮助", community_code=community, address="幸福路 1 号", **fields)
-
-
-def answer(offer: dict, accept: bool, reason: str | None = None) -> AssignmentResponded:
-    volunteer = offer["volunteer"]
-    return AssignmentResponded(correlation_id="answer", assignment_id=offer["assignment_id"], accept=accept,
-                               source=volunteer["source"], volunteer_external_id=volunteer["external_id"],
-                               reason=reason)
-
-
-def done(offer: dict, hours: float = 1.5, people: int = 1, outcome: str | None = None) -> CompletionReported:
-    return CompletionReported(correlation_id="done", assignment_id=offer["assignment_id"], hours=hours,
-                              people_served=people, outcome=outcome)
-
-
-async def roster_of(matching, community: str, size: int):
-    async def complete():
-        rows = (await matching.get("/api/v1/volunteers", params={"community": community})).json()
-        return rows if len(rows) == size else None
-    return await eventually(complete)
-
-
-async def enrol(matching, settings, *volunteers: VolunteerRegistered) -> None:
-    """Register the volunteers and wait until matching knows every one of them (communities
-    like east-1 are shared by several tests, so their size says nothing)."""
-    for volunteer in volunteers:
-        await announce(settings, volunteer)
-
-    async def all_known():
-        for volunteer in volunteers:
-            if (await matching.get(f"/api/v1/volunteers/{volunteer.volunteer_id}")).status_code != 200:
-                return False
-        return True
-    await eventually(all_known)
-
-
-def about(events: list[dict], request: RequestReceived) -> list[dict]:
-    return [e for e in events if e.get("request_id") == str(request.request_id)]
 
 
 async def test_a_burst_of_requests_is_shared_out_among_able_volunteers(matching, settings):
@@ -284,7 +238,7 @@ async def test_a_cancelled_request_withdraws_its_offers(matching, settings):
 async def test_a_recurring_pairing_goes_back_to_the_same_volunteer(matching, settings):
     place = community()
     await enrol(matching, settings, *(registered(place, "companionship") for _ in range(3)))
-    start = datetime.now(UTC) + timedelta(days=1)
+    start = CLOCK.now() + timedelta(days=1)
     request = received(place, "elder_care.home_visit", recurrence={"every": "week", "times": 2},
                        window={"start": start, "end": start + timedelta(hours=2)})
     async with event_tap(settings) as tap:
@@ -300,30 +254,6 @@ async def test_a_recurring_pairing_goes_back_to_the_same_volunteer(matching, set
     assert second["window_start"].startswith((start + timedelta(weeks=1)).date().isoformat())
     details = (await matching.get(f"/api/v1/assignments/{second['assignment_id']}")).json()
     assert details["reason"]["parts"]["pairing"] == 1.0
-
-
-async def test_an_occurrence_not_served_by_the_end_of_its_window_is_missed(matching, settings):
-    place = community()
-    await enrol(matching, settings, registered(place, "tutoring"))
-    start = datetime.now(UTC)
-    request = received(place, "child.tutoring", window={"start": start, "end": start + timedelta(seconds=8)})  # long enough to accept first
-    async with event_tap(settings) as tap:
-        await announce(settings, request)
-        [offer] = await tap.wait_for("assignment.offered")
-        await announce(settings, answer(offer, accept=True))
-        [missed] = await tap.wait_for("request.missed")
-    assert missed["occurrence"] == 1 and missed["volunteers"][0]["assignment_id"] == offer["assignment_id"]
-    view = (await matching.get(f"/api/v1/requests/{request.request_id}")).json()
-    assert view["occurrences"][0]["status"] == "missed"
-    assert view["occurrences"][0]["assignments"][0]["status"] == "missed"
-
-
-def case(place: str, grid: str | None, severity: str = "minor") -> CaseReceived:
-    return CaseReceived(correlation_id=f"case-{uuid.uuid4().hex[:6]}", case_id=uuid.uuid4(), source="grid-platform",
-                        external_id=f"k-{uuid.uuid4().hex[:6]}", community_code=place, grid_code=grid,
-                        dispute_type="noise", summary="楼上装修噪音扰民", severity=severity,
-                        parties=[{"name": "甲", "role": "applicant"}, {"name": "乙", "role": "respondent"}],
-                        level="grid" if grid and severity == "minor" else "community")
 
 
 async def test_a_dispute_climbs_from_grid_to_community_to_street_and_closes_with_a_return_visit(matching, settings):
@@ -355,7 +285,7 @@ async def test_a_dispute_climbs_from_grid_to_community_to_street_and_closes_with
     assert escalations[1]["reason"] == "no agreement at community level"
     assert offers[2]["volunteer"]["volunteer_id"] == str(street_mediator.volunteer_id)
     assert closed["outcome"] == "agreement" and closed["level"] == "street"
-    assert datetime.fromisoformat(closed["follow_up_at"]) > datetime.now(UTC) + timedelta(days=6)
+    assert datetime.fromisoformat(closed["follow_up_at"]) == CLOCK.now() + timedelta(days=7)
     view = (await matching.get(f"/api/v1/cases/{dispute.case_id}")).json()
     assert [level["level"] for level in view["levels"]] == ["grid", "community", "street"]
     assert view["status"] == "closed" and view["outcome"] == "agreement"

@@ -1,30 +1,43 @@
-"""matching's stored timers over the real servers: an unanswered offer expires and the next
-volunteer is asked, exhaustion escalates, an offer's timer survives a restart, and one made in
-the quiet hours runs from their end."""
+"""matching's stored timers over the real servers, on a clock the test moves: an unanswered
+offer expires and the next volunteer is asked, exhaustion escalates, an offer's timer survives
+a restart, one made in the quiet hours runs from their end, a window that ends unserved is
+missed, and a closed case's return visit falls due. Nothing waits for the wall clock."""
 import asyncio
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from services.matching.app import SERVICE
-from tests.integration.test_matching import community, enrol, received, registered
-from tests.support import announce, event_tap, running
+from tests.builders.matching import answer, case, community, done, received, registered
+from tests.clock import SetClock
+from tests.support import announce, enrol, event_tap, running
 
 pytestmark = pytest.mark.integration
 
+TIMEOUT = timedelta(seconds=60)
+# Long enough for the timers (every 0.2 s) to have looked several times.
+LOOKS = 1.0
 
-def quick(settings, seconds: float):
-    return settings.model_copy(update={"matching_offer_timeout_seconds": seconds, "matching_clock_seconds": 0.2})
+
+def timed(settings, **changes):
+    return settings.model_copy(update={"matching_offer_timeout_seconds": TIMEOUT.total_seconds(),
+                                       "matching_clock_seconds": 0.2, **changes})
 
 
 async def test_unanswered_offers_expire_one_after_another_then_the_request_is_escalated(fresh_settings):
-    settings = quick(fresh_settings, 1)
-    place = community()
-    async with running(SERVICE, settings) as matching:
+    settings, clock, place = timed(fresh_settings), SetClock(), community()
+    async with running(SERVICE, settings, clock=clock) as matching:
         await enrol(matching, settings, registered(place, "employment"), registered(place, "employment"))
         async with event_tap(settings) as tap:
             await announce(settings, received(place, "employment.guidance"))
+            [first] = await tap.wait_for("assignment.offered")
+            assert datetime.fromisoformat(first["expires_at"]) == clock.now() + TIMEOUT
+            clock.advance(TIMEOUT - timedelta(seconds=1))
+            await asyncio.sleep(LOOKS)
+            assert tap.of("assignment.expired") == []  # a second to go
+            clock.advance(timedelta(seconds=2))
+            await tap.wait_for("assignment.offered", 2)
+            clock.advance(TIMEOUT + timedelta(seconds=1))
             [escalated] = await tap.wait_for("request.escalated")
     offered, expired = tap.of("assignment.offered"), tap.of("assignment.expired")
     assert len(offered) == 2 and [e["assignment_id"] for e in expired] == [o["assignment_id"] for o in offered]
@@ -32,32 +45,70 @@ async def test_unanswered_offers_expire_one_after_another_then_the_request_is_es
 
 
 async def test_an_offer_s_timer_survives_a_restart_of_matching(fresh_settings):
-    settings = quick(fresh_settings, 2)
-    place = community()
+    settings, clock, place = timed(fresh_settings), SetClock(), community()
     async with event_tap(settings) as tap:
-        async with running(SERVICE, settings) as matching:
+        async with running(SERVICE, settings, clock=clock) as matching:
             await enrol(matching, settings, registered(place, "cleanup"))
             await announce(settings, received(place, "environment.cleanup"))
             [offer] = await tap.wait_for("assignment.offered")
-        await asyncio.sleep(3)  # the offer runs out while matching is down
+        clock.advance(TIMEOUT + timedelta(seconds=1))  # the offer runs out while matching is down
+        await asyncio.sleep(LOOKS)
         assert tap.of("assignment.expired") == []
-        async with running(SERVICE, settings):
+        async with running(SERVICE, settings, clock=clock):
             [expired] = await tap.wait_for("assignment.expired")
     assert expired["assignment_id"] == offer["assignment_id"]
 
 
 async def test_an_offer_made_in_the_quiet_hours_runs_from_their_end(fresh_settings):
     """notify holds it until morning, so matching's timer starts then, not now."""
-    settings = fresh_settings
-    city = datetime.now(UTC).astimezone(ZoneInfo(settings.linli_timezone))
-    end = city + timedelta(hours=1)
-    quiet = settings.model_copy(update={"notify_quiet_hours": f"{city - timedelta(hours=1):%H:%M}-{end:%H:%M}",
-                                        "matching_offer_timeout_seconds": 600})
-    place = community()
-    async with running(SERVICE, quiet) as matching, event_tap(settings) as tap:
+    settings = timed(fresh_settings, notify_quiet_hours="22:00-07:00")
+    clock, place = SetClock(datetime(2026, 3, 1, 15, 30, tzinfo=UTC)), community()  # 23:30 in the city
+    async with running(SERVICE, settings, clock=clock) as matching, event_tap(settings) as tap:
         await enrol(matching, settings, registered(place, "cooking"))
-        request = received(place, "elder_care.meals")
-        await announce(settings, request)
+        await announce(settings, received(place, "elder_care.meals"))
         [offer] = await tap.wait_for("assignment.offered")
-    expected = end.replace(second=0, microsecond=0) + timedelta(seconds=600)
-    assert datetime.fromisoformat(offer["expires_at"]) == expected
+        clock.advance(TIMEOUT * 2)
+        await asyncio.sleep(LOOKS)
+        assert tap.of("assignment.expired") == []  # the night does not count
+    assert datetime.fromisoformat(offer["expires_at"]) == datetime(2026, 3, 1, 23, 0, tzinfo=UTC) + TIMEOUT  # 07:00
+
+
+async def test_an_occurrence_not_served_by_the_end_of_its_window_is_missed(fresh_settings):
+    settings, clock, place = timed(fresh_settings), SetClock(), community()
+    window = {"start": clock.now(), "end": clock.now() + timedelta(hours=2)}
+    async with running(SERVICE, settings, clock=clock) as matching:
+        await enrol(matching, settings, registered(place, "tutoring"))
+        request = received(place, "child.tutoring", window=window)
+        async with event_tap(settings) as tap:
+            await announce(settings, request)
+            [offer] = await tap.wait_for("assignment.offered")
+            await announce(settings, answer(offer, accept=True))
+            await tap.wait_for("assignment.accepted")
+            clock.set(window["end"])
+            await asyncio.sleep(LOOKS)
+            assert tap.of("request.missed") == []  # the window's last moment
+            clock.advance(timedelta(seconds=1))
+            [missed] = await tap.wait_for("request.missed")
+        view = (await matching.get(f"/api/v1/requests/{request.request_id}")).json()
+    assert missed["occurrence"] == 1 and missed["volunteers"][0]["assignment_id"] == offer["assignment_id"]
+    assert view["occurrences"][0]["status"] == "missed"
+    assert view["occurrences"][0]["assignments"][0]["status"] == "missed"
+
+
+async def test_a_closed_case_s_return_visit_falls_due_after_the_follow_up_days(fresh_settings):
+    settings, clock, place = timed(fresh_settings, matching_follow_up_days=7), SetClock(), community()
+    async with running(SERVICE, settings, clock=clock) as matching:
+        await enrol(matching, settings, registered(place, "mediation"))
+        async with event_tap(settings) as tap:
+            await announce(settings, case(place, None))
+            [offer] = await tap.wait_for("assignment.offered")
+            await announce(settings, answer(offer, accept=True))
+            await announce(settings, done(offer, hours=2, people=2, outcome="agreement"))
+            [closed] = await tap.wait_for("case.closed")
+            clock.advance(timedelta(days=7) - timedelta(seconds=1))
+            await asyncio.sleep(LOOKS)
+            assert tap.of("case.follow_up_due") == []
+            clock.advance(timedelta(seconds=1))
+            [due] = await tap.wait_for("case.follow_up_due")
+    assert closed["follow_up_at"] == due["follow_up_at"] and due["outcome"] == "agreement"
+    assert datetime.fromisoformat(due["follow_up_at"]) == clock.now()

@@ -1,2 +1,3 @@
-"""Matching's rules, free of I/O: who may take a task, who should, how a burst is staffed, how
-an offer is answered and where a dispute goes next."""
+"""Matching's rules, free of I/O: who may take a task, who should, how a burst is staffed, and
+the lifecycle of tasks and offers (lifecycle.py, search.py, mediation.py, series.py): what an
+answer, a report, a timer or a cancellation decides, as changes and events for the shell to apply."""

@@ -1,8 +1,12 @@
 """The offer cycle: an assignment's states, what an answer does to it, and how many offers a
 task should have out."""
-from datetime import datetime, time, timedelta, tzinfo
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
+from uuid import UUID
 
+from shared.events import AssignmentResponded, CompletionReported, Staffed, VolunteerRef
 from shared.quiet_hours import not_before
 from shared.submissions import Urgency
 
@@ -19,10 +23,37 @@ class Status(StrEnum):
 
 # States that hold a share of the volunteer's capacity.
 HOLDING = frozenset({Status.OFFERED, Status.ACCEPTED})
+# States that fill one of the task's places.
+TAKEN = frozenset({Status.ACCEPTED, Status.COMPLETED})
 MOVES = {
     Status.OFFERED: frozenset({Status.ACCEPTED, Status.DECLINED, Status.EXPIRED, Status.WITHDRAWN}),
     Status.ACCEPTED: frozenset({Status.COMPLETED, Status.WITHDRAWN, Status.MISSED}),
 }
+
+
+@dataclass(frozen=True)
+class AssignmentState:
+    """An offer or assignment as its row holds it, with the volunteer as the outside world knows them."""
+
+    assignment_id: UUID
+    task_id: UUID
+    volunteer: VolunteerRef
+    status: Status
+    week: date  # the Monday of the city's week its hours are booked in
+    planned_hours: float
+    expires_at: datetime | None = None
+    hours: float | None = None  # served, once reported
+    people_served: int | None = None
+    outcome: str | None = None  # a mediation session's
+
+    def staffed(self) -> Staffed:
+        return Staffed(assignment_id=self.assignment_id, **self.volunteer.model_dump())
+
+
+def places_held(held: Iterable[AssignmentState]) -> tuple[int, int]:
+    """Of a task's assignments: places taken (accepted or served), and offers still pending."""
+    statuses = [assignment.status for assignment in held]
+    return sum(s in TAKEN for s in statuses), statuses.count(Status.OFFERED)
 
 
 def can_move(current: Status, to: Status) -> bool:
@@ -59,3 +90,24 @@ def answer_by(offered_at: datetime, timeout: timedelta, urgent: bool, timezone: 
     offer that can wait through the city's quiet hours, so one made at 23:00 runs from 07:00
     rather than expiring, unseen, down the whole roster overnight."""
     return not_before(offered_at, urgent, timezone, quiet) + timeout
+
+
+def answer_refusal(assignment: AssignmentState | None, response: AssignmentResponded) -> str | None:
+    """Why `response` cannot be taken: it is about no assignment, it comes from someone the
+    offer was not made to, or the offer is no longer open. None if it can."""
+    if assignment is None:
+        return f"no assignment {response.assignment_id}"
+    who = (response.source, response.volunteer_external_id)
+    if (assignment.volunteer.source, assignment.volunteer.external_id) != who:
+        return f"assignment {response.assignment_id} was not offered to {'/'.join(who)}"
+    return refusal(assignment.status, Status.ACCEPTED if response.accept else Status.DECLINED)
+
+
+def completion_refusal(assignment: AssignmentState | None, mediation: bool, report: CompletionReported) -> str | None:
+    """Why `report` cannot be recorded: it is about no assignment, a mediation session comes
+    without its outcome, or the assignment was not accepted (or is over). None if it can."""
+    if assignment is None:
+        return f"no assignment {report.assignment_id}"
+    if mediation and report.outcome is None:
+        return "a mediation session is reported with its outcome: agreement or no_agreement"
+    return refusal(assignment.status, Status.COMPLETED)

@@ -1,42 +1,61 @@
 """Offers and assignments: who was offered which task, and what became of it."""
-from datetime import date, datetime
+from datetime import datetime
 from uuid import UUID
 
 import asyncpg
 
-# An assignment with its task and the volunteer as the outside world knows them.
-_JOINED = ("SELECT a.*, t.community_code, t.request_id, t.occurrence, t.case_id, t.level, "
-           "v.source AS volunteer_source, v.external_id AS volunteer_external_id "
-           "FROM assignment a JOIN task t USING (task_id) JOIN volunteer v USING (volunteer_id) ")
+from services.matching.domain.changes import AddAssignment, MoveAssignment, RecordService
+from services.matching.domain.offers import AssignmentState, Status
+from shared.events import VolunteerRef
+
+# An assignment with the volunteer as the outside world knows them.
+_JOINED = ("SELECT a.*, v.source AS volunteer_source, v.external_id AS volunteer_external_id "
+           "FROM assignment a JOIN volunteer v USING (volunteer_id) ")
 
 
-async def insert(conn: asyncpg.Connection, assignment_id: UUID, task_id: UUID, volunteer_id: UUID, reason: dict,
-                 planned_hours: float, week: date, expires_at: datetime) -> None:
+async def insert(conn: asyncpg.Connection, change: AddAssignment) -> None:
     await conn.execute(
         "INSERT INTO assignment (assignment_id, task_id, volunteer_id, reason, planned_hours, week, expires_at) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7)",
-        assignment_id, task_id, volunteer_id, reason, planned_hours, week, expires_at)
+        "VALUES ($1, $2, $3, $4, $5, $6, $7)", change.assignment_id, change.task_id, change.volunteer_id,
+        change.reason, change.planned_hours, change.week, change.expires_at)
 
 
-async def find(conn: asyncpg.Connection, assignment_id: UUID, *, lock: bool = False) -> asyncpg.Record | None:
-    return await conn.fetchrow(_JOINED + "WHERE a.assignment_id = $1" + (" FOR UPDATE OF a" if lock else ""),
-                               assignment_id)
+async def community_of(conn: asyncpg.Connection, assignment_id: UUID) -> str | None:
+    """The community of the assignment's task (None: no such assignment)."""
+    return await conn.fetchval("SELECT t.community_code FROM assignment a JOIN task t USING (task_id) "
+                               "WHERE a.assignment_id = $1", assignment_id)
 
 
-async def of_task(conn: asyncpg.Connection, task_id: UUID) -> list[asyncpg.Record]:
-    return await conn.fetch(_JOINED + "WHERE a.task_id = $1 ORDER BY a.created_at", task_id)
+async def find(conn: asyncpg.Connection, assignment_id: UUID, *, lock: bool = False) -> AssignmentState | None:
+    row = await conn.fetchrow(_JOINED + "WHERE a.assignment_id = $1" + (" FOR UPDATE OF a" if lock else ""),
+                              assignment_id)
+    return _assignment(row) if row else None
 
 
-async def answer(conn: asyncpg.Connection, assignment_id: UUID, status: str, reason: str | None = None) -> None:
-    await conn.execute("UPDATE assignment SET status = $2, answered_at = now(), answer_reason = $3 "
-                       "WHERE assignment_id = $1", assignment_id, status, reason)
+async def of_task(conn: asyncpg.Connection, task_id: UUID) -> tuple[AssignmentState, ...]:
+    """Every assignment of the task, oldest first."""
+    return tuple(map(_assignment, await conn.fetch(_JOINED + "WHERE a.task_id = $1 ORDER BY a.created_at", task_id)))
 
 
-async def complete(conn: asyncpg.Connection, assignment_id: UUID, hours: float, people_served: int,
-                   outcome: str | None) -> None:
-    await conn.execute("UPDATE assignment SET status = 'completed', completed_at = now(), hours = $2, "
-                       "people_served = $3, outcome = $4 WHERE assignment_id = $1",
-                       assignment_id, hours, people_served, outcome)
+def _assignment(row: asyncpg.Record) -> AssignmentState:
+    return AssignmentState(
+        assignment_id=row["assignment_id"], task_id=row["task_id"], status=Status(row["status"]),
+        volunteer=VolunteerRef(volunteer_id=row["volunteer_id"], source=row["volunteer_source"],
+                               external_id=row["volunteer_external_id"]),
+        week=row["week"], planned_hours=float(row["planned_hours"]), expires_at=row["expires_at"],
+        hours=float(row["hours"]) if row["hours"] is not None else None, people_served=row["people_served"],
+        outcome=row["outcome"])
+
+
+async def move(conn: asyncpg.Connection, change: MoveAssignment) -> None:
+    await conn.execute("UPDATE assignment SET status = $2, answered_at = $3, answer_reason = $4 "
+                       "WHERE assignment_id = $1", change.assignment_id, change.status, change.at, change.reason)
+
+
+async def record_service(conn: asyncpg.Connection, change: RecordService) -> None:
+    await conn.execute("UPDATE assignment SET status = $2, completed_at = $3, hours = $4, people_served = $5, "
+                       "outcome = $6 WHERE assignment_id = $1", change.assignment_id, Status.COMPLETED, change.at,
+                       change.hours, change.people_served, change.outcome)
 
 
 async def expired(conn: asyncpg.Connection, now: datetime, limit: int) -> list[asyncpg.Record]:

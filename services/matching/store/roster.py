@@ -4,6 +4,7 @@ from uuid import UUID
 
 import asyncpg
 
+from services.matching.domain.changes import SettleBooking
 from services.matching.domain.model import Slot, Volunteer
 from shared.events import VolunteerRegistered
 
@@ -94,15 +95,13 @@ class _Refused(Exception):
     pass
 
 
-async def settle(conn: asyncpg.Connection, volunteer_id: UUID, week: date, booked: float, served: float) -> None:
-    """Give back the place an assignment held, and replace its booked hours by those served
-    (0 when the offer fell away)."""
+async def settle(conn: asyncpg.Connection, change: SettleBooking) -> None:
     await conn.execute("UPDATE volunteer SET open_assignments = GREATEST(open_assignments - 1, 0) "
-                       "WHERE volunteer_id = $1", volunteer_id)
+                       "WHERE volunteer_id = $1", change.volunteer_id)
     await conn.execute(
         "INSERT INTO volunteer_week AS w (volunteer_id, week, hours) VALUES ($1, $2, GREATEST($3::numeric, 0)) "
         "ON CONFLICT (volunteer_id, week) DO UPDATE SET hours = GREATEST(w.hours + $3::numeric, 0)",
-        volunteer_id, week, served - booked)
+        change.volunteer_id, change.week, change.served - change.booked)
 
 
 async def roster(conn: asyncpg.Connection, community: str | None, team: str | None,

@@ -4,11 +4,20 @@ from uuid import UUID
 
 import asyncpg
 
+from services.matching.domain.changes import (AddTask, CloseCase, FollowUpAnnounced, MoveCase, MoveTask, SetSeries,
+                                              WantOffers, WidenSearch)
+from services.matching.domain.subjects import Case, Subject
+from services.matching.domain.tasks import TaskState, TaskStatus
 from shared.events import CaseReceived, RequestReceived
+from shared.mediation import Level
+from shared.submissions import Urgency
 
-TASK_FIELDS = ("task_id", "request_id", "occurrence", "case_id", "level", "community_code", "grid_code",
-               "search_area", "skills", "helpful_skills", "needed", "urgency", "window_start", "window_end",
-               "planned_hours", "lat", "lon", "language", "status")
+
+async def lock_community(conn: asyncpg.Connection, community: str) -> None:
+    """One decision at a time per community, across every matching process, until the
+    transaction ends: each decision sees the loads the one before left. Every path that
+    changes a community's tasks takes this lock first, then row locks, so none deadlock."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtext('matching.community:' || $1))", community)
 
 
 async def save_request(conn: asyncpg.Connection, event: RequestReceived) -> bool:
@@ -25,8 +34,9 @@ async def request(conn: asyncpg.Connection, request_id: UUID) -> RequestReceived
     return RequestReceived.model_validate(received) if received else None
 
 
-async def set_request_status(conn: asyncpg.Connection, request_id: UUID, status: str) -> None:
-    await conn.execute("UPDATE service_request SET status = $2 WHERE request_id = $1", request_id, status)
+async def set_series(conn: asyncpg.Connection, change: SetSeries) -> None:
+    await conn.execute("UPDATE service_request SET status = $2 WHERE request_id = $1", change.request_id,
+                       change.status)
 
 
 async def save_case(conn: asyncpg.Connection, event: CaseReceived, level: str) -> bool:
@@ -38,35 +48,66 @@ async def save_case(conn: asyncpg.Connection, event: CaseReceived, level: str) -
         event.dispute_type.value, event.summary, event.severity, event.correlation_id, level, event.occurred_at))
 
 
-async def case(conn: asyncpg.Connection, case_id: UUID) -> asyncpg.Record | None:
-    return await conn.fetchrow("SELECT * FROM mediation_case WHERE case_id = $1", case_id)
+async def case(conn: asyncpg.Connection, case_id: UUID) -> Case | None:
+    row = await conn.fetchrow("SELECT * FROM mediation_case WHERE case_id = $1", case_id)
+    return _case(row) if row else None
 
 
-async def move_case(conn: asyncpg.Connection, case_id: UUID, level: str) -> None:
-    await conn.execute("UPDATE mediation_case SET level = $2 WHERE case_id = $1", case_id, level)
+def _case(row: asyncpg.Record) -> Case:
+    return Case(case_id=row["case_id"], correlation_id=row["correlation_id"], source=row["source"],
+                external_id=row["external_id"], community_code=row["community_code"], grid_code=row["grid_code"],
+                dispute_type=row["dispute_type"], summary=row["summary"], level=Level(row["level"]),
+                outcome=row["outcome"], follow_up_at=row["follow_up_at"],
+                follow_up_announced=row["follow_up_announced"])
 
 
-async def close_case(conn: asyncpg.Connection, case_id: UUID, outcome: str, follow_up_at: datetime) -> None:
+async def subject(conn: asyncpg.Connection, task: TaskState) -> Subject:
+    """The request (as its request.received) or the case that `task` staffs."""
+    return await request(conn, task.request_id) if task.request_id else await case(conn, task.case_id)
+
+
+async def move_case(conn: asyncpg.Connection, change: MoveCase) -> None:
+    await conn.execute("UPDATE mediation_case SET level = $2 WHERE case_id = $1", change.case_id, change.level)
+
+
+async def close_case(conn: asyncpg.Connection, change: CloseCase) -> None:
     await conn.execute("UPDATE mediation_case SET status = 'closed', outcome = $2, follow_up_at = $3 "
-                       "WHERE case_id = $1", case_id, outcome, follow_up_at)
+                       "WHERE case_id = $1", change.case_id, change.outcome, change.follow_up_at)
 
 
-async def insert_task(conn: asyncpg.Connection, task: dict) -> None:
-    columns = [name for name in TASK_FIELDS if name in task]
+async def insert_task(conn: asyncpg.Connection, change: AddTask) -> None:
+    task = change.task
+    lat, lon = task.location or (None, None)
     await conn.execute(
-        f"INSERT INTO task ({', '.join(columns)}) VALUES ({', '.join(f'${i + 1}' for i in range(len(columns)))})",
-        *(task[name] for name in columns))
+        "INSERT INTO task (task_id, request_id, occurrence, case_id, level, community_code, grid_code, search_area, "
+        "skills, helpful_skills, needed, urgency, window_start, window_end, planned_hours, lat, lon, language, "
+        "status) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)",
+        task.task_id, task.request_id, task.occurrence, task.case_id, task.level, task.community_code,
+        task.grid_code, list(task.search_area), list(task.skills), list(task.helpful_skills), task.needed,
+        task.urgency, task.window_start, task.window_end, task.planned_hours, lat, lon, task.language, task.status)
 
 
-async def task(conn: asyncpg.Connection, task_id: UUID, *, lock: bool = False) -> asyncpg.Record:
-    return await conn.fetchrow(f"SELECT * FROM task WHERE task_id = $1{' FOR UPDATE' if lock else ''}", task_id)
+async def task(conn: asyncpg.Connection, task_id: UUID, *, lock: bool = False) -> TaskState:
+    return _task(await conn.fetchrow(f"SELECT * FROM task WHERE task_id = $1{' FOR UPDATE' if lock else ''}",
+                                     task_id))
 
 
-async def waiting(conn: asyncpg.Connection, community: str, limit: int) -> list[asyncpg.Record]:
+def _task(row: asyncpg.Record) -> TaskState:
+    return TaskState(
+        task_id=row["task_id"], community_code=row["community_code"], status=TaskStatus(row["status"]),
+        skills=tuple(row["skills"]), needed=row["needed"], urgency=Urgency(row["urgency"]),
+        planned_hours=float(row["planned_hours"]), search_area=tuple(row["search_area"]),
+        request_id=row["request_id"], occurrence=row["occurrence"], case_id=row["case_id"],
+        level=Level(row["level"]) if row["level"] else None, grid_code=row["grid_code"],
+        helpful_skills=tuple(row["helpful_skills"]), window_start=row["window_start"], window_end=row["window_end"],
+        location=(row["lat"], row["lon"]) if row["lat"] is not None else None, language=row["language"])
+
+
+async def waiting(conn: asyncpg.Connection, community: str, limit: int) -> list[TaskState]:
     """The community's tasks that want offers, oldest first (the caller holds the community's lock)."""
-    return await conn.fetch(
+    return [_task(row) for row in await conn.fetch(
         "SELECT * FROM task WHERE community_code = $1 AND wants_offers AND status = 'open' "
-        "ORDER BY created_at LIMIT $2 FOR UPDATE", community, limit)
+        "ORDER BY created_at LIMIT $2 FOR UPDATE", community, limit)]
 
 
 async def communities_waiting(conn: asyncpg.Connection, limit: int) -> list[str]:
@@ -74,44 +115,38 @@ async def communities_waiting(conn: asyncpg.Connection, limit: int) -> list[str]
         "SELECT DISTINCT community_code FROM task WHERE wants_offers AND status = 'open' LIMIT $1", limit)]
 
 
-async def set_task(conn: asyncpg.Connection, task_id: UUID, status: str, *, wants_offers: bool = False,
-                   reason: str | None = None) -> None:
-    await conn.execute("UPDATE task SET status = $2, wants_offers = $3, reason = COALESCE($4, reason) "
-                       "WHERE task_id = $1", task_id, status, wants_offers, reason)
+async def move_task(conn: asyncpg.Connection, change: MoveTask) -> None:
+    await conn.execute("UPDATE task SET status = $2, wants_offers = false, reason = COALESCE($3, reason) "
+                       "WHERE task_id = $1", change.task_id, change.status, change.reason)
 
 
-async def widen(conn: asyncpg.Connection, task_id: UUID, area: list[str]) -> None:
-    await conn.execute("UPDATE task SET search_area = $2 WHERE task_id = $1", task_id, area)
+async def widen(conn: asyncpg.Connection, change: WidenSearch) -> None:
+    await conn.execute("UPDATE task SET search_area = $2 WHERE task_id = $1", change.task_id, list(change.area))
 
 
-async def offers_complete(conn: asyncpg.Connection, task_id: UUID) -> None:
-    """The task has every offer it needs for now."""
-    await conn.execute("UPDATE task SET wants_offers = false WHERE task_id = $1", task_id)
+async def want_offers(conn: asyncpg.Connection, change: WantOffers) -> None:
+    await conn.execute("UPDATE task SET wants_offers = $2 WHERE task_id = $1", change.task_id, change.wanted)
 
 
-async def want_offers(conn: asyncpg.Connection, task_id: UUID) -> None:
-    await conn.execute("UPDATE task SET wants_offers = true WHERE task_id = $1 AND status = 'open'", task_id)
-
-
-async def paired(conn: asyncpg.Connection, request_id: UUID, occurrence: int) -> set[UUID]:
+async def paired(conn: asyncpg.Connection, request_id: UUID, occurrence: int) -> frozenset[UUID]:
     """Who served the latest earlier occurrence of the series (the pairing to keep)."""
     rows = await conn.fetch(
         "SELECT a.volunteer_id FROM assignment a JOIN task t USING (task_id) WHERE t.request_id = $1 "
         "AND t.occurrence = (SELECT max(p.occurrence) FROM task p JOIN assignment pa USING (task_id) "
         "  WHERE p.request_id = $1 AND p.occurrence < $2 AND pa.status = 'completed') AND a.status = 'completed'",
         request_id, occurrence)
-    return {row["volunteer_id"] for row in rows}
+    return frozenset(row["volunteer_id"] for row in rows)
 
 
-async def offered_for_case(conn: asyncpg.Connection, case_id: UUID) -> set[UUID]:
+async def offered_for_case(conn: asyncpg.Connection, case_id: UUID) -> frozenset[UUID]:
     rows = await conn.fetch("SELECT a.volunteer_id FROM assignment a JOIN task t USING (task_id) WHERE t.case_id = $1",
                             case_id)
-    return {row["volunteer_id"] for row in rows}
+    return frozenset(row["volunteer_id"] for row in rows)
 
 
-async def open_tasks_of_request(conn: asyncpg.Connection, request_id: UUID) -> list[asyncpg.Record]:
-    return await conn.fetch("SELECT * FROM task WHERE request_id = $1 AND status IN ('open', 'assigned') "
-                            "FOR UPDATE", request_id)
+async def open_tasks_of_request(conn: asyncpg.Connection, request_id: UUID) -> list[TaskState]:
+    return [_task(row) for row in await conn.fetch(
+        "SELECT * FROM task WHERE request_id = $1 AND status IN ('open', 'assigned') FOR UPDATE", request_id)]
 
 
 async def missed(conn: asyncpg.Connection, now: datetime, limit: int) -> list[asyncpg.Record]:
@@ -120,13 +155,14 @@ async def missed(conn: asyncpg.Connection, now: datetime, limit: int) -> list[as
                             "AND window_end < $1 AND request_id IS NOT NULL ORDER BY window_end LIMIT $2", now, limit)
 
 
-async def follow_ups_due(conn: asyncpg.Connection, now: datetime, limit: int) -> list[asyncpg.Record]:
-    return await conn.fetch("SELECT * FROM mediation_case WHERE NOT follow_up_announced AND follow_up_at <= $1 "
-                            "ORDER BY follow_up_at LIMIT $2 FOR UPDATE SKIP LOCKED", now, limit)
+async def follow_ups_due(conn: asyncpg.Connection, now: datetime, limit: int) -> list[Case]:
+    return [_case(row) for row in await conn.fetch(
+        "SELECT * FROM mediation_case WHERE NOT follow_up_announced AND follow_up_at <= $1 "
+        "ORDER BY follow_up_at LIMIT $2 FOR UPDATE SKIP LOCKED", now, limit)]
 
 
-async def follow_up_announced(conn: asyncpg.Connection, case_id: UUID) -> None:
-    await conn.execute("UPDATE mediation_case SET follow_up_announced = true WHERE case_id = $1", case_id)
+async def follow_up_announced(conn: asyncpg.Connection, change: FollowUpAnnounced) -> None:
+    await conn.execute("UPDATE mediation_case SET follow_up_announced = true WHERE case_id = $1", change.case_id)
 
 
 async def request_view(conn: asyncpg.Connection, request_id: UUID) -> dict | None:

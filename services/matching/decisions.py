@@ -1,0 +1,35 @@
+"""How the shell runs a lifecycle decision (domain/lifecycle.py): it reads what the decision
+needs, locked in the order every path takes (the community, then the rows), and applies what
+was decided: each change through the store, each event into the outbox, in one unit of work."""
+from services.matching.domain.changes import (AddAssignment, AddTask, CloseCase, Decision, FollowUpAnnounced,
+                                              MoveAssignment, MoveCase, MoveTask, RecordService, SetSeries,
+                                              SettleBooking, WantOffers, WidenSearch)
+from services.matching.domain.lifecycle import Situation
+from services.matching.store import assignments, roster, tasks
+from shared.unit_of_work import UnitOfWork
+
+_STORE = {AddAssignment: assignments.insert, MoveAssignment: assignments.move,
+          RecordService: assignments.record_service, SettleBooking: roster.settle, AddTask: tasks.insert_task,
+          MoveTask: tasks.move_task, WantOffers: tasks.want_offers, WidenSearch: tasks.widen,
+          MoveCase: tasks.move_case, CloseCase: tasks.close_case, FollowUpAnnounced: tasks.follow_up_announced,
+          SetSeries: tasks.set_series}
+
+
+async def apply(uow: UnitOfWork, decision: Decision) -> None:
+    for change in decision.changes:
+        await _STORE[type(change)](uow.connection, change)
+    for event in decision.events:
+        await uow.emit(event)
+
+
+async def situation(uow: UnitOfWork, assignment_id) -> Situation | None:
+    """The assignment with its task and all the task's assignments, locked after the task's
+    community; None if there is no such assignment."""
+    conn = uow.connection
+    community = await assignments.community_of(conn, assignment_id)
+    if community is None:
+        return None
+    await tasks.lock_community(conn, community)
+    assignment = await assignments.find(conn, assignment_id, lock=True)
+    task = await tasks.task(conn, assignment.task_id, lock=True)
+    return Situation(task, await tasks.subject(conn, task), await assignments.of_task(conn, task.task_id), assignment)

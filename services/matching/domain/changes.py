@@ -1,0 +1,127 @@
+"""What a lifecycle decision changes, as plain values the shell applies in its unit of work,
+and the Decision that carries them with the events to emit."""
+from dataclasses import dataclass
+from datetime import date, datetime
+from uuid import UUID
+
+from services.matching.domain.offers import Status
+from services.matching.domain.tasks import SeriesStatus, TaskState, TaskStatus
+from shared.events import Event
+from shared.mediation import Level
+
+
+@dataclass(frozen=True)
+class AddAssignment:
+    """An offer made: the volunteer's place and hours are already booked (the booking is a
+    conditional write that the shell makes first, as two decisions may race for them)."""
+
+    assignment_id: UUID
+    task_id: UUID
+    volunteer_id: UUID
+    reason: dict  # the score's parts and what was searched: why this volunteer
+    planned_hours: float
+    week: date
+    expires_at: datetime
+
+
+@dataclass(frozen=True)
+class MoveAssignment:
+    """An offer accepted, declined, expired or withdrawn, or an assignment missed."""
+
+    assignment_id: UUID
+    status: Status
+    reason: str | None
+    at: datetime
+
+
+@dataclass(frozen=True)
+class RecordService:
+    assignment_id: UUID
+    hours: float
+    people_served: int
+    outcome: str | None  # a mediation session's: agreement | no_agreement
+    at: datetime
+
+
+@dataclass(frozen=True)
+class SettleBooking:
+    """The place an assignment held goes back, and its booked hours become those served (0
+    when the offer fell away)."""
+
+    volunteer_id: UUID
+    week: date
+    booked: float
+    served: float
+
+
+@dataclass(frozen=True)
+class AddTask:
+    task: TaskState
+
+
+@dataclass(frozen=True)
+class MoveTask:
+    """A task that moves to another status wants no more offers."""
+
+    task_id: UUID
+    status: TaskStatus
+    reason: str | None = None  # kept when None
+
+
+@dataclass(frozen=True)
+class WantOffers:
+    """Whether the next decision should make the task offers (an offer fell away), or it has
+    every offer it needs for now."""
+
+    task_id: UUID
+    wanted: bool
+
+
+@dataclass(frozen=True)
+class WidenSearch:
+    task_id: UUID
+    area: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class MoveCase:
+    case_id: UUID
+    level: Level
+
+
+@dataclass(frozen=True)
+class CloseCase:
+    case_id: UUID
+    outcome: str
+    follow_up_at: datetime
+
+
+@dataclass(frozen=True)
+class FollowUpAnnounced:
+    case_id: UUID
+
+
+@dataclass(frozen=True)
+class SetSeries:
+    request_id: UUID
+    status: SeriesStatus
+
+
+Change = (AddAssignment | MoveAssignment | RecordService | SettleBooking | AddTask | MoveTask | WantOffers
+          | WidenSearch | MoveCase | CloseCase | FollowUpAnnounced | SetSeries)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The changes to apply, in order, and the events to emit, in order, in one unit of work."""
+
+    changes: tuple[Change, ...] = ()
+    events: tuple[Event, ...] = ()
+
+    @classmethod
+    def of(cls, *items: Change | Event) -> "Decision":
+        return cls(tuple(item for item in items if not isinstance(item, Event)),
+                   tuple(item for item in items if isinstance(item, Event)))
+
+    def __add__(self, other: "Decision") -> "Decision":
+        return Decision(self.changes + other.changes, self.events + other.events)
