@@ -198,6 +198,7 @@ def test_an_answer_from_the_volunteer_offered_is_taken():
     (2, [Status.ACCEPTED, Status.OFFERED], 2, [1, 2], []),
     (1, [Status.OFFERED, Status.OFFERED, Status.OFFERED], 2, [2], [1, 3]),  # an emergency's fan-out
     (1, [Status.DECLINED, Status.OFFERED], 2, [2], []),
+    (2, [Status.COMPLETED, Status.OFFERED], 2, [1, 2], []),  # the first already served when the last accepts
 ])
 def test_accepting_takes_a_place_and_the_last_place_taken_assigns_the_request(needed, before, accepting, assigned,
                                                                                withdrawn):

@@ -10,7 +10,7 @@ from uuid import uuid4
 from services.matching.domain.changes import (AddAssignment, Decision, MoveAssignment, MoveTask, RecordService,
                                               SetSeries, SettleBooking, WantOffers)
 from services.matching.domain.mediation import session_done
-from services.matching.domain.offers import (HOLDING, AssignmentState, Status, answer_refusal,
+from services.matching.domain.offers import (HOLDING, TAKEN, AssignmentState, Status, answer_refusal,
                                              completion_refusal)
 from services.matching.domain.policy import Policy
 from services.matching.domain.series import next_occurrence
@@ -78,7 +78,7 @@ def accept(task: TaskState, subject: Subject, held: Sequence[AssignmentState], a
                            AssignmentAccepted(**about_assignment(task, subject, assignment),
                                               address=address_of(subject), window_start=task.window_start,
                                               window_end=task.window_end, occurred_at=now))
-    taken = [a for a in held if a.status == Status.ACCEPTED]
+    taken = [a for a in held if a.status in TAKEN]
     if len(taken) < task.needed:
         return decision
     decision += Decision.of(MoveTask(task.task_id, TaskStatus.ASSIGNED))
