@@ -76,7 +76,7 @@ async def by_group(request: Request, group: str, scope: Scope = Depends(_scope),
                    reporting: Reporting = Depends(deps_of)) -> Response:
     """Every figure per community, street, team, category, day, week or month."""
     try:
-        check_group(group)
+        check_group(group, scope)
     except BadQuery as error:
         raise HTTPException(status_code=422, detail=str(error)) from error
     table = await _shared(reporting, (group, scope), lambda conn: tables.figures(conn, reporting, group, scope))

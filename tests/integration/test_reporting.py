@@ -155,6 +155,11 @@ async def test_every_table_exports_as_csv_and_xlsx(reporting):
     ("summary", {"street": "S-north"}, "unknown street 'S-north'; known: S-east, S-west"),
     ("summary", {"street": "S-west", "community": "east-1"}, "community 'east-1' is not in street 'S-west'"),
     ("volunteers", {"category": "fortune_telling"}, "unknown category 'fortune_telling'; see the catalogue"),
+    ("groups/day", {"from": "0001-01-01", "to": "9999-12-31"},
+     "from (0001-01-01) is outside the days linli counts (1970-01-01 to 2999-12-31)"),
+    ("groups/day", {"from": "2000-01-01", "to": "2026-12-31"},
+     "a trend by day has at most 1100 rows; from 2000-01-01 to 2026-12-31 has 9862: "
+     "ask for a shorter period or a longer grain"),
 ])
 async def test_a_question_that_cannot_be_answered_is_refused_with_its_reason(reporting, path, params, reason):
     response = await reporting.get(f"/api/v1/reports/{path}", params=params)

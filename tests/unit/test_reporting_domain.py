@@ -8,7 +8,7 @@ import pytest
 from services.reporting.domain.figures import FIGURES, beneficiary_key, finish, percentile, residents, share
 from services.reporting.domain.increments import (UNKNOWN, cell_of, dispute_increments, request_increments,
                                                   within_window)
-from services.reporting.domain.periods import day_of, period_start, periods
+from services.reporting.domain.periods import day_of, period_count, period_start, periods
 from services.reporting.domain.scope import BadQuery, Scope, check_group
 from shared.events import (CaseClosed, CaseEscalated, CaseReceived, RequestAssigned, RequestCancelled,
                            RequestCompleted, RequestEscalated, RequestMissed, RequestReceived, RequestRejected, Staffed)
@@ -156,9 +156,36 @@ def test_a_scope_refuses_a_period_that_ends_before_it_begins_and_an_unknown_grou
     with pytest.raises(BadQuery, match=r"from \(2026-03-02\) is after to \(2026-03-01\)"):
         Scope(first=date(2026, 3, 2), last=date(2026, 3, 1))
     assert Scope(first=date(2026, 3, 1), last=date(2026, 3, 1)).first == date(2026, 3, 1)
-    assert check_group("street") == "street"
+    assert check_group("street", Scope()) == "street"
     with pytest.raises(BadQuery, match="unknown group 'fortnight'"):
-        check_group("fortnight")
+        check_group("fortnight", Scope())
+
+
+@pytest.mark.parametrize("first, last, reason", [
+    (date(1, 1, 1), None, r"from \(0001-01-01\) is outside the days linli counts \(1970-01-01 to 2999-12-31\)"),
+    (None, date(9999, 12, 31), r"to \(9999-12-31\) is outside the days"),
+])
+def test_a_scope_names_only_days_linli_can_count(first, last, reason):
+    with pytest.raises(BadQuery, match=reason):
+        Scope(first=first, last=last)
+
+
+@pytest.mark.parametrize("group, first, last, rows", [
+    ("day", date(2024, 1, 1), date(2026, 12, 31), 1096), ("week", date(2026, 3, 1), date(2026, 3, 2), 2),
+    ("month", date(2026, 1, 31), date(2027, 2, 1), 14), ("month", date(1970, 1, 1), date(2061, 8, 31), 1100),
+])
+def test_a_trend_has_a_row_for_every_period_up_to_its_bound(group, first, last, rows):
+    assert period_count(first, last, group) == len(list(periods(first, last, group))) == rows
+    assert check_group(group, Scope(first, last)) == group
+
+
+@pytest.mark.parametrize("group, first, last", [
+    ("day", date(2020, 1, 1), date(2026, 12, 31)), ("week", date(1970, 1, 1), date(2999, 12, 31)),
+    ("month", date(1970, 1, 1), date(2999, 12, 31)),
+])
+def test_a_trend_longer_than_its_bound_is_refused_with_what_to_ask_instead(group, first, last):
+    with pytest.raises(BadQuery, match=f"a trend by {group} has at most 1100 rows; from {first} to {last} has"):
+        check_group(group, Scope(first, last))
 
 
 def test_the_hand_made_week_adds_up_to_its_expected_request_counts():

@@ -26,6 +26,14 @@ def period_start(day: date, grain: str) -> date:
     raise ValueError(f"unknown period {grain!r}; one of {', '.join(GRAINS)}")
 
 
+def period_count(first: date, last: date, grain: str) -> int:
+    """How many days, weeks or months a trend from `first` to `last` has."""
+    start, end = period_start(first, grain), period_start(last, grain)
+    if grain == "month":
+        return (end.year - start.year) * 12 + end.month - start.month + 1
+    return (end - start).days // (7 if grain == "week" else 1) + 1
+
+
 def periods(first: date, last: date, grain: str) -> Iterator[date]:
     """The start of every period from the one holding `first` to the one holding `last`: a
     trend shows the quiet periods too, as zeros."""
