@@ -14,7 +14,7 @@ from playwright.async_api import async_playwright
 
 from shared.events import RequestReceived
 from tests.e2e.processes import system
-from tests.reporting_events import EXPECTED, at, station_week
+from tests.builders.reporting import EXPECTED, at, station_week
 from tests.support import announce, eventually
 
 pytestmark = pytest.mark.e2e

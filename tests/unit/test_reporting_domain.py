@@ -14,7 +14,7 @@ from shared.events import (CaseClosed, CaseEscalated, CaseReceived, RequestAssig
                            RequestCompleted, RequestEscalated, RequestMissed, RequestReceived, RequestRejected, Staffed)
 from shared.settings import Settings
 from shared.submissions import Beneficiary
-from tests.reporting_events import EXPECTED, at, station_week
+from tests.builders.reporting import EXPECTED, at, station_week
 
 CITY = Settings.model_fields["linli_timezone"].default
 ABOUT = {"correlation_id": "c", "request_id": uuid.uuid4(), "source": "hotline-12345", "external_id": "e-1",
@@ -162,7 +162,7 @@ def test_a_scope_refuses_a_period_that_ends_before_it_begins_and_an_unknown_grou
 
 
 def test_the_hand_made_week_adds_up_to_its_expected_request_counts():
-    """The additive part of tests/reporting_events.EXPECTED, from the definitions alone."""
+    """The additive part of tests/builders/reporting.EXPECTED, from the definitions alone."""
     requests = [e for e in station_week() if type(e) in (RequestReceived, RequestAssigned, RequestEscalated,
                                                           RequestMissed, RequestCancelled, RequestRejected,
                                                           RequestCompleted)]

@@ -1,0 +1,1 @@
+"""What tests build their events and submissions from, one definition each."""
