@@ -89,6 +89,11 @@ async def sent(notify: httpx.AsyncClient, event: Event, channel: str) -> dict | 
     return row if row and row["status"] == "sent" else None
 
 
+async def swept(notify: httpx.AsyncClient) -> None:
+    """One sweep of notify's delivery worker, now: what is due goes, what is not stays."""
+    await notify.app.state.deps.worker.deliver_due()
+
+
 async def metric(client: httpx.AsyncClient, name: str, **labels) -> float:
     """The sum of the samples of `name` that carry `labels`, as the service's /metrics shows them."""
     text = (await client.get("/metrics")).text

@@ -13,7 +13,7 @@ from tests.builders.notify import offer, registered
 from tests.clock import SetClock
 from tests.smtp_server import smtp_server
 from tests.support import (announce, announced_and_handled, event_tap, eventually, handled, metric,
-                           notification_of, running, sent, until_handled)
+                           notification_of, running, sent, swept, until_handled)
 from tests.webhook_receiver import SECRET, receiving, signed_by_secret
 
 pytestmark = pytest.mark.integration
@@ -50,11 +50,6 @@ async def test_an_offer_reaches_the_inbox_and_a_signed_webhook_once(settings):
     assert message["notification_id"] == by_channel["inbox"]
     assert {s["channel"] for s in sent} == {"inbox", "webhook"}
     assert all(s["about_event_id"] == str(event.event_id) and s["correlation_id"] == "corr" for s in sent)
-
-
-async def swept(notify) -> None:
-    """One sweep of the delivery worker, now: what is due goes, what is not stays."""
-    await notify.app.state.deps.worker.deliver_due()
 
 
 def next_attempt(row: dict) -> datetime:

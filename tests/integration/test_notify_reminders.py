@@ -10,7 +10,7 @@ from services.notify.app import SERVICE
 from shared.events import AssignmentAccepted, AssignmentWithdrawn
 from tests.builders.notify import offer
 from tests.clock import SetClock
-from tests.support import announce, announced_and_handled, eventually, running
+from tests.support import announce, announced_and_handled, eventually, running, swept
 
 pytestmark = pytest.mark.integration
 
@@ -43,11 +43,6 @@ def row_of(notify, assignment_id, key: str, status: str):
 
 def running_notify(settings, clock: SetClock, **changes):
     return running(SERVICE, settings.model_copy(update=changes), clock=clock)
-
-
-async def swept(notify) -> None:
-    """One sweep of the delivery worker, now: what is due goes, what is not stays."""
-    await notify.app.state.deps.worker.deliver_due()
 
 
 async def test_a_pending_offer_is_reminded_once_before_it_expires(settings):
