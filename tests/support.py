@@ -69,6 +69,31 @@ async def announce(settings: Settings, event: Event, message_id: str | None = No
                   message_id=message_id or str(event.event_id))
 
 
+async def announced_and_handled(client: httpx.AsyncClient, service: str, settings: Settings, event: Event) -> None:
+    """Announce the event and wait until the service's queue for its routing key has dealt with it."""
+    queue = {"handler": f"linli.events.{event.routing_key}"}
+    before = await handled(client, service, **queue)
+    await announce(settings, event)
+    await until_handled(client, service, before, 1, **queue)
+
+
+async def notification_of(notify: httpx.AsyncClient, event: Event, channel: str) -> dict | None:
+    """What notify's API says of the notification about `event` on `channel`, if there is one."""
+    rows = (await notify.get("/api/v1/notifications", params={"about_event_id": str(event.event_id)})).json()
+    return next((row for row in rows if row["channel"] == channel), None)
+
+
+async def sent(notify: httpx.AsyncClient, event: Event, channel: str) -> dict | None:
+    """The notification about `event` on `channel` once it is sent."""
+    row = await notification_of(notify, event, channel)
+    return row if row and row["status"] == "sent" else None
+
+
+async def swept(notify: httpx.AsyncClient) -> None:
+    """One sweep of notify's delivery worker, now: what is due goes, what is not stays."""
+    await notify.app.state.deps.worker.deliver_due()
+
+
 async def metric(client: httpx.AsyncClient, name: str, **labels) -> float:
     """The sum of the samples of `name` that carry `labels`, as the service's /metrics shows them."""
     text = (await client.get("/metrics")).text

@@ -6,7 +6,8 @@ from fastapi.responses import JSONResponse
 
 from services.intake import store
 from services.intake.domain import MAX_BODY_BYTES, Rejection
-from services.intake.handlers import CANCELLATION, REQUEST, Accepted, Intake, Kind, count, take
+from services.intake.context import Intake
+from services.intake.submissions import CANCELLATION, REQUEST, Accepted, Kind, count, take
 from shared.http import one_or_404, read_body
 from shared.service import deps_of
 

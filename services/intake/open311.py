@@ -4,7 +4,7 @@ Every path ends in .json or .xml, which chooses the format of the answer, errors
 import json
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from functools import partial
 from urllib.parse import parse_qsl
 from uuid import UUID, uuid4
@@ -16,7 +16,8 @@ from fastapi.routing import APIRoute
 
 from services.intake import store
 from services.intake.domain import MAX_BODY_BYTES, Rejection
-from services.intake.handlers import REQUEST, Accepted, Intake, count, receive_request
+from services.intake.context import Intake
+from services.intake.submissions import REQUEST, Accepted, count, receive_request
 from services.intake.open311_xml import to_xml
 from services.intake.sources import Sources
 from shared.catalogue import SERVICES
@@ -225,7 +226,7 @@ async def request_list(fmt: str, service_request_id: str | None = None, service_
     else:
         city = ZoneInfo(intake.runtime.settings.linli_timezone)
         fetch = partial(store.open311_requests_received,
-                        **request_filters(service_code, start_date, end_date, status, datetime.now(UTC), city))
+                        **request_filters(service_code, start_date, end_date, status, intake.now(), city))
     async with intake.runtime.pool.acquire() as conn:
         rows = await fetch(conn)
     return render(fmt, "service_requests", [as_request(row) for row in rows])

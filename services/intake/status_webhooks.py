@@ -8,6 +8,7 @@ import httpx
 
 from services.intake import store
 from services.intake.sources import Sources
+from shared.events import Event
 from shared.service import Runtime
 from shared.sweeper import Sweeper
 from shared.unit_of_work import UnitOfWork
@@ -17,23 +18,27 @@ BATCH_SIZE = 20
 POLL_SECONDS = 1.0
 
 
-async def queue_status(uow: UnitOfWork, sources: Sources, source: str | None, occurred_at: datetime,
-                       **status) -> None:
-    """Owe `source` a status update, if it registered a webhook."""
-    registered = sources.webhook_of(source) if source else None
-    if registered is None:
-        return
-    body = json.dumps({"source": source, "occurred_at": occurred_at.isoformat(), **status},
-                      ensure_ascii=False, default=str).encode()
-    await store.queue_status_update(uow.connection, source, str(registered.webhook_url), body)
-
-
 class StatusWebhooks:
     def __init__(self, runtime: Runtime, sources: Sources):
         self._runtime = runtime
         self._sources = sources
         self._client = httpx.AsyncClient(timeout=TIMEOUT_SECONDS)
         self._sweeper = Sweeper("status webhooks", self.deliver_due, BATCH_SIZE, POLL_SECONDS)
+
+    async def queue(self, uow: UnitOfWork, source: str | None, occurred_at: datetime, **status) -> None:
+        """Owe `source` a status update, if it registered a webhook; it is due at once."""
+        registered = self._sources.webhook_of(source) if source else None
+        if registered is None:
+            return
+        body = json.dumps({"source": source, "occurred_at": occurred_at.isoformat(), **status},
+                          ensure_ascii=False, default=str).encode()
+        await store.queue_status_update(uow.connection, source, str(registered.webhook_url), body,
+                                        self._runtime.clock.now())
+
+    async def queue_request(self, uow: UnitOfWork, event: Event, status: str, **detail) -> None:
+        """Owe the publisher of the request `event` is about its new `status`."""
+        await self.queue(uow, event.source, event.occurred_at, status=status, external_id=event.external_id,
+                         request_id=str(event.request_id), **detail)
 
     async def run(self) -> None:
         try:
@@ -43,7 +48,7 @@ class StatusWebhooks:
 
     async def deliver_due(self) -> int:
         async with self._runtime.unit_of_work() as uow:
-            due = await store.lock_due_status_updates(uow.connection, BATCH_SIZE)
+            due = await store.lock_due_status_updates(uow.connection, self._runtime.clock.now(), BATCH_SIZE)
             for update in due:
                 await self._attempt(uow, update)
         return len(due)
@@ -55,9 +60,10 @@ class StatusWebhooks:
                 raise DeliveryFailed(f"source {update['source']!r} no longer has a webhook")
             await post_signed(self._client, update["url"], registered.webhook_secret or "", update["body"])
         except DeliveryFailed as error:
-            await store.STATUS_UPDATES.failed_attempt(uow.connection, update["id"], str(error), self._retry_in(update))
+            await store.STATUS_UPDATES.failed_attempt(uow.connection, update["id"], str(error),
+                                                      self._runtime.clock.now(), self._retry_in(update))
             return
-        await store.STATUS_UPDATES.sent(uow.connection, update["id"])
+        await store.STATUS_UPDATES.sent(uow.connection, update["id"], self._runtime.clock.now())
 
     def _retry_in(self, update) -> timedelta | None:
         settings = self._runtime.settings

@@ -18,17 +18,18 @@ REQUEST_COLUMNS = ("request_id, source, external_id, category, community_code, s
                    "correlation_id, received_at, updated_at")
 
 
-async def insert_request(conn: asyncpg.Connection, submission: ServiceRequestSubmission,
-                         correlation_id: str) -> asyncpg.Record | None:
-    """Store a new request and return its request_id and received_at; None when (source,
-    external_id) is already known."""
-    return await conn.fetchrow(
+async def insert_request(conn: asyncpg.Connection, submission: ServiceRequestSubmission, correlation_id: str,
+                         received_at: datetime) -> UUID | None:
+    """Store a new request received at `received_at` and return its request_id; None when
+    (source, external_id) is already known."""
+    return await conn.fetchval(
         "INSERT INTO service_request (request_id, source, external_id, category, community_code, "
-        "submission, correlation_id, beneficiary_phone) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) "
-        "ON CONFLICT (source, external_id) DO NOTHING RETURNING request_id, received_at",
+        "submission, correlation_id, beneficiary_phone, received_at, updated_at) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) "
+        "ON CONFLICT (source, external_id) DO NOTHING RETURNING request_id",
         uuid4(), submission.source, submission.external_id, submission.category,
         submission.community_code, submission.model_dump(mode="json"), correlation_id,
-        phone_key(submission.beneficiary.phone if submission.beneficiary else None))
+        phone_key(submission.beneficiary.phone if submission.beneficiary else None), received_at)
 
 
 async def request_by_key(conn: asyncpg.Connection, source: str, external_id: str) -> asyncpg.Record | None:
@@ -114,18 +115,20 @@ async def insert_completion(conn: asyncpg.Connection, completion: ServiceComplet
         completion.assignment_id, completion.hours, completion.people_served, completion.note)
 
 
-async def queue_status_update(conn: asyncpg.Connection, source: str, url: str, body: bytes) -> None:
-    await conn.execute("INSERT INTO status_update (source, url, body) VALUES ($1, $2, $3)", source, url, body)
+async def queue_status_update(conn: asyncpg.Connection, source: str, url: str, body: bytes,
+                              due_at: datetime) -> None:
+    await conn.execute("INSERT INTO status_update (source, url, body, next_attempt_at) VALUES ($1, $2, $3, $4)",
+                       source, url, body, due_at)
 
 
-async def lock_due_status_updates(conn: asyncpg.Connection, limit: int) -> list[asyncpg.Record]:
-    """Due status updates, locked so that no other intake process sends them too. A source gets its
+async def lock_due_status_updates(conn: asyncpg.Connection, now: datetime, limit: int) -> list[asyncpg.Record]:
+    """Status updates due by `now`, locked so that no other intake process sends them too. A source gets its
     updates in order: while an earlier one waits for a retry, the later ones wait behind it."""
     return await conn.fetch(
         "SELECT id, source, url, body, attempts FROM status_update u WHERE status = 'pending' "
-        "AND next_attempt_at <= now() AND NOT EXISTS (SELECT 1 FROM status_update earlier "
+        "AND next_attempt_at <= $1 AND NOT EXISTS (SELECT 1 FROM status_update earlier "
         "WHERE earlier.source = u.source AND earlier.status = 'pending' AND earlier.id < u.id) "
-        "ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED", limit)
+        "ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED", now, limit)
 
 
 STATUS_UPDATES = DeliveryTable("status_update", "id")

@@ -5,7 +5,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query
 
 from services.notify import store
-from services.notify.handlers import Notifier
+from services.notify.context import Notifier
 from shared.service import deps_of
 
 router = APIRouter(prefix="/api/v1", tags=["notify"])

@@ -6,7 +6,7 @@ never send the same one.
 """
 import asyncio
 import contextlib
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import asyncpg
 from prometheus_client import Counter
@@ -50,14 +50,15 @@ class DeliveryWorker:
         """Try one batch of due notifications; returns how many were tried. Channels that go
         out over the network are tried together, so one slow endpoint does not hold the rest."""
         async with self._runtime.unit_of_work() as uow:
-            due = await store.lock_due(uow.connection, BATCH_SIZE)
+            due = await store.lock_due(uow.connection, self._runtime.clock.now(), BATCH_SIZE)
             remote = [n for n in due if not self.channels[n["channel"]].in_database]
             errors = dict(zip((n["notification_id"] for n in remote),
                               await asyncio.gather(*(self._try(n, None) for n in remote))))
             for notification in due:
                 if notification["notification_id"] not in errors:  # one at a time on the connection
                     errors[notification["notification_id"]] = await self._try(notification, uow.connection)
-            outcomes = [await self._record(uow, n, errors[n["notification_id"]]) for n in due]
+            tried_at = self._runtime.clock.now()
+            outcomes = [await self._record(uow, n, errors[n["notification_id"]], tried_at) for n in due]
         for notification, outcome in zip(due, outcomes):  # counted once committed
             OUTCOMES.labels(notification["channel"], outcome).inc()
         return len(due)
@@ -73,27 +74,28 @@ class DeliveryWorker:
             return mask_phone_numbers(f"{error}" or type(error).__name__)
         return None
 
-    async def _record(self, uow: UnitOfWork, notification: asyncpg.Record, error: str | None) -> str:
-        """Record the outcome of one try: sent, retried or failed."""
+    async def _record(self, uow: UnitOfWork, notification: asyncpg.Record, error: str | None, now: datetime) -> str:
+        """Record the outcome of the try that ended at `now`: sent, retried or failed."""
         if error is not None:
-            return await self._failed(uow, notification, error)
-        await store.NOTIFICATIONS.sent(uow.connection, notification["notification_id"])
-        await uow.emit(NotificationSent(**_about(notification)))
+            return await self._failed(uow, notification, error, now)
+        await store.NOTIFICATIONS.sent(uow.connection, notification["notification_id"], now)
+        await uow.emit(NotificationSent(**_about(notification, now)))
         return "sent"
 
-    async def _failed(self, uow: UnitOfWork, notification: asyncpg.Record, error: str) -> str:
+    async def _failed(self, uow: UnitOfWork, notification: asyncpg.Record, error: str, now: datetime) -> str:
         attempts = notification["attempts"] + 1
         if attempts < self._settings.notify_max_attempts:
             delay = retry_delay(attempts, self._settings.notify_retry_base_seconds)
-            await store.NOTIFICATIONS.failed_attempt(uow.connection, notification["notification_id"], error,
-                                            timedelta(seconds=delay))
+            await store.NOTIFICATIONS.failed_attempt(uow.connection, notification["notification_id"], error, now,
+                                                     timedelta(seconds=delay))
             return "retried"
-        await store.NOTIFICATIONS.failed_attempt(uow.connection, notification["notification_id"], error, None)
-        await uow.emit(NotificationFailed(**_about(notification), error=error, attempts=attempts))
+        await store.NOTIFICATIONS.failed_attempt(uow.connection, notification["notification_id"], error, now, None)
+        await uow.emit(NotificationFailed(**_about(notification, now), error=error, attempts=attempts))
         return "failed"
 
 
-def _about(notification: asyncpg.Record) -> dict:
-    return {"correlation_id": notification["correlation_id"], "notification_id": notification["notification_id"],
+def _about(notification: asyncpg.Record, now: datetime) -> dict:
+    return {"correlation_id": notification["correlation_id"], "occurred_at": now,
+            "notification_id": notification["notification_id"],
             "recipient": notification["recipient"], "channel": notification["channel"],
             "about_event_id": notification["about_event_id"], "about": notification["about"]}

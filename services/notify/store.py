@@ -90,11 +90,12 @@ async def contact(conn: asyncpg.Connection, recipient: str) -> Contact | None:
                    has_app=not recipient.startswith("resident:"))
 
 
-async def lock_due(conn: asyncpg.Connection, limit: int) -> list[asyncpg.Record]:
-    """Pending notifications whose time has come, locked so no other notify process sends them too."""
+async def lock_due(conn: asyncpg.Connection, now: datetime, limit: int) -> list[asyncpg.Record]:
+    """Pending notifications whose time has come by `now`, locked so no other notify process
+    sends them too."""
     return await conn.fetch(
-        "SELECT * FROM notification WHERE status = 'pending' AND next_attempt_at <= now() "
-        "ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED", limit)
+        "SELECT * FROM notification WHERE status = 'pending' AND next_attempt_at <= $1 "
+        "ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED", now, limit)
 
 
 async def inbox(conn: asyncpg.Connection, recipient: str, limit: int) -> list[asyncpg.Record]:

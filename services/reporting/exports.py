@@ -10,7 +10,6 @@ from openpyxl import Workbook
 
 from services.reporting.tables import Table
 
-FORMATS = ("json", "csv", "xlsx")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 

@@ -1,1 +1,1 @@
-"""Builders of the events tests send and expect, one module per service; no I/O."""
+"""Builders of test data (events, submissions) shared by several test modules; no I/O."""

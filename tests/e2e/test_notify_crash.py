@@ -3,7 +3,7 @@ process picks the stored retry up and the message arrives exactly once."""
 import httpx
 import pytest
 
-from tests.integration.test_notify import offer
+from tests.builders.notify import offer
 from tests.e2e.processes import system
 from tests.support import announce, eventually
 from tests.webhook_receiver import SECRET, receiving, signed_by_secret

@@ -14,7 +14,7 @@ from playwright.async_api import async_playwright
 
 from shared.events import RequestReceived
 from tests.e2e.processes import system
-from tests.reporting_events import EXPECTED, at, station_week
+from tests.builders.reporting import EXPECTED, at, station_week
 from tests.support import announce, eventually
 
 pytestmark = pytest.mark.e2e
@@ -51,10 +51,12 @@ async def test_the_dashboard_shows_the_apis_figures_and_follows_new_events(fresh
         async with async_playwright() as playwright:
             browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = await browser.new_page(viewport={"width": 1280, "height": 1400}, locale="zh-CN")
-            # Opened plainly, it shows this month on the city's clock (the station week is long past).
+            # Opened plainly, it shows this month on the city's clock (the page's): the month after the
+            # station week's. Just after midnight in the city, while UTC is still on the last day of March.
+            await page.clock.set_fixed_time(datetime(2026, 4, 1, 0, 30, tzinfo=ZoneInfo(fresh_settings.linli_timezone)))
             await page.goto(f"{url}/dashboard")
             await page.wait_for_selector("[data-figure=received]")
-            this_month = f"{datetime.now(ZoneInfo(fresh_settings.linli_timezone)):%Y-%m}-01"
+            this_month = "2026-04-01"
             assert (await page.text_content("#scope")).startswith(f"{this_month} 至 今")
             month = await shown_on(page)
             assert month == {name: (await figures_of(url, **{"from": this_month}))[name] for name in month}

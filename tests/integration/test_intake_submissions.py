@@ -1,11 +1,13 @@
 """Every kind of submission over the real broker into intake, and every kind of bad input:
 the consumer keeps going, and a good message published after the bad ones is still processed."""
 import uuid
+from datetime import timedelta
 
 import pytest
 
 from services.intake.app import SERVICE
 from shared.events import RequestAssigned, Staffed
+from tests.clock import SetClock
 from tests.conftest import KEYS
 from tests.support import announce, event_tap, eventually, handled, publish, publish_burst, running, until_handled
 
@@ -82,6 +84,22 @@ async def test_the_same_need_from_a_second_source_is_linked_not_dispatched(intak
     assert duplicate["duplicate_of"] == received[first["external_id"]]
     status = (await intake.get(f"/api/v1/requests/{duplicate['request_id']}")).json()
     assert status["status"] == "duplicate" and status["status_detail"]["duplicate_of"] == duplicate["duplicate_of"]
+
+
+async def test_the_same_need_is_linked_only_within_the_window_on_intakes_clock(settings):
+    clock, phone = SetClock(), f"136{uuid.uuid4().int % 10 ** 8:08d}"
+    async with running(SERVICE, settings, clock=clock) as intake:
+        async def submitted(source: str) -> dict:
+            response = await intake.post("/api/v1/requests", json=request(source, phone),
+                                         headers={"X-Api-Key": KEYS[source]})
+            return (await intake.get(f"/api/v1/requests/{response.json()['request_id']}")).json()
+        first = await submitted("hotline-12345")
+        clock.advance(timedelta(hours=settings.intake_duplicate_window_hours))
+        linked = await submitted("grid-platform")
+        clock.advance(timedelta(seconds=1))
+        new = await submitted("volunteer-app")
+    assert linked["status"] == "duplicate" and linked["status_detail"]["duplicate_of"] == first["request_id"]
+    assert new["status"] == "received"
 
 
 BAD = [

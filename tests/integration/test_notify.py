@@ -1,63 +1,26 @@
 """notify against the real RabbitMQ and PostgreSQL, delivering to a real HTTP endpoint."""
 import json
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from services.notify.app import SERVICE
-from shared.events import (AssignmentOffered, CaseAssigned, CaseEscalated, RequestEscalated, VolunteerRef,
-                           VolunteerRegistered)
+from shared.events import CaseAssigned, CaseEscalated, RequestEscalated, VolunteerRef
 from shared.submissions import Urgency
-from tests.support import (
-    announce,
-    event_tap,
-    eventually,
-    handled,
-    metric,
-    running,
-    until_handled,
-)
+from tests.builders.notify import offer, registered
+from tests.clock import SetClock
 from tests.smtp_server import smtp_server
+from tests.support import (announce, announced_and_handled, event_tap, eventually, handled, metric,
+                           notification_of, running, sent, swept, until_handled)
 from tests.webhook_receiver import SECRET, receiving, signed_by_secret
 
 pytestmark = pytest.mark.integration
 
-def offer(volunteer_id: str = "v-1") -> AssignmentOffered:
-    volunteer = VolunteerRef(volunteer_id=uuid.uuid4(), source="volunteer-app", external_id=volunteer_id)
-    return AssignmentOffered(correlation_id="corr", request_id=uuid.uuid4(), source="hotline-12345",
-                             external_id="h", category="housekeeping", community_code="c-north",
-                             assignment_id=uuid.uuid4(), volunteer=volunteer, urgency="normal",
-                             description="老人电话 13800000001,需要打扫", expires_at=datetime.now(UTC))
-
-
-def registered(external_id: str, **profile) -> VolunteerRegistered:
-    """A volunteer's registration as intake announces it; `profile` changes the defaults."""
-    return VolunteerRegistered(**{"correlation_id": "c", "volunteer_id": uuid.uuid4(), "source": "volunteer-app",
-                                  "external_id": external_id, "name": "王芳", "phone": "13800000001",
-                                  "community_code": "c-1", "skills": ("cleaning",), **profile})
-
-
-async def announced_and_handled(notify, settings, event, handler: str) -> None:
-    """Announce the event and wait until notify's `handler` queue has dealt with it."""
-    before = await handled(notify, "notify", handler=f"linli.events.{handler}")
-    await announce(settings, event)
-    await until_handled(notify, "notify", before, 1, handler=f"linli.events.{handler}")
-
 
 async def deliveries(client, outcome: str) -> float:
     return await metric(client, "linli_notify_deliveries_total", channel="webhook", outcome=outcome)
-
-
-async def notification_of(client, event, channel):
-    rows = (await client.get("/api/v1/notifications", params={"about_event_id": str(event.event_id)})).json()
-    return next((row for row in rows if row["channel"] == channel), None)
-
-
-async def sent(client, event, channel):
-    row = await notification_of(client, event, channel)
-    return row if row and row["status"] == "sent" else None
 
 
 async def test_an_offer_reaches_the_inbox_and_a_signed_webhook_once(settings):
@@ -89,24 +52,41 @@ async def test_an_offer_reaches_the_inbox_and_a_signed_webhook_once(settings):
     assert all(s["about_event_id"] == str(event.event_id) and s["correlation_id"] == "corr" for s in sent)
 
 
-async def test_a_failing_endpoint_is_retried_until_it_recovers(settings):
-    async with receiving() as receiver, running(SERVICE, settings.model_copy(update={
-            "notify_webhook_url": receiver.url, "notify_webhook_secret": SECRET,
-            "notify_retry_base_seconds": 0.2})) as notify:
-        receiver.failures = 2
-        event = offer()
-        counted = {outcome: await deliveries(notify, outcome) for outcome in ("retried", "sent")}
-        await announce(settings, event)
+def next_attempt(row: dict) -> datetime:
+    return datetime.fromisoformat(row["next_attempt_at"])
 
-        async def delivered():
-            row = await notification_of(notify, event, "webhook")
-            return row if row and row["status"] == "sent" else None
-        row = await eventually(delivered)
-        retried = await deliveries(notify, "retried") - counted["retried"]
-        sent = await deliveries(notify, "sent") - counted["sent"]
+
+async def test_a_failing_endpoint_is_retried_with_backoff_until_it_recovers(settings):
+    clock = SetClock()
+    async with receiving() as receiver:
+        config = settings.model_copy(update={"notify_webhook_url": receiver.url, "notify_webhook_secret": SECRET})
+        base = timedelta(seconds=config.notify_retry_base_seconds)  # then twice as long
+        async with running(SERVICE, config, clock=clock) as notify:
+            receiver.failures = 2
+            event = offer(at=clock.now())
+            counted = {outcome: await deliveries(notify, outcome) for outcome in ("retried", "sent")}
+            await announce(settings, event)
+
+            def tried(times: int):
+                async def check():
+                    row = await notification_of(notify, event, "webhook")
+                    return row if row and row["attempts"] == times else None
+                return check
+            first = await eventually(tried(1))
+            assert first["status"] == "pending" and next_attempt(first) == clock.now() + base
+            clock.advance(base - timedelta(milliseconds=1))
+            await swept(notify)
+            assert len(receiver.calls) == 1  # not retried before its time
+            clock.advance(timedelta(milliseconds=1))
+            second = await eventually(tried(2))
+            assert next_attempt(second) == clock.now() + 2 * base
+            clock.advance(2 * base)
+            row = await eventually(lambda: sent(notify, event, "webhook"))
+            retried = await deliveries(notify, "retried") - counted["retried"]
+            sent_once = await deliveries(notify, "sent") - counted["sent"]
     assert row["attempts"] == 3 and row["last_error"] is None
     assert len(receiver.calls) == 3 and all(signed_by_secret(*call) for call in receiver.calls)
-    assert (retried, sent) == (2, 1)
+    assert (retried, sent_once) == (2, 1)
 
 
 async def test_an_endpoint_that_never_answers_well_fails_the_notification_after_the_last_try(settings):
@@ -160,22 +140,27 @@ async def test_pending_notifications_survive_a_restart(settings):
     assert row["attempts"] >= 2
 
 
-async def test_quiet_hours_hold_what_can_wait_and_let_an_emergency_through(settings):
-    city = datetime.now(UTC).astimezone(ZoneInfo(settings.linli_timezone))
-    window = f"{(city - timedelta(hours=1)):%H:%M}-{(city + timedelta(hours=1)):%H:%M}"  # now is quiet
-    async with running(SERVICE, settings.model_copy(update={"notify_quiet_hours": window})) as notify:
-        normal, emergency = offer(f"v-{uuid.uuid4().hex[:6]}"), offer(f"v-{uuid.uuid4().hex[:6]}")
-        emergency = emergency.model_copy(update={"urgency": Urgency.EMERGENCY})
+async def test_quiet_hours_hold_what_can_wait_until_they_end_and_let_an_emergency_through(settings):
+    city = ZoneInfo(settings.linli_timezone)
+    clock = SetClock(datetime(2026, 3, 2, 23, 0, tzinfo=city))
+    async with running(SERVICE, settings.model_copy(update={"notify_quiet_hours": "22:00-07:00"}),
+                       clock=clock) as notify:
+        normal = offer(f"v-{uuid.uuid4().hex[:6]}", at=clock.now())
+        emergency = offer(f"v-{uuid.uuid4().hex[:6]}", at=clock.now()).model_copy(
+            update={"urgency": Urgency.EMERGENCY})
         await announce(settings, normal)
         await announce(settings, emergency)
-
-        async def emergency_sent():
-            row = await notification_of(notify, emergency, "inbox")
-            return row and row["status"] == "sent"
-        await eventually(emergency_sent)
-        held = await notification_of(notify, normal, "inbox")
+        await eventually(lambda: sent(notify, emergency, "inbox"))
+        held = await eventually(lambda: notification_of(notify, normal, "inbox"))
+        clock.set(datetime(2026, 3, 3, 6, 59, 59, tzinfo=city))
+        await swept(notify)
+        still = await notification_of(notify, normal, "inbox")
+        clock.set(datetime(2026, 3, 3, 7, 0, tzinfo=city))
+        woken = await eventually(lambda: sent(notify, normal, "inbox"))
     assert held["status"] == "pending" and held["attempts"] == 0
-    assert datetime.fromisoformat(held["next_attempt_at"]) > datetime.now(UTC) + timedelta(minutes=55)
+    assert next_attempt(held) == datetime(2026, 3, 3, 7, 0, tzinfo=city)
+    assert still["status"] == "pending"
+    assert woken["attempts"] == 1
 
 
 async def test_case_details_go_to_the_mediator_and_its_steps_to_staff(settings):
@@ -187,7 +172,7 @@ async def test_case_details_go_to_the_mediator_and_its_steps_to_staff(settings):
                             dispute_type="noise", summary="楼上噪音,电话 13800000001")
     escalated = CaseEscalated(**about, level="street", from_level="community", reason="no agreement at community level")
     async with running(SERVICE, settings) as notify:
-        await announced_and_handled(notify, settings, assigned, "case.assigned")
+        await announced_and_handled(notify, "notify", settings, assigned)
         await announce(settings, escalated)
 
         async def inboxes():
@@ -205,8 +190,7 @@ async def test_a_volunteer_with_an_email_address_gets_their_offer_by_real_email(
     with smtp_server() as (mailbox, port):
         async with running(SERVICE, settings.model_copy(update={"notify_smtp_host": "127.0.0.1",
                                                                 "notify_smtp_port": port})) as notify:
-            await announced_and_handled(notify, settings, registered(volunteer, email=f"{volunteer}@example.cn"),
-                                        "volunteer.registered")
+            await announced_and_handled(notify, "notify", settings, registered(volunteer, email=f"{volunteer}@example.cn"))
             event = offer(volunteer)
             await announce(settings, event)
             await eventually(lambda: sent(notify, event, "email"))
@@ -223,8 +207,7 @@ async def test_an_emergency_also_reaches_the_volunteer_s_phone_through_the_sms_g
     volunteer = f"v-{uuid.uuid4().hex[:6]}"
     async with receiving() as gateway, running(SERVICE, settings.model_copy(update={
             "notify_sms_url": gateway.url, "notify_sms_secret": SECRET})) as notify:
-        await announced_and_handled(notify, settings, registered(volunteer, phone="13900000002"),
-                                    "volunteer.registered")
+        await announced_and_handled(notify, "notify", settings, registered(volunteer, phone="13900000002"))
         normal = offer(volunteer)
         emergency = offer(volunteer).model_copy(update={"event_id": uuid.uuid4(), "urgency": Urgency.EMERGENCY})
         await announce(settings, normal)

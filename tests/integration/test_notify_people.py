@@ -12,9 +12,10 @@ from services.notify.app import SERVICE
 from shared.events import (CaseAssigned, RequestAssigned, RequestCompleted, RequestEscalated, RequestReceived,
                            Staffed, VolunteerRef)
 from shared.submissions import Urgency
-from tests.integration.test_notify import announced_and_handled, notification_of, offer, registered, sent
+from tests.builders.notify import offer, registered
 from tests.smtp_server import smtp_server
-from tests.support import announce, event_tap, eventually, handled, publish, running
+from tests.support import (announce, announced_and_handled, event_tap, eventually, handled, notification_of,
+                           publish, running, sent)
 from tests.webhook_receiver import SECRET, receiving
 
 pytestmark = pytest.mark.integration
@@ -37,7 +38,7 @@ async def test_a_resident_hears_of_assignment_and_completion_by_sms_in_their_lan
                                beneficiary={"name": "Mary Chen", "phone": "13700000007", "language": "en"})
     async with receiving() as gateway, running(SERVICE, settings.model_copy(update={
             "notify_sms_url": gateway.url, "notify_sms_secret": SECRET})) as notify:
-        await announced_and_handled(notify, settings, received, "request.received")
+        await announced_and_handled(notify, "notify", settings, received)
         assigned = RequestAssigned(**about, volunteers=staffed())
         completed = RequestCompleted(**about, volunteers=staffed(), hours=1.5, people_served=1)
         await announce(settings, assigned)
@@ -91,7 +92,7 @@ async def test_a_volunteer_who_reads_english_gets_english_email(settings):
     with smtp_server() as (mailbox, port):
         async with running(SERVICE, settings.model_copy(update={"notify_smtp_host": "127.0.0.1",
                                                                 "notify_smtp_port": port})) as notify:
-            await announced_and_handled(notify, settings, registration, "volunteer.registered")
+            await announced_and_handled(notify, "notify", settings, registration)
             event = offer(volunteer)
             await announce(settings, event)
             row = await eventually(lambda: sent(notify, event, "email"))
@@ -140,7 +141,7 @@ async def test_a_gateway_that_echoes_the_number_in_its_refusal_has_it_masked_in_
             "notify_sms_url": gateway.url, "notify_sms_secret": SECRET, "notify_max_attempts": 1})) as notify, \
             event_tap(settings) as tap:
         gateway.failures, gateway.echo = 1000, True
-        await announced_and_handled(notify, settings, registration, "volunteer.registered")
+        await announced_and_handled(notify, "notify", settings, registration)
         emergency = offer(volunteer).model_copy(update={"urgency": Urgency.EMERGENCY})
         await announce(settings, emergency)
         [failed] = await tap.wait_for("notification.failed")

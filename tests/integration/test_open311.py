@@ -4,6 +4,7 @@ Open311 client does: a urlencoded form."""
 import asyncio
 import contextlib
 import uuid
+from datetime import timedelta
 
 import pytest
 import requests
@@ -14,6 +15,7 @@ from georeport import GeoReport
 from services.intake.app import SERVICE
 from shared.catalogue import SERVICES
 from shared.events import RequestAssigned, RequestCompleted, RequestEscalated, Staffed
+from tests.clock import SetClock
 from tests.conftest import KEYS
 from tests.e2e.processes import free_port
 from tests.support import announce, event_tap, eventually, publish, running
@@ -151,6 +153,21 @@ async def test_requests_are_listed_with_the_specs_filters(intake):
     assert meals not in await ids(end_date="2020-01-01T00:00:00Z")
     in_xml = as_list(await ask(georeport(intake, "xml").get_service_requests, service_request_id=meals))
     assert [(r["service_request_id"], r["status"], r["service_name"]) for r in in_xml] == [(meals, "open", "助餐")]
+
+
+async def test_without_dates_the_list_is_of_the_last_90_days_on_intakes_clock(settings):
+    clock = SetClock()
+    async with running(SERVICE, settings, clock=clock) as intake:
+        async def listed() -> list[str]:
+            return [r["service_request_id"] for r in (await intake.get("/open311/v2/requests.json")).json()]
+        old = await posted(intake)
+        clock.advance(timedelta(days=90))
+        recent = await posted(intake)
+        both = await listed()
+        clock.advance(timedelta(seconds=1))
+        later = await listed()
+    assert old in both and recent in both
+    assert old not in later and recent in later
 
 
 async def test_one_request_is_open_and_its_notes_follow_escalation(intake, settings):

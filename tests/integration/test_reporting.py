@@ -12,7 +12,7 @@ from services.reporting.app import SERVICE
 from services.reporting.live import LISTENER
 from services.reporting.rebuild import rebuild
 from tests.conftest import isolated_settings
-from tests.reporting_events import DAYS, EXPECTED, station_week
+from tests.builders.reporting import DAYS, EXPECTED, station_week
 from tests.support import announce, eventually, handled, metric, running, until_handled
 
 pytestmark = pytest.mark.integration

@@ -2,11 +2,13 @@
 source's webhook, signed and retried until it is taken."""
 import json
 import uuid
+from datetime import timedelta
 
 import pytest
 
 from services.intake.app import SERVICE
 from shared.events import RequestAssigned, RequestCompleted, RequestEscalated, Staffed
+from tests.clock import SetClock
 from tests.support import announce, eventually, handled, publish, running, until_handled
 from tests.webhook_receiver import SECRET, receiving, signed_by_secret
 
@@ -22,19 +24,37 @@ def sources_file(tmp_path, url: str) -> str:
     return str(path)
 
 
+async def tried(intake, times: int) -> bool:
+    """intake has recorded `times` tries of the update it retries (the test's database has no other)."""
+    async with intake.app.state.runtime.pool.acquire() as conn:
+        return await conn.fetchval("SELECT max(attempts) FROM status_update") == times
+
+
+async def retried_after(intake, receiver, clock: SetClock, delay: timedelta, calls: int) -> None:
+    """The failed update is tried again `delay` after its last failed try, not a moment sooner."""
+    await eventually(lambda: tried(intake, calls - 1))  # the failure recorded, on the clock as it stands
+    clock.advance(delay - timedelta(milliseconds=1))
+    await intake.app.state.deps.status_webhooks.deliver_due()
+    assert len(receiver.calls) == calls - 1
+    clock.advance(timedelta(milliseconds=1))
+    await eventually(lambda: len(receiver.calls) == calls)
+
+
 async def test_a_source_hears_each_status_change_of_its_requests_signed_and_retried(fresh_settings, tmp_path):
-    settings = fresh_settings  # its own vhost: no other test's events for hotline-12345 wait in intake's queues
+    settings, clock = fresh_settings, SetClock()  # its own vhost: no other test's events wait in intake's queues
     async with receiving() as receiver:
         receiver.failures = 2  # the publisher's endpoint is down at first: "received" is retried twice
-        config = settings.model_copy(update={"intake_sources_file": sources_file(tmp_path, receiver.url),
-                                             "intake_webhook_retry_base_seconds": 0.2})
-        async with running(SERVICE, config) as intake:
+        config = settings.model_copy(update={"intake_sources_file": sources_file(tmp_path, receiver.url)})
+        base = timedelta(seconds=config.intake_webhook_retry_base_seconds)  # then twice as long
+        async with running(SERVICE, config, clock=clock) as intake:
             request = {"source": "hotline-12345", "external_id": f"h-{uuid.uuid4().hex[:8]}",
                        "category": "legal.consultation", "description": "法律咨询", "community_code": "c-9"}
             withdrawn = {**request, "external_id": f"h-{uuid.uuid4().hex[:8]}"}
             about = {"correlation_id": "c", "source": "hotline-12345", "external_id": request["external_id"],
                      "category": "legal.consultation", "community_code": "c-9"}
             created = (await intake.post("/api/v1/requests", json=request, headers={"X-Api-Key": "k1"})).json()
+            await retried_after(intake, receiver, clock, base, calls=2)
+            await retried_after(intake, receiver, clock, 2 * base, calls=3)
             await announce(settings, RequestEscalated(**about, request_id=created["request_id"],
                                                       reason="no lawyer on duty", urgency="normal"))
             await publish(settings, "request.submit", {**request, "external_id": "bad", "category": "nope"})

@@ -2,7 +2,7 @@
 import json
 from pathlib import Path
 
-from services.intake.handlers import KINDS
+from services.intake.submissions import KINDS
 from shared.asyncapi import SUBMISSION_TYPES, document, render
 from shared.events import EVENT_TYPES
 

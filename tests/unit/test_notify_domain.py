@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from pydantic import ValidationError
 
-from services.notify.app import timing
+from services.notify.context import timing
 from services.notify.directory import load_staff
 from services.notify.domain.messages import (COMPOSERS, Context, Message, messages_for, settled_by)
 from services.notify.domain.reminders import duration, durations, offer_reminder, window_reminders

@@ -14,7 +14,7 @@ from shared.events import (CaseClosed, CaseEscalated, CaseReceived, RequestAssig
                            RequestCompleted, RequestEscalated, RequestMissed, RequestReceived, RequestRejected, Staffed)
 from shared.settings import Settings
 from shared.submissions import Beneficiary
-from tests.reporting_events import EXPECTED, at, station_week
+from tests.builders.reporting import EXPECTED, at, station_week
 
 CITY = Settings.model_fields["linli_timezone"].default
 ABOUT = {"correlation_id": "c", "request_id": uuid.uuid4(), "source": "hotline-12345", "external_id": "e-1",
@@ -189,7 +189,7 @@ def test_a_trend_longer_than_its_bound_is_refused_with_what_to_ask_instead(group
 
 
 def test_the_hand_made_week_adds_up_to_its_expected_request_counts():
-    """The additive part of tests/reporting_events.EXPECTED, from the definitions alone."""
+    """The additive part of tests/builders/reporting.EXPECTED, from the definitions alone."""
     requests = [e for e in station_week() if type(e) in (RequestReceived, RequestAssigned, RequestEscalated,
                                                           RequestMissed, RequestCancelled, RequestRejected,
                                                           RequestCompleted)]

@@ -1,0 +1,210 @@
+"""intake's submission pipeline. Every submission, whatever its kind and whether it came over
+the broker or HTTP, takes one path: parse, admit (a known source), then reject with a reason or
+accept. Everything one submission causes carries the one moment intake took it."""
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from uuid import UUID
+
+from prometheus_client import Counter
+from pydantic import BaseModel
+
+from services.intake import store
+from services.intake.context import Intake
+from services.intake.domain import Rejection, S, first_of_same_need, parse_submission, phone_key
+from services.intake.sources import Sources, unknown_source_reason
+from shared.events import (AssignmentResponded, CancellationRejected, CaseReceived, CaseRejected, CompletionRejected,
+                           CompletionReported, RequestCancelled, RequestDuplicate, RequestReceived, RequestRejected,
+                           ResponseRejected, SubmissionRejected, VolunteerRegistered, VolunteerRejected)
+from shared.mediation import starting_level
+from shared.statuses import FINAL, RequestStatus
+from shared.submissions import (AssignmentResponse, MediationCaseSubmission, RequestCancellation,
+                                ServiceCompletion, ServiceRequestSubmission, VolunteerRegistration)
+from shared.unit_of_work import UnitOfWork
+
+SUBMISSIONS = Counter("linli_intake_submissions_total", "Submissions taken in, by outcome",
+                      ["submission", "outcome"])
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """The chain a submission starts (its correlation id) and when intake took it."""
+
+    correlation_id: str
+    at: datetime
+
+    @property
+    def stamp(self) -> dict:
+        """What every event the submission causes carries."""
+        return {"correlation_id": self.correlation_id, "occurred_at": self.at}
+
+
+@dataclass(frozen=True)
+class Accepted:
+    outcome: str  # received, duplicate (same key), linked (same need from another source), registered …
+    id: UUID | None = None
+
+    @property
+    def duplicate(self) -> bool:
+        return self.outcome == "duplicate"
+
+
+# Accepting may still refuse, for what only the stored state shows (e.g. cancelling an unknown request).
+Accept = Callable[[Intake, UnitOfWork, Any, Arrival], Awaitable[Accepted | Rejection]]
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One kind of submission: its routing key, its schema, its rejection event, how it is accepted."""
+
+    routing_key: str
+    model: type[BaseModel]
+    rejected: type[SubmissionRejected]
+    accept: Accept
+
+
+async def take(intake: Intake, uow: UnitOfWork, kind: Kind, body: bytes, correlation_id: str,
+               message_id: str | None = None, sent_by: str | None = None) -> Accepted | Rejection:
+    """`sent_by` is the source an HTTP caller's API key proves; the body must name the same."""
+    arrival = Arrival(correlation_id, intake.now())
+    submission = _admitted(parse_submission(kind.model, body), intake.sources, sent_by)
+    result = submission if isinstance(submission, Rejection) else await kind.accept(intake, uow, submission, arrival)
+    if isinstance(result, Rejection):
+        rejected = kind.rejected(**arrival.stamp, submission=kind.routing_key, reason=result.reason,
+                                 source=result.source, external_id=result.external_id,
+                                 community_code=result.community_code)
+        await store.record_rejection(uow.connection, kind.routing_key, result, body, message_id)
+        await uow.emit(rejected)
+        await intake.status_webhooks.queue(uow, result.source, rejected.occurred_at, status="rejected",
+                                           submission=kind.routing_key, external_id=result.external_id,
+                                           reason=result.reason)
+    return result
+
+
+def _admitted(submission: S | Rejection, sources: Sources, sent_by: str | None) -> S | Rejection:
+    """A valid submission from a source linli knows (and, over HTTP, the one the key proves)."""
+    if isinstance(submission, Rejection) or not hasattr(submission, "source"):
+        return submission
+    identity = {"source": submission.source, "external_id": getattr(submission, "external_id", None),
+                "community_code": getattr(submission, "community_code", None)}
+    if sent_by is not None and submission.source != sent_by:
+        return Rejection(f"source {submission.source!r} is not the one of the API key ({sent_by!r})", **identity)
+    if not sources.accepts(submission.source):
+        return Rejection(unknown_source_reason(submission.source), **identity)
+    return submission
+
+
+async def _accept_request(intake: Intake, uow: UnitOfWork, request: ServiceRequestSubmission,
+                          arrival: Arrival) -> Accepted:
+    """Store a request once per (source, external_id); the same need from another source within
+    the window is linked to the first request instead of being dispatched again."""
+    request_id = await store.insert_request(uow.connection, request, arrival.correlation_id, arrival.at)
+    if request_id is None:
+        existing = await store.request_by_key(uow.connection, request.source, request.external_id)
+        return Accepted("duplicate", existing["request_id"])
+    first = await _first_of_same_need(intake, uow, request, request_id, arrival.at)
+    about = {**arrival.stamp, "request_id": request_id}
+    if first is not None:
+        await store.link_duplicate(uow.connection, request_id, first)
+        event = RequestDuplicate(**about, duplicate_of=first, source=request.source, external_id=request.external_id,
+                                 category=request.category, community_code=request.community_code)
+        await uow.emit(event)
+        await intake.status_webhooks.queue_request(uow, event, RequestStatus.DUPLICATE, duplicate_of=str(first))
+        return Accepted("linked", request_id)
+    event = RequestReceived(**request.model_dump(), **about)
+    await uow.emit(event)
+    await intake.status_webhooks.queue_request(uow, event, RequestStatus.RECEIVED)
+    return Accepted("received", request_id)
+
+
+async def _first_of_same_need(intake: Intake, uow: UnitOfWork, request: ServiceRequestSubmission,
+                              request_id: UUID, received_at: datetime) -> UUID | None:
+    phone = request.beneficiary.phone if request.beneficiary else None
+    if not phone:
+        return None
+    window = timedelta(hours=intake.settings.intake_duplicate_window_hours)
+    earlier = await store.same_need_before(uow.connection, request_id, received_at, phone_key(phone),
+                                           request.category, request.community_code, window)
+    return first_of_same_need(request.source, received_at, earlier, window)
+
+
+async def _accept_volunteer(intake: Intake, uow: UnitOfWork, registration: VolunteerRegistration,
+                            arrival: Arrival) -> Accepted:
+    """A new volunteer or an update of a known one; either way the roster hears of it."""
+    volunteer_id = await store.upsert_volunteer(uow.connection, registration)
+    await uow.emit(VolunteerRegistered(**registration.model_dump(), volunteer_id=volunteer_id, **arrival.stamp))
+    return Accepted("registered", volunteer_id)
+
+
+async def _accept_case(intake: Intake, uow: UnitOfWork, case: MediationCaseSubmission, arrival: Arrival) -> Accepted:
+    level = starting_level(case.grid_code, case.severity)
+    case_id = await store.insert_case(uow.connection, case, level, arrival.correlation_id)
+    if case_id is None:
+        return Accepted("duplicate")
+    await uow.emit(CaseReceived(**case.model_dump(), case_id=case_id, level=level, **arrival.stamp))
+    return Accepted("received", case_id)
+
+
+async def _accept_response(intake: Intake, uow: UnitOfWork, response: AssignmentResponse,
+                           arrival: Arrival) -> Accepted:
+    await store.insert_response(uow.connection, response)
+    await uow.emit(AssignmentResponded(**response.model_dump(), **arrival.stamp))
+    return Accepted("accepted" if response.accept else "declined")
+
+
+async def _accept_completion(intake: Intake, uow: UnitOfWork, completion: ServiceCompletion,
+                             arrival: Arrival) -> Accepted:
+    await store.insert_completion(uow.connection, completion)
+    await uow.emit(CompletionReported(**completion.model_dump(), **arrival.stamp))
+    return Accepted("reported")
+
+
+async def _accept_cancellation(intake: Intake, uow: UnitOfWork, cancellation: RequestCancellation,
+                               arrival: Arrival) -> Accepted | Rejection:
+    """The publisher withdraws its own request; matching then withdraws the request's offers."""
+    identity = {"source": cancellation.source, "external_id": cancellation.external_id}
+    request = await store.cancel_request(uow.connection, **identity, detail={"reason": cancellation.reason},
+                                         finished=FINAL, occurred_at=arrival.at)
+    if request is None:
+        return await _not_cancellable(uow, cancellation)
+    event = RequestCancelled(**arrival.stamp, request_id=request["request_id"], reason=cancellation.reason,
+                             **identity, category=request["category"], community_code=request["community_code"])
+    await uow.emit(event)
+    await intake.status_webhooks.queue_request(uow, event, RequestStatus.CANCELLED, reason=event.reason)
+    return Accepted("cancelled", event.request_id)
+
+
+async def _not_cancellable(uow: UnitOfWork, cancellation: RequestCancellation) -> Rejection:
+    """Why a request could not be cancelled: intake does not know it, or it is finished."""
+    key = f"{cancellation.source}/{cancellation.external_id}"
+    request = await store.request_by_key(uow.connection, cancellation.source, cancellation.external_id)
+    identity = {"source": cancellation.source, "external_id": cancellation.external_id}
+    if request is None:
+        return Rejection(f"no request {key} to cancel", **identity)
+    if request["status"] == RequestStatus.DUPLICATE:
+        reason = (f"request {key} was linked to request {request['status_detail']['duplicate_of']} "
+                  "(the same need from another source) and never dispatched")
+    else:
+        reason = f"request {key} is already {request['status']}"
+    return Rejection(reason, **identity, community_code=request["community_code"])
+
+
+REQUEST = Kind("request.submit", ServiceRequestSubmission, RequestRejected, _accept_request)
+CANCELLATION = Kind("request.cancel", RequestCancellation, CancellationRejected, _accept_cancellation)
+KINDS = (REQUEST,
+         Kind("volunteer.register", VolunteerRegistration, VolunteerRejected, _accept_volunteer),
+         Kind("case.submit", MediationCaseSubmission, CaseRejected, _accept_case),
+         Kind("assignment.respond", AssignmentResponse, ResponseRejected, _accept_response),
+         Kind("service.complete", ServiceCompletion, CompletionRejected, _accept_completion),
+         CANCELLATION)
+
+
+async def receive_request(intake: Intake, uow: UnitOfWork, body: bytes, correlation_id: str,
+                          sent_by: str | None = None) -> Accepted | Rejection:
+    """A request over HTTP (the JSON API and Open311): the same path as `request.submit`."""
+    return await take(intake, uow, REQUEST, body, correlation_id, sent_by=sent_by)
+
+
+def count(kind: Kind, result: Accepted | Rejection) -> None:
+    SUBMISSIONS.labels(kind.routing_key, "rejected" if isinstance(result, Rejection) else result.outcome).inc()
