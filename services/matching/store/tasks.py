@@ -1,4 +1,8 @@
-"""Requests, mediation cases and their tasks (an occurrence of a request, a case at a level)."""
+"""Requests, mediation cases and their tasks (an occurrence of a request, a case at a level).
+
+The task statuses written here come from TaskStatus; those the queries filter on ('open',
+'assigned': TaskStatus.OPEN and UNDER_WAY) stay literals, as the partial indexes of
+migrations/0002 name them and the planner matches an index's predicate by its text."""
 from datetime import datetime
 from uuid import UUID
 
