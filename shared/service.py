@@ -5,6 +5,7 @@ import logging
 from collections.abc import Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,24 @@ class Runtime:
 
     def unit_of_work(self) -> UnitOfWork:
         return UnitOfWork(self.pool, self.relay.wake)
+
+
+@dataclass(frozen=True)
+class ServiceContext:
+    """What every service's context (its `context.py`) gives handlers and API alike: the
+    runtime's settings, a unit of work, and the time on the runtime's clock (a test sets it)."""
+
+    runtime: Runtime
+
+    @property
+    def settings(self) -> Settings:
+        return self.runtime.settings
+
+    def unit_of_work(self) -> UnitOfWork:
+        return self.runtime.unit_of_work()
+
+    def now(self) -> datetime:
+        return self.runtime.clock.now()
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 worker, and the rules' configuration, read once at start-up."""
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta, tzinfo
+from datetime import time, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -15,14 +15,12 @@ from services.notify.domain.reminders import duration, durations
 from services.notify.domain.routing import Contact
 from services.notify.rendering import Renderer
 from shared.quiet_hours import quiet_hours
-from shared.service import Runtime
+from shared.service import Runtime, ServiceContext
 from shared.settings import Settings
-from shared.unit_of_work import UnitOfWork
 
 
 @dataclass(frozen=True)
-class Notifier:
-    runtime: Runtime
+class Notifier(ServiceContext):
     worker: DeliveryWorker
     renderer: Renderer
     staff: dict[str, Contact]  # the staff directory, by recipient
@@ -41,12 +39,6 @@ class Notifier:
     @property
     def pool(self) -> asyncpg.Pool:
         return self.runtime.pool
-
-    def unit_of_work(self) -> UnitOfWork:
-        return self.runtime.unit_of_work()
-
-    def now(self) -> datetime:
-        return self.runtime.clock.now()
 
 
 def channels(settings: Settings) -> list[Channel]:

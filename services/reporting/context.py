@@ -3,13 +3,11 @@ from dataclasses import dataclass, field
 
 from services.reporting.live import Changes, SingleFlight
 from shared.areas import Areas
-from shared.service import Runtime
-from shared.unit_of_work import UnitOfWork
+from shared.service import Runtime, ServiceContext
 
 
 @dataclass(frozen=True)
-class Reporting:
-    runtime: Runtime
+class Reporting(ServiceContext):
     areas: Areas
     changes: Changes = field(default_factory=Changes)
     answers: SingleFlight = field(default_factory=SingleFlight)
@@ -18,9 +16,6 @@ class Reporting:
     def of(cls, runtime: Runtime) -> "Reporting":
         settings = runtime.settings
         return cls(runtime, Areas.load(settings.areas_file), Changes(settings.reporting_live_seconds))
-
-    def unit_of_work(self) -> UnitOfWork:
-        return self.runtime.unit_of_work()
 
     @property
     def city_timezone(self) -> str:
