@@ -17,6 +17,8 @@ export INTAKE_DATABASE_PASSWORD ?= dev-db-intake
 export MATCHING_DATABASE_PASSWORD ?= dev-db-matching
 export NOTIFY_DATABASE_PASSWORD ?= dev-db-notify
 export REPORTING_DATABASE_PASSWORD ?= dev-db-reporting
+# reporting counts distinct people by an HMAC under this key (a city keeps its own, as a secret).
+export REPORTING_PERSON_KEY ?= dev-person-key
 
 .PHONY: run test bench install servers browser migrate clean
 

@@ -23,7 +23,7 @@ from faststream.rabbit.annotations import RabbitMessage
 from pydantic import ValidationError
 
 from shared.events import Event
-from shared.topology import EVENTS, service_queue
+from shared.topology import EVENTS, PERSONAL, service_queue
 from shared.unit_of_work import UnitOfWork
 from shared.validation import describe
 
@@ -95,17 +95,24 @@ class Consumers:
     def queue_names(self) -> list[str]:
         return [subscription.queue for subscription in self._subscriptions]
 
+    @property
+    def personal_queues(self) -> list[tuple[str, str]]:
+        """(queue, routing key) of the queues that read `linli.personal`."""
+        return [(s.queue, s.routing_key) for s in self._subscriptions if s.exchange is PERSONAL]
+
     def add(self, queue: str, exchange: RabbitExchange, routing_key: str, handler: Handler,
             parse: Parse = lambda envelope: envelope) -> None:
         """Listen on `queue`; by default the handler is given the envelope itself."""
         self._subscriptions.append(_Subscription(queue, exchange, routing_key, handler, parse))
 
-    def on_event(self, service: str, event_type: type[Event], handler: Handler) -> None:
+    def on_event(self, service: str, event_type: type[Event], handler: Handler, personal: bool = False) -> None:
         """Listen to `event_type` on `linli.events` through the service's own queue,
         named `<service>.<routing-key>` (e.g. `notify.assignment-offered`); the handler is
-        given the event, validated."""
+        given the event, validated. `personal`: the whole event, from `linli.personal` (if
+        its type has personal fields), for a service that must reach or place people."""
         routing_key = event_type.routing_key
-        self.add(f"{service}.{routing_key.replace('.', '-')}", EVENTS, routing_key, handler, as_event(event_type))
+        exchange = PERSONAL if personal and event_type.personal else EVENTS
+        self.add(f"{service}.{routing_key.replace('.', '-')}", exchange, routing_key, handler, as_event(event_type))
 
     def router(self) -> RabbitRouter:
         router = RabbitRouter()

@@ -25,6 +25,7 @@ from shared.consumer import Consumers
 from shared.database import create_pool, migrate
 from shared.outbox import OutboxRelay
 from shared.privacy import MaskingFormatter
+from shared.retention import Prune, Retention
 from shared.settings import Settings, get_settings
 from shared.unit_of_work import UnitOfWork
 
@@ -73,6 +74,8 @@ class ServiceDefinition:
     make_deps: Callable[[Runtime], Any] = lambda runtime: runtime
     # Long-running tasks beside the consumers, e.g. a delivery worker.
     background: Callable[[Any], list[Coroutine]] = field(default=lambda deps: [])
+    # What the retention sweeper prunes besides the messaging tables (shared/retention.py).
+    retention: tuple[Prune, ...] = ()
 
 
 def deps_of(request: Request) -> Any:
@@ -103,10 +106,11 @@ def create_app(definition: ServiceDefinition, settings: Settings | None = None,
         deps = definition.make_deps(runtime)
         runtime.broker.context.set_global("deps", deps)
         await runtime.broker.connect()
-        await declare_topology(runtime.broker, definition.consumers.queue_names)
+        await declare_topology(runtime.broker, definition.consumers.queue_names, definition.consumers.personal_queues)
         await runtime.broker.start()
-        tasks = [asyncio.create_task(job) for job in (runtime.relay.run(), *definition.background(deps))]
-        app.state.runtime, app.state.deps = runtime, deps
+        retention = Retention(runtime, definition.retention)
+        tasks = [asyncio.create_task(job) for job in (runtime.relay.run(), retention.run(), *definition.background(deps))]
+        app.state.runtime, app.state.deps, app.state.retention = runtime, deps, retention
         try:
             yield
         finally:

@@ -91,6 +91,14 @@ class Settings(BaseSettings):
     # volunteer is reminded these durations before a service window starts ("" for never).
     notify_offer_reminder: str = "10m"
     notify_window_reminders: str = "24h,1h"
+    # Privacy (README "Security and privacy"): days after which claimed message ids, published
+    # outbox rows, delivered notifications, inbox messages, rejections and sent status updates
+    # are pruned, and seconds between the sweeps; reporting's key for counting distinct people
+    # (HMAC), required unless LINLI_DEVELOPMENT (then a fixed development key).
+    linli_retention_days: float = 30.0
+    linli_retention_sweep_seconds: float = 3600.0
+    reporting_person_key: str | None = None
+    linli_development: bool = False
 
     @property
     def areas_file(self) -> str | None:

@@ -1,4 +1,5 @@
-"""The broker topology of the contract: three topic exchanges, and for each service queue a
+"""The broker topology of the contract: four topic exchanges (`linli.personal`, which only
+the services may bind, carries whole the events that name people; see shared/events.py), and for each service queue a
 durable quorum queue that dead-letters into its own `<queue>.dlq`.
 
 The queue arguments are part of the topology: a queue redeclared with other arguments fails
@@ -8,8 +9,9 @@ from faststream.rabbit import ExchangeType, QueueType, RabbitExchange, RabbitQue
 
 INTAKE = RabbitExchange("linli.intake", type=ExchangeType.TOPIC, durable=True)
 EVENTS = RabbitExchange("linli.events", type=ExchangeType.TOPIC, durable=True)
+PERSONAL = RabbitExchange("linli.personal", type=ExchangeType.TOPIC, durable=True)
 DEAD_LETTERS = RabbitExchange("linli.dlx", type=ExchangeType.TOPIC, durable=True)
-EXCHANGES = (INTAKE, EVENTS, DEAD_LETTERS)
+EXCHANGES = (INTAKE, EVENTS, PERSONAL, DEAD_LETTERS)
 
 # Deliveries of one message (the first and its retries) before it is dead-lettered.
 DELIVERY_LIMIT = 5

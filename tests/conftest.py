@@ -28,7 +28,8 @@ def isolated_settings(servers):
     with own_database(database) as database_url, own_vhost(broker) as rabbitmq_url:
         # No quiet hours: what the tests expect must not depend on the hour they run at.
         yield Settings(database_url=database_url, rabbitmq_url=rabbitmq_url, outbox_poll_seconds=0.2,
-                       intake_sources_file=str(SOURCES), notify_quiet_hours="")
+                       intake_sources_file=str(SOURCES), notify_quiet_hours="",
+                       reporting_person_key="test-person-key")
 
 
 @pytest.fixture(scope="session")

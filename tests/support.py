@@ -15,7 +15,7 @@ import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
 from shared.clock import Clock
-from shared.events import Event
+from shared.events import Event, public_body
 from shared.service import ServiceDefinition, create_app
 from shared.settings import Settings
 
@@ -64,17 +64,28 @@ async def publish_burst(settings: Settings, messages: list[tuple[str, bytes | di
 
 
 async def announce(settings: Settings, event: Event, message_id: str | None = None) -> None:
-    """Publish an event on `linli.events` as a service's outbox relay does."""
-    await publish(settings, event.routing_key, event.model_dump(mode="json"), exchange="linli.events",
-                  message_id=message_id or str(event.event_id))
+    """Publish an event as a service's outbox relay does: on `linli.events` without its personal
+    fields, and whole on `linli.personal` if it has any."""
+    body, message_id = event.model_dump_json().encode(), message_id or str(event.event_id)
+    public = public_body(event.routing_key, body)
+    await publish(settings, event.routing_key, public or body, exchange="linli.events", message_id=message_id)
+    if public is not None:
+        await publish(settings, event.routing_key, body, exchange="linli.personal", message_id=message_id)
 
 
 async def announced_and_handled(client: httpx.AsyncClient, service: str, settings: Settings, event: Event) -> None:
-    """Announce the event and wait until the service's queue for its routing key has dealt with it."""
-    queue = {"handler": f"linli.events.{event.routing_key}"}
-    before = await handled(client, service, **queue)
+    """Announce the event and wait until the service's queue for its routing key has dealt with it
+    (whichever exchange the service reads it from)."""
+    async def either() -> float:
+        return sum([await handled(client, service, handler=f"{exchange}.{event.routing_key}")
+                    for exchange in ("linli.events", "linli.personal")])
+    before = await either()
     await announce(settings, event)
-    await until_handled(client, service, before, 1, **queue)
+    await eventually(lambda: _more(either, before))
+
+
+async def _more(count: Callable[[], Any], before: float) -> bool:
+    return await count() > before
 
 
 async def notification_of(notify: httpx.AsyncClient, event: Event, channel: str) -> dict | None:

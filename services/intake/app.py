@@ -3,17 +3,19 @@ from pathlib import Path
 
 from fastapi import APIRouter
 
-from services.intake import api, handlers, open311
+from services.intake import api, erasure, handlers, open311
 from services.intake.context import Intake
 from services.intake.submissions import KINDS
 from shared.consumer import Consumers
 from shared.events import RequestAssigned, RequestCompleted, RequestEscalated, RequestMissed
+from shared.retention import Prune
 from shared.service import ServiceDefinition
 from shared.topology import INTAKE
 
 consumers = Consumers()
 for kind in KINDS:  # intake.request-submit, intake.volunteer-register, intake.case-submit, …
     consumers.add(f"intake.{kind.routing_key.replace('.', '-')}", INTAKE, kind.routing_key, handlers.on_submission(kind))
+consumers.add("intake.person-erase", INTAKE, "person.erase", erasure.on_erase)
 consumers.on_event("intake", RequestAssigned, handlers.on_request_assigned)
 consumers.on_event("intake", RequestEscalated, handlers.on_request_escalated)
 consumers.on_event("intake", RequestCompleted, handlers.on_request_completed)
@@ -25,4 +27,6 @@ http.include_router(open311.router)
 
 SERVICE = ServiceDefinition(name="intake", consumers=consumers, api=http,
                             migrations=Path(__file__).parent / "migrations", make_deps=Intake.of,
-                            background=lambda intake: [intake.status_webhooks.run()])
+                            background=lambda intake: [intake.status_webhooks.run()],
+                            retention=(Prune("rejection", "rejected_at"),
+                                       Prune("status_update", "COALESCE(sent_at, created_at)", "status <> 'pending'")))
