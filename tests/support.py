@@ -154,12 +154,13 @@ class EventTap:
 
 
 @contextlib.asynccontextmanager
-async def event_tap(settings: Settings) -> AsyncIterator[EventTap]:
+async def event_tap(settings: Settings, exchange: str = "linli.events") -> AsyncIterator[EventTap]:
+    """What an observer sees on `linli.events` (or a service, with `exchange="linli.personal"`)."""
     tap = EventTap()
     connection = await aio_pika.connect(settings.rabbitmq_url)
     async with connection:
         channel = await connection.channel()
-        events = await channel.declare_exchange("linli.events", aio_pika.ExchangeType.TOPIC, durable=True)
+        events = await channel.declare_exchange(exchange, aio_pika.ExchangeType.TOPIC, durable=True)
         queue = await channel.declare_queue(exclusive=True, auto_delete=True)
         await queue.bind(events, routing_key="#")
 

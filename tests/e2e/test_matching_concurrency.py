@@ -49,7 +49,7 @@ async def test_two_matching_processes_share_a_burst_without_over_booking(fresh_s
         for url in (first, second):
             async with httpx.AsyncClient(base_url=url) as client:
                 shares.append(await metric(client, "faststream_received_processed_messages_total",
-                                           handler="linli.events.request.received"))
+                                           handler="linli.personal.request.received"))
     offers = tap.of("assignment.offered")
     per_volunteer = Counter(o["volunteer"]["volunteer_id"] for o in offers)
     per_request = Counter(o["request_id"] for o in offers)
