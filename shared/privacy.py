@@ -11,9 +11,9 @@ MOBILE = re.compile(r"(?<![\d+])(?:\+?86[\s-]?)?(1\d{2})[\s-]?\d{4}[\s-]?(\d{4})
 LANDLINE = re.compile(r"(?<!\d)(0\d{2,3})[\s-]?\d{3,4}[\s-]?(\d{4})(?!\d)")
 
 
-# Where a raw JSON body names someone: the value of a "name" key (a beneficiary, a party, a
-# volunteer), found in text too broken or cut short to parse.
-NAME_FIELD = re.compile(r'"name"\s*:\s*"((?:[^"\\]|\\.)*)"')
+# Where a raw JSON body names someone or where they live: the value of a "name" (a beneficiary,
+# a party, a volunteer) or "address" key, found in text too broken or cut short to parse.
+NAME_FIELD = re.compile(r'"(?:name|address)"\s*:\s*"((?:[^"\\]|\\.)*)"')
 EMAIL = re.compile(r"(?<![\w.+-])([\w.+-])[\w.+-]*@([\w-]+(?:\.[\w-]+)+)")
 
 
@@ -35,7 +35,7 @@ def mask_names(text: str, names: Iterable[str]) -> str:
 
 def mask_raw_body(text: str) -> str:
     """A submission's raw text as it may be stored for operators (a rejection): phone numbers,
-    emails (a***@host) and every name it gives masked, wherever they appear."""
+    emails (a***@host) and every name and address it gives masked, wherever they appear."""
     names = [match.group(1) for match in NAME_FIELD.finditer(text)]
     return mask_names(EMAIL.sub(r"\1***@\2", mask_phone_numbers(text)), names)
 

@@ -61,9 +61,9 @@ def test_no_other_event_type_carries_a_field_that_names_a_person():
 
 def test_a_raw_body_is_masked_before_it_is_stored():
     body = json.dumps({"beneficiary": {"name": NAME, "phone": PHONE}, "description": f"{NAME}, {EMAIL}, "
-                       "座机 0591-87654321", "parties": [{"name": "Li Na"}]}, ensure_ascii=False)
+                       "座机 0591-87654321", "address": ADDRESS, "parties": [{"name": "Li Na"}]}, ensure_ascii=False)
     masked = mask_raw_body(body[:-20])  # cut short, as an excerpt may be
-    for secret in (NAME, PHONE, EMAIL, "87654321", "Li Na"):
+    for secret in (NAME, PHONE, EMAIL, "87654321", "Li Na", ADDRESS):
         assert secret not in masked
     assert "王**" in masked and "139****5678" in masked
 
