@@ -109,7 +109,8 @@ def create_app(definition: ServiceDefinition, settings: Settings | None = None,
         await declare_topology(runtime.broker, definition.consumers.queue_names, definition.consumers.personal_queues)
         await runtime.broker.start()
         retention = Retention(runtime, definition.retention)
-        tasks = [asyncio.create_task(job) for job in (runtime.relay.run(), retention.run(), *definition.background(deps))]
+        jobs = (runtime.relay.run(), retention.run(), *definition.background(deps))
+        tasks = [asyncio.create_task(job) for job in jobs]
         app.state.runtime, app.state.deps, app.state.retention = runtime, deps, retention
         try:
             yield

@@ -31,12 +31,12 @@ async def test_two_matching_processes_share_a_burst_without_over_booking(fresh_s
                 MATCHING_AREAS_FILE=AREAS) as services:
         first, second = (services[name].url for name in ("matching", "matching:2"))
         async with event_tap(settings) as tap:
-            await publish_burst(settings, announced(volunteers), exchange="linli.events")
+            await publish_burst(settings, announced(volunteers), exchange="linli.personal")  # whole, as matching reads them
 
             def roster_complete():
                 return len(httpx.get(f"{first}/api/v1/volunteers", params={"limit": 100}).json()) == len(volunteers)
             await eventually(roster_complete, 60)
-            await publish_burst(settings, announced(requests), exchange="linli.events")
+            await publish_burst(settings, announced(requests), exchange="linli.personal")
 
             def every_request_decided():
                 offered = Counter(e["request_id"] for e in tap.of("assignment.offered"))

@@ -7,6 +7,7 @@ import json
 import uuid
 from datetime import timedelta
 
+import aio_pika
 import asyncpg
 import pytest
 
@@ -21,6 +22,7 @@ from services.reporting.store import archive
 from shared.database import create_pool
 from shared.events import RequestReceived
 from shared.submissions import PersonErasure
+from shared.topology import service_queue
 from tests.builders.notify import offer, registered
 from tests.clock import SetClock
 from tests.support import announced_and_handled, event_tap, eventually, publish, running, swept
@@ -191,3 +193,25 @@ def test_reporting_refuses_to_start_without_its_person_key(fresh_settings):
     with pytest.raises(ValueError, match="REPORTING_PERSON_KEY"):
         person_key_of(fresh_settings.model_copy(update={"reporting_person_key": None}))
     assert person_key_of(fresh_settings.model_copy(update={"reporting_person_key": None, "linli_development": True}))
+
+
+async def test_a_queue_that_moves_to_linli_personal_no_longer_hears_linli_events(fresh_settings):
+    """A queue of an earlier version, bound to linli.events, gets its binding taken away when the
+    service starts: it would otherwise get each event twice, the public copy without what it needs."""
+    name, routing_key = "notify.assignment-offered", "assignment.offered"
+    async with await aio_pika.connect(fresh_settings.rabbitmq_url) as connection:
+        channel = await connection.channel()
+        events = await channel.declare_exchange("linli.events", aio_pika.ExchangeType.TOPIC, durable=True)
+        old = service_queue(name, routing_key)
+        queue = await channel.declare_queue(name, durable=True, arguments=old.arguments)
+        await queue.bind(events, routing_key)
+    async with running(NOTIFY, fresh_settings):
+        pass
+    await publish(fresh_settings, routing_key, {"public": True}, exchange="linli.events")
+    await publish(fresh_settings, routing_key, {"whole": True}, exchange="linli.personal")
+    async with await aio_pika.connect(fresh_settings.rabbitmq_url) as connection:
+        channel = await connection.channel()
+        queue = await channel.declare_queue(name, passive=True)
+        message = await eventually(lambda: queue.get(fail=False, no_ack=True))
+        assert json.loads(message.body) == {"whole": True}
+        assert (await channel.declare_queue(name, passive=True)).declaration_result.message_count == 0
