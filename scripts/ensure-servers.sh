@@ -48,5 +48,17 @@ ensure_rabbitmq() {
   wait_for RabbitMQ "$host" "$port" 90
 }
 
+# The largest message the broker takes (RabbitMQ's default is 128 MiB): 1 MiB, far above any
+# event or submission of linli (intake refuses a submission over 64 KiB with the reason). For
+# the broker of this machine it is set at run time; elsewhere put `max_message_size = 1048576`
+# in rabbitmq.conf.
+MAX_MESSAGE_BYTES=${RABBITMQ_MAX_MESSAGE_BYTES:-1048576}
+limit_rabbitmq_messages() {
+  read -r host _ < <(host_port "$RABBITMQ_URL" 5672)
+  local_host "$host" && command -v rabbitmqctl >/dev/null || return 0
+  as_root rabbitmqctl eval "application:set_env(rabbit, max_message_size, $MAX_MESSAGE_BYTES)." >/dev/null
+}
+
 ensure_postgres
 ensure_rabbitmq
+limit_rabbitmq_messages

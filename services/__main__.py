@@ -1,20 +1,13 @@
 """`python -m services migrate`: apply the migrations of every service (each service also
-applies its own when it starts)."""
+applies its own when it starts). `python -m services broker-users`: create the broker's users
+and their permissions for RABBITMQ_URL's vhost (shared/broker_users.py)."""
 import sys
 
-from services.intake.app import SERVICE as INTAKE
-from services.matching.app import SERVICE as MATCHING
-from services.notify.app import SERVICE as NOTIFY
-from services.reporting.app import SERVICE as REPORTING
-from shared.database import migrate
+from services.deployment import ensure_broker_users, migrate_all
 from shared.settings import get_settings
 
-SERVICES = (INTAKE, MATCHING, NOTIFY, REPORTING)
+COMMANDS = {"migrate": migrate_all, "broker-users": ensure_broker_users}
 
-if sys.argv[1:] != ["migrate"]:
-    sys.exit("usage: python -m services migrate")
-settings = get_settings()
-for service in SERVICES:
-    migrate(settings.database_url, service.name, service.migrations, settings.database_password_of(service.name),
-            settings.database_manage_roles)
-    print(f"{service.name}: migrations applied")
+if len(sys.argv) != 2 or sys.argv[1] not in COMMANDS:
+    sys.exit("usage: python -m services migrate | broker-users")
+print("\n".join(COMMANDS[sys.argv[1]](get_settings())))

@@ -7,13 +7,17 @@ from services.intake import api, handlers, open311
 from services.intake.context import Intake
 from services.intake.submissions import KINDS
 from shared.consumer import Consumers
-from shared.events import RequestAssigned, RequestCompleted, RequestEscalated, RequestMissed
+from shared.events import (AssignmentResponded, CaseReceived, CompletionReported, RequestAssigned, RequestCancelled,
+                           RequestCompleted, RequestDuplicate, RequestEscalated, RequestMissed, RequestReceived,
+                           VolunteerRegistered)
 from shared.service import ServiceDefinition
 from shared.topology import INTAKE
 
 consumers = Consumers()
 for kind in KINDS:  # intake.request-submit, intake.volunteer-register, intake.case-submit, …
-    consumers.add(f"intake.{kind.routing_key.replace('.', '-')}", INTAKE, kind.routing_key, handlers.on_submission(kind))
+    # No size limit of the consumer's: parse_submission rejects an oversized body, with the reason.
+    consumers.add(f"intake.{kind.routing_key.replace('.', '-')}", INTAKE, kind.routing_key, handlers.on_submission(kind),
+                  max_bytes=None)
 consumers.on_event("intake", RequestAssigned, handlers.on_request_assigned)
 consumers.on_event("intake", RequestEscalated, handlers.on_request_escalated)
 consumers.on_event("intake", RequestCompleted, handlers.on_request_completed)
@@ -25,4 +29,7 @@ http.include_router(open311.router)
 
 SERVICE = ServiceDefinition(name="intake", consumers=consumers, api=http,
                             migrations=Path(__file__).parent / "migrations", make_deps=Intake.of,
-                            background=lambda intake: [intake.status_webhooks.run()])
+                            background=lambda intake: [intake.status_webhooks.run()],
+                            publishes=(RequestReceived, RequestDuplicate, RequestCancelled, CaseReceived,
+                                       VolunteerRegistered, AssignmentResponded, CompletionReported,
+                                       *(kind.rejected for kind in KINDS)))

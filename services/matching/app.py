@@ -5,8 +5,11 @@ from services.matching import api, handlers
 from services.matching.context import Matching
 from services.matching.timers import timers
 from shared.consumer import Consumers
-from shared.events import (AssignmentResponded, CaseReceived, CompletionReported, RequestCancelled, RequestReceived,
-                           VolunteerRegistered)
+from shared.events import (AssignmentAccepted, AssignmentDeclined, AssignmentExpired, AssignmentOffered,
+                           AssignmentResponded, AssignmentWithdrawn, CaseAssigned, CaseClosed, CaseEscalated,
+                           CaseFollowUpDue, CaseReceived, CompletionRejected, CompletionReported, RequestAssigned,
+                           RequestCancelled, RequestCompleted, RequestEscalated, RequestMissed, RequestReceived,
+                           ResponseRejected, VolunteerRegistered)
 from shared.service import ServiceDefinition
 
 consumers = Consumers()
@@ -19,4 +22,9 @@ consumers.on_event("matching", CompletionReported, handlers.on_completion_report
 
 SERVICE = ServiceDefinition(name="matching", consumers=consumers, api=api.router,
                             migrations=Path(__file__).parent / "migrations", make_deps=Matching.of,
-                            background=lambda matching: [timers(matching).run()])
+                            background=lambda matching: [timers(matching).run()],
+                            publishes=(AssignmentOffered, AssignmentAccepted, AssignmentDeclined, AssignmentExpired,
+                                       AssignmentWithdrawn, RequestAssigned, RequestEscalated, RequestCompleted,
+                                       RequestMissed, CaseAssigned, CaseEscalated, CaseClosed, CaseFollowUpDue,
+                                       # the answers and reports it refuses (intake refuses bad input)
+                                       ResponseRejected, CompletionRejected))

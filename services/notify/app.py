@@ -6,7 +6,7 @@ from services.notify.context import Notifier
 from services.notify.domain.messages import COMPOSERS, SETTLING
 from services.notify.handlers import notify, on_request_received, on_volunteer_registered
 from shared.consumer import Consumers
-from shared.events import RequestReceived, VolunteerRegistered
+from shared.events import NotificationFailed, NotificationSent, RequestReceived, VolunteerRegistered
 from shared.service import ServiceDefinition
 
 consumers = Consumers()
@@ -17,4 +17,5 @@ consumers.on_event("notify", RequestReceived, on_request_received)
 
 SERVICE = ServiceDefinition(name="notify", consumers=consumers, api=api.router,
                             migrations=Path(__file__).parent / "migrations", make_deps=Notifier.of,
-                            background=lambda notifier: [notifier.worker.run()])
+                            background=lambda notifier: [notifier.worker.run()],
+                            publishes=(NotificationSent, NotificationFailed))
