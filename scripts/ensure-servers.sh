@@ -44,7 +44,10 @@ ensure_rabbitmq() {
     apt_install rabbitmq-server
   fi
   echo "Starting RabbitMQ ..."
-  as_root rabbitmq-server -detached || true
+  # With the shell's usual 1024 open files RabbitMQ's file handle cache allows 927, and a few
+  # hundred quorum queues (every test run declares ~60) use them all up: the broker then accepts
+  # TCP connections but never answers the AMQP handshake, and never finishes booting.
+  as_root bash -c 'ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec rabbitmq-server -detached' || true
   wait_for RabbitMQ "$host" "$port" 90
 }
 

@@ -162,7 +162,9 @@ async def test_the_observer_binds_to_linli_events_and_does_nothing_else(intake, 
         await reading("intake.request-submit.dlq")(await connection.channel())
 
 
-async def test_an_event_over_the_limit_is_dead_lettered_unread_with_its_size_and_queue(settings, caplog):
+async def test_an_event_over_the_limit_is_dead_lettered_unread_with_its_size_and_queue(fresh_settings, caplog):
+    # A vhost of its own: notify's queues, once declared, would collect the other tests' events.
+    settings = fresh_settings
     secret = "13912345678"
     body = ('{"note": "' + secret + "x" * (MAX_EVENT_BYTES + 1) + '"}').encode()
     caplog.set_level(logging.ERROR, logger="shared.consumer")
