@@ -70,8 +70,11 @@ def service_grant(service: str, bindings: Iterable[tuple[str, str]], publishes: 
     # `<service>.*` binding keys on linli.dlx: each queue's dead letters, into its `.dlq`.
     topics = {exchange: (NOTHING, any_of(key for e, key in bindings if e == exchange)) for exchange in exchanges}
     topics[DEAD_LETTERS.name] = (NOTHING, f"^{own}$")
+    # An event's key may be bound (or unbound, when its queue moves) on either events exchange:
+    # the same keys on both, the public and the whole form of the events the service reads.
+    events_read = any_of(key for e, key in bindings if e in (EVENTS.name, PERSONAL))
     for exchange in (EVENTS.name, PERSONAL):
-        topics[exchange] = (published, topics.get(exchange, (NOTHING, NOTHING))[1])
+        topics[exchange] = (published, events_read)
     return Grant(user_of(service), configure=f"^{own}$",
                  # writes: its queues (to bind them), the dead-letter exchange its queues name, its events
                  write=f"^({own}|{'|'.join(re.escape(e) for e in writes)})$",

@@ -49,8 +49,8 @@ def as_user(settings: Settings, user: str | None) -> str:
 
 def publisher_of(exchange: str, routing_key: str, body: bytes | dict) -> str | None:
     """Who publishes this by default: on linli.intake the body's source (or else the first source
-    that may publish the key), on linli.events the service that owns the event."""
-    if exchange == "linli.events":
+    that may publish the key), on linli.events and linli.personal the service that owns the event."""
+    if exchange in ("linli.events", "linli.personal"):
         return next((user_of(s.name) for s in SERVICES if routing_key in {e.routing_key for e in s.publishes}), None)
     sources = [s for s in load_sources(str(SOURCES), False).known.values() if routing_key in s.publishes]
     named = body.get("source") if isinstance(body, dict) else None
