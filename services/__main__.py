@@ -1,5 +1,6 @@
 """`python -m services migrate`: apply the migrations of every service (each service also
-applies its own when it starts).
+applies its own when it starts). `python -m services broker-users`: create the broker's users
+and their permissions for RABBITMQ_URL's vhost (shared/broker_users.py).
 
 `python -m services erase --by WHO (--phone PHONE | --request SOURCE EXTERNAL_ID | --volunteer
 SOURCE EXTERNAL_ID)`: have a person's personal data erased (PIPL art. 47). It publishes a
@@ -13,22 +14,9 @@ import uuid
 
 import aio_pika
 
+from services.deployment import ensure_broker_users, migrate_all
 from shared.settings import get_settings
 from shared.submissions import PersonErasure
-
-
-def _migrate() -> None:
-    from services.intake.app import SERVICE as INTAKE
-    from services.matching.app import SERVICE as MATCHING
-    from services.notify.app import SERVICE as NOTIFY
-    from services.reporting.app import SERVICE as REPORTING
-    from shared.database import migrate
-
-    settings = get_settings()
-    for service in (INTAKE, MATCHING, NOTIFY, REPORTING):
-        migrate(settings.database_url, service.name, service.migrations,
-                settings.database_password_of(service.name), settings.database_manage_roles)
-        print(f"{service.name}: migrations applied")
 
 
 async def publish_erasure(rabbitmq_url: str, erasure: PersonErasure) -> str:
@@ -36,7 +24,7 @@ async def publish_erasure(rabbitmq_url: str, erasure: PersonErasure) -> str:
     message_id = str(uuid.uuid4())
     async with await aio_pika.connect(rabbitmq_url) as connection:
         channel = await connection.channel(publisher_confirms=True)
-        intake = await channel.declare_exchange("linli.intake", aio_pika.ExchangeType.TOPIC, durable=True)
+        intake = await channel.get_exchange("linli.intake")  # the broker users command declared it
         await intake.publish(aio_pika.Message(erasure.model_dump_json(exclude_none=True).encode(),
                                               content_type="application/json", message_id=message_id,
                                               delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
@@ -60,12 +48,14 @@ def _erase(argv: list[str]) -> None:
                       "follow": "erasure.done events with this correlation_id"}))
 
 
+COMMANDS = {"migrate": migrate_all, "broker-users": ensure_broker_users}
+
 if __name__ == "__main__":
     command, rest = (sys.argv[1], sys.argv[2:]) if len(sys.argv) > 1 else (None, [])
-    if command == "migrate" and not rest:
-        _migrate()
+    if command in COMMANDS and not rest:
+        print("\n".join(COMMANDS[command](get_settings())))
     elif command == "erase":
         _erase(rest)
     else:
-        sys.exit("usage: python -m services migrate | python -m services erase --by WHO "
+        sys.exit("usage: python -m services migrate | broker-users | erase --by WHO "
                  "(--phone PHONE | --request SOURCE EXTERNAL_ID | --volunteer SOURCE EXTERNAL_ID)")

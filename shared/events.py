@@ -110,11 +110,14 @@ class AssignmentResponded(Event, AssignmentResponse):
 
 
 class CompletionReported(Event, ServiceCompletion):
-    """A volunteer reported a service done, with hours and people served."""
+    """A volunteer reported a service done, with hours and people served. `reported_by` is the
+    source that published the report (its broker user): matching takes it only for that
+    source's own volunteers."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
     routing_key: ClassVar[str] = "completion.reported"
     personal: ClassVar[frozenset[str]] = frozenset({"note"})
+    reported_by: str | None = None
 
 
 class VolunteerRegistered(Event, VolunteerRegistration):

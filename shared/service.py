@@ -23,6 +23,7 @@ from shared.broker import create_broker, declare_topology, publish_event
 from shared.clock import Clock, SystemClock
 from shared.consumer import Consumers
 from shared.database import create_pool, migrate
+from shared.events import Event
 from shared.outbox import OutboxRelay
 from shared.privacy import MaskingFormatter
 from shared.retention import Prune, Retention
@@ -72,6 +73,9 @@ class ServiceDefinition:
     migrations: Path
     # Builds what the handlers are given (by default the runtime itself).
     make_deps: Callable[[Runtime], Any] = lambda runtime: runtime
+    # The events it publishes (on linli.events, and linli.personal): its broker user may publish
+    # only these (shared/broker_users.py).
+    publishes: tuple[type[Event], ...] = ()
     # Long-running tasks beside the consumers, e.g. a delivery worker.
     background: Callable[[Any], list[Coroutine]] = field(default=lambda deps: [])
     # What the retention sweeper prunes besides the messaging tables (shared/retention.py).
@@ -88,7 +92,7 @@ async def start_runtime(definition: ServiceDefinition, settings: Settings, clock
         await asyncio.to_thread(migrate, settings.database_url, definition.name, definition.migrations,
                                 settings.database_password_of(definition.name), settings.database_manage_roles)
     pool = await create_pool(settings.database_url_of(definition.name), definition.name)
-    broker = create_broker(settings.rabbitmq_url, settings.prefetch_count,
+    broker = create_broker(settings.rabbitmq_url_of(definition.name), settings.prefetch_count,
                            RabbitPrometheusMiddleware(registry=REGISTRY, app_name=definition.name))
     broker.include_router(definition.consumers.router())
     relay = OutboxRelay(pool, partial(publish_event, broker), settings.outbox_poll_seconds)

@@ -7,14 +7,18 @@ from services.intake import api, erasure, handlers, open311
 from services.intake.context import Intake
 from services.intake.submissions import KINDS
 from shared.consumer import Consumers
-from shared.events import RequestAssigned, RequestCompleted, RequestEscalated, RequestMissed
+from shared.events import (AssignmentResponded, CaseReceived, CompletionReported, ErasureDone, PersonErased,
+                           RequestAssigned, RequestCancelled, RequestCompleted, RequestDuplicate, RequestEscalated, RequestMissed,
+                           RequestReceived, VolunteerRegistered)
 from shared.retention import Prune
 from shared.service import ServiceDefinition
 from shared.topology import INTAKE
 
 consumers = Consumers()
 for kind in KINDS:  # intake.request-submit, intake.volunteer-register, intake.case-submit, …
-    consumers.add(f"intake.{kind.routing_key.replace('.', '-')}", INTAKE, kind.routing_key, handlers.on_submission(kind))
+    # No size limit of the consumer's: parse_submission rejects an oversized body, with the reason.
+    consumers.add(f"intake.{kind.routing_key.replace('.', '-')}", INTAKE, kind.routing_key, handlers.on_submission(kind),
+                  max_bytes=None)
 consumers.add("intake.person-erase", INTAKE, "person.erase", erasure.on_erase)
 consumers.on_event("intake", RequestAssigned, handlers.on_request_assigned)
 consumers.on_event("intake", RequestEscalated, handlers.on_request_escalated)
@@ -29,4 +33,7 @@ SERVICE = ServiceDefinition(name="intake", consumers=consumers, api=http,
                             migrations=Path(__file__).parent / "migrations", make_deps=Intake.of,
                             background=lambda intake: [intake.status_webhooks.run()],
                             retention=(Prune("rejection", "rejected_at"),
-                                       Prune("status_update", "COALESCE(sent_at, created_at)", "status <> 'pending'")))
+                                       Prune("status_update", "COALESCE(sent_at, created_at)", "status <> 'pending'")),
+                            publishes=(RequestReceived, RequestDuplicate, RequestCancelled, CaseReceived,
+                                       VolunteerRegistered, AssignmentResponded, CompletionReported, PersonErased,
+                                       ErasureDone, *(kind.rejected for kind in KINDS)))

@@ -3,16 +3,29 @@ API key for HTTP, and optionally a webhook that receives its requests' status ch
 
 They are configuration, read at start-up from the JSON file named by INTAKE_SOURCES_FILE:
 [{"source": "hotline-12345", "name": "12345 市民热线", "api_key": "…",
-  "webhook_url": "https://…", "webhook_secret": "…"}, …]
+  "webhook_url": "https://…", "webhook_secret": "…",
+  "publishes": ["request.submit", "request.cancel", "case.submit"]}, …]
+
+On the broker a source is the user named by its `source` id (shared/broker_users.py); it may
+publish only the routing keys of `publishes` (by default a hotline's or grid platform's:
+request.submit, request.cancel, case.submit; a volunteer app lists volunteer.register,
+assignment.respond and service.complete).
 """
 import hmac
 import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from typing import Literal
+
 from pydantic import BaseModel, ConfigDict, HttpUrl
 
+from shared.broker_users import DEFAULT_SOURCE_KEYS
 from shared.submissions import Code
+from shared.webhooks import require_secret
+
+SubmissionKey = Literal["request.submit", "request.cancel", "case.submit", "volunteer.register",
+                        "assignment.respond", "service.complete"]
 
 
 class Source(BaseModel):
@@ -23,6 +36,7 @@ class Source(BaseModel):
     api_key: str
     webhook_url: HttpUrl | None = None
     webhook_secret: str | None = None
+    publishes: tuple[SubmissionKey, ...] = DEFAULT_SOURCE_KEYS
 
 
 @dataclass(frozen=True)
@@ -41,6 +55,13 @@ class Sources:
         if not api_key:
             return None
         return next((s for s in self.known.values() if hmac.compare_digest(s.api_key, api_key)), None)
+
+    def require_webhook_secrets(self, development: bool) -> None:
+        """A source with a webhook has a secret of its own (intake refuses to start otherwise)."""
+        for entry in self.known.values():
+            if entry.webhook_url:
+                require_secret(entry.webhook_secret, f"the webhook_secret of source {entry.source!r} "
+                               "(INTAKE_SOURCES_FILE)", development)
 
     def webhook_of(self, source: str) -> Source | None:
         found = self.known.get(source)

@@ -5,8 +5,11 @@ from services.matching import api, erasure, handlers
 from services.matching.context import Matching
 from services.matching.timers import timers
 from shared.consumer import Consumers
-from shared.events import (AssignmentResponded, CaseReceived, CompletionReported, PersonErased, RequestCancelled,
-                           RequestReceived, VolunteerRegistered)
+from shared.events import (AssignmentAccepted, AssignmentDeclined, AssignmentExpired, AssignmentOffered,
+                           AssignmentResponded, AssignmentWithdrawn, CaseAssigned, CaseClosed, CaseEscalated,
+                           CaseFollowUpDue, CaseReceived, CompletionRejected, CompletionReported, ErasureDone,
+                           PersonErased, RequestAssigned, RequestCancelled, RequestCompleted, RequestEscalated,
+                           RequestMissed, RequestReceived, ResponseRejected, VolunteerRegistered)
 from shared.retention import Prune
 from shared.service import ServiceDefinition
 
@@ -24,4 +27,9 @@ SERVICE = ServiceDefinition(name="matching", consumers=consumers, api=api.router
                             migrations=Path(__file__).parent / "migrations", make_deps=Matching.of,
                             background=lambda matching: [timers(matching).run()],
                             # a week's hours count for fairness over the 4 weeks after it (store/roster.py)
-                            retention=(Prune("volunteer_week", "(week + 35)::timestamptz"),))
+                            retention=(Prune("volunteer_week", "(week + 35)::timestamptz"),),
+                            publishes=(AssignmentOffered, AssignmentAccepted, AssignmentDeclined, AssignmentExpired,
+                                       AssignmentWithdrawn, RequestAssigned, RequestEscalated, RequestCompleted,
+                                       RequestMissed, CaseAssigned, CaseEscalated, CaseClosed, CaseFollowUpDue,
+                                       # the answers and reports it refuses (intake refuses bad input)
+                                       ResponseRejected, CompletionRejected, ErasureDone))

@@ -6,7 +6,8 @@ from services.notify.context import Notifier
 from services.notify.domain.messages import COMPOSERS, SETTLING
 from services.notify.handlers import notify, on_request_received, on_volunteer_registered
 from shared.consumer import Consumers
-from shared.events import PersonErased, RequestReceived, VolunteerRegistered
+from shared.events import (ErasureDone, NotificationFailed, NotificationSent, PersonErased, RequestReceived,
+                           VolunteerRegistered)
 from shared.retention import Prune
 from shared.service import ServiceDefinition
 
@@ -26,4 +27,5 @@ SERVICE = ServiceDefinition(name="notify", consumers=consumers, api=api.router,
                                        Prune("notification", "COALESCE(sent_at, created_at)", "status <> 'pending' AND "
                                              "NOT EXISTS (SELECT 1 FROM inbox_message i WHERE "
                                              "i.notification_id = notification.notification_id)"),
-                                       Prune("settled_message", "settled_at")))
+                                       Prune("settled_message", "settled_at")),
+                            publishes=(NotificationSent, NotificationFailed, ErasureDone))

@@ -6,7 +6,7 @@ from services.reporting.context import Reporting
 from services.reporting.handlers import on_person_erased, project_event, rekey_legacy
 from services.reporting.store.projections import PROJECTIONS
 from shared.consumer import Consumers
-from shared.events import PersonErased, RequestReceived
+from shared.events import ErasureDone, PersonErased, RequestReceived
 from shared.service import ServiceDefinition
 
 consumers = Consumers()
@@ -17,6 +17,6 @@ consumers.on_event("reporting", PersonErased, on_person_erased)
 
 SERVICE = ServiceDefinition(
     name="reporting", consumers=consumers, api=api.router, migrations=Path(__file__).parent / "migrations",
-    make_deps=Reporting.of,
+    make_deps=Reporting.of, publishes=(ErasureDone,),
     background=lambda reporting: [live.listen(reporting.runtime.settings.database_url_of("reporting"),
                                               reporting.changes), rekey_legacy(reporting)])
