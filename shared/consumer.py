@@ -106,6 +106,7 @@ class Consumers:
         """(queue, routing key) of the queues that read `linli.personal`."""
         return [(s.queue, s.routing_key) for s in self._subscriptions if s.exchange is PERSONAL]
 
+    @property
     def bindings(self) -> list[tuple[str, str]]:
         """(exchange, routing key) of each queue: what the service's broker user may bind."""
         return [(subscription.exchange.name, subscription.routing_key) for subscription in self._subscriptions]

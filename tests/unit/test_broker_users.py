@@ -29,11 +29,13 @@ def test_every_event_a_service_makes_is_one_it_declares_it_publishes():
         assert made <= set(service.publishes), (service.name, made - set(service.publishes))
 
 
-def test_only_matching_writes_assignment_events_and_reporting_writes_none():
+def test_only_matching_writes_assignment_events_and_reporting_writes_only_its_erasures():
     assert {key for key in EVENT_TYPES if key.startswith("assignment.") and key != "assignment.responded"} == {
         key for key in EVENT_TYPES if owners(key) == {"matching"} and key.startswith("assignment.")}
     assert owners("assignment.responded") == {"intake"} and owners("notification.sent") == {"notify"}
-    assert GRANTS["linli-reporting"].topics["linli.events"][0] == "^$"
+    assert allowed(GRANTS["linli-reporting"].topics["linli.events"][0], "erasure.done")
+    assert not any(allowed(GRANTS["linli-reporting"].topics["linli.events"][0], key)
+                   for key in EVENT_TYPES if key != "erasure.done")
     assert all(owners(key) for key in EVENT_TYPES), "every event has a publisher"
 
 
