@@ -119,7 +119,7 @@ async def test_a_report_of_service_carries_its_publisher_for_matching(intake, se
 
 async def test_a_re_registration_by_another_source_cannot_take_over_a_volunteer(intake, settings):
     external_id = f"v-{uuid.uuid4().hex[:8]}"
-    async with event_tap(settings) as tap:
+    async with event_tap(settings, "linli.personal") as tap:  # whole: the phone tells them apart
         await publish(settings, "volunteer.register", registration("volunteer-app", external_id, "13900000001"))
         [first] = await tap.wait_for("volunteer.registered")
         await publish(settings, "volunteer.register", registration("volunteer-app-2", external_id, "13900000666"))
@@ -143,7 +143,7 @@ async def test_a_service_publishes_only_the_events_it_owns(settings):
 
 async def test_the_observer_binds_to_linli_events_and_does_nothing_else(intake, settings):
     for observer in (OBSERVER, OPS):
-        async with event_tap(settings, observer) as tap:
+        async with event_tap(settings, user=observer) as tap:
             await publish(settings, "request.submit", b"[]")  # a rejection, published by intake
             await tap.wait_for("request.rejected")
         assert "ACCESS_REFUSED" in await refused(settings, observer, sending(EVENTS.name, "request.received"))
@@ -169,7 +169,7 @@ async def test_an_event_over_the_limit_is_dead_lettered_unread_with_its_size_and
     body = ('{"note": "' + secret + "x" * (MAX_EVENT_BYTES + 1) + '"}').encode()
     caplog.set_level(logging.ERROR, logger="shared.consumer")
     async with running(NOTIFY, settings):
-        message_id = await publish(settings, "assignment.offered", body, exchange="linli.events")
+        message_id = await publish(settings, "assignment.offered", body, exchange="linli.personal")
         dead = await eventually(lambda: _dead_letter_ids(settings, "notify.assignment-offered.dlq"))
     assert message_id in dead
     [line] = [r.getMessage() for r in caplog.records if "over the limit" in r.getMessage()]

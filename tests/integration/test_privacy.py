@@ -191,7 +191,7 @@ async def test_requests_archived_before_the_hmac_are_re_keyed_and_kept_public(fr
 def test_reporting_refuses_to_start_without_its_person_key(fresh_settings):
     from services.reporting.context import person_key_of
     with pytest.raises(ValueError, match="REPORTING_PERSON_KEY"):
-        person_key_of(fresh_settings.model_copy(update={"reporting_person_key": None}))
+        person_key_of(fresh_settings.model_copy(update={"reporting_person_key": None, "linli_development": False}))
     assert person_key_of(fresh_settings.model_copy(update={"reporting_person_key": None, "linli_development": True}))
 
 
