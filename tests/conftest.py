@@ -5,6 +5,7 @@ from pathlib import Path
 import pytest
 
 from shared.settings import Settings
+from tests.identities import JWKS_FILE
 from tests.servers import broker_server, database_server, own_database, own_vhost
 
 
@@ -27,8 +28,10 @@ def isolated_settings(servers):
     database, broker = servers
     with own_database(database) as database_url, own_vhost(broker) as rabbitmq_url:
         # No quiet hours: what the tests expect must not depend on the hour they run at.
+        # The services trust this session's own token key (tests/identities.py).
         yield Settings(database_url=database_url, rabbitmq_url=rabbitmq_url, outbox_poll_seconds=0.2,
-                       intake_sources_file=str(SOURCES), notify_quiet_hours="")
+                       intake_sources_file=str(SOURCES), notify_quiet_hours="",
+                       linli_token_jwks_file=str(JWKS_FILE))
 
 
 @pytest.fixture(scope="session")

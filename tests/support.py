@@ -18,6 +18,7 @@ from shared.clock import Clock
 from shared.events import Event
 from shared.service import ServiceDefinition, create_app
 from shared.settings import Settings
+from tests.identities import OPS
 
 TIMEOUT_SECONDS = 20.0
 
@@ -162,15 +163,18 @@ async def event_tap(settings: Settings) -> AsyncIterator[EventTap]:
         yield tap
 
 
+# --- who the clients are (tests/identities.py) ---
 @contextlib.asynccontextmanager
 async def running(definition: ServiceDefinition, settings: Settings,
-                  clock: Clock | None = None) -> AsyncIterator[httpx.AsyncClient]:
+                  clock: Clock | None = None, headers: dict | None = None) -> AsyncIterator[httpx.AsyncClient]:
     """Run a service in this process against the real servers (on `clock`, the wall clock by
-    default); yields an HTTP client for its API. The client's `app` attribute gives the app
-    (and `app.state.deps` the handlers' dependencies)."""
+    default); yields an HTTP client for its API, signed in as ops unless `headers` say otherwise
+    ({} for nobody). The client's `app` attribute gives the app (and `app.state.deps` the
+    handlers' dependencies)."""
     app = create_app(definition, settings, clock)
     async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test",
+                                     headers=OPS if headers is None else headers) as client:
             client.app = app
             yield client
 

@@ -25,4 +25,5 @@ http.include_router(open311.router)
 
 SERVICE = ServiceDefinition(name="intake", consumers=consumers, api=http,
                             migrations=Path(__file__).parent / "migrations", make_deps=Intake.of,
-                            background=lambda intake: [intake.status_webhooks.run()])
+                            background=lambda intake: [intake.status_webhooks.run()],
+                            api_keys=lambda intake, key: intake.sources.caller_for_key(key))

@@ -68,6 +68,7 @@ def system(settings: Settings, logs: Path, names: tuple[str, ...] = SERVICES,
     env = {**os.environ, "DATABASE_URL": settings.database_url, "RABBITMQ_URL": settings.rabbitmq_url,
            "OUTBOX_POLL_SECONDS": "0.2", "INTAKE_SOURCES_FILE": settings.intake_sources_file or "",
            "NOTIFY_QUIET_HOURS": settings.notify_quiet_hours,
+           "LINLI_TOKEN_JWKS_FILE": settings.linli_token_jwks_file or "",
            **environment}
     services: dict[str, Service] = {}
     try:
