@@ -18,7 +18,7 @@ from shared.clock import Clock
 from shared.events import Event
 from shared.service import ServiceDefinition, create_app
 from shared.settings import Settings
-from tests.identities import OPS
+from tests.identities import OPS, as_recipient
 
 TIMEOUT_SECONDS = 20.0
 
@@ -177,6 +177,12 @@ async def running(definition: ServiceDefinition, settings: Settings,
                                      headers=OPS if headers is None else headers) as client:
             client.app = app
             yield client
+
+
+async def inbox_of(notify: httpx.AsyncClient, recipient: str, **params) -> httpx.Response:
+    """notify's inbox of `recipient`, read as its owner (the volunteer, or the community's staff)."""
+    return await notify.get(f"/api/v1/inbox/{recipient}", params=params, headers=as_recipient(recipient))
+# --- end of who the clients are ---
 
 
 async def enrol(matching: httpx.AsyncClient, settings: Settings, *volunteers: Event) -> None:
