@@ -12,12 +12,14 @@ from typing import Any
 
 import aio_pika
 import httpx
+import uvicorn
 from prometheus_client.parser import text_string_to_metric_families
 
 from shared.clock import Clock
 from shared.events import Event
 from shared.service import ServiceDefinition, create_app
 from shared.settings import Settings
+from tests.e2e.processes import free_port
 from tests.identities import OPS, as_recipient
 
 TIMEOUT_SECONDS = 20.0
@@ -177,6 +179,21 @@ async def running(definition: ServiceDefinition, settings: Settings,
                                      headers=OPS if headers is None else headers) as client:
             client.app = app
             yield client
+
+
+@contextlib.asynccontextmanager
+async def on_a_port(app) -> AsyncIterator[str]:
+    """`app` (already started by `running`) also on a real port, for a client that needs a URL
+    (georeport, schemathesis); yields its base URL."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning"))
+    task = asyncio.create_task(server.serve())
+    await eventually(lambda: server.started)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
 
 
 async def inbox_of(notify: httpx.AsyncClient, recipient: str, **params) -> httpx.Response:

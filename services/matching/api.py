@@ -30,13 +30,17 @@ def shown(who: Caller, row: dict) -> dict:
     return without(row, PERSON) if who.role == Role.OPS else row
 
 
-def check_volunteer(who: Caller, source: str, external_id: str, community: str, known: Areas, what: str) -> None:
-    """The volunteer themself, staff of the community, ops; else Refused(403)."""
+async def volunteers_record(matching: Matching, who: Caller, known: Areas, what: str, fetch, key: UUID,
+                            source: str, external_id: str) -> dict:
+    """The record `fetch` finds (404 if none), for the volunteer it is about (its `source` and
+    `external_id` fields), staff of its community, or ops (without the person); else Refused(403)."""
+    found = await one_or_404(matching.runtime.pool, what, fetch, key)
     if who.role == Role.VOLUNTEER:
-        if not is_own_volunteer(who, source, external_id):
+        if not is_own_volunteer(who, found[source], found[external_id]):
             raise Refused(403, f"a volunteer sees only their own profile and assignments, not {what}")
-        return
-    check_community(who, community, known, what)
+    else:
+        check_community(who, found["community_code"], known, what)
+    return shown(who, found)
 
 
 @router.get("/volunteers")
@@ -54,10 +58,8 @@ async def volunteers(community: str | None = None, team: str | None = None, limi
 async def volunteer(volunteer_id: UUID, matching: Matching = Depends(deps_of),
                     who: Caller = Depends(PEOPLE_OF_MATCHING), known: Areas = Depends(areas)):
     """The profile, hours per week, and every offer and assignment, newest first."""
-    found = await one_or_404(matching.runtime.pool, f"volunteer {volunteer_id}", roster.profile, volunteer_id)
-    check_volunteer(who, found["source"], found["external_id"], found["community_code"], known,
-                    f"volunteer {volunteer_id}")
-    return shown(who, found)
+    return await volunteers_record(matching, who, known, f"volunteer {volunteer_id}", roster.profile, volunteer_id,
+                                   "source", "external_id")
 
 
 @router.get("/teams")
@@ -74,10 +76,9 @@ async def teams(community: str | None = None, matching: Matching = Depends(deps_
 @router.get("/assignments/{assignment_id}")
 async def assignment(assignment_id: UUID, matching: Matching = Depends(deps_of),
                      who: Caller = Depends(PEOPLE_OF_MATCHING), known: Areas = Depends(areas)):
-    found = await one_or_404(matching.runtime.pool, f"assignment {assignment_id}", assignments.detail, assignment_id)
-    check_volunteer(who, found["volunteer_source"], found["volunteer_external_id"], found["community_code"], known,
-                    f"assignment {assignment_id}")
-    return shown(who, found)
+    """An offer or assignment with the reason it went to this volunteer."""
+    return await volunteers_record(matching, who, known, f"assignment {assignment_id}", assignments.detail,
+                                   assignment_id, "volunteer_source", "volunteer_external_id")
 
 
 @router.get("/requests/{request_id}")

@@ -5,7 +5,6 @@ report viewer, a system and another system): who gets 200, who 401 (no credentia
 not see people. A route that is missing from the table fails the test, so every new route has to
 say who may call it."""
 import asyncio
-import contextlib
 import json
 import random
 import uuid
@@ -13,7 +12,6 @@ import uuid
 import hypothesis
 import pytest
 import schemathesis
-import uvicorn
 
 from services.intake.app import SERVICE as INTAKE
 from services.matching.app import SERVICE as MATCHING
@@ -24,9 +22,8 @@ from shared.events import RequestEscalated
 from shared.privacy import MOBILE
 from tests.builders.matching import case, registered
 from tests.conftest import KEYS
-from tests.e2e.processes import free_port
 from tests.identities import OPS, as_, as_staff, as_volunteer
-from tests.support import announce, enrol, event_tap, eventually, running
+from tests.support import announce, enrol, event_tap, eventually, on_a_port, running
 
 pytestmark = pytest.mark.integration
 
@@ -320,20 +317,6 @@ NOT_FUZZED = {("reporting", "/api/v1/reports/stream")}
 SEE_NO_ONE = ("nobody", "ops", "viewer", "other volunteer", "other staff", "other street staff")
 FUZZED_AS = (*SEE_NO_ONE, "volunteer", "staff", "source")
 EXAMPLES = 12
-
-
-@contextlib.asynccontextmanager
-async def on_a_port(app):
-    """`app` (already started) also on a real port, for a client of its own (schemathesis uses requests)."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning"))
-    task = asyncio.create_task(server.serve())
-    await eventually(lambda: server.started)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
 
 
 def fuzzed(service: str, url: str) -> tuple[int, list[str]]:

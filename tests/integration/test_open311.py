@@ -8,7 +8,6 @@ from datetime import timedelta
 
 import pytest
 import requests
-import uvicorn
 import xmltodict
 from georeport import GeoReport
 
@@ -17,8 +16,7 @@ from shared.catalogue import SERVICES
 from shared.events import RequestAssigned, RequestCompleted, RequestEscalated, Staffed
 from tests.clock import SetClock
 from tests.conftest import KEYS
-from tests.e2e.processes import free_port
-from tests.support import announce, event_tap, eventually, publish, running
+from tests.support import announce, event_tap, eventually, on_a_port, publish, running
 
 pytestmark = pytest.mark.integration
 
@@ -26,15 +24,8 @@ pytestmark = pytest.mark.integration
 @contextlib.asynccontextmanager
 async def serving(app):
     """`app` (already started by `running`) also on a real port, for a client that needs a URL."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning"))
-    task = asyncio.create_task(server.serve())
-    await eventually(lambda: server.started)
-    try:
-        yield f"http://127.0.0.1:{port}/open311/v2"
-    finally:
-        server.should_exit = True
-        await task
+    async with on_a_port(app) as url:
+        yield f"{url}/open311/v2"
 
 
 @pytest.fixture(scope="module")
