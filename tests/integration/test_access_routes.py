@@ -5,6 +5,7 @@ report viewer, a system and another system): who gets 200, who 401 (no credentia
 not see people. A route that is missing from the table fails the test, so every new route has to
 say who may call it."""
 import asyncio
+import contextlib
 import json
 import random
 import uuid
@@ -21,7 +22,7 @@ from shared.access import caller
 from shared.events import RequestEscalated
 from shared.privacy import MOBILE
 from tests.builders.matching import case, registered
-from tests.conftest import KEYS
+from tests.conftest import KEYS, isolated_settings
 from tests.identities import OPS, as_, as_staff, as_volunteer
 from tests.support import announce, enrol, event_tap, eventually, on_a_port, running
 
@@ -171,12 +172,21 @@ def routes(seed: dict) -> list[tuple]:
 
 
 @pytest.fixture(scope="module")
-async def system(settings, tmp_path_factory):
-    """The four services in this process, the areas of this module's own, and what they hold:
-    a volunteer offered a request, a second request escalated, a case, two rejections."""
+async def system(servers, tmp_path_factory):
+    """The four services in this process, in a database and vhost of this module's own (their
+    queues, left behind, would fill with the other tests' events), with areas of its own, and
+    what they hold: a volunteer offered a request, a second request escalated, a case, two
+    rejections."""
     areas = tmp_path_factory.mktemp("areas") / "areas.json"
     areas.write_text(json.dumps({"streets": {S1: {"communities": [C1, C2]}, S2: {"communities": [C3]}}}))
-    mine = settings.model_copy(update={"matching_areas_file": str(areas)})
+    with isolated_settings(servers) as own:
+        mine = own.model_copy(update={"matching_areas_file": str(areas)})
+        async with seeded(mine) as held:
+            yield held
+
+
+@contextlib.asynccontextmanager
+async def seeded(mine):
     async with running(INTAKE, mine, headers={}) as intake, running(MATCHING, mine, headers={}) as matching, \
             running(NOTIFY, mine, headers={}) as notify, running(REPORTING, mine, headers={}) as reporting, \
             event_tap(mine) as tap:
