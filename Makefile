@@ -20,10 +20,18 @@ export INTAKE_DATABASE_PASSWORD ?= dev-db-intake
 export MATCHING_DATABASE_PASSWORD ?= dev-db-matching
 export NOTIFY_DATABASE_PASSWORD ?= dev-db-notify
 export REPORTING_DATABASE_PASSWORD ?= dev-db-reporting
+# reporting counts distinct people by an HMAC under this key (a city keeps its own, as a secret).
+export REPORTING_PERSON_KEY ?= dev-person-key
+# Every service and every outside system connects to RabbitMQ as its own user (linli-<service>,
+# each source by its id, linli-observer, linli-ops): their development passwords; `make
+# broker-users` creates them with their permissions (a city sets <SERVICE>_RABBITMQ_PASSWORD as secrets).
+export BROKER_USERS_FILE ?= $(CURDIR)/deploy/broker-users.dev.json
+# Development: the default webhook secret `change-me` is accepted (a service refuses it otherwise).
+export LINLI_DEVELOPMENT ?= true
 
-.PHONY: run test bench install servers browser migrate clean
+.PHONY: run test bench install servers broker-users browser migrate clean
 
-run: install servers migrate
+run: install servers broker-users migrate
 	@echo "linli is starting (Ctrl-C stops every service):"
 	@echo "  intake     http://127.0.0.1:$${INTAKE_PORT:-8001}   (POST /api/v1/requests, GET /api/v1/requests/{id})"
 	@echo "  matching   http://127.0.0.1:$${MATCHING_PORT:-8002}   (GET /api/v1/volunteers, /api/v1/assignments/{id})"
@@ -54,8 +62,12 @@ servers:
 browser:
 	scripts/ensure-browser.sh
 
-bench: install servers
+bench: install servers broker-users
 	$(BIN)/python -m bench
+
+# The broker's users and permissions, for RABBITMQ_URL's vhost (idempotent).
+broker-users: install servers
+	$(BIN)/python -m services broker-users
 
 migrate: install
 	$(BIN)/python -m services migrate

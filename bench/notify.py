@@ -37,7 +37,7 @@ async def _delivered(settings: Settings, offers: list[AssignmentOffered], channe
         async with event_tap(settings) as tap:
             started = time.perf_counter()
             await publish_burst(settings, [(o.routing_key, o.model_dump(mode="json"), str(o.event_id))
-                                           for o in offers], exchange="linli.events")
+                                           for o in offers], exchange="linli.personal")  # whole, as notify reads them
             await tap.wait_for("notification.sent", len(offers) * channels, timeout=900)
             elapsed = time.perf_counter() - started
     return {"offers": len(offers), "notifications": len(offers) * channels, "seconds": round(elapsed, 2),
@@ -66,5 +66,5 @@ async def main() -> dict:
             "inbox_ratio_to_raw_broker": round(inbox["offers_per_second"] / ceiling, 3),
             "inbox_and_webhook_ratio_to_raw_broker": round(both["offers_per_second"] / ceiling, 3),
             "slow_webhook_ratio_to_raw_broker": round(slow["offers_per_second"] / ceiling, 3),
-            "note": "an offer is one hop (linli.events -> notify: render, store, deliver, record, emit "
+            "note": "an offer is one hop (linli.personal -> notify: render, store, deliver, record, emit "
                     "notification.sent through the outbox); the webhook adds a signed HTTP POST per offer"}

@@ -6,6 +6,7 @@ Failures have one policy:
 - What parsing means is the subscription's: an event is validated against its schema (a
   mismatch is dead-lettered at once: retrying cannot mend it); intake keeps the raw
   submission, and turns bad input into a rejection event.
+- A body over the subscription's size limit is dead-lettered before anything reads it.
 - Any other failure (database down, a bug) is retried with backoff and dead-lettered to
   `<queue>.dlq` after the queue's delivery limit, so one poison message never blocks a queue.
 """
@@ -23,7 +24,7 @@ from faststream.rabbit.annotations import RabbitMessage
 from pydantic import ValidationError
 
 from shared.events import Event
-from shared.topology import EVENTS, service_queue
+from shared.topology import EVENTS, PERSONAL, service_queue
 from shared.unit_of_work import UnitOfWork
 from shared.validation import describe
 
@@ -39,6 +40,7 @@ class Envelope:
     message_id: str
     correlation_id: str
     body: bytes
+    user_id: str | None = None  # the publisher's broker user, as RabbitMQ validated it
 
 
 def envelope_of(queue: str, message: RabbitMessage) -> Envelope:
@@ -46,13 +48,16 @@ def envelope_of(queue: str, message: RabbitMessage) -> Envelope:
     # A publisher that sends no message_id still gets exactly-once effects for exact re-sends.
     message_id = raw.message_id or "sha256:" + hashlib.sha256(message.body).hexdigest()
     return Envelope(queue=queue, routing_key=raw.routing_key or "", message_id=message_id,
-                    correlation_id=raw.correlation_id or message_id, body=message.body)
+                    correlation_id=raw.correlation_id or message_id, body=message.body, user_id=raw.user_id)
 
 
 # handler(deps, uow, message): deps is what the service's context gives its handlers (it has a
 # unit_of_work()); message is what the subscription's parse made of the envelope.
 Handler = Callable[[Any, UnitOfWork, Any], Awaitable[None]]
 Parse = Callable[[Envelope], Any]
+# The largest event a service reads (events are a few KB); the broker's own max_message_size
+# (1 MiB, scripts/ensure-servers.sh) bounds what reaches intake.
+MAX_EVENT_BYTES = 256 * 1024
 
 
 def as_event(event_type: type[Event]) -> Parse:
@@ -75,6 +80,7 @@ class _Subscription:
     routing_key: str
     handler: Handler
     parse: Parse
+    max_bytes: int | None = MAX_EVENT_BYTES
 
     async def handle(self, deps: Any, envelope: Envelope) -> None:
         message = self.parse(envelope)
@@ -95,17 +101,30 @@ class Consumers:
     def queue_names(self) -> list[str]:
         return [subscription.queue for subscription in self._subscriptions]
 
-    def add(self, queue: str, exchange: RabbitExchange, routing_key: str, handler: Handler,
-            parse: Parse = lambda envelope: envelope) -> None:
-        """Listen on `queue`; by default the handler is given the envelope itself."""
-        self._subscriptions.append(_Subscription(queue, exchange, routing_key, handler, parse))
+    @property
+    def personal_queues(self) -> list[tuple[str, str]]:
+        """(queue, routing key) of the queues that read `linli.personal`."""
+        return [(s.queue, s.routing_key) for s in self._subscriptions if s.exchange is PERSONAL]
 
-    def on_event(self, service: str, event_type: type[Event], handler: Handler) -> None:
+    @property
+    def bindings(self) -> list[tuple[str, str]]:
+        """(exchange, routing key) of each queue: what the service's broker user may bind."""
+        return [(subscription.exchange.name, subscription.routing_key) for subscription in self._subscriptions]
+
+    def add(self, queue: str, exchange: RabbitExchange, routing_key: str, handler: Handler,
+            parse: Parse = lambda envelope: envelope, max_bytes: int | None = MAX_EVENT_BYTES) -> None:
+        """Listen on `queue`; by default the handler is given the envelope itself. A body over
+        `max_bytes` is dead-lettered unread (None: the parse bounds the size itself)."""
+        self._subscriptions.append(_Subscription(queue, exchange, routing_key, handler, parse, max_bytes))
+
+    def on_event(self, service: str, event_type: type[Event], handler: Handler, personal: bool = False) -> None:
         """Listen to `event_type` on `linli.events` through the service's own queue,
         named `<service>.<routing-key>` (e.g. `notify.assignment-offered`); the handler is
-        given the event, validated."""
+        given the event, validated. `personal`: the whole event, from `linli.personal` (if
+        its type has personal fields), for a service that must reach or place people."""
         routing_key = event_type.routing_key
-        self.add(f"{service}.{routing_key.replace('.', '-')}", EVENTS, routing_key, handler, as_event(event_type))
+        exchange = PERSONAL if personal and event_type.personal else EVENTS
+        self.add(f"{service}.{routing_key.replace('.', '-')}", exchange, routing_key, handler, as_event(event_type))
 
     def router(self) -> RabbitRouter:
         router = RabbitRouter()
@@ -120,6 +139,11 @@ def _subscribe(router: RabbitRouter, subscription: _Subscription) -> None:
     @router.subscriber(service_queue(queue, subscription.routing_key), subscription.exchange,
                        decoder=_keep_bytes, title=queue)
     async def consume(body: bytes, message: RabbitMessage, deps=Context("deps")) -> None:
+        if subscription.max_bytes is not None and len(body) > subscription.max_bytes:
+            # Size and queue only: the content of an oversized body is never read, nor logged.
+            log.error("%s: a message of %d bytes is over the limit of %d bytes, dead-lettered unread",
+                      queue, len(body), subscription.max_bytes)
+            raise RejectMessage(requeue=False)
         envelope = envelope_of(queue, message)
         try:
             await subscription.handle(deps, envelope)

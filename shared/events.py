@@ -3,15 +3,22 @@
 Every event carries `event_id` (also the AMQP message_id), `occurred_at` (UTC) and the
 `correlation_id` of the submission that started its chain. Consumers ignore fields they do
 not know, so adding a field is never a breaking change.
+
+An event type's `personal` fields (names, phones, emails, addresses, exact locations, free
+text about people) never reach `linli.events`: the outbox relay publishes the event there
+without them (`public_body`), and whole on the restricted `linli.personal`, which only the
+services that must reach people read. Every personal field is optional here, so that the
+public form validates as the same type.
 """
+import json
 from datetime import UTC, datetime
 from typing import ClassVar
 from uuid import UUID, uuid4
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from shared.submissions import (AssignmentResponse, MediationCaseSubmission, ServiceCompletion,
-                                ServiceRequestSubmission, Urgency, VolunteerRegistration)
+from shared.submissions import (AssignmentResponse, MediationCaseSubmission, Name, Party, Phone,
+                                ServiceCompletion, ServiceRequestSubmission, Text, Urgency, VolunteerRegistration)
 
 
 def utc_now() -> datetime:
@@ -21,6 +28,8 @@ def utc_now() -> datetime:
 class Event(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
     routing_key: ClassVar[str]
+    # The fields left out on `linli.events`; a type with any is also published on `linli.personal`.
+    personal: ClassVar[frozenset[str]] = frozenset()
 
     event_id: UUID = Field(default_factory=uuid4)
     # With an offset always: a time without one would be read on each server's own clock.
@@ -42,7 +51,9 @@ class RequestReceived(Event, ServiceRequestSubmission):
 
     model_config = ConfigDict(extra="ignore", frozen=True)
     routing_key: ClassVar[str] = "request.received"
+    personal: ClassVar[frozenset[str]] = frozenset({"description", "address", "location", "beneficiary"})
     request_id: UUID
+    description: Text | None = None
 
 
 class SubmissionRejected(Event):
@@ -84,8 +95,11 @@ class CaseReceived(Event, MediationCaseSubmission):
 
     model_config = ConfigDict(extra="ignore", frozen=True)
     routing_key: ClassVar[str] = "case.received"
+    personal: ClassVar[frozenset[str]] = frozenset({"summary", "parties"})
     case_id: UUID
     level: str
+    summary: Text | None = None
+    parties: tuple[Party, ...] = ()
 
 
 class AssignmentResponded(Event, AssignmentResponse):
@@ -96,10 +110,14 @@ class AssignmentResponded(Event, AssignmentResponse):
 
 
 class CompletionReported(Event, ServiceCompletion):
-    """A volunteer reported a service done, with hours and people served."""
+    """A volunteer reported a service done, with hours and people served. `reported_by` is the
+    source that published the report (its broker user): matching takes it only for that
+    source's own volunteers."""
 
     model_config = ConfigDict(extra="ignore", frozen=True)
     routing_key: ClassVar[str] = "completion.reported"
+    personal: ClassVar[frozenset[str]] = frozenset({"note"})
+    reported_by: str | None = None
 
 
 class VolunteerRegistered(Event, VolunteerRegistration):
@@ -107,7 +125,10 @@ class VolunteerRegistered(Event, VolunteerRegistration):
 
     model_config = ConfigDict(extra="ignore", frozen=True)
     routing_key: ClassVar[str] = "volunteer.registered"
+    personal: ClassVar[frozenset[str]] = frozenset({"name", "phone", "email", "location"})
     volunteer_id: UUID
+    name: Name | None = None
+    phone: Phone | None = None
 
 
 class RequestEvent(Event):
@@ -201,8 +222,9 @@ class AssignmentEvent(Event):
 
 class AssignmentOffered(AssignmentEvent):
     routing_key: ClassVar[str] = "assignment.offered"
+    personal: ClassVar[frozenset[str]] = frozenset({"description", "address"})
     urgency: Urgency
-    description: str  # for a case, only its type: details go to the mediator who accepts
+    description: str | None = None  # for a case, only its type: details go to the mediator who accepts
     address: str | None = None
     window_start: AwareDatetime | None = None
     window_end: AwareDatetime | None = None
@@ -213,6 +235,7 @@ class AssignmentAccepted(AssignmentEvent):
     """The volunteer took the offer; where and when the service is, for their reminders."""
 
     routing_key: ClassVar[str] = "assignment.accepted"
+    personal: ClassVar[frozenset[str]] = frozenset({"address"})
     address: str | None = None
     window_start: AwareDatetime | None = None
     window_end: AwareDatetime | None = None
@@ -248,10 +271,11 @@ class CaseAssigned(CaseEvent):
     """A mediator accepted the case at its level; the summary is for them."""
 
     routing_key: ClassVar[str] = "case.assigned"
+    personal: ClassVar[frozenset[str]] = frozenset({"summary"})
     assignment_id: UUID
     volunteer: VolunteerRef
     dispute_type: str
-    summary: str
+    summary: str | None = None
 
 
 class CaseEscalated(CaseEvent):
@@ -293,6 +317,37 @@ class NotificationFailed(NotificationSent):
     attempts: int
 
 
+class RequestRef(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    request_id: UUID
+    source: str
+    external_id: str
+
+
+class PersonErased(Event):
+    """Staff or ops had a person's personal data erased (PIPL art. 47): what intake found of
+    them, by id only. Every service removes or anonymises what it holds of these and says so
+    with `erasure.done`; the statistics keep their (keyed) counts."""
+
+    routing_key: ClassVar[str] = "person.erased"
+    erasure_id: UUID
+    requested_by: str
+    requests: tuple[RequestRef, ...] = ()
+    case_ids: tuple[UUID, ...] = ()
+    volunteers: tuple[VolunteerRef, ...] = ()
+    # The chains (correlation ids) of those requests and cases: what was said about them.
+    correlation_ids: tuple[str, ...] = ()
+
+
+class ErasureDone(Event):
+    """One service has erased what it held of an erasure's person: how many rows it changed, per table."""
+
+    routing_key: ClassVar[str] = "erasure.done"
+    erasure_id: UUID
+    service: str
+    changed: dict[str, int] = Field(default_factory=dict)
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.routing_key: cls
     for cls in (RequestReceived, RequestRejected, RequestDuplicate, RequestCancelled, CancellationRejected,
@@ -300,5 +355,21 @@ EVENT_TYPES: dict[str, type[Event]] = {
                 ResponseRejected, CompletionReported, CompletionRejected, AssignmentOffered, AssignmentAccepted,
                 AssignmentDeclined, AssignmentExpired, AssignmentWithdrawn, RequestAssigned, RequestEscalated,
                 RequestCompleted, RequestMissed, CaseAssigned, CaseEscalated, CaseClosed, CaseFollowUpDue,
-                NotificationSent, NotificationFailed)
+                NotificationSent, NotificationFailed, PersonErased, ErasureDone)
 }
+
+
+def public_body(routing_key: str, body: bytes) -> bytes | None:
+    """What `linli.events` carries of an event's body: without its type's personal fields, or
+    None when the type has none (the body then goes out as it is, on `linli.events` only)."""
+    event_type = EVENT_TYPES.get(routing_key)
+    if event_type is None or not event_type.personal:
+        return None
+    fields = json.loads(body)
+    return json.dumps({k: v for k, v in fields.items() if k not in event_type.personal},
+                      ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def public_dump(event: Event) -> dict:
+    """The event as `linli.events` carries it (what observers and reporting's archive see)."""
+    return event.model_dump(mode="json", exclude=set(event.personal))

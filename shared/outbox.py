@@ -1,6 +1,7 @@
 """The outbox relay: publishes committed events from the service's outbox table and marks
 them published. At least once: a crash between publish and mark re-publishes, and every
-consumer is idempotent on the message id (the event id)."""
+consumer is idempotent on the message id (the event id). A published row keeps only the public
+form of its event (shared/events.py): personal data does not linger in the outbox."""
 import asyncio
 from collections.abc import Awaitable, Callable
 
@@ -11,7 +12,8 @@ from shared.sweeper import Sweeper
 
 PUBLISHED = Counter("linli_outbox_published_total", "Events published from the outbox", ["routing_key"])
 
-Publish = Callable[[str, bytes, str, str], Awaitable[None]]  # routing_key, body, event_id, correlation_id
+# routing_key, body, event_id, correlation_id -> the body as published on linli.events
+Publish = Callable[[str, bytes, str, str], Awaitable[bytes | None]]
 
 
 class OutboxRelay:
@@ -40,11 +42,13 @@ class OutboxRelay:
                 self._batch_size)
             if not rows:
                 return 0
-            await asyncio.gather(*(
+            published = await asyncio.gather(*(
                 self._publish(row["routing_key"], row["body"], str(row["event_id"]), row["correlation_id"])
                 for row in rows))
-            await conn.execute("UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])",
-                               [row["id"] for row in rows])
+            await conn.execute(
+                "UPDATE outbox o SET published_at = now(), body = COALESCE(p.body, o.body) "
+                "FROM unnest($1::bigint[], $2::bytea[]) AS p(id, body) WHERE o.id = p.id",
+                [row["id"] for row in rows], list(published))
         for row in rows:
             PUBLISHED.labels(row["routing_key"]).inc()
         return len(rows)

@@ -11,6 +11,12 @@ MOBILE = re.compile(r"(?<![\d+])(?:\+?86[\s-]?)?(1\d{2})[\s-]?\d{4}[\s-]?(\d{4})
 LANDLINE = re.compile(r"(?<!\d)(0\d{2,3})[\s-]?\d{3,4}[\s-]?(\d{4})(?!\d)")
 
 
+# Where a raw JSON body names someone or where they live: the value of a "name" (a beneficiary,
+# a party, a volunteer) or "address" key, found in text too broken or cut short to parse.
+NAME_FIELD = re.compile(r'"(?:name|address)"\s*:\s*"((?:[^"\\]|\\.)*)"')
+EMAIL = re.compile(r"(?<![\w.+-])([\w.+-])[\w.+-]*@([\w-]+(?:\.[\w-]+)+)")
+
+
 def mask_phone_numbers(text: str) -> str:
     return LANDLINE.sub(r"\1-****\2", MOBILE.sub(r"\1****\2", text))
 
@@ -25,6 +31,13 @@ def mask_names(text: str, names: Iterable[str]) -> str:
         if name and len(name) > 1:
             text = text.replace(name, mask_name(name))
     return text
+
+
+def mask_raw_body(text: str) -> str:
+    """A submission's raw text as it may be stored for operators (a rejection): phone numbers,
+    emails (a***@host) and every name and address it gives masked, wherever they appear."""
+    names = [match.group(1) for match in NAME_FIELD.finditer(text)]
+    return mask_names(EMAIL.sub(r"\1***@\2", mask_phone_numbers(text)), names)
 
 
 class MaskingFormatter(logging.Formatter):

@@ -44,7 +44,9 @@ def grant_own_schema(owner_url: str, service: str) -> None:
     role, schema = sql.Identifier(role_of(service)), sql.Identifier(service)
     database = sql.Identifier(urlsplit(owner_url).path.lstrip("/"))
     with psycopg.connect(owner_url) as conn:
-        conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"linli.schema:{service}",))
+        # One grant at a time in this database: services starting together all grant CONNECT on
+        # the same database row, and concurrent GRANTs fail with "tuple concurrently updated".
+        conn.execute("SELECT pg_advisory_xact_lock(hashtext('linli.grants'))")
         for statement in ("GRANT CONNECT ON DATABASE {database} TO {role}",
                           "REVOKE ALL ON SCHEMA {schema} FROM PUBLIC",
                           "GRANT USAGE ON SCHEMA {schema} TO {role}",

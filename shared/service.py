@@ -26,8 +26,10 @@ from shared.clock import Clock, SystemClock
 from shared.consumer import Consumers
 from shared.database import create_pool, migrate
 from shared.identity import Caller, Role
+from shared.events import Event
 from shared.outbox import OutboxRelay
 from shared.privacy import MaskingFormatter
+from shared.retention import Prune, Retention
 from shared.settings import Settings, get_settings
 from shared.unit_of_work import UnitOfWork
 
@@ -74,10 +76,15 @@ class ServiceDefinition:
     migrations: Path
     # Builds what the handlers are given (by default the runtime itself).
     make_deps: Callable[[Runtime], Any] = lambda runtime: runtime
+    # The events it publishes (on linli.events, and linli.personal): its broker user may publish
+    # only these (shared/broker_users.py).
+    publishes: tuple[type[Event], ...] = ()
     # Long-running tasks beside the consumers, e.g. a delivery worker.
     background: Callable[[Any], list[Coroutine]] = field(default=lambda deps: [])
     # The systems' API keys (intake): (deps, key) -> the source's caller, or None for no key of ours.
     api_keys: Callable[[Any, str], Caller | None] | None = None
+    # What the retention sweeper prunes besides the messaging tables (shared/retention.py).
+    retention: tuple[Prune, ...] = ()
 
 
 def deps_of(request: Request) -> Any:
@@ -90,7 +97,7 @@ async def start_runtime(definition: ServiceDefinition, settings: Settings, clock
         await asyncio.to_thread(migrate, settings.database_url, definition.name, definition.migrations,
                                 settings.database_password_of(definition.name), settings.database_manage_roles)
     pool = await create_pool(settings.database_url_of(definition.name), definition.name)
-    broker = create_broker(settings.rabbitmq_url, settings.prefetch_count,
+    broker = create_broker(settings.rabbitmq_url_of(definition.name), settings.prefetch_count,
                            RabbitPrometheusMiddleware(registry=REGISTRY, app_name=definition.name))
     broker.include_router(definition.consumers.router())
     relay = OutboxRelay(pool, partial(publish_event, broker), settings.outbox_poll_seconds)
@@ -108,10 +115,12 @@ def create_app(definition: ServiceDefinition, settings: Settings | None = None,
         deps = definition.make_deps(runtime)
         runtime.broker.context.set_global("deps", deps)
         await runtime.broker.connect()
-        await declare_topology(runtime.broker, definition.consumers.queue_names)
+        await declare_topology(runtime.broker, definition.consumers.queue_names, definition.consumers.personal_queues)
         await runtime.broker.start()
-        tasks = [asyncio.create_task(job) for job in (runtime.relay.run(), *definition.background(deps))]
-        app.state.runtime, app.state.deps = runtime, deps
+        retention = Retention(runtime, definition.retention)
+        jobs = (runtime.relay.run(), retention.run(), *definition.background(deps))
+        tasks = [asyncio.create_task(job) for job in jobs]
+        app.state.runtime, app.state.deps, app.state.retention = runtime, deps, retention
         try:
             yield
         finally:

@@ -10,7 +10,20 @@ from shared.roles import service_url
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="", extra="ignore")
 
+    # RabbitMQ. RABBITMQ_URL is the base (host, port, vhost); each service connects as its own
+    # user, linli-<service>, with <SERVICE>_RABBITMQ_PASSWORD or else its entry in the JSON file
+    # BROKER_USERS_FILE (development: deploy/broker-users.dev.json); with neither, as RABBITMQ_URL's user.
     rabbitmq_url: str = "amqp://guest:guest@127.0.0.1:5672/"
+    intake_rabbitmq_password: str | None = None
+    matching_rabbitmq_password: str | None = None
+    notify_rabbitmq_password: str | None = None
+    reporting_rabbitmq_password: str | None = None
+    broker_users_file: str | None = None
+    # Where `python -m services broker-users` creates the users when the broker is not local.
+    rabbitmq_management_url: str | None = None
+    # Development only: the default webhook secret `change-me` is accepted (a service refuses it
+    # otherwise), and reporting counts people under a fixed development key.
+    linli_development: bool = False
     # PostgreSQL. DATABASE_URL is the owner's: it runs the migrations and grants each service's
     # role, linli_<service>, its own schema; the services work as those roles, on the same
     # server and database, with these passwords (unset: none, for trust or peer authentication).
@@ -91,6 +104,13 @@ class Settings(BaseSettings):
     # volunteer is reminded these durations before a service window starts ("" for never).
     notify_offer_reminder: str = "10m"
     notify_window_reminders: str = "24h,1h"
+    # Privacy (README "Security and privacy"): days after which claimed message ids, published
+    # outbox rows, delivered notifications, inbox messages, rejections and sent status updates
+    # are pruned, and seconds between the sweeps; reporting's key for counting distinct people
+    # (HMAC), required unless LINLI_DEVELOPMENT (then a fixed development key).
+    linli_retention_days: float = 30.0
+    linli_retention_sweep_seconds: float = 3600.0
+    reporting_person_key: str | None = None
 
     # --- who calls the HTTP APIs (shared/access.py) ---
     # People's tokens (JWT): the issuer and audience they must name, and the issuer's public keys,
@@ -111,6 +131,14 @@ class Settings(BaseSettings):
 
     def database_password_of(self, service: str) -> str | None:
         return getattr(self, f"{service}_database_password", None)
+
+    def rabbitmq_url_of(self, service: str) -> str:
+        """Where `service` connects: RABBITMQ_URL's broker and vhost, as the service's own user."""
+        from shared.broker_users import load_passwords, url_as, user_of
+        user = user_of(service)
+        password = (getattr(self, f"{service}_rabbitmq_password", None)
+                    or load_passwords(self.broker_users_file).get(user))
+        return url_as(self.rabbitmq_url, user, password) if password else self.rabbitmq_url
 
     def database_url_of(self, service: str) -> str:
         """Where `service` connects: the owner's server and database, as the service's own role."""

@@ -191,3 +191,27 @@ class RequestCancellation(Submission):
     """`request.cancel`: the publisher withdraws a request it sent (the resident no longer needs it)."""
 
     reason: Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)] | None = None
+
+
+class SubmissionKey(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    source: Code
+    external_id: ExternalId
+
+
+class PersonErasure(BaseModel):
+    """`person.erase`: staff or ops erase a person's personal data (PIPL art. 47), named by
+    exactly one of: a resident's phone, a request of theirs, or a volunteer's registration.
+    Only staff and ops tooling may publish it (`python -m services erase`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    requested_by: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
+    phone: Phone | None = None
+    request: SubmissionKey | None = None
+    volunteer: SubmissionKey | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self):
+        if sum(named is not None for named in (self.phone, self.request, self.volunteer)) != 1:
+            raise ValueError("name exactly one of phone, request or volunteer")
+        return self

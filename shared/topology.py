@@ -1,15 +1,21 @@
-"""The broker topology of the contract: three topic exchanges, and for each service queue a
+"""The broker topology of the contract: four topic exchanges (`linli.personal`, which only
+the services may bind, carries whole the events that name people; see shared/events.py), and for each service queue a
 durable quorum queue that dead-letters into its own `<queue>.dlq`.
+
+The exchanges are declared by `python -m services broker-users` (shared/broker_users.py), not
+by the services: a service only looks them up (`declare=False`, a passive declare), for it has
+no right to configure (or delete) them.
 
 The queue arguments are part of the topology: a queue redeclared with other arguments fails
 with PRECONDITION_FAILED, so they are constants here, not settings.
 """
 from faststream.rabbit import ExchangeType, QueueType, RabbitExchange, RabbitQueue
 
-INTAKE = RabbitExchange("linli.intake", type=ExchangeType.TOPIC, durable=True)
-EVENTS = RabbitExchange("linli.events", type=ExchangeType.TOPIC, durable=True)
-DEAD_LETTERS = RabbitExchange("linli.dlx", type=ExchangeType.TOPIC, durable=True)
-EXCHANGES = (INTAKE, EVENTS, DEAD_LETTERS)
+INTAKE = RabbitExchange("linli.intake", type=ExchangeType.TOPIC, durable=True, declare=False)
+EVENTS = RabbitExchange("linli.events", type=ExchangeType.TOPIC, durable=True, declare=False)
+PERSONAL = RabbitExchange("linli.personal", type=ExchangeType.TOPIC, durable=True, declare=False)
+DEAD_LETTERS = RabbitExchange("linli.dlx", type=ExchangeType.TOPIC, durable=True, declare=False)
+EXCHANGES = (INTAKE, EVENTS, PERSONAL, DEAD_LETTERS)
 
 # Deliveries of one message (the first and its retries) before it is dead-lettered.
 DELIVERY_LIMIT = 5

@@ -1,16 +1,13 @@
 import contextlib
 import os
-from pathlib import Path
 
 import pytest
 
 from shared.settings import Settings
 from tests.identities import JWKS_FILE
-from tests.servers import broker_server, database_server, own_database, own_vhost
+from tests.servers import BROKER_USERS, SOURCES, broker_server, database_server, own_database, own_vhost
 
-
-# The systems the tests publish as, with their API keys.
-SOURCES = Path(__file__).parent / "sources.json"
+# The systems the tests publish as (tests/sources.json), with their API keys.
 KEYS = {"hotline-12345": "test-key-hotline", "grid-platform": "test-key-grid",
         "volunteer-app": "test-key-volunteer-app"}
 
@@ -27,10 +24,12 @@ def servers():
 def isolated_settings(servers):
     database, broker = servers
     with own_database(database) as database_url, own_vhost(broker) as rabbitmq_url:
-        # No quiet hours: what the tests expect must not depend on the hour they run at.
-        # The services trust this session's own token key (tests/identities.py).
+        # No quiet hours: what the tests expect must not depend on the hour they run at. Each
+        # service connects as its own broker user (tests/broker-users.json) and trusts this
+        # session's own token key (tests/identities.py).
         yield Settings(database_url=database_url, rabbitmq_url=rabbitmq_url, outbox_poll_seconds=0.2,
-                       intake_sources_file=str(SOURCES), notify_quiet_hours="",
+                       intake_sources_file=str(SOURCES), notify_quiet_hours="", broker_users_file=str(BROKER_USERS),
+                       linli_development=True, reporting_person_key="test-person-key",
                        linli_token_jwks_file=str(JWKS_FILE))
 
 

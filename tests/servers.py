@@ -10,12 +10,16 @@ import socket
 import subprocess
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import quote, urlsplit, urlunsplit
 
 from shared.database import drop_database, ensure_database
 
 LOCAL_DATABASE = "postgresql://postgres@127.0.0.1:5432/postgres"
 LOCAL_BROKER = "amqp://guest:guest@127.0.0.1:5672/"
+# The broker users of the tests (the sources, their keys, everyone's passwords).
+SOURCES = Path(__file__).parent / "sources.json"
+BROKER_USERS = Path(__file__).parent / "broker-users.json"
 
 
 def answers(url: str, default_port: int) -> bool:
@@ -69,7 +73,8 @@ def own_database(server_url: str) -> Iterator[str]:
 
 @contextlib.contextmanager
 def own_vhost(server_url: str) -> Iterator[str]:
-    """A vhost of this run's own, made with rabbitmqctl where the broker is local to us.
+    """A vhost of this run's own, made with rabbitmqctl where the broker is local to us, with
+    linli's users and permissions in it (`python -m services broker-users`, for the tests' sources).
 
     Elsewhere (a remote broker, a container) the URL's vhost is used as given.
     """
@@ -82,7 +87,12 @@ def own_vhost(server_url: str) -> Iterator[str]:
     subprocess.run(["rabbitmqctl", "add_vhost", vhost], check=True, capture_output=True)
     subprocess.run(["rabbitmqctl", "set_permissions", "-p", vhost, user, ".*", ".*", ".*"],
                    check=True, capture_output=True)
+    url = urlunsplit(urlsplit(server_url)._replace(path="/" + quote(vhost, safe="")))
     try:
-        yield urlunsplit(urlsplit(server_url)._replace(path="/" + quote(vhost, safe="")))
+        from services.deployment import ensure_broker_users
+        from shared.settings import Settings
+        ensure_broker_users(Settings(rabbitmq_url=url, intake_sources_file=str(SOURCES),
+                                     broker_users_file=str(BROKER_USERS)))
+        yield url
     finally:
         subprocess.run(["rabbitmqctl", "delete_vhost", vhost], capture_output=True)

@@ -1,5 +1,6 @@
 """Helpers for integration and end-to-end tests: publish as an outside system does (raw
-aio-pika), listen to `linli.events`, run a service in this process, wait for an effect."""
+aio-pika, as the source's broker user, with `user_id`), announce an event as the service that
+owns it, listen to `linli.events` as the observer, run a service in this process, wait for an effect."""
 import asyncio
 import contextlib
 import inspect
@@ -15,14 +16,19 @@ import httpx
 import uvicorn
 from prometheus_client.parser import text_string_to_metric_families
 
+from services.deployment import SERVICES
+from services.intake.sources import load_sources
+from shared.broker_users import OBSERVER, load_passwords, url_as, user_of
 from shared.clock import Clock
-from shared.events import Event
+from shared.events import Event, public_body
 from shared.service import ServiceDefinition, create_app
 from shared.settings import Settings
 from tests.e2e.processes import free_port
 from tests.identities import OPS, as_recipient
+from tests.servers import BROKER_USERS, SOURCES
 
 TIMEOUT_SECONDS = 20.0
+OWN = object()  # user_id: the publishing user's own name
 
 
 async def eventually(check: Callable[[], Any], timeout: float = TIMEOUT_SECONDS, every: float = 0.1):
@@ -39,45 +45,76 @@ async def eventually(check: Callable[[], Any], timeout: float = TIMEOUT_SECONDS,
         await asyncio.sleep(every)
 
 
+def as_user(settings: Settings, user: str | None) -> str:
+    """The broker URL of the test's vhost as `user` (tests/broker-users.json); None: the admin."""
+    return url_as(settings.rabbitmq_url, user, load_passwords(str(BROKER_USERS))[user]) if user else settings.rabbitmq_url
+
+
+def publisher_of(exchange: str, routing_key: str, body: bytes | dict) -> str | None:
+    """Who publishes this by default: on linli.intake the body's source (or else the first source
+    that may publish the key), on linli.events and linli.personal the service that owns the event."""
+    if exchange in ("linli.events", "linli.personal"):
+        return next((user_of(s.name) for s in SERVICES if routing_key in {e.routing_key for e in s.publishes}), None)
+    sources = [s for s in load_sources(str(SOURCES), False).known.values() if routing_key in s.publishes]
+    named = body.get("source") if isinstance(body, dict) else None
+    return next((s.source for s in sources if s.source == named), sources[0].source if sources else None)
+
+
 async def publish(settings: Settings, routing_key: str, body: bytes | dict, *, message_id: str | None = None,
-                  exchange: str = "linli.intake", correlation_id: str | None = None) -> str:
+                  exchange: str = "linli.intake", correlation_id: str | None = None, user: str | None = None,
+                  user_id: Any = OWN) -> str:
     """Publish one message the way an outside system does; returns its message_id."""
     [message_id] = await publish_burst(settings, [(routing_key, body, message_id)], exchange=exchange,
-                                       correlation_id=correlation_id)
+                                       correlation_id=correlation_id, user=user, user_id=user_id)
     return message_id
 
 
 async def publish_burst(settings: Settings, messages: list[tuple[str, bytes | dict, str | None]], *,
-                        exchange: str = "linli.intake", correlation_id: str | None = None) -> list[str]:
+                        exchange: str = "linli.intake", correlation_id: str | None = None, user: str | None = None,
+                        user_id: Any = OWN) -> list[str]:
     """Publish (routing_key, body, message_id or None) messages back to back on one channel,
-    so that they reach the consumers together; returns their message ids."""
-    connection = await aio_pika.connect(settings.rabbitmq_url)
-    ids = []
-    async with connection:
-        channel = await connection.channel()
-        target = await channel.declare_exchange(exchange, aio_pika.ExchangeType.TOPIC, durable=True)
+    so that they reach the consumers together; returns their message ids. Each is sent as
+    `user` (by default its publisher_of), with `user_id` that user's name (None: no user_id)."""
+    ids, targets = [], {}
+    async with contextlib.AsyncExitStack() as stack:
         for routing_key, body, message_id in messages:
+            sender = user or publisher_of(exchange, routing_key, body)
+            if sender not in targets:
+                connection = await stack.enter_async_context(await aio_pika.connect(as_user(settings, sender)))
+                # passive: publishers do not declare exchanges
+                targets[sender] = await (await connection.channel()).get_exchange(exchange)
             ids.append(message_id or str(uuid.uuid4()))
             payload = body if isinstance(body, bytes) else json.dumps(body, ensure_ascii=False).encode()
-            await target.publish(aio_pika.Message(payload, content_type="application/json", message_id=ids[-1],
-                                                  correlation_id=correlation_id,
-                                                  delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
-                                 routing_key=routing_key)
+            await targets[sender].publish(aio_pika.Message(
+                payload, content_type="application/json", message_id=ids[-1], correlation_id=correlation_id,
+                user_id=sender if user_id is OWN else user_id, delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
+                routing_key=routing_key)
     return ids
 
 
 async def announce(settings: Settings, event: Event, message_id: str | None = None) -> None:
-    """Publish an event on `linli.events` as a service's outbox relay does."""
-    await publish(settings, event.routing_key, event.model_dump(mode="json"), exchange="linli.events",
-                  message_id=message_id or str(event.event_id))
+    """Publish an event as a service's outbox relay does: on `linli.events` without its personal
+    fields, and whole on `linli.personal` if it has any."""
+    body, message_id = event.model_dump_json().encode(), message_id or str(event.event_id)
+    public = public_body(event.routing_key, body)
+    await publish(settings, event.routing_key, public or body, exchange="linli.events", message_id=message_id)
+    if public is not None:
+        await publish(settings, event.routing_key, body, exchange="linli.personal", message_id=message_id)
 
 
 async def announced_and_handled(client: httpx.AsyncClient, service: str, settings: Settings, event: Event) -> None:
-    """Announce the event and wait until the service's queue for its routing key has dealt with it."""
-    queue = {"handler": f"linli.events.{event.routing_key}"}
-    before = await handled(client, service, **queue)
+    """Announce the event and wait until the service's queue for its routing key has dealt with it
+    (whichever exchange the service reads it from)."""
+    async def either() -> float:
+        return sum([await handled(client, service, handler=f"{exchange}.{event.routing_key}")
+                    for exchange in ("linli.events", "linli.personal")])
+    before = await either()
     await announce(settings, event)
-    await until_handled(client, service, before, 1, **queue)
+    await eventually(lambda: _more(either, before))
+
+
+async def _more(count: Callable[[], Any], before: float) -> bool:
+    return await count() > before
 
 
 async def notification_of(notify: httpx.AsyncClient, event: Event, channel: str) -> dict | None:
@@ -146,12 +183,17 @@ class EventTap:
 
 
 @contextlib.asynccontextmanager
-async def event_tap(settings: Settings) -> AsyncIterator[EventTap]:
+async def event_tap(settings: Settings, exchange: str = "linli.events",
+                    user: str | None = OBSERVER) -> AsyncIterator[EventTap]:
+    """What the read-only observer sees on `linli.events`; what a service sees on `linli.personal`
+    (`exchange="linli.personal"`: the observer may not bind it, so the tap is the admin's)."""
+    if exchange != "linli.events":
+        user = None
     tap = EventTap()
-    connection = await aio_pika.connect(settings.rabbitmq_url)
+    connection = await aio_pika.connect(as_user(settings, user))
     async with connection:
         channel = await connection.channel()
-        events = await channel.declare_exchange("linli.events", aio_pika.ExchangeType.TOPIC, durable=True)
+        events = await channel.get_exchange(exchange)
         queue = await channel.declare_queue(exclusive=True, auto_delete=True)
         await queue.bind(events, routing_key="#")
 

@@ -4,6 +4,8 @@ import contextlib
 import hashlib
 import hmac
 import json
+import time
+from typing import NamedTuple
 
 import uvicorn
 from fastapi import FastAPI, Request, Response
@@ -12,6 +14,14 @@ from tests.e2e.processes import free_port
 from tests.support import eventually
 
 SECRET = "test-secret"
+REPLAY_WINDOW_SECONDS = 300
+
+
+class Signed(NamedTuple):
+    """What a call's headers say of it: X-Linli-Signature and X-Linli-Timestamp."""
+
+    signature: str | None
+    timestamp: str | None
 
 
 class Receiver:
@@ -19,7 +29,7 @@ class Receiver:
     `delay` seconds (a slow gateway)."""
 
     def __init__(self):
-        self.calls: list[tuple[bytes, str | None]] = []  # the exact body and its signature header
+        self.calls: list[tuple[bytes, Signed]] = []  # the exact body and its signature headers
         self.failures = 0
         self.echo = False  # a failure answers 400 with the body it was sent, as some gateways do
         self.delay = 0.0
@@ -27,7 +37,8 @@ class Receiver:
 
         @self.app.post("/hook")
         async def hook(request: Request):
-            self.calls.append((await request.body(), request.headers.get("x-linli-signature")))
+            self.calls.append((await request.body(), Signed(request.headers.get("x-linli-signature"),
+                                                            request.headers.get("x-linli-timestamp"))))
             await asyncio.sleep(self.delay)
             if len(self.calls) <= self.failures:
                 return Response(self.calls[-1][0], status_code=400) if self.echo else Response("busy", status_code=503)
@@ -51,7 +62,12 @@ async def receiving():
         await task
 
 
-def signed_by_secret(body: bytes, header: str | None) -> bool:
-    """The check a receiver makes, written out here rather than borrowed from shared/webhooks.py."""
-    expected = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
-    return header is not None and hmac.compare_digest(header, expected)
+def signed_by_secret(body: bytes, signed: Signed, now: float | None = None) -> bool:
+    """The check a receiver makes, written out here rather than borrowed from shared/webhooks.py:
+    the HMAC of "<timestamp>.<body>", and a timestamp within the replay window of the clock."""
+    if signed.signature is None or not (signed.timestamp or "").isdigit():
+        return False
+    if abs((time.time() if now is None else now) - int(signed.timestamp)) > REPLAY_WINDOW_SECONDS:
+        return False
+    expected = hmac.new(SECRET.encode(), signed.timestamp.encode() + b"." + body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(signed.signature, "sha256=" + expected)

@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse
 from services.intake import store
 from services.intake.domain import MAX_BODY_BYTES, Rejection
 from services.intake.context import Intake
-from services.intake.submissions import CANCELLATION, REQUEST, Accepted, Kind, count, take
+from services.intake.submissions import CANCELLATION, REQUEST, Accepted, Kind, count, take, with_api_key
 from shared.access import allow, areas, check_community
 from shared.areas import Areas
 from shared.http import one_or_404, read_body
@@ -55,7 +55,8 @@ async def _submitted(request: Request, intake: Intake, kind: Kind) -> Accepted |
     body = await read_body(request, MAX_BODY_BYTES)
     correlation_id = request.headers.get("x-correlation-id") or str(uuid4())
     async with intake.unit_of_work() as uow:
-        result = await take(intake, uow, kind, body, correlation_id, sent_by=sent_by.source if sent_by else None)
+        result = await take(intake, uow, kind, body, correlation_id,
+                            publisher=with_api_key(sent_by.source if sent_by else None))
     count(kind, result)
     if isinstance(result, Rejection):
         return JSONResponse({"error": result.reason}, status_code=400)

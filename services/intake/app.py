@@ -3,17 +3,23 @@ from pathlib import Path
 
 from fastapi import APIRouter
 
-from services.intake import api, handlers, open311
+from services.intake import api, erasure, handlers, open311
 from services.intake.context import Intake
 from services.intake.submissions import KINDS
 from shared.consumer import Consumers
-from shared.events import RequestAssigned, RequestCompleted, RequestEscalated, RequestMissed
+from shared.events import (AssignmentResponded, CaseReceived, CompletionReported, ErasureDone, PersonErased,
+                           RequestAssigned, RequestCancelled, RequestCompleted, RequestDuplicate, RequestEscalated, RequestMissed,
+                           RequestReceived, VolunteerRegistered)
+from shared.retention import Prune
 from shared.service import ServiceDefinition
 from shared.topology import INTAKE
 
 consumers = Consumers()
 for kind in KINDS:  # intake.request-submit, intake.volunteer-register, intake.case-submit, …
-    consumers.add(f"intake.{kind.routing_key.replace('.', '-')}", INTAKE, kind.routing_key, handlers.on_submission(kind))
+    # No size limit of the consumer's: parse_submission rejects an oversized body, with the reason.
+    consumers.add(f"intake.{kind.routing_key.replace('.', '-')}", INTAKE, kind.routing_key, handlers.on_submission(kind),
+                  max_bytes=None)
+consumers.add("intake.person-erase", INTAKE, "person.erase", erasure.on_erase)
 consumers.on_event("intake", RequestAssigned, handlers.on_request_assigned)
 consumers.on_event("intake", RequestEscalated, handlers.on_request_escalated)
 consumers.on_event("intake", RequestCompleted, handlers.on_request_completed)
@@ -26,4 +32,9 @@ http.include_router(open311.router)
 SERVICE = ServiceDefinition(name="intake", consumers=consumers, api=http,
                             migrations=Path(__file__).parent / "migrations", make_deps=Intake.of,
                             background=lambda intake: [intake.status_webhooks.run()],
-                            api_keys=lambda intake, key: intake.sources.caller_for_key(key))
+                            api_keys=lambda intake, key: intake.sources.caller_for_key(key),
+                            retention=(Prune("rejection", "rejected_at"),
+                                       Prune("status_update", "COALESCE(sent_at, created_at)", "status <> 'pending'")),
+                            publishes=(RequestReceived, RequestDuplicate, RequestCancelled, CaseReceived,
+                                       VolunteerRegistered, AssignmentResponded, CompletionReported, PersonErased,
+                                       ErasureDone, *(kind.rejected for kind in KINDS)))

@@ -15,4 +15,5 @@ class Intake(ServiceContext):
     def of(cls, runtime: Runtime) -> "Intake":
         settings = runtime.settings
         sources = load_sources(settings.intake_sources_file, settings.intake_accept_unknown_sources)
+        sources.require_webhook_secrets(settings.linli_development)
         return cls(runtime, sources, StatusWebhooks(runtime, sources))

@@ -28,7 +28,8 @@ class Rejection:
 
 
 def parse_submission(model: type[S], body: bytes) -> S | Rejection:
-    """Validate `body` as a `model`, or say precisely why not."""
+    """Validate `body` as a `model`, or say precisely why not. Its size is checked first, before
+    any decoding: an oversized body is never decoded nor parsed."""
     if len(body) > MAX_BODY_BYTES:
         return Rejection(f"body is larger than the limit of {MAX_BODY_BYTES} bytes")
     try:

@@ -2,7 +2,7 @@
 submissions.py), and what matching reports about requests, for status queries and publishers."""
 from services.intake import store
 from services.intake.context import Intake
-from services.intake.submissions import Kind, count, take
+from services.intake.submissions import Kind, count, over_broker, take
 from shared.consumer import Envelope
 from shared.events import Event, RequestAssigned, RequestCompleted, RequestEscalated, RequestMissed
 from shared.statuses import RequestStatus
@@ -11,9 +11,10 @@ from shared.unit_of_work import UnitOfWork
 
 def on_submission(kind: Kind):
     """The broker handler of one kind of submission: given the raw message, since bad input is
-    a rejection with its reason, not a dead letter."""
+    a rejection with its reason, not a dead letter. The publisher is the message's user_id."""
     async def handle(intake: Intake, uow: UnitOfWork, envelope: Envelope) -> None:
-        result = await take(intake, uow, kind, envelope.body, envelope.correlation_id, envelope.message_id)
+        result = await take(intake, uow, kind, envelope.body, envelope.correlation_id, envelope.message_id,
+                            over_broker(envelope.user_id))
         uow.after_commit(lambda: count(kind, result))
     return handle
 

@@ -4,7 +4,8 @@ receives its requests' status changes.
 
 They are configuration, read at start-up from the JSON file named by INTAKE_SOURCES_FILE:
 [{"source": "hotline-12345", "name": "12345 市民热线", "api_key_sha256": ["<64 hex>", "<64 hex>"],
-  "webhook_url": "https://…", "webhook_secret": "…"}, …]
+  "webhook_url": "https://…", "webhook_secret": "…",
+  "publishes": ["request.submit", "request.cancel", "case.submit"]}, …]
 
 `python -m services.intake.sources new-key` prints a new random key and its hash (the key goes
 to the system, the hash into the file); `hash KEY` prints the hash of a key.
@@ -14,6 +15,11 @@ chose, so nobody can guess it from its hash by trying likely ones; a slow hash d
 guessable secrets, and every HTTP request checks a key, so the check must be cheap. The hash of
 what a caller sends is compared with every known hash in constant time (hmac.compare_digest, no
 early exit), so the answer's timing tells nothing about which key is close.
+
+On the broker a source is the user named by its `source` id (shared/broker_users.py); it may
+publish only the routing keys of `publishes` (by default a hotline's or grid platform's:
+request.submit, request.cancel, case.submit; a volunteer app lists volunteer.register,
+assignment.respond and service.complete).
 """
 import argparse
 import hashlib
@@ -23,12 +29,17 @@ import secrets
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
+from shared.broker_users import DEFAULT_SOURCE_KEYS
 from shared.identity import Caller, Role
 from shared.submissions import Code
+from shared.webhooks import require_secret
+
+SubmissionKey = Literal["request.submit", "request.cancel", "case.submit", "volunteer.register",
+                        "assignment.respond", "service.complete"]
 
 KeyHash = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 # Bytes of randomness in a key `new-key` makes (43 characters of URL-safe base64).
@@ -44,6 +55,7 @@ class Source(BaseModel):
     api_key_sha256: tuple[KeyHash] | tuple[KeyHash, KeyHash]
     webhook_url: HttpUrl | None = None
     webhook_secret: str | None = None
+    publishes: tuple[SubmissionKey, ...] = DEFAULT_SOURCE_KEYS
 
 
 def key_hash(api_key: str) -> str:
@@ -78,6 +90,13 @@ class Sources:
         """The caller an API key proves (shared/access.py), or None."""
         found = self.for_api_key(api_key)
         return Caller(Role.SOURCE, found.source, source=found.source) if found else None
+
+    def require_webhook_secrets(self, development: bool) -> None:
+        """A source with a webhook has a secret of its own (intake refuses to start otherwise)."""
+        for entry in self.known.values():
+            if entry.webhook_url:
+                require_secret(entry.webhook_secret, f"the webhook_secret of source {entry.source!r} "
+                               "(INTAKE_SOURCES_FILE)", development)
 
     def webhook_of(self, source: str) -> Source | None:
         found = self.known.get(source)

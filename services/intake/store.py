@@ -6,6 +6,7 @@ import asyncpg
 
 from services.intake.domain import EarlierRequest, Rejection, body_excerpt, phone_key
 from shared.deliveries import DeliveryTable
+from shared.privacy import mask_raw_body
 from shared.submissions import (
     AssignmentResponse,
     MediationCaseSubmission,
@@ -136,10 +137,11 @@ STATUS_UPDATES = DeliveryTable("status_update", "id")
 
 async def record_rejection(conn: asyncpg.Connection, submission: str, rejection: Rejection,
                            body: bytes, message_id: str | None) -> None:
+    """The body is kept masked (shared/privacy.py): operators see what was wrong, not whom it named."""
     await conn.execute(
         "INSERT INTO rejection (submission, reason, source, external_id, message_id, body_excerpt) "
         "VALUES ($1, $2, $3, $4, $5, $6)", submission, rejection.reason, rejection.source,
-        rejection.external_id, message_id, body_excerpt(body))
+        rejection.external_id, message_id, mask_raw_body(body_excerpt(body)))
 
 
 async def recent_rejections(conn: asyncpg.Connection, limit: int, source: str | None) -> list[asyncpg.Record]:

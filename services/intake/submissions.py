@@ -1,6 +1,11 @@
 """intake's submission pipeline. Every submission, whatever its kind and whether it came over
-the broker or HTTP, takes one path: parse, admit (a known source), then reject with a reason or
-accept. Everything one submission causes carries the one moment intake took it."""
+the broker or HTTP, takes one path: parse, admit (a known source, and the one that published
+it), then reject with a reason or accept. Everything one submission causes carries the one
+moment intake took it.
+
+Who published is never the body's word: over the broker it is the message's `user_id`, which
+RabbitMQ checks against the connection's user (shared/broker_users.py: each source is the user
+named by its id); over HTTP it is the source of the API key."""
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -33,6 +38,7 @@ class Arrival:
 
     correlation_id: str
     at: datetime
+    publisher: str | None = None  # the source that published the submission, as the broker or the key proves
 
     @property
     def stamp(self) -> dict:
@@ -64,11 +70,29 @@ class Kind:
     accept: Accept
 
 
+@dataclass(frozen=True)
+class Publisher:
+    """Who published a submission, as proven by `by` (the broker's user_id, an API key)."""
+
+    source: str | None
+    by: str
+
+
+def over_broker(user_id: str | None) -> Publisher:
+    return Publisher(user_id, "broker user (the message's user_id)")
+
+
+def with_api_key(source: str | None) -> Publisher | None:
+    """None: no key, which only development's INTAKE_ACCEPT_UNKNOWN_SOURCES lets through."""
+    return None if source is None else Publisher(source, "API key")
+
+
 async def take(intake: Intake, uow: UnitOfWork, kind: Kind, body: bytes, correlation_id: str,
-               message_id: str | None = None, sent_by: str | None = None) -> Accepted | Rejection:
-    """`sent_by` is the source an HTTP caller's API key proves; the body must name the same."""
-    arrival = Arrival(correlation_id, intake.now())
-    submission = _admitted(parse_submission(kind.model, body), intake.sources, sent_by)
+               message_id: str | None = None, publisher: Publisher | None = None) -> Accepted | Rejection:
+    """The body must name the source `publisher` proves (its size is checked before anything
+    decodes it: parse_submission)."""
+    arrival = Arrival(correlation_id, intake.now(), publisher.source if publisher else None)
+    submission = _admitted(parse_submission(kind.model, body), intake.sources, publisher)
     result = submission if isinstance(submission, Rejection) else await kind.accept(intake, uow, submission, arrival)
     if isinstance(result, Rejection):
         rejected = kind.rejected(**arrival.stamp, submission=kind.routing_key, reason=result.reason,
@@ -82,16 +106,22 @@ async def take(intake: Intake, uow: UnitOfWork, kind: Kind, body: bytes, correla
     return result
 
 
-def _admitted(submission: S | Rejection, sources: Sources, sent_by: str | None) -> S | Rejection:
-    """A valid submission from a source linli knows (and, over HTTP, the one the key proves)."""
-    if isinstance(submission, Rejection) or not hasattr(submission, "source"):
+def _admitted(submission: S | Rejection, sources: Sources, publisher: Publisher | None) -> S | Rejection:
+    """A valid submission from a source linli knows, published by that source."""
+    if isinstance(submission, Rejection):
         return submission
-    identity = {"source": submission.source, "external_id": getattr(submission, "external_id", None),
+    identity = {"source": getattr(submission, "source", None), "external_id": getattr(submission, "external_id", None),
                 "community_code": getattr(submission, "community_code", None)}
-    if sent_by is not None and submission.source != sent_by:
-        return Rejection(f"source {submission.source!r} is not the one of the API key ({sent_by!r})", **identity)
+    if publisher is not None and publisher.source is None:
+        return Rejection("the message has no user_id: a publisher sets it to its broker user, the id of its source",
+                         **identity)
+    if not hasattr(submission, "source"):  # service.complete: its publisher goes with it (reported_by)
+        return submission
     if not sources.accepts(submission.source):
         return Rejection(unknown_source_reason(submission.source), **identity)
+    if publisher is not None and submission.source != publisher.source:
+        return Rejection(f"source {submission.source!r} is not the one of the {publisher.by} ({publisher.source!r})",
+                         **identity)
     return submission
 
 
@@ -156,7 +186,7 @@ async def _accept_response(intake: Intake, uow: UnitOfWork, response: Assignment
 async def _accept_completion(intake: Intake, uow: UnitOfWork, completion: ServiceCompletion,
                              arrival: Arrival) -> Accepted:
     await store.insert_completion(uow.connection, completion)
-    await uow.emit(CompletionReported(**completion.model_dump(), **arrival.stamp))
+    await uow.emit(CompletionReported(**completion.model_dump(), reported_by=arrival.publisher, **arrival.stamp))
     return Accepted("reported")
 
 
@@ -202,8 +232,9 @@ KINDS = (REQUEST,
 
 async def receive_request(intake: Intake, uow: UnitOfWork, body: bytes, correlation_id: str,
                           sent_by: str | None = None) -> Accepted | Rejection:
-    """A request over HTTP (the JSON API and Open311): the same path as `request.submit`."""
-    return await take(intake, uow, REQUEST, body, correlation_id, sent_by=sent_by)
+    """A request over HTTP (the JSON API and Open311): the same path as `request.submit`;
+    `sent_by` is the source of the caller's API key."""
+    return await take(intake, uow, REQUEST, body, correlation_id, publisher=with_api_key(sent_by))
 
 
 def count(kind: Kind, result: Accepted | Rejection) -> None:

@@ -1,22 +1,35 @@
 """matching's wiring: its queues, its handlers, its timers, its API."""
 from pathlib import Path
 
-from services.matching import api, handlers
+from services.matching import api, erasure, handlers
 from services.matching.context import Matching
 from services.matching.timers import timers
 from shared.consumer import Consumers
-from shared.events import (AssignmentResponded, CaseReceived, CompletionReported, RequestCancelled, RequestReceived,
-                           VolunteerRegistered)
+from shared.events import (AssignmentAccepted, AssignmentDeclined, AssignmentExpired, AssignmentOffered,
+                           AssignmentResponded, AssignmentWithdrawn, CaseAssigned, CaseClosed, CaseEscalated,
+                           CaseFollowUpDue, CaseReceived, CompletionRejected, CompletionReported, ErasureDone,
+                           PersonErased, RequestAssigned, RequestCancelled, RequestCompleted, RequestEscalated,
+                           RequestMissed, RequestReceived, ResponseRejected, VolunteerRegistered)
+from shared.retention import Prune
 from shared.service import ServiceDefinition
 
 consumers = Consumers()
-consumers.on_event("matching", VolunteerRegistered, handlers.on_volunteer_registered)
-consumers.on_event("matching", RequestReceived, handlers.on_request_received)
+# Whole, from linli.personal: the roster's names and places, a request's address and description for its offers.
+consumers.on_event("matching", VolunteerRegistered, handlers.on_volunteer_registered, personal=True)
+consumers.on_event("matching", RequestReceived, handlers.on_request_received, personal=True)
 consumers.on_event("matching", RequestCancelled, handlers.on_request_cancelled)
-consumers.on_event("matching", CaseReceived, handlers.on_case_received)
+consumers.on_event("matching", CaseReceived, handlers.on_case_received, personal=True)
 consumers.on_event("matching", AssignmentResponded, handlers.on_assignment_responded)
 consumers.on_event("matching", CompletionReported, handlers.on_completion_reported)
+consumers.on_event("matching", PersonErased, erasure.on_person_erased)
 
 SERVICE = ServiceDefinition(name="matching", consumers=consumers, api=api.router,
                             migrations=Path(__file__).parent / "migrations", make_deps=Matching.of,
-                            background=lambda matching: [timers(matching).run()])
+                            background=lambda matching: [timers(matching).run()],
+                            # a week's hours count for fairness over the 4 weeks after it (store/roster.py)
+                            retention=(Prune("volunteer_week", "(week + 35)::timestamptz"),),
+                            publishes=(AssignmentOffered, AssignmentAccepted, AssignmentDeclined, AssignmentExpired,
+                                       AssignmentWithdrawn, RequestAssigned, RequestEscalated, RequestCompleted,
+                                       RequestMissed, CaseAssigned, CaseEscalated, CaseClosed, CaseFollowUpDue,
+                                       # the answers and reports it refuses (intake refuses bad input)
+                                       ResponseRejected, CompletionRejected, ErasureDone))

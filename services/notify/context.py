@@ -17,6 +17,7 @@ from services.notify.rendering import Renderer
 from shared.quiet_hours import quiet_hours
 from shared.service import Runtime, ServiceContext
 from shared.settings import Settings
+from shared.webhooks import require_secret
 
 
 @dataclass(frozen=True)
@@ -45,8 +46,10 @@ def channels(settings: Settings) -> list[Channel]:
     """The inbox, and each channel the settings configure."""
     configured: list[Channel] = [InboxChannel()]
     if settings.notify_webhook_url:  # truthy: an empty NOTIFY_WEBHOOK_URL means no webhook
+        require_secret(settings.notify_webhook_secret, "NOTIFY_WEBHOOK_SECRET", settings.linli_development)
         configured.append(WebhookChannel(settings.notify_webhook_url, settings.notify_webhook_secret))
     if settings.notify_sms_url:
+        require_secret(settings.notify_sms_secret, "NOTIFY_SMS_SECRET", settings.linli_development)
         configured.append(SmsChannel(settings.notify_sms_url, settings.notify_sms_secret))
     if settings.notify_smtp_host:
         configured.append(EmailChannel(settings.notify_smtp_host, settings.notify_smtp_port,

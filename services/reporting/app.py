@@ -3,17 +3,20 @@ from pathlib import Path
 
 from services.reporting import api, live
 from services.reporting.context import Reporting
-from services.reporting.handlers import project_event
+from services.reporting.handlers import on_person_erased, project_event, rekey_legacy
 from services.reporting.store.projections import PROJECTIONS
 from shared.consumer import Consumers
+from shared.events import ErasureDone, PersonErased, RequestReceived
 from shared.service import ServiceDefinition
 
 consumers = Consumers()
 for event_type in PROJECTIONS:  # queues reporting.request-received, reporting.volunteer-registered, …
-    consumers.on_event("reporting", event_type, project_event)
+    # A request whole (linli.personal), only to key its beneficiary: the archive keeps the public form.
+    consumers.on_event("reporting", event_type, project_event, personal=event_type is RequestReceived)
+consumers.on_event("reporting", PersonErased, on_person_erased)
 
 SERVICE = ServiceDefinition(
     name="reporting", consumers=consumers, api=api.router, migrations=Path(__file__).parent / "migrations",
-    make_deps=Reporting.of,
+    make_deps=Reporting.of, publishes=(ErasureDone,),
     background=lambda reporting: [live.listen(reporting.runtime.settings.database_url_of("reporting"),
-                                              reporting.changes)])
+                                              reporting.changes), rekey_legacy(reporting)])

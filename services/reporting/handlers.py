@@ -1,14 +1,17 @@
 """reporting's handler: each event is archived once and projected once, and the dashboards hear
 of it at commit."""
+import logging
+
 from prometheus_client import Counter
 
 from services.reporting import live
 from services.reporting.context import Reporting
 from services.reporting.store import archive
 from services.reporting.store.projections import project
-from shared.events import Event
+from shared.events import ErasureDone, Event, PersonErased
 from shared.unit_of_work import UnitOfWork
 
+log = logging.getLogger(__name__)
 PROJECTED = Counter("linli_reporting_events_projected_total", "Events projected into the figures", ["routing_key"])
 
 
@@ -16,8 +19,22 @@ async def project_event(reporting: Reporting, uow: UnitOfWork, event: Event) -> 
     """Two guards, both in the projection's transaction: the consumer's claim stops a
     redelivered message, the archive's event_id stops the same event re-published under another
     message id."""
-    if not await archive.keep(uow.connection, event):
+    if not await archive.keep(uow.connection, event, reporting.person_key):
         return
     await project(uow.connection, event, reporting.city_timezone)
     await live.announce(uow.connection)
     uow.after_commit(PROJECTED.labels(event.routing_key).inc)
+
+
+async def on_person_erased(reporting: Reporting, uow: UnitOfWork, event: PersonErased) -> None:
+    """Nothing to erase: reporting holds ids, keyed beneficiaries and counts, never a name, phone
+    or address (its archive keeps public forms). The keys stay, so the figures stay correct."""
+    await uow.emit(ErasureDone(correlation_id=event.correlation_id, occurred_at=reporting.now(),
+                               erasure_id=event.erasure_id, service="reporting", changed={}))
+
+
+async def rekey_legacy(reporting: Reporting) -> None:
+    """Once at start: key the requests archived before the archive kept only public forms."""
+    async with reporting.runtime.pool.acquire() as conn:
+        if rekeyed := await archive.rekey_legacy(conn, reporting.person_key):
+            log.info("re-keyed %d archived requests with the HMAC and kept their public form", rekeyed)

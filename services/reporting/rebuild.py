@@ -1,10 +1,13 @@
 """`python -m services.reporting rebuild`: empty the read models and replay the event archive, in
-the order the events happened, through the projections the handlers use."""
+the order the events happened, through the projections the handlers use. The archive holds
+public forms and each request's keyed beneficiary, so the figures come out the same; archived
+requests from before that (migration 0005) are first re-keyed with REPORTING_PERSON_KEY."""
 import asyncio
 import logging
 
 from services.reporting import live
 from services.reporting.app import SERVICE
+from services.reporting.context import person_key_of
 from services.reporting.store import archive
 from services.reporting.store.projections import project
 from shared.database import create_pool, migrate
@@ -20,6 +23,8 @@ async def rebuild(settings: Settings) -> int:
     pool = await create_pool(settings.database_url, SERVICE.name, max_size=1)
     replayed = 0
     try:
+        async with pool.acquire() as conn:
+            await archive.rekey_legacy(conn, person_key_of(settings))
         async with pool.acquire() as conn, conn.transaction():
             await archive.empty_read_models(conn)
             async for event in archive.in_order(conn):

@@ -68,7 +68,7 @@ async def volunteers(conn: asyncpg.Connection, scope: Scope) -> tuple[Table, dic
     hours = [row["hours"] for row in rows]
     fairness = {"volunteers": len(rows), "median_hours": percentile(hours, 0.5),
                 "p90_hours": percentile(hours, 0.9), "max_hours": max(hours, default=None)}
-    columns = ("volunteer_id", "source", "external_id", "name", "team", "community_code", "participations", "hours")
+    columns = ("volunteer_id", "source", "external_id", "team", "community_code", "participations", "hours")
     return Table("volunteer-hours", columns, rows), fairness
 
 

@@ -41,8 +41,9 @@ def answer(offer: dict, accept: bool, reason: str | None = None) -> AssignmentRe
 
 
 def done(offer: dict, hours: float = 1.5, people: int = 1, outcome: str | None = None) -> CompletionReported:
+    """The report of the volunteer's own source (intake's `reported_by`, the publisher)."""
     return CompletionReported(correlation_id="done", assignment_id=offer["assignment_id"], hours=hours,
-                              people_served=people, outcome=outcome)
+                              people_served=people, outcome=outcome, reported_by=offer["volunteer"]["source"])
 
 
 def about(events: list[dict], request: RequestReceived) -> list[dict]:

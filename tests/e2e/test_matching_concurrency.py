@@ -32,12 +32,12 @@ async def test_two_matching_processes_share_a_burst_without_over_booking(fresh_s
                 MATCHING_AREAS_FILE=AREAS) as services:
         first, second = (services[name].url for name in ("matching", "matching:2"))
         async with event_tap(settings) as tap:
-            await publish_burst(settings, announced(volunteers), exchange="linli.events")
+            await publish_burst(settings, announced(volunteers), exchange="linli.personal")  # whole, as matching reads them
 
             def roster_complete():
                 return len(httpx.get(f"{first}/api/v1/volunteers", params={"limit": 100}, headers=OPS).json()) == len(volunteers)
             await eventually(roster_complete, 60)
-            await publish_burst(settings, announced(requests), exchange="linli.events")
+            await publish_burst(settings, announced(requests), exchange="linli.personal")
 
             def every_request_decided():
                 offered = Counter(e["request_id"] for e in tap.of("assignment.offered"))
@@ -50,7 +50,7 @@ async def test_two_matching_processes_share_a_burst_without_over_booking(fresh_s
         for url in (first, second):
             async with httpx.AsyncClient(base_url=url, headers=OPS) as client:
                 shares.append(await metric(client, "faststream_received_processed_messages_total",
-                                           handler="linli.events.request.received"))
+                                           handler="linli.personal.request.received"))
     offers = tap.of("assignment.offered")
     per_volunteer = Counter(o["volunteer"]["volunteer_id"] for o in offers)
     per_request = Counter(o["request_id"] for o in offers)

@@ -20,3 +20,13 @@ async def test_replicas_starting_together_each_migrate_without_failing(servers):
             schema = f"replicas_{attempt}"
             await asyncio.wait_for(asyncio.gather(*(asyncio.to_thread(migrate, url, schema, MIGRATIONS)
                                                     for _ in range(4))), timeout=60)
+
+
+async def test_the_four_services_starting_together_each_migrate_and_grant_without_failing(servers):
+    """They all grant CONNECT on the same database: concurrent GRANTs used to fail with
+    "tuple concurrently updated" and take a service down at start-up."""
+    database, _ = servers
+    with own_database(database) as url:
+        await asyncio.wait_for(asyncio.gather(*(
+            asyncio.to_thread(migrate, url, service, MIGRATIONS.parents[1] / service / "migrations")
+            for service in ("intake", "matching", "notify", "reporting") for _ in range(2))), timeout=120)

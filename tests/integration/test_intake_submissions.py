@@ -41,16 +41,19 @@ async def test_a_case_is_received_once_at_its_level(intake, settings):
     minor, serious = case(), case(severity="serious")
     cases = {"handler": "linli.intake.case.submit"}
     before = await handled(intake, "intake", **cases)
-    async with event_tap(settings) as tap:
+    async with event_tap(settings) as tap, event_tap(settings, "linli.personal") as whole:
         await publish(settings, "case.submit", minor)
         await publish(settings, "case.submit", minor)  # the same case again, new message id
         await publish(settings, "case.submit", serious)
         await until_handled(intake, "intake", before, 3, **cases)
         received = await tap.wait_for("case.received", 2)
+        [first, *_] = await whole.wait_for("case.received", 2)
     levels = {event["external_id"]: event["level"] for event in received}
     assert levels == {minor["external_id"]: "grid", serious["external_id"]: "community"}
-    assert [p["role"] for p in received[0]["parties"]] == ["applicant", "respondent"]
     assert len(tap.of("case.received")) == 2
+    # observers see the case, not its parties nor its summary: those go to the services only
+    assert not {"parties", "summary"} & {key for event in received for key in event}
+    assert [p["role"] for p in first["parties"]] == ["applicant", "respondent"] and first["summary"]
 
 
 async def test_responses_and_completions_are_announced_for_matching(intake, settings):

@@ -16,7 +16,7 @@ from tests.support import announce, enrol, event_tap, handled, publish_burst, ro
 
 pytestmark = pytest.mark.integration
 
-RECEIVED, REGISTERED = "linli.events.request.received", "linli.events.volunteer.registered"
+RECEIVED, REGISTERED = "linli.personal.request.received", "linli.personal.volunteer.registered"
 AREAS = "tests/areas.json"
 
 
@@ -38,15 +38,16 @@ async def test_a_burst_of_requests_is_shared_out_among_able_volunteers(matching,
     cooks = [registered(place, "cooking"), registered(place, "cooking", "cleaning")]
     await enrol(matching, settings, *cooks, registered(place, "legal"))
     requests = [received(place, "elder_care.meals") for _ in range(10)]
-    async with event_tap(settings) as tap:
+    async with event_tap(settings) as public, event_tap(settings, "linli.personal") as tap:  # requests come whole
         await publish_burst(settings, [(r.routing_key, r.model_dump(mode="json"), str(r.event_id))
-                                       for r in requests], exchange="linli.events")
+                                       for r in requests], exchange="linli.personal")
         offered = await tap.wait_for("assignment.offered", 10)
     load = {str(v.volunteer_id): 0 for v in cooks}
     for event in offered:
         load[event["volunteer"]["volunteer_id"]] += 1
     assert sorted(load.values()) == [5, 5]  # shared out, the lawyer never asked to cook
-    assert tap.of("request.escalated") == [] and tap.of("request.assigned") == []  # nobody accepted yet
+    assert public.of("request.escalated") == [] and public.of("request.assigned") == []  # nobody accepted yet
+    assert "address" not in public.of("assignment.offered")[0]  # observers see the offer, not where
     offer = offered[0]
     assert offer["description"] == "需要帮助" and offer["address"] == "幸福路 1 号" and offer["expires_at"]
     assert {o["correlation_id"] for o in offered} == {r.correlation_id for r in requests}
@@ -265,7 +266,7 @@ async def test_a_dispute_climbs_from_grid_to_community_to_street_and_closes_with
     street_mediator = registered("west-1", "mediation")
     await enrol(matching, settings, grid_mediator, community_mediator, street_mediator)
     dispute = case("west-2", "g-7")
-    async with event_tap(settings) as tap:
+    async with event_tap(settings) as tap, event_tap(settings, "linli.personal") as whole:
         await announce(settings, dispute)
         [at_grid] = await tap.wait_for("assignment.offered")
         await announce(settings, answer(at_grid, accept=False))
@@ -279,11 +280,13 @@ async def test_a_dispute_climbs_from_grid_to_community_to_street_and_closes_with
         await announce(settings, answer(offers[2], accept=True))
         await announce(settings, done(offers[2], hours=3, people=2, outcome="agreement"))
         [closed] = await tap.wait_for("case.closed")
+        [offered_whole, *_] = await whole.wait_for("assignment.offered")
+        [assigned_whole, *_] = await whole.wait_for("case.assigned")
     assert at_grid["volunteer"]["volunteer_id"] == str(grid_mediator.volunteer_id) and at_grid["level"] == "grid"
-    assert at_grid["case_id"] == str(dispute.case_id) and "楼上" not in at_grid["description"]
+    assert at_grid["case_id"] == str(dispute.case_id) and "楼上" not in offered_whole["description"]
+    assert "summary" not in assigned and assigned_whole["summary"] == "楼上装修噪音扰民"  # for the mediator only
     assert (to_community["from_level"], to_community["level"]) == ("grid", "community")
     assert offers[1]["volunteer"]["volunteer_id"] == str(community_mediator.volunteer_id)
-    assert assigned["summary"] == "楼上装修噪音扰民"
     assert (escalations[1]["from_level"], escalations[1]["level"]) == ("community", "street")
     assert escalations[1]["reason"] == "no agreement at community level"
     assert offers[2]["volunteer"]["volunteer_id"] == str(street_mediator.volunteer_id)

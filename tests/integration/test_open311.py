@@ -91,7 +91,7 @@ async def test_services_and_a_definition_in_json_and_xml(intake):
 
 async def test_a_posted_request_is_the_same_submission_as_over_the_broker(intake, settings):
     form = a_form()
-    async with event_tap(settings) as tap:
+    async with event_tap(settings, "linli.personal") as tap:  # whole: what the services read
         first = await post(intake, form)
         again = await post(intake, form, "xml")
         await publish(settings, "request.submit", {  # the same key over the broker changes nothing

@@ -5,6 +5,7 @@ from pathlib import Path
 from services.intake.submissions import KINDS
 from shared.asyncapi import SUBMISSION_TYPES, document, render
 from shared.events import EVENT_TYPES
+from shared.submissions import PersonErasure
 
 COMMITTED = Path(__file__).parents[2] / "docs" / "asyncapi.json"
 # Every routing key CONTRACT.md names.
@@ -19,7 +20,7 @@ def test_the_committed_document_is_the_generated_one():
 
 
 def test_every_submission_intake_takes_is_documented_with_the_schema_it_is_read_with():
-    assert {kind.routing_key: kind.model for kind in KINDS} == SUBMISSION_TYPES
+    assert {kind.routing_key: kind.model for kind in KINDS} | {"person.erase": PersonErasure} == SUBMISSION_TYPES
     cancel = document()["channels"]["request.cancel"]
     assert cancel["bindings"]["amqp"]["exchange"]["name"] == "linli.intake"
 
@@ -38,3 +39,20 @@ def test_every_event_has_a_channel_on_linli_events_and_every_reference_resolves(
     received = doc["components"]["messages"]["RequestReceived"]["payload"]
     assert {"event_id", "occurred_at", "correlation_id", "request_id", "source", "external_id"} <= \
         set(received["properties"])
+
+
+def test_an_event_that_names_people_is_public_on_linli_events_and_whole_only_on_linli_personal():
+    doc = document()
+    for routing_key, event_type in EVENT_TYPES.items():
+        public = doc["channels"][routing_key]
+        [message] = public["messages"]
+        payload = doc["components"]["messages"][message]["payload"]
+        assert not event_type.personal & set(payload["properties"]), routing_key
+        whole = doc["channels"].get(f"personal:{routing_key}")
+        assert (whole is not None) == bool(event_type.personal), routing_key
+        if whole:
+            assert whole["bindings"]["amqp"]["exchange"]["name"] == "linli.personal"
+            [message] = whole["messages"]
+            assert event_type.personal <= set(doc["components"]["messages"][message]["payload"]["properties"])
+    offered = doc["components"]["messages"]["AssignmentOfferedPublic"]["payload"]
+    assert "address" not in offered["properties"] and "description" not in offered["required"]

@@ -18,7 +18,7 @@ from services.matching.domain.lifecycle import (CANCELLED, EVERY_PLACE_TAKEN, NO
                                                 withdraw)
 from services.matching.domain.mediation import case_task, climb, follow_up_due, within_reach
 from services.matching.domain.model import Volunteer
-from services.matching.domain.offers import HOLDING, TAKEN, AssignmentState, Status, places_held
+from services.matching.domain.offers import HOLDING, TAKEN, AssignmentState, Status, completion_refusal, places_held
 from services.matching.domain.policy import Policy
 from services.matching.domain.scoring import Score
 from services.matching.domain.search import after_offers, wider_area
@@ -267,9 +267,10 @@ def test_a_withdrawn_offer_or_assignment_gives_back_its_place_with_the_reason():
 
 # -- a report of service ----------------------------------------------------------------------
 
-def done(a: AssignmentState | None, hours: float = 1.5, people: int = 2, outcome: str | None = None):
+def done(a: AssignmentState | None, hours: float = 1.5, people: int = 2, outcome: str | None = None,
+         reported_by: str | None = "volunteer-app"):
     return CompletionReported(correlation_id="done", assignment_id=(a or assignment(9)).assignment_id, hours=hours,
-                              people_served=people, outcome=outcome)
+                              people_served=people, outcome=outcome, reported_by=reported_by)
 
 
 @pytest.mark.parametrize("held, on, outcome, reason", [
@@ -284,6 +285,19 @@ def test_a_report_is_refused_unless_the_assignment_was_accepted(held, on, outcom
     decision = report(done(held, outcome=outcome), found, NOW, POLICY)
     assert decision.changes == () and [(e.routing_key, e.reason) for e in decision.events] == [
         ("completion.rejected", reason)]
+
+
+@pytest.mark.parametrize("reported_by, reason", [
+    ("other-app", f"assignment {assignment(1).assignment_id} is not of a volunteer of 'other-app': only "
+                  "'volunteer-app' reports it done"),
+    (None, f"the report of assignment {assignment(1).assignment_id} does not say who published it (reported_by)"),
+])
+def test_a_source_reports_done_only_the_assignments_of_its_own_volunteers(reported_by, reason):
+    held = assignment(1, Status.ACCEPTED)
+    decision = report(done(held, reported_by=reported_by), Situation(task(), REQUEST, (held,), held), NOW, POLICY)
+    assert decision.changes == () and [(e.routing_key, e.reason) for e in decision.events] == [
+        ("completion.rejected", reason)]
+    assert completion_refusal(held, False, done(held)) is None
 
 
 def test_a_report_frees_the_place_and_books_the_hours_served_but_the_task_waits_for_the_others():

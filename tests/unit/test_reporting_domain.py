@@ -1,4 +1,6 @@
 """The definitions of reporting's figures, on small hand-made events, no servers."""
+import hashlib
+import hmac
 import uuid
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
@@ -95,12 +97,21 @@ def test_a_case_file_is_one_person_by_phone_else_by_name_in_the_community():
     def request(community, **person):
         return RequestReceived(**{**ABOUT, "community_code": community}, description="助餐",
                                beneficiary=Beneficiary(**person) if person else None)
-    by_phone = beneficiary_key(request("c-1", name="李奶奶", phone="13900000001"))
-    assert by_phone == beneficiary_key(request("c-2", name="李阿婆", phone="13900000001"))
+    def key(request, secret=b"k"):
+        return beneficiary_key(request, secret)
+    by_phone = key(request("c-1", name="李奶奶", phone="13900000001"))
+    assert by_phone == key(request("c-2", name="李阿婆", phone="13900000001"))
     assert "13900000001" not in by_phone  # kept as a hash
-    assert beneficiary_key(request("c-1", name="张阿姨")) == beneficiary_key(request("c-1", name="张阿姨"))
-    assert beneficiary_key(request("c-1", name="张阿姨")) != beneficiary_key(request("c-2", name="张阿姨"))
-    assert beneficiary_key(request("c-1")) is None
+    assert key(request("c-1", name="张阿姨")) == key(request("c-1", name="张阿姨"))
+    assert key(request("c-1", name="张阿姨")) != key(request("c-2", name="张阿姨"))
+    assert key(request("c-1")) is None
+
+
+def test_a_beneficiary_is_keyed_with_an_hmac_no_one_can_recompute_without_the_key():
+    request = RequestReceived(**ABOUT, description="助餐", beneficiary=Beneficiary(phone="13900000001"))
+    unsalted = hashlib.sha256(b"phone:13900000001").hexdigest()
+    assert beneficiary_key(request, b"city-key") not in (unsalted, beneficiary_key(request, b"other-key"))
+    assert beneficiary_key(request, b"city-key") == hmac.new(b"city-key", b"phone:13900000001", "sha256").hexdigest()
 
 
 def test_the_share_of_residents_needs_every_communitys_number():

@@ -104,10 +104,15 @@ def answer_refusal(assignment: AssignmentState | None, response: AssignmentRespo
 
 
 def completion_refusal(assignment: AssignmentState | None, mediation: bool, report: CompletionReported) -> str | None:
-    """Why `report` cannot be recorded: it is about no assignment, a mediation session comes
-    without its outcome, or the assignment was not accepted (or is over). None if it can."""
+    """Why `report` cannot be recorded: it is about no assignment, it comes from a source other
+    than the volunteer's (or from none), a mediation session comes without its outcome, or the
+    assignment was not accepted (or is over). None if it can."""
     if assignment is None:
         return f"no assignment {report.assignment_id}"
+    if report.reported_by != assignment.volunteer.source:
+        return (f"assignment {report.assignment_id} is not of a volunteer of {report.reported_by!r}: only "
+                f"{assignment.volunteer.source!r} reports it done" if report.reported_by else
+                f"the report of assignment {report.assignment_id} does not say who published it (reported_by)")
     if mediation and report.outcome is None:
         return "a mediation session is reported with its outcome: agreement or no_agreement"
     return refusal(assignment.status, Status.COMPLETED)

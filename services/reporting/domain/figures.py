@@ -1,5 +1,6 @@
 """The figures computed from facts rather than added up, and the figures' names and order."""
 import hashlib
+import hmac
 import math
 from collections.abc import Iterable, Mapping, Sequence
 
@@ -36,15 +37,16 @@ def share(part: float | None, whole: float | None) -> float | None:
     return round(part / whole, 4) if part is not None and whole else None
 
 
-def beneficiary_key(request: RequestReceived) -> str | None:
+def beneficiary_key(request: RequestReceived, secret: bytes) -> str | None:
     """Who a request serves, as one case file (档案): the beneficiary's phone, else their name
     within the community; None when neither is given (the request is then its own file).
-    Kept as a hash: reporting needs to tell people apart, not to know them."""
+    Kept as an HMAC under reporting's own key (REPORTING_PERSON_KEY): reporting needs to tell
+    people apart, not to know them, and without the key no one can try every phone number."""
     person = request.beneficiary
     if person is None or not (person.phone or person.name):
         return None
     key = f"phone:{person.phone}" if person.phone else f"name:{request.community_code}:{person.name}"
-    return hashlib.sha256(key.encode()).hexdigest()
+    return hmac.new(secret, key.encode(), hashlib.sha256).hexdigest()
 
 
 def minutes(seconds: Sequence[float], fraction: float) -> float | None:

@@ -5,10 +5,10 @@ from collections.abc import Awaitable, Callable, Mapping
 
 import asyncpg
 
-from services.reporting.domain.figures import beneficiary_key
 from services.reporting.domain.increments import (DISPUTE_COUNTS, REQUEST_COUNTS, cell_of,
                                                   dispute_increments, request_increments)
 from services.reporting.domain.periods import day_of
+from services.reporting.store.archive import beneficiary_of
 from shared.events import (CaseClosed, CaseEscalated, CaseReceived, CompletionReported, Event, OccurrenceEvent,
                            RequestAssigned, RequestCancelled, RequestCompleted, RequestEscalated, RequestMissed,
                            RequestReceived, RequestRejected, VolunteerRegistered)
@@ -62,7 +62,7 @@ async def _received(conn: asyncpg.Connection, event: RequestReceived, city_timez
         "INSERT INTO request_fact (request_id, community_code, category, received_at, beneficiary) "
         "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (request_id) DO UPDATE SET community_code = EXCLUDED.community_code, "
         "category = EXCLUDED.category, received_at = EXCLUDED.received_at, beneficiary = EXCLUDED.beneficiary",
-        event.request_id, event.community_code, event.category, event.occurred_at, beneficiary_key(event))
+        event.request_id, event.community_code, event.category, event.occurred_at, await beneficiary_of(conn, event))
     await conn.execute("UPDATE occurrence_fact SET received_at = r.received_at, beneficiary = r.beneficiary "
                        "FROM request_fact r WHERE r.request_id = $1 AND occurrence_fact.request_id = $1",
                        event.request_id)
@@ -106,15 +106,15 @@ async def _reported(conn: asyncpg.Connection, event: CompletionReported, city_ti
 
 
 async def _registered(conn: asyncpg.Connection, event: VolunteerRegistered, city_timezone: str) -> None:
-    """The latest profile stands; the day of the first registration stays."""
+    """The latest profile stands (ids, community, team: no name); the day of the first registration stays."""
     day = day_of(event.occurred_at, city_timezone)
     await conn.execute(
-        "INSERT INTO volunteer AS v (volunteer_id, source, external_id, name, community_code, team, active, "
-        "profile_at, first_day) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (volunteer_id) DO UPDATE SET "
-        "source = EXCLUDED.source, external_id = EXCLUDED.external_id, name = EXCLUDED.name, "
+        "INSERT INTO volunteer AS v (volunteer_id, source, external_id, community_code, team, active, "
+        "profile_at, first_day) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (volunteer_id) DO UPDATE SET "
+        "source = EXCLUDED.source, external_id = EXCLUDED.external_id, "
         "community_code = EXCLUDED.community_code, team = EXCLUDED.team, active = EXCLUDED.active, "
         "profile_at = EXCLUDED.profile_at WHERE EXCLUDED.profile_at >= v.profile_at",
-        event.volunteer_id, event.source, event.external_id, event.name, event.community_code, event.team,
+        event.volunteer_id, event.source, event.external_id, event.community_code, event.team,
         event.active, event.occurred_at, day)
     await conn.execute("UPDATE volunteer SET first_day = $2 WHERE volunteer_id = $1 AND first_day > $2",
                        event.volunteer_id, day)

@@ -142,9 +142,9 @@ async def volunteer_hours(conn: asyncpg.Connection, scope: Scope) -> list[asyncp
     p = _Parameters()
     where = _filters(VOLUNTEERS_AT_WORK, scope, p)
     return await conn.fetch(
-        "SELECT t.volunteer_id, v.source, v.external_id, v.name, v.team, v.community_code, "
+        "SELECT t.volunteer_id, v.source, v.external_id, v.team, v.community_code, "
         "count(*) AS participations, sum(COALESCE(h.hours, t.share_hours))::float8 AS hours "
-        f"FROM {VOLUNTEERS_AT_WORK.table} WHERE {where} GROUP BY 1, 2, 3, 4, 5, 6 ORDER BY hours DESC, t.volunteer_id",
+        f"FROM {VOLUNTEERS_AT_WORK.table} WHERE {where} GROUP BY 1, 2, 3, 4, 5 ORDER BY hours DESC, t.volunteer_id",
         *p)
 
 
