@@ -7,6 +7,9 @@ export DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/linli
 export RABBITMQ_URL ?= amqp://guest:guest@127.0.0.1:5672/
 # The systems allowed to publish on this machine, with their development API keys.
 export INTAKE_SOURCES_FILE ?= $(CURDIR)/deploy/sources.dev.json
+# People's tokens: the development issuer's public key (python -m shared.tokens issue signs with
+# deploy/dev-token-key.pem). A city names its single sign-on's keys instead (LINLI_TOKEN_JWKS_URL).
+export LINLI_TOKEN_JWKS_FILE ?= $(CURDIR)/deploy/dev-token-jwks.json
 # The streets and communities matching widens its search to.
 export MATCHING_AREAS_FILE ?= $(CURDIR)/deploy/areas.dev.json
 # How notify reaches each community's staff.

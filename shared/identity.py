@@ -26,6 +26,7 @@ class Role(StrEnum):
     STREET_STAFF = "street_staff"  # area: a street code
     OPS = "ops"
     REPORT_VIEWER = "report_viewer"  # figures, never people
+    SOURCE = "source"  # a system (hotline, grid platform, app): proven by its API key, never a token
 
 
 # Roles whose token must name the area they work in.
@@ -37,7 +38,7 @@ class Caller:
     role: Role
     subject: str  # who, at the issuer; a volunteer: their id at the source that registered them
     area: str | None = None
-    source: str | None = None  # a volunteer's: the system that registered them (e.g. volunteer-app)
+    source: str | None = None  # a volunteer's: the system that registered them; a system's: itself
 
     @property
     def recipient(self) -> str | None:
@@ -97,6 +98,8 @@ def caller_of(claims: dict) -> Caller:
         role = Role(claims.get("role"))
     except ValueError as error:
         raise Refused(403, f"the token's role {claims.get('role')!r} is not one of linli's") from error
+    if role == Role.SOURCE:
+        raise Refused(403, "a system proves itself with its API key, not a token")
     area, source = claims.get("area"), claims.get("source")
     if role in AREA_ROLES and not isinstance(area, str):
         raise Refused(403, f"a {role} token names its area (a community or street code)")

@@ -12,17 +12,20 @@ from typing import Any
 
 import asyncpg
 import uvicorn
-from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse
 from faststream.rabbit import RabbitBroker
 from faststream.rabbit.prometheus import RabbitPrometheusMiddleware
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
+from shared.access import Access, allow, install, tokens_of
+from shared.areas import Areas
 from shared.asyncapi import document as asyncapi_document
 from shared.broker import create_broker, declare_topology, publish_event
 from shared.clock import Clock, SystemClock
 from shared.consumer import Consumers
 from shared.database import create_pool, migrate
+from shared.identity import Caller, Role
 from shared.events import Event
 from shared.outbox import OutboxRelay
 from shared.privacy import MaskingFormatter
@@ -78,6 +81,8 @@ class ServiceDefinition:
     publishes: tuple[type[Event], ...] = ()
     # Long-running tasks beside the consumers, e.g. a delivery worker.
     background: Callable[[Any], list[Coroutine]] = field(default=lambda deps: [])
+    # The systems' API keys (intake): (deps, key) -> the source's caller, or None for no key of ours.
+    api_keys: Callable[[Any, str], Caller | None] | None = None
     # What the retention sweeper prunes besides the messaging tables (shared/retention.py).
     retention: tuple[Prune, ...] = ()
 
@@ -126,6 +131,9 @@ def create_app(definition: ServiceDefinition, settings: Settings | None = None,
             await runtime.pool.close()
 
     app = FastAPI(title=f"linli {definition.name}", lifespan=lifespan)
+    keys = definition.api_keys
+    install(app, Access(tokens_of(settings), Areas.load(settings.areas_file),
+                        (lambda key: keys(app.state.deps, key)) if keys else None))
     app.include_router(_operations_api())
     app.include_router(definition.api)
     return app
@@ -152,11 +160,12 @@ def _operations_api() -> APIRouter:
 
     @router.get("/asyncapi.json")
     async def asyncapi():
-        """The JSON Schemas of every submission and event (CONTRACT.md)."""
+        """The JSON Schemas of every submission and event (CONTRACT.md): open, it holds schemas, no data."""
         return asyncapi_document()
 
-    @router.get("/metrics")
+    @router.get("/metrics", dependencies=[Depends(allow(Role.OPS))])
     async def metrics():
+        """Prometheus text; ops only (Prometheus scrapes with an ops token: `authorization` in its scrape config)."""
         return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
     return router

@@ -112,6 +112,16 @@ class Settings(BaseSettings):
     linli_retention_sweep_seconds: float = 3600.0
     reporting_person_key: str | None = None
 
+    # --- who calls the HTTP APIs (shared/access.py) ---
+    # People's tokens (JWT): the issuer and audience they must name, and the issuer's public keys,
+    # as a JWKS file (`make run`: deploy/dev-token-jwks.json) or an OIDC provider's jwks_uri.
+    # With neither, every token is refused (401).
+    linli_token_issuer: str = "linli-dev"
+    linli_token_audience: str = "linli"
+    linli_token_jwks_file: str | None = None
+    linli_token_jwks_url: str | None = None
+    # --- end of who calls ---
+
     @property
     def areas_file(self) -> str | None:
         return self.matching_areas_file

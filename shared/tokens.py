@@ -42,7 +42,7 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="python -m shared.tokens", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     issuing = commands.add_parser("issue", help="print a development token")
-    issuing.add_argument("--role", required=True, choices=[role.value for role in Role])
+    issuing.add_argument("--role", required=True, choices=[role.value for role in Role if role != Role.SOURCE])
     issuing.add_argument("--subject", help="who (default: the role); a volunteer: their external id")
     issuing.add_argument("--area", help="the community (community_staff) or street (street_staff) code")
     issuing.add_argument("--source", help="a volunteer's: the system that registered them")

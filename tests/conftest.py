@@ -4,6 +4,7 @@ import os
 import pytest
 
 from shared.settings import Settings
+from tests.identities import JWKS_FILE
 from tests.servers import BROKER_USERS, SOURCES, broker_server, database_server, own_database, own_vhost
 
 # The systems the tests publish as (tests/sources.json), with their API keys.
@@ -24,10 +25,12 @@ def isolated_settings(servers):
     database, broker = servers
     with own_database(database) as database_url, own_vhost(broker) as rabbitmq_url:
         # No quiet hours: what the tests expect must not depend on the hour they run at. Each
-        # service connects as its own broker user (tests/broker-users.json).
+        # service connects as its own broker user (tests/broker-users.json) and trusts this
+        # session's own token key (tests/identities.py).
         yield Settings(database_url=database_url, rabbitmq_url=rabbitmq_url, outbox_poll_seconds=0.2,
-                        intake_sources_file=str(SOURCES), notify_quiet_hours="", broker_users_file=str(BROKER_USERS),
-                        linli_development=True, reporting_person_key="test-person-key")
+                       intake_sources_file=str(SOURCES), notify_quiet_hours="", broker_users_file=str(BROKER_USERS),
+                       linli_development=True, reporting_person_key="test-person-key",
+                       linli_token_jwks_file=str(JWKS_FILE))
 
 
 @pytest.fixture(scope="session")

@@ -13,6 +13,7 @@ from typing import Any
 
 import aio_pika
 import httpx
+import uvicorn
 from prometheus_client.parser import text_string_to_metric_families
 
 from services.deployment import SERVICES
@@ -22,6 +23,8 @@ from shared.clock import Clock
 from shared.events import Event, public_body
 from shared.service import ServiceDefinition, create_app
 from shared.settings import Settings
+from tests.e2e.processes import free_port
+from tests.identities import OPS, as_recipient
 from tests.servers import BROKER_USERS, SOURCES
 
 TIMEOUT_SECONDS = 20.0
@@ -204,17 +207,41 @@ async def event_tap(settings: Settings, exchange: str = "linli.events",
         yield tap
 
 
+# --- who the clients are (tests/identities.py) ---
 @contextlib.asynccontextmanager
 async def running(definition: ServiceDefinition, settings: Settings,
-                  clock: Clock | None = None) -> AsyncIterator[httpx.AsyncClient]:
+                  clock: Clock | None = None, headers: dict | None = None) -> AsyncIterator[httpx.AsyncClient]:
     """Run a service in this process against the real servers (on `clock`, the wall clock by
-    default); yields an HTTP client for its API. The client's `app` attribute gives the app
-    (and `app.state.deps` the handlers' dependencies)."""
+    default); yields an HTTP client for its API, signed in as ops unless `headers` say otherwise
+    ({} for nobody). The client's `app` attribute gives the app (and `app.state.deps` the
+    handlers' dependencies)."""
     app = create_app(definition, settings, clock)
     async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test",
+                                     headers=OPS if headers is None else headers) as client:
             client.app = app
             yield client
+
+
+@contextlib.asynccontextmanager
+async def on_a_port(app) -> AsyncIterator[str]:
+    """`app` (already started by `running`) also on a real port, for a client that needs a URL
+    (georeport, schemathesis); yields its base URL."""
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning"))
+    task = asyncio.create_task(server.serve())
+    await eventually(lambda: server.started)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        await task
+
+
+async def inbox_of(notify: httpx.AsyncClient, recipient: str, **params) -> httpx.Response:
+    """notify's inbox of `recipient`, read as its owner (the volunteer, or the community's staff)."""
+    return await notify.get(f"/api/v1/inbox/{recipient}", params=params, headers=as_recipient(recipient))
+# --- end of who the clients are ---
 
 
 async def enrol(matching: httpx.AsyncClient, settings: Settings, *volunteers: Event) -> None:

@@ -32,6 +32,7 @@ http.include_router(open311.router)
 SERVICE = ServiceDefinition(name="intake", consumers=consumers, api=http,
                             migrations=Path(__file__).parent / "migrations", make_deps=Intake.of,
                             background=lambda intake: [intake.status_webhooks.run()],
+                            api_keys=lambda intake, key: intake.sources.caller_for_key(key),
                             retention=(Prune("rejection", "rejected_at"),
                                        Prune("status_update", "COALESCE(sent_at, created_at)", "status <> 'pending'")),
                             publishes=(RequestReceived, RequestDuplicate, RequestCancelled, CaseReceived,

@@ -20,8 +20,10 @@ from services.intake.context import Intake
 from services.intake.submissions import REQUEST, Accepted, count, receive_request
 from services.intake.open311_xml import to_xml
 from services.intake.sources import Sources
+from shared.access import API_KEY_HEADER
 from shared.catalogue import SERVICES
 from shared.http import read_body
+from shared.identity import Refused
 from shared.privacy import mask_phone_numbers
 from shared.service import deps_of
 from shared.statuses import FINAL
@@ -30,7 +32,8 @@ from shared.submissions import Urgency
 FORMATS = ("json", "xml")
 FORM_TYPE = "application/x-www-form-urlencoded"
 MAX_FORM_FIELDS = 100
-MAX_REQUESTS = 1000
+# A page of the public listing: at most this many, newest first (`page_size` asks for fewer).
+MAX_REQUESTS = 200
 DEFAULT_PERIOD = timedelta(days=90)
 # The source of a request whose api_key linli does not know, when unknown sources are accepted (development).
 UNKNOWN_KEY_SOURCE = "open311"
@@ -57,9 +60,11 @@ class _Open311Route(APIRoute):
                 if fmt not in FORMATS:
                     raise Open311Error(404, f"unknown format {fmt!r}: Open311 paths end in .json or .xml")
                 return await handle(request)
-            except Open311Error as error:
+            except (Open311Error, Refused) as error:
+                code, description = (error.code, error.description) if isinstance(error, Open311Error) else (
+                    error.status, error.reason)
                 return render("json" if fmt not in FORMATS else fmt, "errors",
-                              [{"code": error.code, "description": error.description}], error.code)
+                              [{"code": code, "description": description}], code)
         return route
 
 
@@ -217,30 +222,50 @@ STATUS_NOTES = {
 
 
 @router.get("/requests.{fmt}")
-async def request_list(fmt: str, service_request_id: str | None = None, service_code: str | None = None,
-                       start_date: str | None = None, end_date: str | None = None, status: str | None = None,
+async def request_list(request: Request, fmt: str, service_request_id: str | None = None,
+                       service_code: str | None = None, start_date: str | None = None, end_date: str | None = None,
+                       status: str | None = None, page_size: int = MAX_REQUESTS, api_key: str | None = None,
                        intake: Intake = Depends(deps_of)):
-    """Newest first, at most 1000. As the spec says, service_request_id overrides every other filter."""
+    """Newest first, at most 200 (`page_size` fewer). As the spec says, service_request_id
+    overrides every other filter. Open to anyone, who sees what the public needs (no person, no
+    description, no exact place); the source that submitted a request sees it whole with its
+    api_key (or X-Api-Key)."""
+    reader = reader_of(intake.sources, api_key, request)
+    if not 1 <= page_size <= MAX_REQUESTS:
+        raise Open311Error(400, f"page_size is from 1 to {MAX_REQUESTS}, not {page_size}")
     if service_request_id:
-        fetch = partial(store.open311_requests_by_id, request_ids=request_ids(service_request_id))
+        fetch = partial(store.open311_requests_by_id, request_ids=request_ids(service_request_id)[:MAX_REQUESTS])
     else:
         city = ZoneInfo(intake.runtime.settings.linli_timezone)
         fetch = partial(store.open311_requests_received,
-                        **request_filters(service_code, start_date, end_date, status, intake.now(), city))
+                        **request_filters(service_code, start_date, end_date, status, intake.now(), city, page_size))
     async with intake.runtime.pool.acquire() as conn:
         rows = await fetch(conn)
-    return render(fmt, "service_requests", [as_request(row) for row in rows])
+    return render(fmt, "service_requests", [as_request(row, full=row["source"] == reader) for row in rows])
 
 
 @router.get("/requests/{request_id}.{fmt}")
-async def one_request(request_id: str, fmt: str, intake: Intake = Depends(deps_of)):
-    """A list of one, as the spec has it."""
+async def one_request(request: Request, request_id: str, fmt: str, api_key: str | None = None,
+                      intake: Intake = Depends(deps_of)):
+    """A list of one, as the spec has it; whole for its source, public for anyone else."""
+    reader = reader_of(intake.sources, api_key, request)
     known = as_uuid(request_id)
     async with intake.runtime.pool.acquire() as conn:
         rows = await store.open311_requests_by_id(conn, [known]) if known else []
     if not rows:
         raise Open311Error(404, f"no service request {request_id!r}")
-    return render(fmt, "service_requests", [as_request(row) for row in rows])
+    return render(fmt, "service_requests", [as_request(row, full=row["source"] == reader) for row in rows])
+
+
+def reader_of(sources: Sources, api_key: str | None, request: Request) -> str | None:
+    """The source whose key the reader gave (None: the public); a key given but unknown is a 403."""
+    key = api_key or request.headers.get(API_KEY_HEADER)
+    if not key:
+        return None
+    known = sources.for_api_key(key)
+    if known is None:
+        raise Open311Error(403, "unknown api_key")
+    return known.source
 
 
 @router.api_route("/{path:path}", methods=["GET", "POST"], include_in_schema=False)
@@ -261,14 +286,14 @@ def request_ids(text: str) -> list[UUID]:
 
 
 def request_filters(service_code: str | None, start_date: str | None, end_date: str | None,
-                    status: str | None, now: datetime, city: ZoneInfo) -> dict:
+                    status: str | None, now: datetime, city: ZoneInfo, limit: int = MAX_REQUESTS) -> dict:
     """The store's filters: received between start and end (the last 90 days unless told; a time
     without an offset is on the city's clock), of these service codes, open or closed."""
     end = instant("end_date", end_date, city) if end_date else now
     start = instant("start_date", start_date, city) if start_date else end - DEFAULT_PERIOD
     if start_date and end_date and start > end:  # a start alone after now only finds nothing
         raise Open311Error(400, "start_date is after end_date")
-    return {"start": start, "end": end, "categories": _split(service_code) or None, "limit": MAX_REQUESTS,
+    return {"start": start, "end": end, "categories": _split(service_code) or None, "limit": limit,
             **status_filter(status)}
 
 
@@ -294,18 +319,24 @@ def _split(text: str | None) -> list[str]:
     return [part.strip() for part in (text or "").split(",") if part.strip()]
 
 
-def as_request(row: Mapping) -> dict:
-    """A row of store.open311_requests_* as the spec's service request."""
+def as_request(row: Mapping, full: bool = False) -> dict:
+    """A row of store.open311_requests_* as the spec's service request. The public sees service,
+    status, notes, times and the community (as its `address`, rounded to the community, without
+    coordinates); `full` (the request's own source) adds the description, address and place."""
     submission, location = row["submission"], row["submission"].get("location") or {}
-    return {"service_request_id": str(row["request_id"]),
-            "status": "closed" if row["status"] in FINAL else "open",
-            "status_notes": status_notes(row["status"], row["status_detail"] or {}),
-            "service_name": SERVICES[row["category"]][0] if row["category"] in SERVICES else row["category"],
-            "service_code": row["category"],
-            "description": mask_phone_numbers(submission.get("description") or ""),
-            "agency_responsible": row["team"] or f"社区 {row['community_code']}",
-            "requested_datetime": row["received_at"].isoformat(timespec="seconds"),
-            "updated_datetime": row["updated_at"].isoformat(timespec="seconds"),
+    public = {"service_request_id": str(row["request_id"]),
+              "status": "closed" if row["status"] in FINAL else "open",
+              "status_notes": mask_phone_numbers(status_notes(row["status"], row["status_detail"] or {})),
+              "service_name": SERVICES[row["category"]][0] if row["category"] in SERVICES else row["category"],
+              "service_code": row["category"],
+              "description": None,
+              "agency_responsible": row["team"] or f"社区 {row['community_code']}",
+              "requested_datetime": row["received_at"].isoformat(timespec="seconds"),
+              "updated_datetime": row["updated_at"].isoformat(timespec="seconds"),
+              "address": f"社区 {row['community_code']}", "lat": None, "long": None}
+    if not full:
+        return public
+    return {**public, "description": mask_phone_numbers(submission.get("description") or ""),
             "address": submission.get("address"), "lat": location.get("lat"), "long": location.get("lon")}
 
 

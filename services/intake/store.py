@@ -152,7 +152,7 @@ async def recent_rejections(conn: asyncpg.Connection, limit: int, source: str | 
 
 # Open311 (read-only): a request with the team of its (first) assigned volunteer, when intake knows them.
 OPEN311_SELECT = (
-    "SELECT r.request_id, r.category, r.community_code, r.status, r.status_detail, r.submission, "
+    "SELECT r.request_id, r.source, r.category, r.community_code, r.status, r.status_detail, r.submission, "
     "r.received_at, r.updated_at, v.registration ->> 'team' AS team FROM service_request r "
     "LEFT JOIN volunteer v ON v.source = r.status_detail -> 'volunteers' -> 0 ->> 'source' "
     "AND v.external_id = r.status_detail -> 'volunteers' -> 0 ->> 'external_id' ")

@@ -104,9 +104,12 @@ async def inbox(conn: asyncpg.Connection, recipient: str, limit: int) -> list[as
 
 
 async def notifications(conn: asyncpg.Connection, status: str | None, recipient: str | None,
-                        about_event_id: UUID | None, assignment_id: UUID | None, limit: int) -> list[asyncpg.Record]:
+                        about_event_id: UUID | None, assignment_id: UUID | None, limit: int,
+                        among: list[str] | None = None) -> list[asyncpg.Record]:
+    """Notifications by the filters, to the recipients `among` (None: anyone)."""
     return await conn.fetch(
         f"SELECT {NOTIFICATION_COLUMNS} FROM notification WHERE ($1::text IS NULL OR status = $1) "
         "AND ($2::text IS NULL OR recipient = $2) AND ($3::uuid IS NULL OR about_event_id = $3) "
-        "AND ($4::uuid IS NULL OR assignment_id = $4) ORDER BY created_at DESC LIMIT $5",
-        status, recipient, about_event_id, assignment_id, limit)
+        "AND ($4::uuid IS NULL OR assignment_id = $4) AND ($6::text[] IS NULL OR recipient = ANY($6)) "
+        "ORDER BY created_at DESC LIMIT $5",
+        status, recipient, about_event_id, assignment_id, limit, among)

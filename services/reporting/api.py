@@ -1,5 +1,11 @@
 """reporting's HTTP API (port 8004): the figures as JSON, CSV or XLSX, a live stream of changes,
-and the dashboard."""
+and the dashboard.
+
+Who may call (shared/access.py): report viewers and ops read every figure; community staff their
+community's, street staff their street's (a report without a community is narrowed to theirs).
+Figures name no one; the per-volunteer table does: staff of the area see it with names, ops
+without, report viewers not at all. The dashboard asks for a login (dashboard.py)."""
+import dataclasses
 from collections.abc import Awaitable, Callable
 from datetime import date
 from pathlib import Path
@@ -15,7 +21,11 @@ from services.reporting.domain.figures import FIGURES
 from services.reporting.domain.increments import MEDIATION
 from services.reporting.domain.scope import BadQuery, Scope, check_group
 from services.reporting.exports import respond
+from services.reporting.login import login_form, login_page, signed_in
+from shared.access import SESSION_COOKIE, access_of, allow, areas, narrowed
+from shared.areas import Areas
 from shared.catalogue import SERVICES, service_name
+from shared.identity import Caller, Refused, Role
 from shared.service import deps_of
 
 router = APIRouter(tags=["reporting"])
@@ -26,7 +36,10 @@ STREAM_SECONDS = 15.0
 Format = Literal["json", "csv", "xlsx"]
 
 
-def _scope(reporting: Reporting = Depends(deps_of),
+FIGURE_READERS = allow(Role.REPORT_VIEWER, Role.OPS, Role.COMMUNITY_STAFF, Role.STREET_STAFF)
+
+
+def _asked_scope(reporting: Reporting = Depends(deps_of),
            first: date | None = Query(None, alias="from", description="first city day, YYYY-MM-DD, inclusive"),
            last: date | None = Query(None, alias="to", description="last city day, YYYY-MM-DD, inclusive"),
            community: str | None = Query(None, description="one community"),
@@ -46,6 +59,24 @@ def _scope(reporting: Reporting = Depends(deps_of),
         return Scope(first, last, communities, category, team)
     except BadQuery as error:
         raise HTTPException(status_code=422, detail=str(error)) from error
+
+
+def seen_scope(scope: Scope, who: Caller, known: Areas) -> Scope:
+    """The scope narrowed to the caller's area: staff see their communities only (Refused(403)
+    for a community outside it); report viewers and ops see every one."""
+    if who.role in (Role.REPORT_VIEWER, Role.OPS):
+        return scope
+    if scope.communities is None:
+        return dataclasses.replace(scope, communities=tuple(narrowed(who, known, None) or ()))
+    for community in scope.communities:
+        narrowed(who, known, community)
+    return scope
+
+
+def _scope(who: Caller = Depends(FIGURE_READERS), scope: Scope = Depends(_asked_scope),
+           known: Areas = Depends(areas)) -> Scope:
+    """The scope of a report, as the caller may see it."""
+    return seen_scope(scope, who, known)
 
 
 async def _shared(reporting: Reporting, question: tuple, build: Callable[[asyncpg.Connection], Awaitable]):
@@ -98,13 +129,18 @@ _table("/api/v1/reports/escalations", tables.escalations)
 
 @router.get("/api/v1/reports/volunteers")
 async def volunteers(request: Request, scope: Scope = Depends(_scope), format: Format = "json",
-                     reporting: Reporting = Depends(deps_of)) -> Response:
-    """Each volunteer's participations and hours, most first, with how evenly hours are spread."""
+                     reporting: Reporting = Depends(deps_of),
+                     who: Caller = Depends(allow(Role.COMMUNITY_STAFF, Role.STREET_STAFF, Role.OPS))) -> Response:
+    """Each volunteer's participations and hours, most first, with how evenly hours are spread:
+    staff of the area with names, ops without (report viewers read figures, not people)."""
     table, fairness = await _shared(reporting, ("volunteers", scope), lambda conn: tables.volunteers(conn, scope))
+    if who.role == Role.OPS:
+        table = tables.Table(table.name, tuple(c for c in table.columns if c != "name"),
+                             [{k: v for k, v in row.items() if k != "name"} for row in table.rows])
     return respond(table, format, query=_asked(request), fairness=fairness)
 
 
-@router.get("/api/v1/reports/labels")
+@router.get("/api/v1/reports/labels", dependencies=[Depends(FIGURE_READERS)])
 async def labels(reporting: Reporting = Depends(deps_of)) -> dict:
     """The Chinese names of the figures, categories and streets, and the city's clock, for the dashboard."""
     categories = {code: service_name(code) for code in (*SERVICES, MEDIATION)}
@@ -112,7 +148,7 @@ async def labels(reporting: Reporting = Depends(deps_of)) -> dict:
             "timezone": reporting.city_timezone}
 
 
-@router.get("/api/v1/reports/stream")
+@router.get("/api/v1/reports/stream", dependencies=[Depends(FIGURE_READERS)])
 async def stream(request: Request, reporting: Reporting = Depends(deps_of)) -> StreamingResponse:
     """Server-Sent Events: `changed` with a version number each time a projection commits."""
     async def changes():
@@ -133,9 +169,37 @@ async def home() -> RedirectResponse:
 
 
 @router.get("/dashboard", response_class=HTMLResponse)
-async def dashboard() -> HTMLResponse:
-    """The station's dashboard (数据看板): headline figures, trends, breakdowns, the backlog, live."""
-    return HTMLResponse((DASHBOARD / "index.html").read_text(encoding="utf-8"))
+async def dashboard(request: Request, reporting: Reporting = Depends(deps_of)) -> HTMLResponse:
+    """The station's dashboard (数据看板): headline figures, trends, breakdowns, the backlog, live.
+    Without a valid session, the login page (401)."""
+    query = f"?{request.url.query}" if request.url.query else ""
+    try:
+        FIGURE_READERS(access_of(request).caller(request))
+    except Refused as refused:
+        signed = request.cookies.get(SESSION_COOKIE) or request.headers.get("authorization")
+        return login_page(reporting.settings.linli_token_issuer, refused.reason if signed else None, query)
+    return HTMLResponse((DASHBOARD / "index.html").read_text(encoding="utf-8"), headers={"Cache-Control": "no-store"})
+
+
+@router.post("/dashboard/login", include_in_schema=False)
+async def dashboard_login(request: Request, reporting: Reporting = Depends(deps_of)) -> Response:
+    """Check the pasted token; a good one becomes the session cookie, a bad one shows why."""
+    form = await login_form(request)
+    token, next_query = form.get("token", "").strip(), form.get("next", "")
+    try:
+        if not token:
+            raise Refused(401, "paste a token")
+        FIGURE_READERS(access_of(request).token_caller(token))
+    except Refused as refused:
+        return login_page(reporting.settings.linli_token_issuer, refused.reason, next_query)
+    return signed_in(request, token, next_query)
+
+
+@router.post("/dashboard/logout", include_in_schema=False)
+async def dashboard_logout() -> Response:
+    response = RedirectResponse("/dashboard", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
 
 
 @router.get("/dashboard/{asset}", include_in_schema=False)

@@ -69,6 +69,7 @@ def system(settings: Settings, logs: Path, names: tuple[str, ...] = SERVICES,
            "OUTBOX_POLL_SECONDS": "0.2", "INTAKE_SOURCES_FILE": settings.intake_sources_file or "",
            "NOTIFY_QUIET_HOURS": settings.notify_quiet_hours, "REPORTING_PERSON_KEY": settings.reporting_person_key or "",
            "BROKER_USERS_FILE": settings.broker_users_file or "", "LINLI_DEVELOPMENT": str(settings.linli_development),
+           "LINLI_TOKEN_JWKS_FILE": settings.linli_token_jwks_file or "",
            **environment}
     services: dict[str, Service] = {}
     try:

@@ -9,6 +9,7 @@ import pytest
 
 from tests.conftest import KEYS
 from tests.e2e.processes import system
+from tests.identities import OPS
 from tests.support import event_tap, eventually, publish_burst, until_handled
 
 pytestmark = pytest.mark.e2e
@@ -46,7 +47,7 @@ def accepting(offer: dict) -> dict:
 
 
 def get(service, path: str, **params):
-    response = httpx.get(f"{service.url}{path}", params=params, timeout=5)
+    response = httpx.get(f"{service.url}{path}", params=params, timeout=5, headers=OPS)
     assert response.status_code == 200, response.text
     return response.json()
 
@@ -67,7 +68,7 @@ async def test_requests_flow_from_intake_to_matching_to_notify_with_reporting_li
             await publish_burst(settings, [("request.submit", valid[i], sent[i]) for i in (0, 5, 17)])  # redelivered
             await publish_burst(settings, [("request.submit", valid[i], None) for i in (1, 20)])  # re-published
 
-            async with httpx.AsyncClient(base_url=services["intake"].url) as intake:
+            async with httpx.AsyncClient(base_url=services["intake"].url, headers=OPS) as intake:
                 submitted = len(valid) + len(MALFORMED) + 5  # every copy too, before counting
                 await until_handled(intake, "intake", 0, submitted, TIMEOUT, handler="linli.intake.request.submit")
             received = await tap.wait_for("request.received", len(valid), TIMEOUT)
@@ -133,7 +134,7 @@ async def test_status_and_rejections_are_readable_over_http(fresh_settings, tmp_
 
         async def settled(key):
             async def check():
-                response = httpx.get(f"{intake.url}/api/v1/requests", timeout=5,
+                response = httpx.get(f"{intake.url}/api/v1/requests", timeout=5, headers=OPS,
                                      params={"source": "hotline-12345", "external_id": key})
                 return response.status_code == 200 and response.json()["status"] != "received" and response.json()
             return await eventually(check, TIMEOUT)
@@ -153,5 +154,5 @@ async def test_status_and_rejections_are_readable_over_http(fresh_settings, tmp_
             return get(intake, "/api/v1/rejections")
         [rejection] = await eventually(rejection_listed, TIMEOUT)
         assert "not JSON" in rejection["reason"] and rejection["body_excerpt"] == "\\x00\\x01"
-        metrics = httpx.get(f"{intake.url}/metrics", timeout=5).text
+        metrics = httpx.get(f"{intake.url}/metrics", timeout=5, headers=OPS).text
         assert 'linli_intake_submissions_total{outcome="received",submission="request.submit"} 2.0' in metrics

@@ -9,6 +9,7 @@ import pytest
 
 from tests.builders.matching import received, registered
 from tests.e2e.processes import system
+from tests.identities import OPS
 from tests.support import event_tap, eventually, metric, publish_burst
 
 pytestmark = pytest.mark.e2e
@@ -34,7 +35,7 @@ async def test_two_matching_processes_share_a_burst_without_over_booking(fresh_s
             await publish_burst(settings, announced(volunteers), exchange="linli.personal")  # whole, as matching reads them
 
             def roster_complete():
-                return len(httpx.get(f"{first}/api/v1/volunteers", params={"limit": 100}).json()) == len(volunteers)
+                return len(httpx.get(f"{first}/api/v1/volunteers", params={"limit": 100}, headers=OPS).json()) == len(volunteers)
             await eventually(roster_complete, 60)
             await publish_burst(settings, announced(requests), exchange="linli.personal")
 
@@ -44,10 +45,10 @@ async def test_two_matching_processes_share_a_burst_without_over_booking(fresh_s
                 return all(offered[str(r.request_id)] == r.volunteers_needed or str(r.request_id) in escalated
                            for r in requests)
             await eventually(every_request_decided, 90)
-        roster = httpx.get(f"{second}/api/v1/volunteers", params={"limit": 100}).json()
+        roster = httpx.get(f"{second}/api/v1/volunteers", params={"limit": 100}, headers=OPS).json()
         shares = []
         for url in (first, second):
-            async with httpx.AsyncClient(base_url=url) as client:
+            async with httpx.AsyncClient(base_url=url, headers=OPS) as client:
                 shares.append(await metric(client, "faststream_received_processed_messages_total",
                                            handler="linli.personal.request.received"))
     offers = tap.of("assignment.offered")

@@ -5,6 +5,7 @@ import pytest
 
 from tests.builders.notify import offer
 from tests.e2e.processes import system
+from tests.identities import OPS, as_volunteer
 from tests.support import announce, eventually
 from tests.webhook_receiver import SECRET, receiving, signed_by_secret
 
@@ -28,10 +29,12 @@ async def test_a_notify_process_killed_between_attempts_delivers_once_after_rest
             url = services["notify"].url
 
             def delivered():
-                rows = httpx.get(f"{url}/api/v1/notifications", params={"about_event_id": str(event.event_id)}).json()
+                rows = httpx.get(f"{url}/api/v1/notifications", params={"about_event_id": str(event.event_id)},
+                                 headers=OPS).json()
                 return next((r for r in rows if r["channel"] == "webhook" and r["status"] == "sent"), None)
             row = await eventually(delivered, 60)
-            inbox = httpx.get(f"{url}/api/v1/inbox/volunteer:volunteer-app:v-crash").json()
+            inbox = httpx.get(f"{url}/api/v1/inbox/volunteer:volunteer-app:v-crash",
+                              headers=as_volunteer("v-crash")).json()
     after_restart = receiver.calls[failed:]
     assert len(after_restart) == 1 and signed_by_secret(*after_restart[0])
     assert 2 <= row["attempts"] <= failed + 1  # an attempt cut off by the kill may go uncounted, never unsent

@@ -1,6 +1,6 @@
-"""reporting's dashboard in a real headless Chromium (Debian's, driven by Playwright): the figures
-on the page are the API's, and an event published through the broker changes the page without a
-reload."""
+"""reporting's dashboard in a real headless Chromium (Debian's, driven by Playwright): it asks for
+a login, the figures on the page are then the API's, and an event published through the broker
+changes the page without a reload."""
 import json
 import os
 import shutil
@@ -14,6 +14,7 @@ from playwright.async_api import async_playwright
 
 from shared.events import RequestReceived
 from tests.e2e.processes import system
+from tests.identities import OPS, token
 from tests.builders.reporting import EXPECTED, at, station_week
 from tests.support import announce, eventually
 
@@ -27,7 +28,7 @@ AREAS = "tests/areas.json"
 
 
 async def figures_of(url: str, **scope) -> dict:
-    async with httpx.AsyncClient() as client:
+    async with httpx.AsyncClient(headers=OPS) as client:
         return (await client.get(f"{url}/api/v1/reports/summary", params=scope)).json()["figures"]
 
 
@@ -54,8 +55,19 @@ async def test_the_dashboard_shows_the_apis_figures_and_follows_new_events(fresh
             # Opened plainly, it shows this month on the city's clock (the page's): the month after the
             # station week's. Just after midnight in the city, while UTC is still on the last day of March.
             await page.clock.set_fixed_time(datetime(2026, 4, 1, 0, 30, tzinfo=ZoneInfo(fresh_settings.linli_timezone)))
-            await page.goto(f"{url}/dashboard")
+            login = await page.goto(f"{url}/dashboard")
+            assert login.status == 401 and await page.locator("[data-figure]").count() == 0  # no session: no figures
+            await page.fill("#token", "not a token")
+            await page.click("#login button")
+            assert "the token is not valid" in await page.text_content("#problem")
+            async with httpx.AsyncClient() as nobody:
+                assert (await nobody.get(f"{url}/api/v1/reports/summary")).status_code == 401
+            await page.fill("#token", token("report_viewer", "viewer-1"))
+            await page.click("#login button")  # the server checks it and keeps it as an HttpOnly cookie
             await page.wait_for_selector("[data-figure=received]")
+            [cookie] = await page.context.cookies()
+            assert cookie["httpOnly"] and cookie["sameSite"] == "Strict"
+            assert await page.evaluate("document.cookie") == ""  # scripts never see the token
             this_month = "2026-04-01"
             assert (await page.text_content("#scope")).startswith(f"{this_month} 至 今")
             month = await shown_on(page)

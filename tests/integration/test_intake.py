@@ -172,9 +172,9 @@ async def test_only_known_sources_may_publish_and_http_callers_prove_theirs(inta
     assert rejected["reason"].startswith("unknown source 'unknown-system'")
     assert rejected["external_id"] == stranger["external_id"]
     no_key = await intake.post("/api/v1/requests", json=a_request())
-    assert no_key.status_code == 403 and "API key" in no_key.json()["error"]
+    assert no_key.status_code == 401 and "API key" in no_key.json()["error"]
     wrong_key = await intake.post("/api/v1/requests", json=a_request(), headers={"X-Api-Key": "guess"})
-    assert wrong_key.status_code == 403
+    assert wrong_key.status_code == 401
     posing = await intake.post("/api/v1/requests", json=a_request(), headers={"X-Api-Key": KEYS["grid-platform"]})
     assert posing.status_code == 400
     assert posing.json()["error"] == "source 'hotline-12345' is not the one of the API key ('grid-platform')"

@@ -11,6 +11,7 @@ from services.matching.app import SERVICE
 from shared.events import RequestCancelled
 from tests.builders.matching import about, answer, case, community, done, received, registered
 from tests.clock import SetClock
+from tests.identities import as_staff
 from tests.support import announce, enrol, event_tap, handled, publish_burst, roster_of, running, until_handled
 
 pytestmark = pytest.mark.integration
@@ -113,7 +114,9 @@ async def test_a_later_profile_update_wins_and_an_older_one_is_ignored(matching,
     await announce(settings, first)  # arrives late
     await until_handled(matching, "matching", before, 2, handler=REGISTERED)
     [row] = await roster_of(matching, place, 1)
-    assert row["name"] == "新名" and row["skills"] == ["cooking", "legal"]
+    assert "name" not in row and row["skills"] == ["cooking", "legal"]  # ops see the record, not the person
+    [seen] = (await matching.get("/api/v1/volunteers", params={"community": place}, headers=as_staff(place))).json()
+    assert seen["name"] == "新名"  # the community's staff know their volunteers
 
 
 async def test_accepted_then_completed_frees_the_volunteer_and_counts_the_hours(matching, settings):

@@ -12,7 +12,7 @@ from shared.submissions import Urgency
 from tests.builders.notify import offer, registered
 from tests.clock import SetClock
 from tests.smtp_server import smtp_server
-from tests.support import (announce, announced_and_handled, event_tap, eventually, handled, metric,
+from tests.support import (announce, announced_and_handled, event_tap, eventually, handled, metric, inbox_of,
                            notification_of, running, sent, swept, until_handled)
 from tests.webhook_receiver import SECRET, receiving, signed_by_secret
 
@@ -37,7 +37,7 @@ async def test_an_offer_reaches_the_inbox_and_a_signed_webhook_once(settings):
         rows = (await notify.get("/api/v1/notifications", params={"about_event_id": str(event.event_id)})).json()
         assert sorted(row["channel"] for row in rows) == ["inbox", "webhook"]  # one per channel, whatever the copies
         sent = await tap.wait_for("notification.sent", 2)
-        [message] = (await notify.get(f"/api/v1/inbox/{recipient}")).json()
+        [message] = (await inbox_of(notify, f"{recipient}")).json()
     assert message["subject"] == "新的志愿服务:家政照料"
     assert "138****0001" in message["body"] and "13800000001" not in message["body"]
     offers = [(body, header) for body, header in receiver.calls if json.loads(body)["recipient"] == recipient]
@@ -114,7 +114,7 @@ async def test_an_escalation_reaches_the_communitys_staff(settings):
             event_tap(settings) as tap:
         await announce(settings, event)
         [sent] = await tap.wait_for("notification.sent")
-        [message] = (await notify.get(f"/api/v1/inbox/staff:{community}")).json()
+        [message] = (await inbox_of(notify, f"staff:{community}")).json()
         rows = (await notify.get("/api/v1/notifications", params={"recipient": f"staff:{community}"})).json()
     assert message["subject"] == f"需要协调:{community} 社区的助餐请求" and "没有会做饭的志愿者" in message["body"]
     assert [(row["channel"], row["status"], row["attempts"]) for row in rows] == [("inbox", "sent", 1)]
@@ -176,8 +176,8 @@ async def test_case_details_go_to_the_mediator_and_its_steps_to_staff(settings):
         await announce(settings, escalated)
 
         async def inboxes():
-            mine = (await notify.get(f"/api/v1/inbox/volunteer:volunteer-app:{mediator.external_id}")).json()
-            staff = (await notify.get(f"/api/v1/inbox/staff:{place}")).json()
+            mine = (await inbox_of(notify, f"volunteer:volunteer-app:{mediator.external_id}")).json()
+            staff = (await inbox_of(notify, f"staff:{place}")).json()
             return (mine, staff) if len(mine) == 2 and staff else None
         [handed_on, case], [step] = await eventually(inboxes)
     assert "楼上噪音" in case["body"] and "138****0001" in case["body"]

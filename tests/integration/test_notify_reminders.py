@@ -10,7 +10,7 @@ from services.notify.app import SERVICE
 from shared.events import AssignmentAccepted, AssignmentWithdrawn
 from tests.builders.notify import offer
 from tests.clock import SetClock
-from tests.support import announce, announced_and_handled, eventually, running, swept
+from tests.support import announce, announced_and_handled, eventually, inbox_of, running, swept
 
 pytestmark = pytest.mark.integration
 
@@ -58,7 +58,7 @@ async def test_a_pending_offer_is_reminded_once_before_it_expires(settings):
         assert (await rows_of(notify, event.assignment_id))["offer_reminder@600s"]["status"] == "pending"
         clock.advance(timedelta(seconds=1))
         await eventually(row_of(notify, event.assignment_id, "offer_reminder@600s", "sent"))
-        inbox = (await notify.get(f"/api/v1/inbox/volunteer:volunteer-app:{event.volunteer.external_id}")).json()
+        inbox = (await inbox_of(notify, f"volunteer:volunteer-app:{event.volunteer.external_id}")).json()
     assert [message["kind"] for message in inbox] == ["offer_reminder", "offer"]
     assert inbox[0]["subject"] == "提醒:家政照料服务邀请即将过期"
 
@@ -108,7 +108,7 @@ async def test_a_volunteer_is_reminded_before_the_window_and_a_withdrawal_cancel
             return rows if [row["status"] for row in reminders] == ["cancelled", "cancelled"] else None
         later_rows = await eventually(settled)
         soon_rows = await rows_of(notify, soon.assignment_id)
-        inbox = (await notify.get(f"/api/v1/inbox/volunteer:volunteer-app:{soon.volunteer.external_id}")).json()
+        inbox = (await inbox_of(notify, f"volunteer:volunteer-app:{soon.volunteer.external_id}")).json()
     assert datetime.fromisoformat(hour["next_attempt_at"]) == start - timedelta(hours=1)
     assert early["status"] == "pending" and datetime.fromisoformat(reminded["sent_at"]) == start - timedelta(hours=1)
     assert set(soon_rows) == {"confirmation", "window_reminder@3600s"}  # 24 h before had passed: no such reminder

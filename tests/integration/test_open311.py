@@ -8,7 +8,6 @@ from datetime import timedelta
 
 import pytest
 import requests
-import uvicorn
 import xmltodict
 from georeport import GeoReport
 
@@ -17,8 +16,7 @@ from shared.catalogue import SERVICES
 from shared.events import RequestAssigned, RequestCompleted, RequestEscalated, Staffed
 from tests.clock import SetClock
 from tests.conftest import KEYS
-from tests.e2e.processes import free_port
-from tests.support import announce, event_tap, eventually, publish, running
+from tests.support import announce, event_tap, eventually, on_a_port, publish, running
 
 pytestmark = pytest.mark.integration
 
@@ -26,15 +24,8 @@ pytestmark = pytest.mark.integration
 @contextlib.asynccontextmanager
 async def serving(app):
     """`app` (already started by `running`) also on a real port, for a client that needs a URL."""
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="off", log_level="warning"))
-    task = asyncio.create_task(server.serve())
-    await eventually(lambda: server.started)
-    try:
-        yield f"http://127.0.0.1:{port}/open311/v2"
-    finally:
-        server.should_exit = True
-        await task
+    async with on_a_port(app) as url:
+        yield f"{url}/open311/v2"
 
 
 @pytest.fixture(scope="module")
@@ -174,8 +165,18 @@ async def test_one_request_is_open_and_its_notes_follow_escalation(intake, setti
     request_id = await posted(intake)
     request = await ask(georeport(intake).get_service_request, request_id)
     assert request["status"] == "open" and request["status_notes"].startswith("received:")
-    assert request["agency_responsible"] == "社区 c-north" and (request["lat"], request["long"]) == (31.23, 121.47)
-    assert request["requested_datetime"].endswith("+00:00") and request["address"] == "北路 1 号"
+    assert request["agency_responsible"] == "社区 c-north" and (request["lat"], request["long"]) == (None, None)
+    assert request["requested_datetime"].endswith("+00:00") and request["address"] == "社区 c-north"
+    assert request["description"] is None and "王" not in str(request) and "13800000001" not in str(request)
+    [own] = (await intake.get(f"/open311/v2/requests/{request_id}.json",
+                              params={"api_key": KEYS["grid-platform"]})).json()  # its source sees it whole
+    assert (own["lat"], own["long"], own["address"]) == (31.23, 121.47, "北路 1 号")
+    assert own["description"] == "独居老人需要助餐"
+    [other] = (await intake.get(f"/open311/v2/requests/{request_id}.json",
+                                headers={"X-Api-Key": KEYS["hotline-12345"]})).json()  # another source does not
+    assert other == request | {"status_notes": other["status_notes"]} and other["lat"] is None
+    wrong = await intake.get(f"/open311/v2/requests/{request_id}.json", params={"api_key": "guess"})
+    assert wrong.status_code == 403 and wrong.json() == [{"code": 403, "description": "unknown api_key"}]
     await announce(settings, RequestEscalated(
         correlation_id="c", request_id=request_id, source="grid-platform", external_id="x", category="elder_care.meals",
         community_code="c-north", reason="no active volunteer in c-north with skill cooking", urgency="high"))

@@ -7,6 +7,7 @@ from datetime import timedelta
 import pytest
 
 from services.intake.app import SERVICE
+from services.intake.sources import key_hash
 from shared.events import RequestAssigned, RequestCompleted, RequestEscalated, Staffed
 from tests.clock import SetClock
 from tests.support import announce, eventually, handled, publish, running, until_handled
@@ -18,8 +19,9 @@ pytestmark = pytest.mark.integration
 def sources_file(tmp_path, url: str) -> str:
     path = tmp_path / "sources.json"
     path.write_text(json.dumps([
-        {"source": "hotline-12345", "name": "12345", "api_key": "k1", "webhook_url": url, "webhook_secret": SECRET},
-        {"source": "grid-platform", "name": "网格", "api_key": "k2"},
+        {"source": "hotline-12345", "name": "12345", "api_key_sha256": [key_hash("k1")], "webhook_url": url,
+         "webhook_secret": SECRET},
+        {"source": "grid-platform", "name": "网格", "api_key_sha256": [key_hash("k2")]},
     ]))
     return str(path)
 

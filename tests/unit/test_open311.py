@@ -16,7 +16,7 @@ from services.intake.domain import Rejection, parse_submission
 from services.intake.open311 import (ATTRIBUTES, Open311Error, as_request, full_name, request_filters, request_ids,
                                      service, status_filter, to_submission)
 from services.intake.open311_xml import to_xml
-from services.intake.sources import Source, Sources
+from services.intake.sources import Source, Sources, key_hash
 from shared.catalogue import SERVICES
 from shared.submissions import ServiceRequestSubmission, Urgency
 
@@ -108,18 +108,24 @@ def a_row(status="received", detail=None, team=None, **submission):
 
 def test_a_received_request_is_open_and_the_community_is_responsible():
     row = a_row(address="北路 1 号", location={"lat": 31.2, "lon": 121.4})
-    assert as_request(row) == {
+    public = {
         "service_request_id": str(row["request_id"]), "status": "open",
         "status_notes": "received: 已受理,正在匹配志愿者", "service_name": "助餐", "service_code": "elder_care.meals",
-        "description": "独居老人需要助餐", "agency_responsible": "社区 c-north",
+        "description": None, "agency_responsible": "社区 c-north",
         "requested_datetime": "2026-11-22T08:30:15+00:00", "updated_datetime": "2026-11-22T08:35:15+00:00",
-        "address": "北路 1 号", "lat": 31.2, "long": 121.4}
-    assert as_request(a_row())["lat"] is None
+        "address": "社区 c-north", "lat": None, "long": None}
+    assert as_request(row) == public  # the public: no description, no exact address, no coordinates
+    assert as_request(row, full=True) == {**public, "description": "独居老人需要助餐", "address": "北路 1 号",
+                                          "lat": 31.2, "long": 121.4}  # its own source
+    assert as_request(a_row(), full=True)["lat"] is None
 
 
-def test_the_public_listing_masks_phone_numbers_residents_wrote_in_the_description():
-    listed = as_request(a_row(description="请联系女儿 139 1234 5678 安排助餐"))
-    assert listed["description"] == "请联系女儿 139****5678 安排助餐"
+def test_the_public_listing_shows_no_person_and_its_source_sees_numbers_masked():
+    row = a_row(description="请联系女儿 139 1234 5678 安排助餐", beneficiary={"name": "王秀英", "phone": "13912345678"},
+                status_detail=None)
+    public = as_request(row)
+    assert "139" not in str(public) and "王秀英" not in str(public) and public["description"] is None
+    assert as_request(row, full=True)["description"] == "请联系女儿 139****5678 安排助餐"
 
 
 @pytest.mark.parametrize("status, detail, team, state, notes, agency", [
@@ -141,7 +147,7 @@ def test_status_and_notes_follow_intake(status, detail, team, state, notes, agen
 def test_filters_default_to_the_last_90_days_and_read_local_times_on_the_citys_clock():
     now = datetime(2026, 11, 22, tzinfo=UTC)
     assert request_filters(None, None, None, None, now, SHANGHAI) == {
-        "start": now - timedelta(days=90), "end": now, "categories": None, "limit": 1000,
+        "start": now - timedelta(days=90), "end": now, "categories": None, "limit": 200,
         "statuses": None, "among": True}
     narrowed = request_filters("a, b", "2026-11-01", "2026-11-02T00:00:00Z", "closed", now, SHANGHAI)
     assert narrowed["start"] == datetime(2026, 10, 31, 16, tzinfo=UTC) and narrowed["categories"] == ["a", "b"]
@@ -195,7 +201,8 @@ async def http():
     """The Open311 router alone, with sources that know one key; enough for what needs no database."""
     app = FastAPI()
     app.include_router(open311.router)
-    app.state.deps = SimpleNamespace(sources=Sources({"grid": Source(source="grid", name="g", api_key="key")}))
+    app.state.deps = SimpleNamespace(sources=Sources({"grid": Source(source="grid", name="g",
+                                                                    api_key_sha256=(key_hash("key"),))}))
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://test") as client:
         yield client
 

@@ -4,7 +4,7 @@ import hmac
 
 import pytest
 
-from services.intake.sources import Source, Sources
+from services.intake.sources import Source, Sources, key_hash
 from services.notify.context import channels
 from shared.settings import Settings
 from shared.webhooks import REPLAY_WINDOW_SECONDS, retry_delay, signature, signed_headers, verified
@@ -57,8 +57,8 @@ def test_notify_refuses_to_start_with_the_default_secret_unless_in_development(c
 
 @pytest.mark.parametrize("secret", [None, "change-me"])
 def test_intake_refuses_a_source_webhook_with_no_or_the_default_secret_unless_in_development(secret):
-    hooked = Source(source="hotline-12345", name="h", api_key="k", webhook_url="http://hook", webhook_secret=secret)
-    sources = Sources({"hotline-12345": hooked, "app": Source(source="app", name="a", api_key="k2")})
+    hooked = Source(source="hotline-12345", name="h", api_key_sha256=(key_hash("k"),), webhook_url="http://hook", webhook_secret=secret)
+    sources = Sources({"hotline-12345": hooked, "app": Source(source="app", name="a", api_key_sha256=(key_hash("k2"),))})
     with pytest.raises(RuntimeError, match="webhook_secret of source 'hotline-12345'"):
         sources.require_webhook_secrets(development=False)
     sources.require_webhook_secrets(development=True)

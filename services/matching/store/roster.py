@@ -104,11 +104,14 @@ async def settle(conn: asyncpg.Connection, change: SettleBooking) -> None:
         change.volunteer_id, change.week, change.served - change.booked)
 
 
-async def roster(conn: asyncpg.Connection, community: str | None, team: str | None,
-                 limit: int) -> list[asyncpg.Record]:
+async def roster(conn: asyncpg.Connection, communities: list[str] | None, team: str | None, limit: int,
+                 volunteer: tuple[str, str] | None = None) -> list[asyncpg.Record]:
+    """The roster of `communities` (None: all), of one `team`, or just the `volunteer` (source, external id)."""
+    source, external_id = volunteer or (None, None)
     return await conn.fetch(
-        f"SELECT {PROFILE} FROM volunteer WHERE ($1::text IS NULL OR community_code = $1) "
-        "AND ($2::text IS NULL OR team = $2) ORDER BY community_code, name LIMIT $3", community, team, limit)
+        f"SELECT {PROFILE} FROM volunteer WHERE ($1::text[] IS NULL OR community_code = ANY($1)) "
+        "AND ($2::text IS NULL OR team = $2) AND ($4::text IS NULL OR (source, external_id) = ($4, $5)) "
+        "ORDER BY community_code, name LIMIT $3", communities, team, limit, source, external_id)
 
 
 PROFILE = ("volunteer_id, source, external_id, name, community_code, grid_code, team, skills, availability, "
@@ -130,12 +133,12 @@ async def profile(conn: asyncpg.Connection, volunteer_id: UUID) -> dict | None:
             "weeks": [dict(w) for w in weeks], "assignments": [dict(h) for h in history]}
 
 
-async def teams(conn: asyncpg.Connection, community: str | None) -> list[asyncpg.Record]:
+async def teams(conn: asyncpg.Connection, communities: list[str] | None) -> list[asyncpg.Record]:
     """Each team with its members and its specialities (the skills its active members have, most held first)."""
     return await conn.fetch(
         "SELECT community_code, team, count(*) AS members, count(*) FILTER (WHERE active) AS active_members, "
         "(SELECT array_agg(skill ORDER BY n DESC, skill) FROM (SELECT skill, count(*) AS n FROM volunteer m, "
         " unnest(m.skills) AS skill WHERE m.team = v.team AND m.community_code = v.community_code AND m.active "
         " GROUP BY skill) s) AS specialities "
-        "FROM volunteer v WHERE team IS NOT NULL AND ($1::text IS NULL OR community_code = $1) "
-        "GROUP BY community_code, team ORDER BY community_code, team", community)
+        "FROM volunteer v WHERE team IS NOT NULL AND ($1::text[] IS NULL OR community_code = ANY($1)) "
+        "GROUP BY community_code, team ORDER BY community_code, team", communities)

@@ -35,6 +35,7 @@ async function api(path, extra = {}) {
   const params = scoped();
   for (const [name, value] of Object.entries(extra)) params.set(name, value);
   const response = await fetch(`/api/v1/reports/${path}?${params}`);
+  if (response.status === 401) location.reload();  // the session ended: the server shows the login page
   if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
   return response.json();
 }
