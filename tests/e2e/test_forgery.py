@@ -12,6 +12,7 @@ import httpx
 import pytest
 
 from tests.e2e.processes import system
+from tests.identities import as_volunteer
 from tests.support import as_user, event_tap, publish
 from tests.webhook_receiver import SECRET, receiving
 
@@ -67,7 +68,8 @@ async def test_forged_answers_and_forged_events_are_refused(fresh_settings, tmp_
                         await queue.get(fail=False)  # reading (a passive declare checks no permission)
                 await asyncio.sleep(3)  # time for anything that got through to be sent
                 inbox = httpx.get(f"{services['notify'].url}/api/v1/inbox/volunteer:volunteer-app:"
-                                  f"{volunteer['external_id']}", timeout=5).json()
+                                  f"{volunteer['external_id']}", timeout=5,
+                                  headers=as_volunteer(volunteer["external_id"])).json()
     assert rejected["reason"] == ("source 'volunteer-app' is not the one of the broker user (the message's "
                                   "user_id) ('volunteer-app-2')")
     assert "ACCESS_REFUSED" in refusal and "linli.events" in refusal

@@ -170,7 +170,7 @@ def test_the_settings_name_the_issuer_and_its_keys(tmp_path):
     tokens = tokens_of(Settings(linli_token_jwks_file=str(path)))
     assert tokens.caller(issue(PEM, "ops", "o")).role == Role.OPS
     with pytest.raises(Refused) as refused:  # no keys configured: every token is refused, with the reason
-        tokens_of(Settings()).caller(issue(PEM, "ops", "o"))
+        tokens_of(Settings(linli_token_jwks_file=None, linli_token_jwks_url=None)).caller(issue(PEM, "ops", "o"))
     assert refused.value.status == 401 and "no signing keys" in refused.value.reason
     with pytest.raises(Refused):  # another issuer's token
         tokens.caller(issue(PEM, "ops", "o", issuer="elsewhere"))
