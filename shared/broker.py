@@ -39,7 +39,8 @@ async def publish_event(broker: RabbitBroker, routing_key: str, body: bytes,
                         event_id: str, correlation_id: str) -> bytes:
     """Publish one committed event: persistent, confirmed, message_id = event id; on
     `linli.events` without its personal fields, and whole on `linli.personal` if it has any.
-    Returns what `linli.events` got (the outbox keeps only that once the event is out).
+    Returns the public form when it differs from `body` (the outbox then keeps only that once
+    the event is out), else None.
 
     Not mandatory: anyone may bind to `linli.events`, and an event nobody listens to yet
     is not an error.
@@ -50,7 +51,7 @@ async def publish_event(broker: RabbitBroker, routing_key: str, body: bytes,
             await broker.publish(payload, exchange=exchange, routing_key=routing_key, persist=True, mandatory=False,
                                  message_id=event_id, correlation_id=correlation_id,
                                  content_type="application/json", timeout=PUBLISH_TIMEOUT_SECONDS)
-    return public or body
+    return public
 
 
 def encode(event: Event) -> bytes:
