@@ -3,12 +3,13 @@ needs keeping once it is older than LINLI_RETENTION_DAYS on the runtime's clock:
 ids it claimed, its published outbox rows, and what its definition adds (delivered
 notifications, rejections, sent status updates …). README "Security and privacy" lists every
 table and what bounds it."""
-import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
 from prometheus_client import Counter
+
+from shared.sweeper import Sweeper
 
 log = logging.getLogger(__name__)
 PRUNED = Counter("linli_retention_pruned_total", "Rows the retention sweeper deleted", ["table"])
@@ -57,11 +58,13 @@ class Retention:
         return pruned
 
     async def run(self) -> None:
-        while True:
-            try:
-                pruned = await self.sweep()
-                if any(pruned.values()):
-                    log.info("retention: pruned %s", {table: n for table, n in pruned.items() if n})
-            except Exception:
-                log.exception("retention sweep failed; trying again at the next")
-            await asyncio.sleep(self._runtime.settings.linli_retention_sweep_seconds)
+        """Sweep now and every LINLI_RETENTION_SWEEP_SECONDS (shared/sweeper.py's loop: a failed
+        sweep is logged and tried again at the next)."""
+        await Sweeper("retention", self._sweep_and_report, BATCH_SIZE,
+                      self._runtime.settings.linli_retention_sweep_seconds).run()
+
+    async def _sweep_and_report(self) -> int:
+        pruned = await self.sweep()
+        if any(pruned.values()):
+            log.info("retention: pruned %s", {table: n for table, n in pruned.items() if n})
+        return 0  # sweep() has already worked through every batch
