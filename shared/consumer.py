@@ -85,7 +85,7 @@ class _Subscription:
     async def handle(self, deps: Any, envelope: Envelope) -> None:
         message = self.parse(envelope)
         async with deps.unit_of_work() as uow:
-            if await uow.claim(envelope.message_id, envelope.queue):
+            if await uow.claim(envelope.message_id, envelope.queue, envelope.user_id):
                 await self.handler(deps, uow, message)
 
 

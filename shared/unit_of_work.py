@@ -57,13 +57,13 @@ class UnitOfWork:
             if inspect.isawaitable(result):
                 await result
 
-    async def claim(self, message_id: str, queue: str) -> bool:
-        """True the first time the message is seen on `queue`; False for a redelivery or a
-        re-publish, which must then change nothing. A concurrent claim of the same id waits for
-        this transaction and then gets False."""
+    async def claim(self, message_id: str, queue: str, publisher: str | None = None) -> bool:
+        """True the first time `publisher` (its broker user) sends the message id on `queue`;
+        False for a redelivery or a re-publish, which must then change nothing. A concurrent
+        claim of the same key waits for this transaction and then gets False."""
         claimed = await self.connection.fetchval(
-            "INSERT INTO processed_message (message_id, queue) VALUES ($1, $2) "
-            "ON CONFLICT DO NOTHING RETURNING true", message_id, queue)
+            "INSERT INTO processed_message (message_id, queue, publisher) VALUES ($1, $2, $3) "
+            "ON CONFLICT DO NOTHING RETURNING true", message_id, queue, publisher or "")
         return bool(claimed)
 
     async def emit(self, event: Event) -> None:

@@ -110,6 +110,15 @@ async def test_a_message_is_claimed_once(probe):
         assert not await uow.claim(message_id, "q")
 
 
+async def test_a_claim_is_scoped_to_its_queue_and_publisher(probe):
+    """Two systems that number their messages alike do not silence each other, nor do two queues."""
+    async with probe.unit_of_work() as uow:
+        assert await uow.claim("1", "q", "hotline-12345")
+        assert await uow.claim("1", "q", "grid-platform")
+        assert await uow.claim("1", "other-q", "hotline-12345")
+        assert not await uow.claim("1", "q", "grid-platform")
+
+
 async def test_a_failing_message_is_retried_until_it_works(probe, settings):
     message_id = await publish(settings, "probe.flaky", {"n": 1}, exchange="linli.events")
 
