@@ -13,7 +13,11 @@ permissions on the routing keys of publishes and bindings):
   in the sources file), and reads nothing.
 - the observer declares its own server-named queues (`amq.gen-…`) and binds them to
   `linli.events`, by any key; it publishes nothing and reads no other queue nor `linli.personal`.
-- ops: the observer's rights, and reading (or purging) the dead-letter queues `*.dlq`.
+- ops: the observer's rights, and reading (or purging) the dead-letter queues `*.dlq` and
+  `linli.unrouted` (the public events nobody was bound for).
+
+The definitions also hold the alternate exchanges of `linli.events` and `linli.personal` (a
+policy, for an exchange's own arguments cannot change once it exists) and their queues.
 """
 import base64
 import hashlib
@@ -27,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
-from shared.topology import DEAD_LETTERS, EVENTS, EXCHANGES, INTAKE
+from shared.topology import DEAD_LETTERS, EVENTS, EXCHANGES, INTAKE, UNROUTED
 
 OBSERVER, OPS = "linli-observer", "linli-ops"
 # What a source publishes when the sources file does not say: a hotline's or grid platform's kinds.
@@ -94,7 +98,7 @@ def observer_grant(user: str = OBSERVER, also_reads: str | None = None, tags: tu
 
 
 def ops_grant() -> Grant:
-    return observer_grant(OPS, also_reads=r".*\.dlq", tags=("monitoring",))
+    return observer_grant(OPS, also_reads=rf".*\.dlq|{re.escape(UNROUTED[EVENTS.name])}", tags=("monitoring",))
 
 
 def grants(services: Iterable, sources: Iterable) -> list[Grant]:
@@ -115,8 +119,17 @@ def definitions(vhost: str, grants_: Iterable[Grant], passwords: dict[str, str])
     granted = [g for g in grants_ if passwords.get(g.user)]
     return {
         "vhosts": [{"name": vhost}],
-        "exchanges": [{"name": name, "vhost": vhost, "type": "topic", "durable": True, "auto_delete": False,
-                       "internal": False, "arguments": {}} for name in dict.fromkeys([*(e.name for e in EXCHANGES), PERSONAL])],
+        "exchanges": [*({"name": name, "vhost": vhost, "type": "topic", "durable": True, "auto_delete": False,
+                         "internal": False, "arguments": {}} for name in dict.fromkeys([*(e.name for e in EXCHANGES), PERSONAL])),
+                      *({"name": name, "vhost": vhost, "type": "fanout", "durable": True, "auto_delete": False,
+                         "internal": True, "arguments": {}} for name in UNROUTED.values())],
+        "queues": [{"name": name, "vhost": vhost, "durable": True, "auto_delete": False,
+                    "arguments": {"x-queue-type": "quorum"}} for name in UNROUTED.values()],
+        "bindings": [{"source": name, "vhost": vhost, "destination": name, "destination_type": "queue",
+                      "routing_key": "", "arguments": {}} for name in UNROUTED.values()],
+        "policies": [{"name": f"{exchange}.unrouted", "vhost": vhost, "pattern": f"^{re.escape(exchange)}$",
+                      "apply-to": "exchanges", "priority": 0, "definition": {"alternate-exchange": unrouted}}
+                     for exchange, unrouted in UNROUTED.items()],
         "users": [{"name": g.user, "password_hash": password_hash(passwords[g.user]),
                    "hashing_algorithm": "rabbit_password_hashing_sha256", "tags": list(g.tags)} for g in granted],
         "permissions": [{"user": g.user, "vhost": vhost, "configure": g.configure, "write": g.write, "read": g.read}

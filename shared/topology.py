@@ -16,6 +16,10 @@ EVENTS = RabbitExchange("linli.events", type=ExchangeType.TOPIC, durable=True, d
 PERSONAL = RabbitExchange("linli.personal", type=ExchangeType.TOPIC, durable=True, declare=False)
 DEAD_LETTERS = RabbitExchange("linli.dlx", type=ExchangeType.TOPIC, durable=True, declare=False)
 EXCHANGES = (INTAKE, EVENTS, PERSONAL, DEAD_LETTERS)
+# Where an event that no queue is bound for goes (an alternate exchange, set by a policy:
+# shared/broker_users.py), instead of vanishing: `linli.unrouted` keeps the public ones (ops may
+# read and replay them), `linli.unrouted.personal` the whole ones (only an administrator reads it).
+UNROUTED = {EVENTS.name: "linli.unrouted", PERSONAL.name: "linli.unrouted.personal"}
 
 # Deliveries of one message (the first and its retries) before it is dead-lettered.
 DELIVERY_LIMIT = 5

@@ -8,6 +8,7 @@ from fastapi import APIRouter
 
 from shared.consumer import Consumers, Envelope, as_event
 from shared.events import RequestEscalated
+from shared.outbox import OutboxRelay
 from shared.service import ServiceDefinition
 from shared.topology import DELIVERY_LIMIT, EVENTS
 from tests.support import event_tap, eventually, publish, running
@@ -148,6 +149,58 @@ async def test_an_event_that_does_not_match_its_schema_is_dead_lettered_at_once(
     await eventually(lambda: str(good.event_id) in seen["typed"])
     [dead] = await eventually(lambda: _dead_letters(settings, "probe.typed"))
     assert dead.message_id == bad
+
+
+async def test_one_event_that_fails_to_publish_holds_back_no_other(probe):
+    """Each row has its own attempts and backoff: the others of its batch are published."""
+    stuck, others = escalation(), [escalation() for _ in range(3)]
+    async with probe.unit_of_work() as uow:
+        for event in (stuck, *others):
+            await uow.emit(event)
+    published = []
+
+    async def publish(routing_key, body, event_id, correlation_id):
+        if event_id == str(stuck.event_id):
+            raise ConnectionError("the broker refused it")
+        published.append(event_id)
+
+    relay = OutboxRelay(probe.pool, publish)
+    await relay.publish_pending()
+    assert {str(e.event_id) for e in others} <= set(published)
+    query = "SELECT published_at, attempts, next_attempt_at > now() AS later, last_error FROM outbox WHERE event_id = $1"
+    async with probe.pool.acquire() as conn:
+        row = await conn.fetchrow(query, stuck.event_id)
+        assert row["published_at"] is None and row["attempts"] == 1 and row["later"]
+        assert "refused" in row["last_error"]
+        await relay.publish_pending()  # not due yet: not tried again
+        assert (await conn.fetchrow(query, stuck.event_id))["attempts"] == 1
+        await conn.execute("UPDATE outbox SET next_attempt_at = now() WHERE event_id = $1", stuck.event_id)
+    await eventually(lambda: _published(probe, stuck))  # the service's own relay, now that it is due
+
+
+class Unheard(RequestEscalated):
+    routing_key = "probe.nobody-listens"
+
+
+async def test_an_event_no_queue_is_bound_for_is_kept_in_linli_unrouted(probe, settings):
+    event = Unheard(**escalation().model_dump())
+    async with probe.unit_of_work() as uow:
+        await uow.emit(event)
+    await eventually(lambda: _published(probe, event))
+    connection = await aio_pika.connect(settings.rabbitmq_url, timeout=10)
+    async with connection:
+        unrouted = await (await connection.channel()).get_queue("linli.unrouted")
+
+        async def kept():
+            message = await unrouted.get(fail=False)
+            return message if message and message.message_id == str(event.event_id) else None
+        kept_message = await eventually(kept)
+    assert kept_message.routing_key == "probe.nobody-listens"
+
+
+async def _published(probe, event) -> bool:
+    async with probe.pool.acquire() as conn:
+        return await conn.fetchval("SELECT published_at IS NOT NULL FROM outbox WHERE event_id = $1", event.event_id)
 
 
 async def _dead_letters(settings, queue: str) -> list[aio_pika.abc.AbstractIncomingMessage]:

@@ -73,8 +73,19 @@ def test_sources_and_observers_get_nothing_of_the_services_queues_nor_the_person
 def test_the_definitions_hold_only_the_users_with_a_password_and_never_guest():
     made = definitions(vhost_of("amqp://u:p@h:5672/linli%2Fdev"), GRANTS.values(), {"hotline-12345": "pw"})
     assert [u["name"] for u in made["users"]] == ["hotline-12345"] and made["vhosts"] == [{"name": "linli/dev"}]
-    assert {e["name"] for e in made["exchanges"]} == {"linli.intake", "linli.events", "linli.dlx", "linli.personal"}
+    assert {e["name"] for e in made["exchanges"]} == {"linli.intake", "linli.events", "linli.dlx", "linli.personal",
+                                                      "linli.unrouted", "linli.unrouted.personal"}
     assert {p["exchange"] for p in made["topic_permissions"]} == {"linli.intake"}
+
+
+def test_an_event_nobody_is_bound_for_goes_to_an_unrouted_queue_the_public_one_readable_by_ops():
+    made = definitions("/", GRANTS.values(), {})
+    alternates = {p["pattern"]: p["definition"]["alternate-exchange"] for p in made["policies"]}
+    assert alternates == {r"^linli\.events$": "linli.unrouted", r"^linli\.personal$": "linli.unrouted.personal"}
+    assert {(b["source"], b["destination"]) for b in made["bindings"]} == {
+        ("linli.unrouted", "linli.unrouted"), ("linli.unrouted.personal", "linli.unrouted.personal")}
+    assert allowed(GRANTS["linli-ops"].read, "linli.unrouted")
+    assert not any(allowed(GRANTS[user].read, "linli.unrouted.personal") for user in ("linli-ops", "linli-observer"))
 
 
 def test_a_source_names_only_submission_keys_and_the_test_passwords_agree_with_development():
