@@ -7,7 +7,11 @@ Failures have one policy:
   mismatch is dead-lettered at once: retrying cannot mend it); intake keeps the raw
   submission, and turns bad input into a rejection event.
 - A body over the subscription's size limit is dead-lettered before anything reads it.
-- Any other failure (database down, a bug) is retried with backoff and dead-lettered to
+- A failure while PostgreSQL does not answer is an outage, not the message's fault
+  (shared/outage.py): the consumer holds the message, waits for the database and tries again;
+  consumption pauses for as long as the outage lasts and the delivery limit is not touched. So
+  does a lost connection on a database that answers again (a restart), a few times.
+- Any other failure (a bug, a poison message) is retried with backoff and dead-lettered to
   `<queue>.dlq` after the queue's delivery limit, so one poison message never blocks a queue.
 """
 import asyncio
@@ -24,6 +28,7 @@ from faststream.rabbit.annotations import RabbitMessage
 from pydantic import ValidationError
 
 from shared.events import Event
+from shared.outage import DatabaseWatch, is_connection_error
 from shared.topology import EVENTS, PERSONAL, service_queue
 from shared.unit_of_work import UnitOfWork
 from shared.validation import describe
@@ -55,6 +60,9 @@ def envelope_of(queue: str, message: RabbitMessage) -> Envelope:
 # unit_of_work()); message is what the subscription's parse made of the envelope.
 Handler = Callable[[Any, UnitOfWork, Any], Awaitable[None]]
 Parse = Callable[[Envelope], Any]
+# Tries of one delivery, uncounted, after a lost connection on a database that answers: a
+# restart leaves stale connections in the pool, and a connection error that persists is a bug.
+RECONNECT_TRIES = 3
 # The largest event a service reads (events are a few KB); the broker's own max_message_size
 # (1 MiB, scripts/ensure-servers.sh) bounds what reaches intake.
 MAX_EVENT_BYTES = 256 * 1024
@@ -138,22 +146,33 @@ def _subscribe(router: RabbitRouter, subscription: _Subscription) -> None:
 
     @router.subscriber(service_queue(queue, subscription.routing_key), subscription.exchange,
                        decoder=_keep_bytes, title=queue)
-    async def consume(body: bytes, message: RabbitMessage, deps=Context("deps")) -> None:
+    async def consume(body: bytes, message: RabbitMessage, deps=Context("deps"),
+                      database: DatabaseWatch | None = Context("database", default=None)) -> None:
         if subscription.max_bytes is not None and len(body) > subscription.max_bytes:
             # Size and queue only: the content of an oversized body is never read, nor logged.
             log.error("%s: a message of %d bytes is over the limit of %d bytes, dead-lettered unread",
                       queue, len(body), subscription.max_bytes)
             raise RejectMessage(requeue=False)
         envelope = envelope_of(queue, message)
-        try:
-            await subscription.handle(deps, envelope)
-        except ValidationError as error:
-            log.error("%s: message %s does not match its schema, dead-lettered: %s",
-                      queue, envelope.message_id, describe(error))
-            raise RejectMessage(requeue=False) from error
-        except Exception as error:
-            attempts = int((message.headers or {}).get("x-delivery-count", 0))
-            log.exception("%s: message %s failed (delivery %d), will retry",
-                          queue, envelope.message_id, attempts + 1)
-            await asyncio.sleep(retry_delay(attempts))
-            raise RejectMessage(requeue=True) from error
+        reconnects = 0
+        while True:
+            try:
+                return await subscription.handle(deps, envelope)
+            except ValidationError as error:
+                log.error("%s: message %s does not match its schema, dead-lettered: %s",
+                          queue, envelope.message_id, describe(error))
+                raise RejectMessage(requeue=False) from error
+            except Exception as error:
+                if database is not None and not await database.answers():
+                    await database.back()  # an outage: the message waits, uncounted
+                    continue
+                if database is not None and is_connection_error(error) and reconnects < RECONNECT_TRIES:
+                    reconnects += 1  # a connection left stale by a restart of a database that answers again
+                    log.warning("%s: message %s failed on a lost database connection (%s); tried again, uncounted",
+                                queue, envelope.message_id, type(error).__name__)
+                    continue
+                attempts = int((message.headers or {}).get("x-delivery-count", 0))
+                log.exception("%s: message %s failed (delivery %d), will retry",
+                              queue, envelope.message_id, attempts + 1)
+                await asyncio.sleep(retry_delay(attempts))
+                raise RejectMessage(requeue=True) from error

@@ -1,6 +1,12 @@
 """The bootstrap every service shares: migrations, pool, broker, outbox relay, background
-tasks and HTTP (health, readiness, metrics, the service's own API), in one process."""
+tasks and HTTP (health, readiness, metrics, the service's own API), in one process.
+
+Start-up waits for PostgreSQL and the broker (retrying with backoff, one clear line per try)
+rather than exit; until both answer the service is not ready. Shutdown goes in the order that
+loses nothing: the consumers stop taking messages and finish those they hold, the background
+workers stop, the relay publishes what they committed, then the broker and pool close."""
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Coroutine
 from contextlib import asynccontextmanager
@@ -27,13 +33,18 @@ from shared.consumer import Consumers
 from shared.database import create_pool, migrate
 from shared.identity import Caller, Role
 from shared.events import Event
+from shared.outage import DatabaseWatch, backoff
 from shared.outbox import OutboxRelay
 from shared.privacy import MaskingFormatter
 from shared.retention import Prune, Retention
 from shared.settings import Settings, get_settings
 from shared.unit_of_work import UnitOfWork
+from shared.workers import Worker
 
+log = logging.getLogger(__name__)
 READY_TIMEOUT_SECONDS = 2.0
+# Seconds the relay keeps publishing at shutdown what the drained consumers committed.
+FINAL_PUBLISH_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -45,6 +56,7 @@ class Runtime:
     broker: RabbitBroker
     relay: OutboxRelay
     clock: Clock
+    database: DatabaseWatch
 
     def unit_of_work(self) -> UnitOfWork:
         return UnitOfWork(self.pool, self.relay.wake)
@@ -92,16 +104,58 @@ def deps_of(request: Request) -> Any:
     return request.app.state.deps
 
 
+async def until_up(what: str, attempt: Callable[[], Coroutine]) -> Any:
+    """Run `attempt` until it succeeds: a server that is not there yet is waited for, never a crash."""
+    tries = 0
+    while True:
+        try:
+            return await attempt()
+        except Exception as error:  # whatever keeps it from answering; the line says what
+            delay = backoff(tries)
+            log.warning("%s does not answer yet (%s: %s); not ready, trying again in %.1fs",
+                        what, type(error).__name__, error, delay)
+            tries += 1
+            await asyncio.sleep(delay)
+
+
 async def start_runtime(definition: ServiceDefinition, settings: Settings, clock: Clock) -> Runtime:
     if settings.database_migrate_on_start:
-        await asyncio.to_thread(migrate, settings.database_url, definition.name, definition.migrations,
-                                settings.database_password_of(definition.name), settings.database_manage_roles)
-    pool = await create_pool(settings.database_url_of(definition.name), definition.name)
+        await until_up("PostgreSQL (migrations)", lambda: asyncio.to_thread(
+            migrate, settings.database_url, definition.name, definition.migrations,
+            settings.database_password_of(definition.name), settings.database_manage_roles))
+    pool = await until_up("PostgreSQL", lambda: create_pool(settings.database_url_of(definition.name), definition.name))
     broker = create_broker(settings.rabbitmq_url_of(definition.name), settings.prefetch_count,
                            RabbitPrometheusMiddleware(registry=REGISTRY, app_name=definition.name))
     broker.include_router(definition.consumers.router())
     relay = OutboxRelay(pool, partial(publish_event, broker), settings.outbox_poll_seconds)
-    return Runtime(settings, pool, broker, relay, clock)
+    return Runtime(settings, pool, broker, relay, clock, DatabaseWatch(pool, definition.name))
+
+
+async def connect(runtime: Runtime, definition: ServiceDefinition, deps: Any) -> None:
+    broker = runtime.broker
+    broker.context.set_global("deps", deps)
+    broker.context.set_global("database", runtime.database)
+    await until_up("RabbitMQ", broker.connect)
+    await until_up("RabbitMQ (topology)", lambda: declare_topology(
+        broker, definition.consumers.queue_names, definition.consumers.personal_queues))
+    await broker.start()
+
+
+async def stop(runtime: Runtime, workers: list[Worker]) -> None:
+    """Drain the consumers, stop the workers, publish what was committed, then close."""
+    await asyncio.gather(*(subscriber.stop() for subscriber in runtime.broker.subscribers), return_exceptions=True)
+    relay, others = workers[0], workers[1:]
+    for worker in others:
+        worker.task.cancel()
+    await asyncio.gather(*(worker.task for worker in others), return_exceptions=True)
+    relay.task.cancel()
+    await asyncio.gather(relay.task, return_exceptions=True)
+    with contextlib.suppress(Exception):  # the broker or database may be gone: the next start publishes it
+        async with asyncio.timeout(FINAL_PUBLISH_SECONDS):
+            while await runtime.relay.publish_pending():
+                pass
+    await runtime.broker.stop()
+    await runtime.pool.close()
 
 
 def create_app(definition: ServiceDefinition, settings: Settings | None = None,
@@ -113,22 +167,16 @@ def create_app(definition: ServiceDefinition, settings: Settings | None = None,
     async def lifespan(app: FastAPI):
         runtime = await start_runtime(definition, settings, clock)
         deps = definition.make_deps(runtime)
-        runtime.broker.context.set_global("deps", deps)
-        await runtime.broker.connect()
-        await declare_topology(runtime.broker, definition.consumers.queue_names, definition.consumers.personal_queues)
-        await runtime.broker.start()
+        await connect(runtime, definition, deps)
         retention = Retention(runtime, definition.retention)
-        jobs = (runtime.relay.run(), retention.run(), *definition.background(deps))
-        tasks = [asyncio.create_task(job) for job in jobs]
+        # The relay first: stop() tells it from the others.
+        workers = [Worker.start(job) for job in (runtime.relay.run(), retention.run(), *definition.background(deps))]
         app.state.runtime, app.state.deps, app.state.retention = runtime, deps, retention
+        app.state.workers = workers
         try:
             yield
         finally:
-            for task in tasks:
-                task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
-            await runtime.broker.stop()
-            await runtime.pool.close()
+            await stop(runtime, workers)
 
     app = FastAPI(title=f"linli {definition.name}", lifespan=lifespan)
     keys = definition.api_keys
@@ -148,15 +196,14 @@ def _operations_api() -> APIRouter:
 
     @router.get("/readyz")
     async def readyz(request: Request):
+        """Ready when the broker and PostgreSQL answer and no background worker is dead or stuck."""
         runtime: Runtime = request.app.state.runtime
-        broker_ok = await runtime.broker.ping(timeout=READY_TIMEOUT_SECONDS)
-        try:
-            async with asyncio.timeout(READY_TIMEOUT_SECONDS):
-                database_ok = await runtime.pool.fetchval("SELECT true")
-        except Exception:  # whatever keeps the database from answering means: not ready
-            database_ok = False
-        checks = {"broker": bool(broker_ok), "database": bool(database_ok)}
-        return JSONResponse({"ready": all(checks.values()), **checks}, status_code=200 if all(checks.values()) else 503)
+        broker_ok = bool(await runtime.broker.ping(timeout=READY_TIMEOUT_SECONDS))
+        database_ok = await runtime.database.answers()
+        workers = {worker.heartbeat.name: worker.state() for worker in request.app.state.workers}
+        ready = broker_ok and database_ok and all(state in ("ok", "finished") for state in workers.values())
+        return JSONResponse({"ready": ready, "broker": broker_ok, "database": database_ok, "workers": workers},
+                            status_code=200 if ready else 503)
 
     @router.get("/asyncapi.json")
     async def asyncapi():

@@ -5,6 +5,8 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
+from shared.workers import alive
+
 log = logging.getLogger(__name__)
 
 
@@ -22,6 +24,7 @@ class Sweeper:
 
     async def run(self) -> None:
         while True:
+            alive(self._name, self._poll_seconds)  # a round begins (one whose look fails still ends)
             self._wakeup.clear()
             try:
                 while await self._sweep() == self._batch_size:

@@ -11,6 +11,8 @@ from collections.abc import Awaitable, Callable, Hashable
 
 import asyncpg
 
+from shared.workers import alive
+
 CHANNEL = "reporting_changed"
 LISTENER = "linli-reporting-live"  # the listening connection's application_name
 log = logging.getLogger(__name__)
@@ -79,6 +81,7 @@ async def listen(database_url: str, changes: Changes, check_seconds: float = 5.0
     one would lose its LISTEN when given back). A lost connection is made again, and the streams
     told, since changes may have been missed meanwhile."""
     while True:
+        alive("live listener", check_seconds)
         try:
             conn = await asyncpg.connect(database_url, server_settings={"application_name": LISTENER})
         except (OSError, asyncpg.PostgresError):
@@ -89,6 +92,7 @@ async def listen(database_url: str, changes: Changes, check_seconds: float = 5.0
             await conn.add_listener(CHANNEL, lambda *_: changes.changed())
             changes.changed()
             while True:
+                alive("live listener", check_seconds)
                 await asyncio.sleep(check_seconds)
                 await conn.fetchval("SELECT 1")  # fails once the connection is gone
         except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError):

@@ -1,0 +1,57 @@
+"""The background workers of a service (outbox relay, retention, clock, delivery worker, live
+listener …) as readiness sees them: a worker that raised is dead, and one whose loop has not
+come round for a while is stuck. A worker tells the runtime it is alive with `alive(...)` at
+each round of its loop; the runtime gives each task a heartbeat of its own (a context variable,
+copied into the task when it is created), so a worker needs no handle on the runtime."""
+import asyncio
+import time
+from collections.abc import Coroutine
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+
+# A worker is stuck when its loop has not come round for this many periods, and at least this long.
+STUCK_PERIODS, STUCK_FLOOR_SECONDS = 3, 60.0
+
+
+@dataclass
+class Heartbeat:
+    name: str
+    period: float = 0.0
+    at: float = field(default_factory=time.monotonic)
+
+    def beat(self, name: str, period: float) -> None:
+        self.name, self.period, self.at = name, period, time.monotonic()
+
+    def stuck(self, now: float) -> bool:
+        return now - self.at > max(STUCK_PERIODS * self.period, STUCK_FLOOR_SECONDS)
+
+
+_heartbeat: ContextVar[Heartbeat | None] = ContextVar("linli_worker_heartbeat", default=None)
+
+
+def alive(name: str, period_seconds: float) -> None:
+    """Called by a background worker at each round of its loop, which comes every `period_seconds`."""
+    heartbeat = _heartbeat.get()
+    if heartbeat is not None:
+        heartbeat.beat(name, period_seconds)
+
+
+@dataclass(frozen=True)
+class Worker:
+    task: asyncio.Task
+    heartbeat: Heartbeat
+
+    @classmethod
+    def start(cls, job: Coroutine) -> "Worker":
+        heartbeat = Heartbeat(job.__qualname__)
+        token = _heartbeat.set(heartbeat)
+        try:
+            return cls(asyncio.create_task(job), heartbeat)
+        finally:
+            _heartbeat.reset(token)
+
+    def state(self) -> str:
+        """'ok', 'finished' (a one-off job that is done), 'dead' (it raised) or 'stuck'."""
+        if self.task.done():
+            return "dead" if self.task.cancelled() or self.task.exception() else "finished"
+        return "stuck" if self.heartbeat.stuck(time.monotonic()) else "ok"
