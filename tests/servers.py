@@ -11,7 +11,7 @@ import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
 from shared.database import drop_database, ensure_database
 
@@ -71,28 +71,137 @@ def own_database(server_url: str) -> Iterator[str]:
         drop_database(url)
 
 
-@contextlib.contextmanager
-def own_vhost(server_url: str) -> Iterator[str]:
-    """A vhost of this run's own, made with rabbitmqctl where the broker is local to us, with
-    linli's users and permissions in it (`python -m services broker-users`, for the tests' sources).
+# Seconds a server may take to answer before the run stops with a message naming it.
+ANSWER_SECONDS = 10
+RABBITMQCTL_SECONDS = 120
+# Recovery of the local RabbitMQ 3.10 when it stops completing handshakes (seen after many vhost cycles).
+BROKER_RECOVERY = "rabbitmqctl eval 'erlang:halt().' then rabbitmq-server -detached"
 
-    Elsewhere (a remote broker, a container) the URL's vhost is used as given.
-    """
-    host = urlsplit(server_url).hostname
-    if host not in ("127.0.0.1", "localhost") or not shutil.which("rabbitmqctl"):
-        yield server_url
-        return
+
+def rabbitmqctl(*args: str, stdin: str | None = None) -> str:
+    """Run rabbitmqctl with a time limit; a broker that does not answer fails with its name."""
+    try:
+        result = subprocess.run(["rabbitmqctl", *args], input=stdin, capture_output=True, text=True,
+                                timeout=RABBITMQCTL_SECONDS, check=True)
+    except subprocess.TimeoutExpired as error:
+        raise RuntimeError(f"the local RabbitMQ did not answer `rabbitmqctl {args[0]}` in "
+                           f"{RABBITMQCTL_SECONDS}s ({BROKER_RECOVERY})") from error
+    return result.stdout
+
+
+def check_answers(database_url: str, broker_url: str) -> None:
+    """Fail at once, naming the server, if PostgreSQL does not answer a query or RabbitMQ does
+    not complete an AMQP handshake within ANSWER_SECONDS (a broker that takes TCP connections
+    but never finishes the handshake would otherwise stall the run)."""
+    import psycopg
+    try:
+        with psycopg.connect(database_url, connect_timeout=ANSWER_SECONDS) as conn:
+            conn.execute("SELECT 1")
+    except psycopg.Error as error:
+        raise RuntimeError(f"PostgreSQL at {_address(database_url)} did not answer: {error}") from error
+    import asyncio
+    import aio_pika
+
+    async def handshake():
+        connection = await aio_pika.connect(broker_url, timeout=ANSWER_SECONDS)
+        await connection.close()
+    try:
+        asyncio.run(asyncio.wait_for(handshake(), ANSWER_SECONDS + 1))
+    except Exception as error:
+        raise RuntimeError(f"RabbitMQ at {_address(broker_url)} did not complete an AMQP handshake in "
+                           f"{ANSWER_SECONDS}s ({type(error).__name__}); if it is the local one: {BROKER_RECOVERY}") from error
+
+
+def _address(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.hostname}:{parts.port}"
+
+
+def _local(server_url: str) -> bool:
+    return urlsplit(server_url).hostname in ("127.0.0.1", "localhost") and bool(shutil.which("rabbitmqctl"))
+
+
+def _with_vhost(server_url: str, vhost: str) -> str:
+    return urlunsplit(urlsplit(server_url)._replace(path="/" + quote(vhost, safe="")))
+
+
+def make_vhost(server_url: str) -> str:
+    """A new vhost with linli's users and permissions in it (`python -m services broker-users`,
+    for the tests' sources); returns its URL."""
     vhost = f"linli-test-{uuid.uuid4().hex[:12]}"
     user = urlsplit(server_url).username or "guest"
-    subprocess.run(["rabbitmqctl", "add_vhost", vhost], check=True, capture_output=True)
-    subprocess.run(["rabbitmqctl", "set_permissions", "-p", vhost, user, ".*", ".*", ".*"],
-                   check=True, capture_output=True)
-    url = urlunsplit(urlsplit(server_url)._replace(path="/" + quote(vhost, safe="")))
+    rabbitmqctl("add_vhost", vhost)
+    rabbitmqctl("set_permissions", "-p", vhost, user, ".*", ".*", ".*")
+    url = _with_vhost(server_url, vhost)
+    from services.deployment import ensure_broker_users
+    from shared.settings import Settings
+    ensure_broker_users(Settings(rabbitmq_url=url, intake_sources_file=str(SOURCES),
+                                 broker_users_file=str(BROKER_USERS)))
+    return url
+
+
+def delete_vhost(url: str) -> None:
+    with contextlib.suppress(RuntimeError, subprocess.CalledProcessError):
+        rabbitmqctl("delete_vhost", unquote(urlsplit(url).path[1:]))
+
+
+def empty_vhost(url: str) -> None:
+    """Delete every queue of the vhost (with its messages and bindings) but the unrouted ones of
+    the definitions, which are emptied, in one call: what a test left behind goes, while the
+    users, exchanges, policies and those queues stay for the next."""
+    vhost = unquote(urlsplit(url).path[1:]).replace("\\", "\\\\").replace('"', '\\"')
+    rabbitmqctl("eval", stdin=(
+        "[case amqqueue:get_name(Q) of "
+        "{resource, _, queue, <<\"linli.unrouted\", _/binary>>} -> rabbit_amqqueue:purge(Q); "
+        "_ -> rabbit_amqqueue:delete(Q, false, false, <<\"linli-tests\">>) end "
+        f"|| Q <- rabbit_amqqueue:list(<<\"{vhost}\">>)]."))
+
+
+class Vhosts:
+    """This run's vhosts, recycled: a test given one gets it empty, and gives it back emptied.
+    Making and deleting a vhost per test (about 50 a run) took 4 to 12 s each here, and many
+    such cycles are what made the local RabbitMQ 3.10 stop completing handshakes."""
+
+    def __init__(self, server_url: str):
+        self._server_url = server_url
+        self._free: list[str] = []
+        self._made: list[str] = []
+
+    @contextlib.contextmanager
+    def lease(self) -> Iterator[str]:
+        """A vhost of the caller's own while it lasts; elsewhere than a local broker (a remote
+        broker, a container) the URL's vhost is used as given."""
+        if not _local(self._server_url):
+            yield self._server_url
+            return
+        url = self._free.pop() if self._free else self._make()
+        try:
+            yield url
+        finally:
+            try:
+                empty_vhost(url)
+                self._free.append(url)
+            except (RuntimeError, subprocess.CalledProcessError):
+                self._made.remove(url)
+                delete_vhost(url)
+
+    def _make(self) -> str:
+        url = make_vhost(self._server_url)
+        self._made.append(url)
+        return url
+
+    def close(self) -> None:
+        for url in self._made:
+            delete_vhost(url)
+        self._made, self._free = [], []
+
+
+@contextlib.contextmanager
+def own_vhost(server_url: str) -> Iterator[str]:
+    """A vhost of the caller's own (a benchmark's), made now and deleted after."""
+    vhosts = Vhosts(server_url)
     try:
-        from services.deployment import ensure_broker_users
-        from shared.settings import Settings
-        ensure_broker_users(Settings(rabbitmq_url=url, intake_sources_file=str(SOURCES),
-                                     broker_users_file=str(BROKER_USERS)))
-        yield url
+        with vhosts.lease() as url:
+            yield url
     finally:
-        subprocess.run(["rabbitmqctl", "delete_vhost", vhost], capture_output=True)
+        vhosts.close()

@@ -16,6 +16,7 @@ from shared.events import RequestEscalated
 from shared.service import ServiceDefinition
 from shared.topology import EVENTS
 from tests.proxy import proxy_to
+from tests.servers import check_answers
 from tests.support import event_tap, eventually, publish, running
 
 pytestmark = pytest.mark.integration
@@ -122,3 +123,14 @@ async def _dead_letters(settings, queue: str) -> int:
     async with await aio_pika.connect(settings.rabbitmq_url, timeout=10) as connection:
         dlq = await (await connection.channel()).declare_queue(f"{queue}.dlq", passive=True)
         return dlq.declaration_result.message_count
+
+
+async def test_a_broker_that_never_completes_its_handshake_stops_the_run_naming_it(settings):
+    """As the local RabbitMQ 3.10 did after many vhost cycles: TCP accepted, then silence."""
+    silent = await asyncio.start_server(lambda reader, writer: None, "127.0.0.1", 0)
+    port = silent.sockets[0].getsockname()[1]
+    try:
+        with pytest.raises(RuntimeError, match=rf"RabbitMQ at 127.0.0.1:{port} did not complete an AMQP handshake"):
+            await asyncio.to_thread(check_answers, settings.database_url, f"amqp://guest:guest@127.0.0.1:{port}/")
+    finally:
+        silent.close()
