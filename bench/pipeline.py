@@ -14,7 +14,7 @@ import aio_pika
 
 from shared.settings import Settings
 from tests.e2e.processes import system
-from tests.servers import own_database, own_vhost
+from tests.servers import CONNECT_TIMEOUT, own_database, own_vhost
 from tests.support import event_tap, eventually, publish_burst
 
 REQUESTS = int(os.environ.get("BENCH_REQUESTS", 2000))
@@ -29,7 +29,7 @@ def _request(n: int) -> dict:
 
 async def raw_ceiling(url: str, bodies: list[bytes]) -> float:
     """Messages per second through one durable queue: published persistent with confirms, consumed with acks."""
-    connection = await aio_pika.connect(url)
+    connection = await aio_pika.connect(url, timeout=CONNECT_TIMEOUT)
     async with connection:
         channel = await connection.channel(publisher_confirms=True)
         queue = await channel.declare_queue(f"bench.raw.{uuid.uuid4().hex}", durable=True)

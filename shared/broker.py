@@ -7,12 +7,16 @@ from shared.events import Event, public_body
 from shared.topology import DEAD_LETTERS, EVENTS, EXCHANGES, PERSONAL, dead_letter_queue, service_queue
 
 PUBLISH_TIMEOUT_SECONDS = 10
+# A broker that takes the TCP connection but never completes the handshake fails the attempt
+# (start-up then tries again: shared/service.py) instead of hanging it.
+CONNECT_TIMEOUT_SECONDS = 10
 
 
 def create_broker(url: str, prefetch_count: int, *middlewares) -> RabbitBroker:
     # Per-message lines go to DEBUG: at INFO they cost throughput (STACK-NOTES).
     return RabbitBroker(
         url,
+        timeout=CONNECT_TIMEOUT_SECONDS,
         default_channel=Channel(prefetch_count=prefetch_count, publisher_confirms=True),
         middlewares=middlewares,
         log_level=logging.DEBUG,

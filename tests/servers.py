@@ -73,6 +73,7 @@ def own_database(server_url: str) -> Iterator[str]:
 
 # Seconds a server may take to answer before the run stops with a message naming it.
 ANSWER_SECONDS = 10
+CONNECT_TIMEOUT = ANSWER_SECONDS  # every test connection to the broker has a time limit
 RABBITMQCTL_SECONDS = 120
 # Recovery of the local RabbitMQ 3.10 when it stops completing handshakes (seen after many vhost cycles).
 BROKER_RECOVERY = "rabbitmqctl eval 'erlang:halt().' then rabbitmq-server -detached"

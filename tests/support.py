@@ -25,7 +25,7 @@ from shared.service import ServiceDefinition, create_app
 from shared.settings import Settings
 from tests.e2e.processes import free_port
 from tests.identities import OPS, as_recipient
-from tests.servers import BROKER_USERS, SOURCES
+from tests.servers import BROKER_USERS, CONNECT_TIMEOUT, SOURCES
 
 TIMEOUT_SECONDS = 20.0
 OWN = object()  # user_id: the publishing user's own name
@@ -80,7 +80,8 @@ async def publish_burst(settings: Settings, messages: list[tuple[str, bytes | di
         for routing_key, body, message_id in messages:
             sender = user or publisher_of(exchange, routing_key, body)
             if sender not in targets:
-                connection = await stack.enter_async_context(await aio_pika.connect(as_user(settings, sender)))
+                connection = await aio_pika.connect(as_user(settings, sender), timeout=CONNECT_TIMEOUT)
+                await stack.enter_async_context(connection)
                 # passive: publishers do not declare exchanges
                 targets[sender] = await (await connection.channel()).get_exchange(exchange)
             ids.append(message_id or str(uuid.uuid4()))
@@ -190,7 +191,7 @@ async def event_tap(settings: Settings, exchange: str = "linli.events",
     if exchange != "linli.events":
         user = None
     tap = EventTap()
-    connection = await aio_pika.connect(as_user(settings, user))
+    connection = await aio_pika.connect(as_user(settings, user), timeout=CONNECT_TIMEOUT)
     async with connection:
         channel = await connection.channel()
         events = await channel.get_exchange(exchange)

@@ -13,6 +13,7 @@ import pytest
 
 from tests.e2e.processes import system
 from tests.identities import as_volunteer
+from tests.servers import CONNECT_TIMEOUT
 from tests.support import as_user, event_tap, publish
 from tests.webhook_receiver import SECRET, receiving
 
@@ -23,7 +24,7 @@ TIMEOUT = 60
 
 async def refused_publish(settings, user: str, exchange: str, routing_key: str, body: dict) -> str:
     """Publish as `user`: the broker closes the channel; returns what it said."""
-    connection = await aio_pika.connect(as_user(settings, user))
+    connection = await aio_pika.connect(as_user(settings, user), timeout=CONNECT_TIMEOUT)
     async with connection:
         channel = await connection.channel()
         target = await channel.get_exchange(exchange)
@@ -61,7 +62,8 @@ async def test_forged_answers_and_forged_events_are_refused(fresh_settings, tmp_
                 # The observer may not publish either, nor read a service's queue.
                 observer = await refused_publish(settings, "linli-observer", "linli.events", "assignment.accepted",
                                                  accepted)
-                connection = await aio_pika.connect(as_user(settings, "linli-observer"))
+                connection = await aio_pika.connect(as_user(settings, "linli-observer"),
+                                                    timeout=CONNECT_TIMEOUT)
                 async with connection:
                     with pytest.raises(aiormq.exceptions.ChannelAccessRefused):
                         queue = await (await connection.channel()).get_queue("notify.assignment-accepted")

@@ -16,6 +16,7 @@ from services.notify.app import SERVICE as NOTIFY
 from shared.broker_users import OBSERVER, OPS, vhost_of
 from shared.consumer import MAX_EVENT_BYTES
 from shared.topology import EVENTS, INTAKE as INTAKE_EXCHANGE
+from tests.servers import CONNECT_TIMEOUT
 from tests.support import as_user, event_tap, eventually, publish, running
 
 pytestmark = pytest.mark.integration
@@ -41,7 +42,7 @@ def registration(source: str, external_id: str, phone: str) -> dict:
 
 async def refused(settings, user: str, act, code: type[Exception] = aiormq.exceptions.ChannelAccessRefused) -> str:
     """Run `act(channel)` as `user`: the broker closes the channel with `code`; returns its text."""
-    connection = await aio_pika.connect(as_user(settings, user))
+    connection = await aio_pika.connect(as_user(settings, user), timeout=CONNECT_TIMEOUT)
     async with connection:
         channel = await connection.channel()
         with pytest.raises(code) as refusal:
@@ -157,7 +158,7 @@ async def test_the_observer_binds_to_linli_events_and_does_nothing_else(intake, 
         assert "ACCESS_REFUSED" in await refused(settings, observer, bind_personal)
     # ops also reads the dead letters; the observer does not.
     assert "ACCESS_REFUSED" in await refused(settings, OBSERVER, reading("intake.request-submit.dlq"))
-    connection = await aio_pika.connect(as_user(settings, OPS))
+    connection = await aio_pika.connect(as_user(settings, OPS), timeout=CONNECT_TIMEOUT)
     async with connection:
         await reading("intake.request-submit.dlq")(await connection.channel())
 
@@ -191,7 +192,7 @@ async def test_the_broker_refuses_a_message_over_its_max_message_size(settings):
 
 
 async def _dead_letter_ids(settings, queue: str) -> list[str]:
-    connection = await aio_pika.connect(settings.rabbitmq_url)
+    connection = await aio_pika.connect(settings.rabbitmq_url, timeout=CONNECT_TIMEOUT)
     async with connection:
         channel = await connection.channel()
         dlq = await channel.get_queue(queue)

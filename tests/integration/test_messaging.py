@@ -12,6 +12,7 @@ from shared.outbox import OutboxRelay
 from shared.service import ServiceDefinition
 from shared.topology import DELIVERY_LIMIT, EVENTS
 from tests.support import event_tap, eventually, publish, running
+from tests.servers import CONNECT_TIMEOUT
 
 pytestmark = pytest.mark.integration
 
@@ -187,7 +188,7 @@ async def test_an_event_no_queue_is_bound_for_is_kept_in_linli_unrouted(probe, s
     async with probe.unit_of_work() as uow:
         await uow.emit(event)
     await eventually(lambda: _published(probe, event))
-    connection = await aio_pika.connect(settings.rabbitmq_url, timeout=10)
+    connection = await aio_pika.connect(settings.rabbitmq_url, timeout=CONNECT_TIMEOUT)
     async with connection:
         unrouted = await (await connection.channel()).get_queue("linli.unrouted")
 
@@ -204,7 +205,7 @@ async def _published(probe, event) -> bool:
 
 
 async def _dead_letters(settings, queue: str) -> list[aio_pika.abc.AbstractIncomingMessage]:
-    connection = await aio_pika.connect(settings.rabbitmq_url)
+    connection = await aio_pika.connect(settings.rabbitmq_url, timeout=CONNECT_TIMEOUT)
     async with connection:
         channel = await connection.channel()
         dlq = await channel.get_queue(f"{queue}.dlq")

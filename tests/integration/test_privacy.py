@@ -25,6 +25,7 @@ from shared.submissions import PersonErasure
 from shared.topology import service_queue
 from tests.builders.notify import offer, registered
 from tests.clock import SetClock
+from tests.servers import CONNECT_TIMEOUT
 from tests.support import announced_and_handled, event_tap, eventually, publish, running, swept
 
 RESIDENT, RESIDENT_PHONE, ADDRESS = "王秀英", "13912345678", "幸福路 8 号 3 单元 501"
@@ -199,7 +200,7 @@ async def test_a_queue_that_moves_to_linli_personal_no_longer_hears_linli_events
     """A queue of an earlier version, bound to linli.events, gets its binding taken away when the
     service starts: it would otherwise get each event twice, the public copy without what it needs."""
     name, routing_key = "notify.assignment-offered", "assignment.offered"
-    async with await aio_pika.connect(fresh_settings.rabbitmq_url) as connection:
+    async with await aio_pika.connect(fresh_settings.rabbitmq_url, timeout=CONNECT_TIMEOUT) as connection:
         channel = await connection.channel()
         events = await channel.declare_exchange("linli.events", aio_pika.ExchangeType.TOPIC, durable=True)
         old = service_queue(name, routing_key)
@@ -209,7 +210,7 @@ async def test_a_queue_that_moves_to_linli_personal_no_longer_hears_linli_events
         pass
     await publish(fresh_settings, routing_key, {"public": True}, exchange="linli.events")
     await publish(fresh_settings, routing_key, {"whole": True}, exchange="linli.personal")
-    async with await aio_pika.connect(fresh_settings.rabbitmq_url) as connection:
+    async with await aio_pika.connect(fresh_settings.rabbitmq_url, timeout=CONNECT_TIMEOUT) as connection:
         channel = await connection.channel()
         queue = await channel.declare_queue(name, passive=True)
         message = await eventually(lambda: queue.get(fail=False, no_ack=True))
