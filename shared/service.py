@@ -142,18 +142,18 @@ async def connect(runtime: Runtime, definition: ServiceDefinition, deps: Any) ->
 
 
 async def stop(runtime: Runtime, workers: list[Worker]) -> None:
-    """Drain the consumers, stop the workers, publish what was committed, then close."""
+    """Drain the consumers, stop the workers, let the relay publish what was committed, then close."""
     await asyncio.gather(*(subscriber.stop() for subscriber in runtime.broker.subscribers), return_exceptions=True)
     relay, others = workers[0], workers[1:]
     for worker in others:
         worker.task.cancel()
     await asyncio.gather(*(worker.task for worker in others), return_exceptions=True)
-    relay.task.cancel()
-    await asyncio.gather(relay.task, return_exceptions=True)
-    with contextlib.suppress(Exception):  # the broker or database may be gone: the next start publishes it
-        async with asyncio.timeout(FINAL_PUBLISH_SECONDS):
-            while await runtime.relay.publish_pending():
-                pass
+    runtime.relay.sweeper.finish()
+    try:  # the broker or database may be gone: what is left is published at the next start
+        await asyncio.wait_for(relay.task, FINAL_PUBLISH_SECONDS)
+    except (TimeoutError, Exception):
+        relay.task.cancel()
+        await asyncio.gather(relay.task, return_exceptions=True)
     await runtime.broker.stop()
     await runtime.pool.close()
 

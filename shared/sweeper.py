@@ -18,9 +18,16 @@ class Sweeper:
         self._batch_size = batch_size
         self._poll_seconds = poll_seconds
         self._wakeup = asyncio.Event()
+        self._stopping = False
 
     def wake(self) -> None:
         self._wakeup.set()
+
+    def finish(self) -> None:
+        """Stop after one more whole round: what was woken for before now is still done, and a
+        round under way is never cut (the relay would publish again what it had not marked)."""
+        self._stopping = True
+        self.wake()
 
     async def run(self) -> None:
         while True:
@@ -31,6 +38,8 @@ class Sweeper:
                     pass
             except Exception:
                 log.exception("%s: sweep failed, retrying in %.1fs", self._name, self._poll_seconds)
+            if self._stopping and not self._wakeup.is_set():
+                return
             # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancellation
             # that arrives as the wake-up does, and the service then never stops.
             with contextlib.suppress(TimeoutError):

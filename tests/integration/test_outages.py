@@ -118,7 +118,8 @@ async def test_shutdown_drains_the_consumers_before_the_relay_stops(settings, tm
 
         def drained():
             return [e for e in tap.of("request.escalated") if e["correlation_id"] == message_id]
-        assert len(await eventually(drained, timeout=10)) == 1
+        found = await eventually(drained, timeout=10)
+        assert len(found) == 1
 
 
 async def _dead_letters(settings, queue: str) -> int:

@@ -35,3 +35,24 @@ async def test_it_stops_when_cancelled_even_as_it_is_woken():
         task.cancel()
         done, _ = await asyncio.wait({task}, timeout=1)
         assert done == {task} and task.cancelled()
+
+
+async def test_finishing_lets_the_round_under_way_end_and_does_one_more_then_stops():
+    """What was committed while it swept is still published; a sweep is never cut."""
+    rounds, release = [], asyncio.Event()
+
+    async def sweep():
+        rounds.append("started")
+        if len(rounds) == 2:
+            await release.wait()  # the round under way when finish() is called
+        rounds.append("ended")
+        return 0
+    sweeper = Sweeper("test", sweep, batch_size=10, poll_seconds=60)
+    task = asyncio.create_task(sweeper.run())
+    await asyncio.sleep(0.01)
+    sweeper.wake()
+    await asyncio.sleep(0.01)
+    sweeper.finish()
+    release.set()
+    await asyncio.wait_for(task, timeout=1)
+    assert rounds == ["started", "ended"] * 3 and not task.cancelled()
