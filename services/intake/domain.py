@@ -72,16 +72,20 @@ def phone_key(phone: str | None) -> str | None:
 
 
 @dataclass(frozen=True)
-class EarlierRequest:
+class OtherRequest:
+    """A request already stored for the same need (the store has matched the beneficiary's
+    phone, the category and the community)."""
+
     request_id: UUID
     source: str
     received_at: datetime
 
 
-def first_of_same_need(source: str, received_at: datetime, earlier: list[EarlierRequest],
+def first_of_same_need(source: str, received_at: datetime, others: list[OtherRequest],
                        window: timedelta) -> UUID | None:
-    """The first request from another source for the same need (the store has matched the
-    beneficiary's phone, the category and the community) received within `window` before
-    this one; None if this request is the first."""
-    candidates = [r for r in earlier if r.source != source and timedelta(0) <= received_at - r.received_at <= window]
+    """The first request from another source for the same need received within `window` of
+    this one; None if this request is the first. Within the window, before or after: two
+    intake processes that take the same need at once stamp it with their own clocks, and the
+    one decided second (store.take_turn) may carry the earlier time."""
+    candidates = [r for r in others if r.source != source and abs(received_at - r.received_at) <= window]
     return min(candidates, key=lambda r: r.received_at).request_id if candidates else None

@@ -4,7 +4,7 @@ from uuid import UUID, uuid4
 
 import asyncpg
 
-from services.intake.domain import EarlierRequest, Rejection, body_excerpt, phone_key
+from services.intake.domain import OtherRequest, Rejection, body_excerpt, phone_key
 from shared.deliveries import DeliveryTable
 from shared.privacy import mask_raw_body
 from shared.submissions import (
@@ -74,16 +74,24 @@ async def upsert_volunteer(conn: asyncpg.Connection, registration: VolunteerRegi
         uuid4(), registration.source, registration.external_id, registration.model_dump(mode="json"))
 
 
-async def same_need_before(conn: asyncpg.Connection, request_id: UUID, received_at: datetime, phone: str,
-                           category: str, community_code: str, window: timedelta) -> list[EarlierRequest]:
+async def take_turn(conn: asyncpg.Connection, *key: str) -> None:
+    """Wait until no other transaction holds `key`, and hold it until this one ends: submissions
+    with the same key are decided one after the other, each seeing what the one before committed."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", "intake:" + "\x1f".join(key))
+
+
+async def same_need_around(conn: asyncpg.Connection, request_id: UUID, received_at: datetime, phone: str,
+                           category: str, community_code: str, window: timedelta) -> list[OtherRequest]:
     """Other requests of the same beneficiary phone, category and community received within
-    `window` before `received_at`."""
+    `window` of `received_at`, before or after it: of two taken at once by two processes, the one
+    that committed first may carry the later time."""
     rows = await conn.fetch(
         "SELECT request_id, source, received_at FROM service_request "
         "WHERE beneficiary_phone = $3 AND category = $4 AND community_code = $5 AND request_id <> $1 "
-        "AND duplicate_of IS NULL AND received_at BETWEEN $2::timestamptz - $6::interval AND $2",
+        "AND duplicate_of IS NULL AND received_at BETWEEN $2::timestamptz - $6::interval "
+        "AND $2::timestamptz + $6::interval",
         request_id, received_at, phone, category, community_code, window)
-    return [EarlierRequest(**row) for row in rows]
+    return [OtherRequest(**row) for row in rows]
 
 
 async def link_duplicate(conn: asyncpg.Connection, request_id: UUID, first: UUID) -> None:

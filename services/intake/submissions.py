@@ -150,13 +150,16 @@ async def _accept_request(intake: Intake, uow: UnitOfWork, request: ServiceReque
 
 async def _first_of_same_need(intake: Intake, uow: UnitOfWork, request: ServiceRequestSubmission,
                               request_id: UUID, received_at: datetime) -> UUID | None:
-    phone = request.beneficiary.phone if request.beneficiary else None
+    """Requests of the same need take turns (even in two intake processes), so that the second
+    of two taken at the same instant sees the first, committed, and is linked to it."""
+    phone = phone_key(request.beneficiary.phone if request.beneficiary else None)
     if not phone:
         return None
+    await store.take_turn(uow.connection, "same-need", phone, request.category, request.community_code)
     window = timedelta(hours=intake.settings.intake_duplicate_window_hours)
-    earlier = await store.same_need_before(uow.connection, request_id, received_at, phone_key(phone),
-                                           request.category, request.community_code, window)
-    return first_of_same_need(request.source, received_at, earlier, window)
+    others = await store.same_need_around(uow.connection, request_id, received_at, phone, request.category,
+                                          request.community_code, window)
+    return first_of_same_need(request.source, received_at, others, window)
 
 
 async def _accept_volunteer(intake: Intake, uow: UnitOfWork, registration: VolunteerRegistration,
