@@ -10,6 +10,7 @@ from shared.privacy import mask_raw_body
 from shared.submissions import (
     AssignmentResponse,
     MediationCaseSubmission,
+    RequestCancellation,
     ServiceCompletion,
     ServiceRequestSubmission,
     VolunteerRegistration,
@@ -63,6 +64,38 @@ async def cancel_request(conn: asyncpg.Connection, source: str, external_id: str
         "updated_at = greatest(updated_at, $5) WHERE source = $1 AND external_id = $2 "
         f"AND status <> ALL($4::text[]) RETURNING {REQUEST_COLUMNS}",
         source, external_id, detail, sorted(finished), occurred_at)
+
+
+async def wait_for_request(conn: asyncpg.Connection, cancellation: RequestCancellation, correlation_id: str,
+                           message_id: str | None, held_at: datetime, until: datetime) -> None:
+    """Keep a cancellation whose request has not arrived (at most one per request)."""
+    await conn.execute(
+        "INSERT INTO early_cancellation (source, external_id, reason, correlation_id, message_id, held_at, until) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7)", cancellation.source, cancellation.external_id, cancellation.reason,
+        correlation_id, message_id, held_at, until)
+
+
+async def is_cancellation_waiting(conn: asyncpg.Connection, source: str, external_id: str) -> bool:
+    return bool(await conn.fetchval("SELECT true FROM early_cancellation WHERE source = $1 AND external_id = $2",
+                                    source, external_id))
+
+
+async def claim_waiting_cancellation(conn: asyncpg.Connection, source: str, external_id: str,
+                                     arrived_at: datetime) -> asyncpg.Record | None:
+    """The cancellation that waits for this request, if it still did when the request arrived;
+    one past its time is left for refuse_expired to refuse."""
+    return await conn.fetchrow(
+        "DELETE FROM early_cancellation WHERE source = $1 AND external_id = $2 AND until > $3 "
+        "RETURNING source, external_id, reason, correlation_id, message_id", source, external_id, arrived_at)
+
+
+async def claim_expired_cancellations(conn: asyncpg.Connection, now: datetime, limit: int) -> list[asyncpg.Record]:
+    """Cancellations whose request has not come by their time, taken so that no other intake
+    process refuses them too."""
+    return await conn.fetch(
+        "DELETE FROM early_cancellation WHERE (source, external_id) IN (SELECT source, external_id "
+        "FROM early_cancellation WHERE until <= $1 ORDER BY until LIMIT $2 FOR UPDATE SKIP LOCKED) "
+        "RETURNING source, external_id, reason, correlation_id, message_id, held_at, until", now, limit)
 
 
 async def upsert_volunteer(conn: asyncpg.Connection, registration: VolunteerRegistration) -> UUID:
