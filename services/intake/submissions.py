@@ -146,30 +146,39 @@ async def _accept_request(intake: Intake, uow: UnitOfWork, request: ServiceReque
         return Accepted("duplicate", existing["request_id"])
     first = await _first_of_same_need(intake, uow, request, request_id, arrival.at)
     waiting = await store.claim_waiting_cancellation(conn, request.source, request.external_id, arrival.at)
-    about = {**arrival.stamp, "request_id": request_id}
-    identity = {"source": request.source, "external_id": request.external_id, "category": request.category,
-                "community_code": request.community_code}
+    about = {**arrival.stamp, "request_id": request_id, "source": request.source, "external_id": request.external_id,
+             "category": request.category, "community_code": request.community_code}
     status = status_on_arrival(first is not None, waiting is not None)
     if status == RequestStatus.DUPLICATE:
-        await store.link_duplicate(conn, request_id, first)
-        event = RequestDuplicate(**about, duplicate_of=first, **identity)
-        await uow.emit(event)
-        await intake.status_webhooks.queue_request(uow, event, RequestStatus.DUPLICATE, duplicate_of=str(first))
-        if waiting is not None:
+        await _link(intake, uow, about, first)
+        if waiting is not None:  # refused, as it would have been had it come after
             await _refuse_waiting(intake, uow, waiting, _linked_reason(_key(request), first), arrival.at,
                                   request.community_code)
         return Accepted("linked", request_id)
     if status == RequestStatus.CANCELLED:
-        await store.cancel_request(conn, request.source, request.external_id, {"reason": waiting["reason"]},
-                                   FINAL, arrival.at)
-        event = RequestCancelled(**about, reason=waiting["reason"], **identity)
-        await uow.emit(event)
-        await intake.status_webhooks.queue_request(uow, event, RequestStatus.CANCELLED, reason=event.reason)
+        await _cancel_on_arrival(intake, uow, about, waiting["reason"])
         return Accepted("cancelled", request_id)
-    event = RequestReceived(**request.model_dump(), **about)
+    event = RequestReceived(**request.model_dump(), **arrival.stamp, request_id=request_id)
     await uow.emit(event)
     await intake.status_webhooks.queue_request(uow, event, RequestStatus.RECEIVED)
     return Accepted("received", request_id)
+
+
+async def _link(intake: Intake, uow: UnitOfWork, about: dict, first: UUID) -> None:
+    """The same need from another source came first: linked to it, never dispatched."""
+    await store.link_duplicate(uow.connection, about["request_id"], first)
+    event = RequestDuplicate(**about, duplicate_of=first)
+    await uow.emit(event)
+    await intake.status_webhooks.queue_request(uow, event, RequestStatus.DUPLICATE, duplicate_of=str(first))
+
+
+async def _cancel_on_arrival(intake: Intake, uow: UnitOfWork, about: dict, reason: str | None) -> None:
+    """Its cancellation came first: the request is stored cancelled and announced as such only."""
+    await store.cancel_request(uow.connection, about["source"], about["external_id"], {"reason": reason}, FINAL,
+                               about["occurred_at"])
+    event = RequestCancelled(**about, reason=reason)
+    await uow.emit(event)
+    await intake.status_webhooks.queue_request(uow, event, RequestStatus.CANCELLED, reason=reason)
 
 
 async def _first_of_same_need(intake: Intake, uow: UnitOfWork, request: ServiceRequestSubmission,
