@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     # intake: the same beneficiary asking for the same service in the same community from
     # another source within this many hours is the same need, linked rather than dispatched.
     intake_duplicate_window_hours: float = 24.0
+    # intake: how long a cancellation that came before its request waits for it (then it is refused).
+    intake_cancellation_wait_minutes: float = Field(default=60.0, gt=0)
     # intake: tries of a status update to a publisher's webhook, and the first retry delay (doubling).
     intake_webhook_max_attempts: int = 8
     intake_webhook_retry_base_seconds: float = 2.0

@@ -40,10 +40,13 @@ async def submit_request(request: Request, intake: Intake = Depends(deps_of)):
 @router.post("/cancellations")
 async def cancel_request(request: Request, intake: Intake = Depends(deps_of)):
     """The same submission as `request.cancel` on the broker ({source, external_id, reason?}),
-    answered at once; `X-Api-Key` as for a request."""
+    answered at once; `X-Api-Key` as for a request. 200 cancelled; 202 waiting, when the request
+    has not arrived yet (it will be cancelled when it does, or the cancellation refused in time)."""
     result = await _submitted(request, intake, CANCELLATION)
     if not isinstance(result, Accepted):
         return result
+    if result.id is None:
+        return JSONResponse({"request_id": None, "status": result.outcome}, status_code=202)
     return {"request_id": str(result.id), "status": result.outcome}
 
 

@@ -5,13 +5,14 @@ from fastapi import APIRouter
 
 from services.intake import api, erasure, handlers, open311
 from services.intake.context import Intake
-from services.intake.submissions import KINDS
+from services.intake.submissions import EXPIRED_BATCH, KINDS, refuse_expired_cancellations
 from shared.consumer import Consumers
 from shared.events import (AssignmentResponded, CaseReceived, CompletionReported, ErasureDone, PersonErased,
                            RequestAssigned, RequestCancelled, RequestCompleted, RequestDuplicate, RequestEscalated, RequestMissed,
                            RequestReceived, VolunteerRegistered)
 from shared.retention import Prune
 from shared.service import ServiceDefinition
+from shared.sweeper import Sweeper
 from shared.topology import INTAKE
 
 consumers = Consumers()
@@ -25,13 +26,20 @@ consumers.on_event("intake", RequestEscalated, handlers.on_request_escalated)
 consumers.on_event("intake", RequestCompleted, handlers.on_request_completed)
 consumers.on_event("intake", RequestMissed, handlers.on_request_missed)
 
+
+def _expiry(intake: Intake) -> Sweeper:
+    """Refuses the cancellations whose request never came (submissions.refuse_expired_cancellations)."""
+    return Sweeper("early cancellations", lambda: refuse_expired_cancellations(intake), EXPIRED_BATCH,
+                   poll_seconds=1.0)
+
+
 http = APIRouter()  # /api/v1 and /open311/v2
 http.include_router(api.router)
 http.include_router(open311.router)
 
 SERVICE = ServiceDefinition(name="intake", consumers=consumers, api=http,
                             migrations=Path(__file__).parent / "migrations", make_deps=Intake.of,
-                            background=lambda intake: [intake.status_webhooks.run()],
+                            background=lambda intake: [intake.status_webhooks.run(), _expiry(intake).run()],
                             api_keys=lambda intake, key: intake.sources.caller_for_key(key),
                             retention=(Prune("rejection", "rejected_at"),
                                        Prune("status_update", "COALESCE(sent_at, created_at)", "status <> 'pending'")),

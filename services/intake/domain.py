@@ -4,11 +4,13 @@ import json
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import TypeVar
 from uuid import UUID
 
 from pydantic import BaseModel, ValidationError
 
+from shared.statuses import FINAL, RequestStatus
 from shared.validation import describe
 
 # A sane upper bound for one submission: 4,000 characters of text are at most 16 KB of UTF-8,
@@ -72,16 +74,44 @@ def phone_key(phone: str | None) -> str | None:
 
 
 @dataclass(frozen=True)
-class EarlierRequest:
+class OtherRequest:
+    """A request already stored for the same need (the store has matched the beneficiary's
+    phone, the category and the community)."""
+
     request_id: UUID
     source: str
     received_at: datetime
 
 
-def first_of_same_need(source: str, received_at: datetime, earlier: list[EarlierRequest],
+def first_of_same_need(source: str, received_at: datetime, others: list[OtherRequest],
                        window: timedelta) -> UUID | None:
-    """The first request from another source for the same need (the store has matched the
-    beneficiary's phone, the category and the community) received within `window` before
-    this one; None if this request is the first."""
-    candidates = [r for r in earlier if r.source != source and timedelta(0) <= received_at - r.received_at <= window]
+    """The first request from another source for the same need received within `window` of
+    this one; None if this request is the first. Within the window, before or after: two
+    intake processes that take the same need at once stamp it with their own clocks, and the
+    one decided second (store.take_turn) may carry the earlier time."""
+    candidates = [r for r in others if r.source != source and abs(received_at - r.received_at) <= window]
     return min(candidates, key=lambda r: r.received_at).request_id if candidates else None
+
+
+# --- the order rule: a cancellation and the request it names may arrive in either order ---
+class OnCancel(StrEnum):
+    CANCEL = "cancel"  # the request is there and not finished
+    WAIT = "wait"  # the request has not arrived: the cancellation waits for it, for a bounded time
+    REFUSE = "refuse"  # finished (completed, cancelled, linked), or a cancellation already waits for it
+
+
+def on_cancel(status: str | None, waiting: bool) -> OnCancel:
+    """What a cancellation does, given the status of the request it names (None: not arrived)
+    and whether an earlier cancellation already waits for it."""
+    if status is None:
+        return OnCancel.REFUSE if waiting else OnCancel.WAIT
+    return OnCancel.REFUSE if status in FINAL else OnCancel.CANCEL
+
+
+def status_on_arrival(linked: bool, cancelled_first: bool) -> RequestStatus:
+    """The status a new request starts in: linked to the same need from another source first
+    (its waiting cancellation is then refused, as it would be had it come after); cancelled,
+    and never dispatched, when its cancellation came first; else received."""
+    if linked:
+        return RequestStatus.DUPLICATE
+    return RequestStatus.CANCELLED if cancelled_first else RequestStatus.RECEIVED

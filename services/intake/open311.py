@@ -127,7 +127,8 @@ PLAIN_ATTRIBUTES = ("community_code", "grid_code", "urgency", "volunteers_needed
 HAN = re.compile(r"[\u3400-\u9fff]")
 NOTICES = {"received": "已受理,正在为您匹配志愿者。",
            "linked": "已受理:与其他渠道已报的同一需求合并处理。",
-           "duplicate": "此前已受理(同一 external_id),未重复登记。"}
+           "duplicate": "此前已受理(同一 external_id),未重复登记。",
+           "cancelled": "已受理并按此前收到的撤销请求撤销,不派志愿者。"}  # its cancellation came first
 
 
 @router.post("/requests.{fmt}")

@@ -4,12 +4,13 @@ from uuid import UUID, uuid4
 
 import asyncpg
 
-from services.intake.domain import EarlierRequest, Rejection, body_excerpt, phone_key
+from services.intake.domain import OtherRequest, Rejection, body_excerpt, phone_key
 from shared.deliveries import DeliveryTable
 from shared.privacy import mask_raw_body
 from shared.submissions import (
     AssignmentResponse,
     MediationCaseSubmission,
+    RequestCancellation,
     ServiceCompletion,
     ServiceRequestSubmission,
     VolunteerRegistration,
@@ -65,6 +66,38 @@ async def cancel_request(conn: asyncpg.Connection, source: str, external_id: str
         source, external_id, detail, sorted(finished), occurred_at)
 
 
+async def wait_for_request(conn: asyncpg.Connection, cancellation: RequestCancellation, correlation_id: str,
+                           message_id: str | None, held_at: datetime, until: datetime) -> None:
+    """Keep a cancellation whose request has not arrived (at most one per request)."""
+    await conn.execute(
+        "INSERT INTO early_cancellation (source, external_id, reason, correlation_id, message_id, held_at, until) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7)", cancellation.source, cancellation.external_id, cancellation.reason,
+        correlation_id, message_id, held_at, until)
+
+
+async def is_cancellation_waiting(conn: asyncpg.Connection, source: str, external_id: str) -> bool:
+    return bool(await conn.fetchval("SELECT true FROM early_cancellation WHERE source = $1 AND external_id = $2",
+                                    source, external_id))
+
+
+async def claim_waiting_cancellation(conn: asyncpg.Connection, source: str, external_id: str,
+                                     arrived_at: datetime) -> asyncpg.Record | None:
+    """The cancellation that waits for this request, if it still did when the request arrived;
+    one past its time is left for refuse_expired to refuse."""
+    return await conn.fetchrow(
+        "DELETE FROM early_cancellation WHERE source = $1 AND external_id = $2 AND until > $3 "
+        "RETURNING source, external_id, reason, correlation_id, message_id", source, external_id, arrived_at)
+
+
+async def claim_expired_cancellations(conn: asyncpg.Connection, now: datetime, limit: int) -> list[asyncpg.Record]:
+    """Cancellations whose request has not come by their time, taken so that no other intake
+    process refuses them too."""
+    return await conn.fetch(
+        "DELETE FROM early_cancellation WHERE (source, external_id) IN (SELECT source, external_id "
+        "FROM early_cancellation WHERE until <= $1 ORDER BY until LIMIT $2 FOR UPDATE SKIP LOCKED) "
+        "RETURNING source, external_id, reason, correlation_id, message_id, held_at, until", now, limit)
+
+
 async def upsert_volunteer(conn: asyncpg.Connection, registration: VolunteerRegistration) -> UUID:
     """Store a registration; a volunteer already known by (source, external_id) keeps their id."""
     return await conn.fetchval(
@@ -74,16 +107,24 @@ async def upsert_volunteer(conn: asyncpg.Connection, registration: VolunteerRegi
         uuid4(), registration.source, registration.external_id, registration.model_dump(mode="json"))
 
 
-async def same_need_before(conn: asyncpg.Connection, request_id: UUID, received_at: datetime, phone: str,
-                           category: str, community_code: str, window: timedelta) -> list[EarlierRequest]:
+async def take_turn(conn: asyncpg.Connection, *key: str) -> None:
+    """Wait until no other transaction holds `key`, and hold it until this one ends: submissions
+    with the same key are decided one after the other, each seeing what the one before committed."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", "intake:" + "\x1f".join(key))
+
+
+async def same_need_around(conn: asyncpg.Connection, request_id: UUID, received_at: datetime, phone: str,
+                           category: str, community_code: str, window: timedelta) -> list[OtherRequest]:
     """Other requests of the same beneficiary phone, category and community received within
-    `window` before `received_at`."""
+    `window` of `received_at`, before or after it: of two taken at once by two processes, the one
+    that committed first may carry the later time."""
     rows = await conn.fetch(
         "SELECT request_id, source, received_at FROM service_request "
         "WHERE beneficiary_phone = $3 AND category = $4 AND community_code = $5 AND request_id <> $1 "
-        "AND duplicate_of IS NULL AND received_at BETWEEN $2::timestamptz - $6::interval AND $2",
+        "AND duplicate_of IS NULL AND received_at BETWEEN $2::timestamptz - $6::interval "
+        "AND $2::timestamptz + $6::interval",
         request_id, received_at, phone, category, community_code, window)
-    return [EarlierRequest(**row) for row in rows]
+    return [OtherRequest(**row) for row in rows]
 
 
 async def link_duplicate(conn: asyncpg.Connection, request_id: UUID, first: UUID) -> None:

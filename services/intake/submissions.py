@@ -17,7 +17,8 @@ from pydantic import BaseModel
 
 from services.intake import store
 from services.intake.context import Intake
-from services.intake.domain import Rejection, S, first_of_same_need, parse_submission, phone_key
+from services.intake.domain import (OnCancel, Rejection, S, first_of_same_need, on_cancel, parse_submission,
+                                    phone_key, status_on_arrival)
 from services.intake.sources import Sources, unknown_source_reason
 from shared.events import (AssignmentResponded, CancellationRejected, CaseReceived, CaseRejected, CompletionRejected,
                            CompletionReported, RequestCancelled, RequestDuplicate, RequestReceived, RequestRejected,
@@ -39,6 +40,7 @@ class Arrival:
     correlation_id: str
     at: datetime
     publisher: str | None = None  # the source that published the submission, as the broker or the key proves
+    message_id: str | None = None
 
     @property
     def stamp(self) -> dict:
@@ -91,19 +93,25 @@ async def take(intake: Intake, uow: UnitOfWork, kind: Kind, body: bytes, correla
                message_id: str | None = None, publisher: Publisher | None = None) -> Accepted | Rejection:
     """The body must name the source `publisher` proves (its size is checked before anything
     decodes it: parse_submission)."""
-    arrival = Arrival(correlation_id, intake.now(), publisher.source if publisher else None)
+    arrival = Arrival(correlation_id, intake.now(), publisher.source if publisher else None, message_id)
     submission = _admitted(parse_submission(kind.model, body), intake.sources, publisher)
     result = submission if isinstance(submission, Rejection) else await kind.accept(intake, uow, submission, arrival)
     if isinstance(result, Rejection):
-        rejected = kind.rejected(**arrival.stamp, submission=kind.routing_key, reason=result.reason,
-                                 source=result.source, external_id=result.external_id,
-                                 community_code=result.community_code)
-        await store.record_rejection(uow.connection, kind.routing_key, result, body, message_id)
-        await uow.emit(rejected)
-        await intake.status_webhooks.queue(uow, result.source, rejected.occurred_at, status="rejected",
-                                           submission=kind.routing_key, external_id=result.external_id,
-                                           reason=result.reason)
+        await reject(intake, uow, kind, result, body, arrival)
     return result
+
+
+async def reject(intake: Intake, uow: UnitOfWork, kind: Kind, rejection: Rejection, body: bytes,
+                 arrival: Arrival) -> None:
+    """Keep the rejection (with the body, masked), announce it, and tell the publisher's webhook."""
+    rejected = kind.rejected(**arrival.stamp, submission=kind.routing_key, reason=rejection.reason,
+                             source=rejection.source, external_id=rejection.external_id,
+                             community_code=rejection.community_code)
+    await store.record_rejection(uow.connection, kind.routing_key, rejection, body, arrival.message_id)
+    await uow.emit(rejected)
+    await intake.status_webhooks.queue(uow, rejection.source, rejected.occurred_at, status="rejected",
+                                       submission=kind.routing_key, external_id=rejection.external_id,
+                                       reason=rejection.reason)
 
 
 def _admitted(submission: S | Rejection, sources: Sources, publisher: Publisher | None) -> S | Rejection:
@@ -128,35 +136,63 @@ def _admitted(submission: S | Rejection, sources: Sources, publisher: Publisher 
 async def _accept_request(intake: Intake, uow: UnitOfWork, request: ServiceRequestSubmission,
                           arrival: Arrival) -> Accepted:
     """Store a request once per (source, external_id); the same need from another source within
-    the window is linked to the first request instead of being dispatched again."""
-    request_id = await store.insert_request(uow.connection, request, arrival.correlation_id, arrival.at)
+    the window is linked to the first request instead of being dispatched again; a request whose
+    cancellation came first is cancelled at once, never dispatched (domain.status_on_arrival)."""
+    conn = uow.connection
+    await store.take_turn(conn, "request", request.source, request.external_id)  # after or before its cancellations
+    request_id = await store.insert_request(conn, request, arrival.correlation_id, arrival.at)
     if request_id is None:
-        existing = await store.request_by_key(uow.connection, request.source, request.external_id)
+        existing = await store.request_by_key(conn, request.source, request.external_id)
         return Accepted("duplicate", existing["request_id"])
     first = await _first_of_same_need(intake, uow, request, request_id, arrival.at)
-    about = {**arrival.stamp, "request_id": request_id}
-    if first is not None:
-        await store.link_duplicate(uow.connection, request_id, first)
-        event = RequestDuplicate(**about, duplicate_of=first, source=request.source, external_id=request.external_id,
-                                 category=request.category, community_code=request.community_code)
-        await uow.emit(event)
-        await intake.status_webhooks.queue_request(uow, event, RequestStatus.DUPLICATE, duplicate_of=str(first))
+    waiting = await store.claim_waiting_cancellation(conn, request.source, request.external_id, arrival.at)
+    about = {**arrival.stamp, "request_id": request_id, "source": request.source, "external_id": request.external_id,
+             "category": request.category, "community_code": request.community_code}
+    status = status_on_arrival(first is not None, waiting is not None)
+    if status == RequestStatus.DUPLICATE:
+        await _link(intake, uow, about, first)
+        if waiting is not None:  # refused, as it would have been had it come after
+            await _refuse_waiting(intake, uow, waiting, _linked_reason(_key(request), first), arrival.at,
+                                  request.community_code)
         return Accepted("linked", request_id)
-    event = RequestReceived(**request.model_dump(), **about)
+    if status == RequestStatus.CANCELLED:
+        await _cancel_on_arrival(intake, uow, about, waiting["reason"])
+        return Accepted("cancelled", request_id)
+    event = RequestReceived(**request.model_dump(), **arrival.stamp, request_id=request_id)
     await uow.emit(event)
     await intake.status_webhooks.queue_request(uow, event, RequestStatus.RECEIVED)
     return Accepted("received", request_id)
 
 
+async def _link(intake: Intake, uow: UnitOfWork, about: dict, first: UUID) -> None:
+    """The same need from another source came first: linked to it, never dispatched."""
+    await store.link_duplicate(uow.connection, about["request_id"], first)
+    event = RequestDuplicate(**about, duplicate_of=first)
+    await uow.emit(event)
+    await intake.status_webhooks.queue_request(uow, event, RequestStatus.DUPLICATE, duplicate_of=str(first))
+
+
+async def _cancel_on_arrival(intake: Intake, uow: UnitOfWork, about: dict, reason: str | None) -> None:
+    """Its cancellation came first: the request is stored cancelled and announced as such only."""
+    await store.cancel_request(uow.connection, about["source"], about["external_id"], {"reason": reason}, FINAL,
+                               about["occurred_at"])
+    event = RequestCancelled(**about, reason=reason)
+    await uow.emit(event)
+    await intake.status_webhooks.queue_request(uow, event, RequestStatus.CANCELLED, reason=reason)
+
+
 async def _first_of_same_need(intake: Intake, uow: UnitOfWork, request: ServiceRequestSubmission,
                               request_id: UUID, received_at: datetime) -> UUID | None:
-    phone = request.beneficiary.phone if request.beneficiary else None
+    """Requests of the same need take turns (even in two intake processes), so that the second
+    of two taken at the same instant sees the first, committed, and is linked to it."""
+    phone = phone_key(request.beneficiary.phone if request.beneficiary else None)
     if not phone:
         return None
+    await store.take_turn(uow.connection, "same-need", phone, request.category, request.community_code)
     window = timedelta(hours=intake.settings.intake_duplicate_window_hours)
-    earlier = await store.same_need_before(uow.connection, request_id, received_at, phone_key(phone),
-                                           request.category, request.community_code, window)
-    return first_of_same_need(request.source, received_at, earlier, window)
+    others = await store.same_need_around(uow.connection, request_id, received_at, phone, request.category,
+                                          request.community_code, window)
+    return first_of_same_need(request.source, received_at, others, window)
 
 
 async def _accept_volunteer(intake: Intake, uow: UnitOfWork, registration: VolunteerRegistration,
@@ -192,10 +228,21 @@ async def _accept_completion(intake: Intake, uow: UnitOfWork, completion: Servic
 
 async def _accept_cancellation(intake: Intake, uow: UnitOfWork, cancellation: RequestCancellation,
                                arrival: Arrival) -> Accepted | Rejection:
-    """The publisher withdraws its own request; matching then withdraws the request's offers."""
+    """The publisher withdraws its own request; matching then withdraws the request's offers.
+    One that comes before its request waits for it (domain.on_cancel), for
+    INTAKE_CANCELLATION_WAIT_MINUTES; refuse_expired_cancellations refuses it after that."""
+    conn = uow.connection
     identity = {"source": cancellation.source, "external_id": cancellation.external_id}
-    request = await store.cancel_request(uow.connection, **identity, detail={"reason": cancellation.reason},
-                                         finished=FINAL, occurred_at=arrival.at)
+    await store.take_turn(conn, "request", cancellation.source, cancellation.external_id)
+    known = await store.request_by_key(conn, **identity)
+    decision = on_cancel(known["status"] if known else None, await store.is_cancellation_waiting(conn, **identity))
+    if decision == OnCancel.WAIT:
+        until = arrival.at + timedelta(minutes=intake.settings.intake_cancellation_wait_minutes)
+        await store.wait_for_request(conn, cancellation, arrival.correlation_id, arrival.message_id, arrival.at, until)
+        return Accepted("waiting")
+    # Conditional: matching may report the request completed at this very moment.
+    request = None if decision == OnCancel.REFUSE else await store.cancel_request(
+        conn, **identity, detail={"reason": cancellation.reason}, finished=FINAL, occurred_at=arrival.at)
     if request is None:
         return await _not_cancellable(uow, cancellation)
     event = RequestCancelled(**arrival.stamp, request_id=request["request_id"], reason=cancellation.reason,
@@ -206,18 +253,53 @@ async def _accept_cancellation(intake: Intake, uow: UnitOfWork, cancellation: Re
 
 
 async def _not_cancellable(uow: UnitOfWork, cancellation: RequestCancellation) -> Rejection:
-    """Why a request could not be cancelled: intake does not know it, or it is finished."""
-    key = f"{cancellation.source}/{cancellation.external_id}"
+    """Why a request could not be cancelled: another cancellation already waits for it, or it is finished."""
+    key = _key(cancellation)
     request = await store.request_by_key(uow.connection, cancellation.source, cancellation.external_id)
     identity = {"source": cancellation.source, "external_id": cancellation.external_id}
     if request is None:
-        return Rejection(f"no request {key} to cancel", **identity)
+        return Rejection(f"a cancellation of request {key} already waits for it to arrive", **identity)
     if request["status"] == RequestStatus.DUPLICATE:
-        reason = (f"request {key} was linked to request {request['status_detail']['duplicate_of']} "
-                  "(the same need from another source) and never dispatched")
+        reason = _linked_reason(key, request["status_detail"]["duplicate_of"])
     else:
         reason = f"request {key} is already {request['status']}"
     return Rejection(reason, **identity, community_code=request["community_code"])
+
+
+def _key(submission: ServiceRequestSubmission | RequestCancellation) -> str:
+    return f"{submission.source}/{submission.external_id}"
+
+
+def _linked_reason(key: str, first: UUID | str) -> str:
+    return f"request {key} was linked to request {first} (the same need from another source) and never dispatched"
+
+
+async def _refuse_waiting(intake: Intake, uow: UnitOfWork, waiting, reason: str, at: datetime,
+                          community_code: str | None = None) -> None:
+    """Refuse a cancellation that waited for its request, in the chain it came with."""
+    cancellation = RequestCancellation(source=waiting["source"], external_id=waiting["external_id"],
+                                       reason=waiting["reason"])
+    rejection = Rejection(reason, cancellation.source, cancellation.external_id, community_code)
+    await reject(intake, uow, CANCELLATION, rejection, cancellation.model_dump_json().encode(),
+                 Arrival(waiting["correlation_id"], at, cancellation.source, waiting["message_id"]))
+    uow.after_commit(lambda: count(CANCELLATION, rejection))
+
+
+EXPIRED_BATCH = 50
+
+
+async def refuse_expired_cancellations(intake: Intake) -> int:
+    """Refuse, with the reason, the cancellations whose request has not come in their time
+    (a background sweep of every intake process); returns how many."""
+    async with intake.unit_of_work() as uow:
+        now = intake.now()
+        expired = await store.claim_expired_cancellations(uow.connection, now, EXPIRED_BATCH)
+        for waiting in expired:
+            minutes = (waiting["until"] - waiting["held_at"]).total_seconds() / 60
+            reason = (f"no request {waiting['source']}/{waiting['external_id']} to cancel arrived within "
+                      f"{minutes:g} minutes of its cancellation")
+            await _refuse_waiting(intake, uow, waiting, reason, now)
+    return len(expired)
 
 
 REQUEST = Kind("request.submit", ServiceRequestSubmission, RequestRejected, _accept_request)

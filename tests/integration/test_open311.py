@@ -16,7 +16,7 @@ from shared.catalogue import SERVICES
 from shared.events import RequestAssigned, RequestCompleted, RequestEscalated, Staffed
 from tests.clock import SetClock
 from tests.conftest import KEYS
-from tests.support import announce, event_tap, eventually, on_a_port, publish, running
+from tests.support import announce, event_tap, eventually, handled, on_a_port, publish, running, until_handled
 
 pytestmark = pytest.mark.integration
 
@@ -221,6 +221,18 @@ async def test_a_completed_or_cancelled_request_is_closed(intake, settings):
         return notes if len(notes) == 2 else None
     notes = await eventually(closed)
     assert notes == {done: "completed: 服务已完成", withdrawn: "cancelled: 已撤销,原因: 老人已住院"}
+
+
+async def test_a_request_whose_cancellation_came_first_is_created_closed(intake, settings):
+    key, cancels = f"o-{uuid.uuid4().hex[:8]}", {"handler": "linli.intake.request.cancel"}
+    before = await handled(intake, "intake", **cancels)
+    await publish(settings, "request.cancel", {"source": "grid-platform", "external_id": key, "reason": "已自行解决"})
+    await until_handled(intake, "intake", before, 1, **cancels)
+    response = await post(intake, a_form(**{"attribute[external_id]": key}))
+    [created] = response.json()
+    listed = await ask(georeport(intake).get_service_request, created["service_request_id"])
+    assert response.status_code == 201 and created["service_notice"] == "已受理并按此前收到的撤销请求撤销,不派志愿者。"
+    assert listed["status"] == "closed" and listed["status_notes"] == "cancelled: 已撤销,原因: 已自行解决"
 
 
 @pytest.mark.parametrize("fmt", ["json", "xml"])

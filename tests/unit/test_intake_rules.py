@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.intake.domain import EarlierRequest, Rejection, first_of_same_need, parse_submission, phone_key
+from services.intake.domain import OtherRequest, Rejection, first_of_same_need, parse_submission, phone_key
 from shared.mediation import starting_level
 from shared.submissions import AssignmentResponse, MediationCaseSubmission, ServiceCompletion
 
@@ -58,8 +58,8 @@ def test_phones_compare_by_their_digits():
     assert phone_key(None) is None
 
 
-def earlier(source: str, minutes_before: int) -> EarlierRequest:
-    return EarlierRequest(uuid.uuid4(), source, T0 - timedelta(minutes=minutes_before))
+def earlier(source: str, minutes_before: int) -> OtherRequest:
+    return OtherRequest(uuid.uuid4(), source, T0 - timedelta(minutes=minutes_before))
 
 
 def test_the_same_need_from_another_source_links_to_the_first_request_in_the_window():
@@ -71,3 +71,11 @@ def test_the_same_source_or_an_old_request_is_not_a_cross_source_duplicate():
     own, old = earlier("volunteer-app", 10), earlier("hotline-12345", 25 * 60)
     assert first_of_same_need("volunteer-app", T0, [own, old], timedelta(hours=24)) is None
     assert first_of_same_need("volunteer-app", T0, [old], timedelta(hours=26)) == old.request_id
+
+
+def test_a_request_taken_a_moment_later_elsewhere_but_decided_first_is_the_first():
+    """Two intake processes take the same need at once: the one decided second links to the
+    other, whichever of the two clocks said the earlier time."""
+    later = OtherRequest(uuid.uuid4(), "hotline-12345", T0 + timedelta(milliseconds=3))
+    assert first_of_same_need("grid-platform", T0, [later], timedelta(hours=24)) == later.request_id
+    assert first_of_same_need("grid-platform", T0, [earlier("hotline-12345", -25 * 60)], timedelta(hours=24)) is None
