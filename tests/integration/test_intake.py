@@ -153,7 +153,8 @@ async def test_operations_endpoints_answer(intake):
     assert (await intake.get("/healthz")).json() == {"status": "ok"}
     ready = (await intake.get("/readyz")).json()
     assert ready == {"ready": True, "broker": True, "database": True,
-                     "workers": {"outbox relay": "ok", "retention": "ok", "status webhooks": "ok"}}
+                     "workers": {"outbox relay": "ok", "retention": "ok", "status webhooks": "ok",
+                                 "early cancellations": "ok"}}
     metrics = (await intake.get("/metrics")).text
     assert "linli_outbox_published_total" in metrics and "linli_intake_submissions_total" in metrics
 
