@@ -10,6 +10,7 @@ import psycopg
 from psycopg import sql
 from yoyo import get_backend, read_migrations
 
+from shared.postgres import CONNECT_TIMEOUT_SECONDS, connect
 from shared.roles import ensure_role, grant_own_schema
 
 SHARED_MIGRATIONS = Path(__file__).parent / "migrations"
@@ -23,7 +24,7 @@ async def _init_connection(conn: asyncpg.Connection) -> None:
 async def create_pool(database_url: str, schema: str, max_size: int = 10) -> asyncpg.Pool:
     """A pool whose connections see only `schema` (plus pg_catalog): SQL names stay unqualified."""
     return await asyncpg.create_pool(
-        database_url, min_size=1, max_size=max_size, init=_init_connection,
+        database_url, min_size=1, max_size=max_size, init=_init_connection, timeout=CONNECT_TIMEOUT_SECONDS,
         server_settings={"search_path": schema, "application_name": f"linli-{schema}"},
     )
 
@@ -36,7 +37,7 @@ def _with_database(url: str, database: str) -> str:
 def ensure_database(database_url: str) -> None:
     """Create the database named in the URL if it does not exist yet."""
     name = urlsplit(database_url).path.lstrip("/")
-    with psycopg.connect(_with_database(database_url, "postgres"), autocommit=True) as conn:
+    with connect(_with_database(database_url, "postgres"), autocommit=True) as conn:
         if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
             with contextlib.suppress(psycopg.errors.DuplicateDatabase):  # another process was first
                 conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
@@ -44,7 +45,7 @@ def ensure_database(database_url: str) -> None:
 
 def drop_database(database_url: str) -> None:
     name = urlsplit(database_url).path.lstrip("/")
-    with psycopg.connect(_with_database(database_url, "postgres"), autocommit=True) as conn:
+    with connect(_with_database(database_url, "postgres"), autocommit=True) as conn:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
@@ -56,7 +57,7 @@ def migrate(database_url: str, schema: str, migrations: Path, password: str | No
     yoyo keeps its history and lock inside the schema, so each service's migrations are its own.
     """
     ensure_database(database_url)
-    with psycopg.connect(database_url) as conn:  # one transaction, committed on leaving
+    with connect(database_url) as conn:  # one transaction, committed on leaving
         # Two replicas starting at once: IF NOT EXISTS alone lets both try, and one fails.
         conn.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"linli.schema:{schema}",))
         conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))

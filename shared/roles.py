@@ -5,8 +5,9 @@ every migration; in a city the owner is a dedicated role with CREATEROLE, or a D
 service roles beforehand and the owner only grants."""
 from urllib.parse import quote, urlsplit, urlunsplit
 
-import psycopg
 from psycopg import sql
+
+from shared.postgres import connect
 
 
 def role_of(service: str) -> str:
@@ -27,7 +28,7 @@ def ensure_role(owner_url: str, maintenance_url: str, service: str, password: st
     Roles belong to the whole server, not one database, so the check and the creation take a
     lock in the maintenance database: migrations of several databases at once never race."""
     role = sql.Identifier(role_of(service))
-    with psycopg.connect(maintenance_url) as conn:
+    with connect(maintenance_url) as conn:
         conn.execute("SELECT pg_advisory_xact_lock(hashtext('linli.roles'))")
         exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role_of(service),)).fetchone()
         login = sql.SQL("LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOINHERIT")
@@ -43,7 +44,7 @@ def grant_own_schema(owner_url: str, service: str) -> None:
     """The role may use its schema's tables and sequences (those of every migration so far)."""
     role, schema = sql.Identifier(role_of(service)), sql.Identifier(service)
     database = sql.Identifier(urlsplit(owner_url).path.lstrip("/"))
-    with psycopg.connect(owner_url) as conn:
+    with connect(owner_url) as conn:
         # One grant at a time in this database: services starting together all grant CONNECT on
         # the same database row, and concurrent GRANTs fail with "tuple concurrently updated".
         conn.execute("SELECT pg_advisory_xact_lock(hashtext('linli.grants'))")

@@ -83,7 +83,8 @@ async def listen(database_url: str, changes: Changes, check_seconds: float = 5.0
     while True:
         alive("live listener", check_seconds)
         try:
-            conn = await asyncpg.connect(database_url, server_settings={"application_name": LISTENER})
+            conn = await asyncpg.connect(database_url, timeout=check_seconds * 2,
+                                         server_settings={"application_name": LISTENER})
         except (OSError, asyncpg.PostgresError):
             log.warning("reporting cannot listen for changes yet; trying again in %s s", check_seconds)
             await asyncio.sleep(check_seconds)
