@@ -76,7 +76,7 @@ async def lock_volunteer(conn: asyncpg.Connection, volunteer_id: UUID) -> None:
     """One answer at a time per volunteer, across communities and processes, until the
     transaction ends: each acceptance sees the windows the one before booked. Only answers
     take it (after their community's lock and rows), so it closes no cycle with other locks."""
-    await conn.execute("SELECT pg_advisory_xact_lock(hashtext('matching.volunteer:' || $1::text))", volunteer_id)
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtext('matching.volunteer:' || $1::uuid::text))", volunteer_id)
 
 
 async def book(conn: asyncpg.Connection, volunteer_id: UUID, week: date, hours: float, max_open: int) -> bool:
