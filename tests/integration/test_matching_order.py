@@ -188,8 +188,8 @@ async def test_of_two_acceptances_at_once_for_overlapping_windows_in_two_communi
         await asyncio.gather(*(accept(offer) for offer in offers))
         [refused] = await tap.wait_for("response.rejected")
         await tap.wait_for("assignment.accepted")
-    statuses = sorted([(await matching.get(f"/api/v1/assignments/{o['assignment_id']}")).json()["status"]
-                       for o in offers])
+        statuses = sorted([(await matching.get(f"/api/v1/assignments/{o['assignment_id']}")).json()["status"]
+                           for o in offers])
     assert statuses == ["accepted", "offered"] and len(tap.of("assignment.accepted")) == 1
     assert refused["reason"].startswith("the volunteer already accepted an assignment from 2030-03-04T02:00:00")
 
