@@ -7,6 +7,7 @@ from prometheus_client import Counter
 from services.matching.context import Matching
 from services.matching.decisions import apply, situation, with_bookings
 from services.matching.dispatch import dispatch
+from services.matching.erasure import unless_erased
 from services.matching.domain.changes import AddTask, Decision, KeepReport
 from services.matching.domain.lifecycle import cancel, receive, report, respond
 from services.matching.domain.mediation import case_task
@@ -21,7 +22,7 @@ ANSWERS = Counter("linli_matching_answers_total", "Answers to offers and reports
 
 
 async def on_volunteer_registered(matching: Matching, uow: UnitOfWork, event: VolunteerRegistered) -> None:
-    await roster.save_volunteer(uow.connection, event)
+    await roster.save_volunteer(uow.connection, await unless_erased(uow.connection, event, event.volunteer_id))
 
 
 async def on_request_received(matching: Matching, uow: UnitOfWork, event: RequestReceived) -> None:
@@ -29,6 +30,7 @@ async def on_request_received(matching: Matching, uow: UnitOfWork, event: Reques
     second sees the first."""
     conn = uow.connection
     await tasks.lock_community(conn, event.community_code)
+    event = await unless_erased(conn, event, event.request_id)
     if not await tasks.save_request(conn, event):
         return
     await apply(uow, receive(event, await tasks.cancelled_early(conn, event.request_id),
@@ -38,6 +40,7 @@ async def on_request_received(matching: Matching, uow: UnitOfWork, event: Reques
 
 async def on_case_received(matching: Matching, uow: UnitOfWork, event: CaseReceived) -> None:
     level = starting_level(event.grid_code, event.severity, placed=event.level)
+    event = await unless_erased(uow.connection, event, event.case_id)
     if not await tasks.save_case(uow.connection, event, level):
         return
     case = Case.received(event, level)

@@ -12,9 +12,10 @@ import pytest
 
 from services.matching import handlers
 from services.matching.app import SERVICE
-from shared.events import RequestCancelled
+from shared.events import PersonErased, RequestCancelled, RequestRef, VolunteerRef
 from tests.builders.matching import about, answer, case, community, done, received, registered
 from tests.clock import SetClock
+from tests.identities import as_staff
 from tests.support import (announce, announced_and_handled, enrol, event_tap, eventually, handled, running,
                            until_handled)
 
@@ -149,6 +150,24 @@ async def test_a_mediation_session_reported_before_its_acceptance_closes_the_cas
     view = (await matching.get(f"/api/v1/cases/{dispute.case_id}")).json()
     assert closed["outcome"] == "agreement" and view["status"] == "closed"
     assert [a["status"] for level in view["levels"] for a in level["assignments"]] == ["completed"]
+
+
+async def test_an_erasure_handled_before_the_request_and_registration_it_erases_still_erases_them(
+        matching, settings):
+    place = community()
+    volunteer, request = registered(place, "legal", name="李四"), received(place, "legal.consultation")
+    erasure = PersonErased(correlation_id="erase", erasure_id=uuid.uuid4(), requested_by="ops",
+                           requests=[RequestRef(request_id=request.request_id, source=request.source,
+                                                external_id=request.external_id)],
+                           volunteers=[VolunteerRef(volunteer_id=volunteer.volunteer_id, source=volunteer.source,
+                                                    external_id=volunteer.external_id)])
+    await handled_in_order(matching, settings, [erasure, volunteer, request])
+    [row] = (await matching.get("/api/v1/volunteers", params={"community": place}, headers=as_staff(place))).json()
+    assert (row["name"], row["active"], row["lat"]) == ("", False, None)  # off the roster, as the erasure left it
+    stored = await matching.app.state.deps.runtime.pool.fetchval(
+        "SELECT received FROM service_request WHERE request_id = $1", request.request_id)
+    assert stored["request_id"] == str(request.request_id) and stored["category"] == "legal.consultation"
+    assert (stored["description"], stored["address"]) == (None, None)
 
 
 # -- bookings -----------------------------------------------------------------------------------

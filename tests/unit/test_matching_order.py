@@ -1,7 +1,8 @@
 """Issue 13's rules of matching as pure decisions, with no servers: the same end state whatever
 order a request's or a case's events arrive in across matching's queues (property-based, over
 every interleaving hypothesis draws), a deadline for an accepted assignment without a window,
-bookings that never overlap, and when a timer row that raised is tried again."""
+bookings that never overlap, when a timer row that raised is tried again, and what an erasure
+handled before what it erases leaves of it."""
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field, replace
@@ -21,9 +22,12 @@ from services.matching.domain.offers import HOLDING, AssignmentState, Status
 from services.matching.domain.setbacks import FIRST, LONGEST, retry_at
 from services.matching.domain.subjects import Case
 from services.matching.domain.tasks import UNDER_WAY, SeriesStatus, TaskStatus
+from services.matching.erasure import as_erased
 from shared.events import AssignmentResponded, CompletionReported
 from shared.mediation import Level
-from tests.unit.test_matching_lifecycle import CASE, NOW, POLICY, REQUEST, assignment, case_at, task
+from tests.builders.matching import case as dispute
+from tests.builders.matching import registered
+from tests.unit.test_matching_lifecycle import CASE, NOW, POLICY, REQUEST, assignment, case_at, requested, task
 
 # -- a tiny world the decisions act on, as matching's store would --------------------------------
 
@@ -318,3 +322,23 @@ def test_accepting_an_offer_that_overlaps_an_accepted_window_is_refused():
                                              (1000, LONGEST)])
 def test_a_row_that_failed_is_tried_again_later_each_time(attempts, after):
     assert retry_at(attempts, NOW) == NOW + after
+
+
+# -- an erasure handled before what it erases -----------------------------------------------------
+
+def test_what_happened_before_an_erasure_handled_first_is_kept_as_the_erasure_leaves_it():
+    erased_at = REQUEST.occurred_at + timedelta(days=1)
+    request = requested(address="幸福路 1 号", location={"lat": 31.2, "lon": 121.4},
+                        beneficiary={"name": "王奶奶", "phone": "13900000000", "language": "wuu"})
+    kept = as_erased(request, erased_at)
+    assert (kept.description, kept.address, kept.location, kept.beneficiary) == (None, None, None, None)
+    assert (kept.request_id, kept.category, kept.community_code) == (REQUEST.request_id, REQUEST.category,
+                                                                   REQUEST.community_code)
+    assert as_erased(request, None) is request
+    case_kept = as_erased(dispute("c-north", None), datetime.now(UTC) + timedelta(seconds=1))
+    assert (case_kept.summary, case_kept.parties) == ("", ())
+    volunteer = registered("c-north", "cooking", location={"lat": 31.2, "lon": 121.4})
+    gone = as_erased(volunteer, volunteer.occurred_at)
+    assert (gone.name, gone.location, gone.active) == ("", None, False)
+    rejoined = volunteer.model_copy(update={"occurred_at": volunteer.occurred_at + timedelta(days=30)})
+    assert as_erased(rejoined, volunteer.occurred_at) is rejoined  # joined again after the erasure

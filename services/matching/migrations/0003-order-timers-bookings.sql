@@ -30,3 +30,12 @@ CREATE TABLE timer_setback (
 -- window) and by volunteer (the windows they are booked in).
 CREATE INDEX assignment_accepted ON assignment (answered_at) WHERE status = 'accepted';
 CREATE INDEX assignment_accepted_by_volunteer ON assignment (volunteer_id) WHERE status = 'accepted';
+
+-- Who was erased, and when: a request, case or registration that arrives after its erasure
+-- (another queue) but happened before it is stored as the erasure leaves it (erasure.py).
+CREATE TABLE erased (
+    subject   text NOT NULL CHECK (subject IN ('request', 'case', 'volunteer')),
+    id        uuid NOT NULL,
+    erased_at timestamptz NOT NULL,
+    PRIMARY KEY (subject, id)
+);
