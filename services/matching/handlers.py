@@ -26,10 +26,10 @@ async def on_volunteer_registered(matching: Matching, uow: UnitOfWork, event: Vo
 
 
 async def on_request_received(matching: Matching, uow: UnitOfWork, event: RequestReceived) -> None:
-    """Under the community's lock, which its cancellation takes too: of the two at once, the
+    """Under the request's lock, which its cancellation takes too: of the two at once, the
     second sees the first."""
     conn = uow.connection
-    await tasks.lock_community(conn, event.community_code)
+    await tasks.lock_request(conn, event.request_id)
     event = await unless_erased(conn, event, event.request_id)
     if not await tasks.save_request(conn, event):
         return
@@ -51,6 +51,7 @@ async def on_case_received(matching: Matching, uow: UnitOfWork, event: CaseRecei
 async def on_request_cancelled(matching: Matching, uow: UnitOfWork, event: RequestCancelled) -> None:
     conn = uow.connection
     await tasks.lock_community(conn, event.community_code)
+    await tasks.lock_request(conn, event.request_id)
     occurrences = [(task, await assignments.of_task(conn, task.task_id))
                    for task in await tasks.open_tasks_of_request(conn, event.request_id)]
     await apply(uow, cancel(event.request_id, await tasks.request(conn, event.request_id), occurrences,

@@ -25,6 +25,12 @@ async def lock_community(conn: asyncpg.Connection, community: str) -> None:
     await conn.execute("SELECT pg_advisory_xact_lock(hashtext('matching.community:' || $1))", community)
 
 
+async def lock_request(conn: asyncpg.Connection, request_id: UUID) -> None:
+    """A request's arrival and its cancellation one at a time, until the transaction ends (the
+    cancellation takes it after the community's lock; the arrival takes no other first)."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtext('matching.request:' || $1::uuid::text))", request_id)
+
+
 async def save_request(conn: asyncpg.Connection, event: RequestReceived) -> bool:
     """Store the request once; False if it was already known."""
     return bool(await conn.fetchval(
