@@ -77,6 +77,9 @@ class Settings(BaseSettings):
     matching_widen_to_street: bool = True
     # matching: days from a mediation case's closing to its return visit (回访).
     matching_follow_up_days: float = 7.0
+    # matching: hours from its acceptance that an assignment without a window may go unreported;
+    # then the volunteer's place is released and the staff are told (request.escalated / case.escalated).
+    matching_accepted_deadline_hours: float = 72.0
     # matching: seconds between the clock's looks for expired offers, missed windows and due visits.
     matching_clock_seconds: float = 1.0
     # matching: tasks of one community staffed together in one decision (burst mode).

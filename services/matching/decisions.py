@@ -1,9 +1,12 @@
 """How the shell runs a lifecycle decision (domain/lifecycle.py): it reads what the decision
 needs, locked in the order every path takes (the community, then the rows), and applies what
 was decided: each change through the store, each event into the outbox, in one unit of work."""
-from services.matching.domain.changes import (AddAssignment, AddTask, CloseCase, Decision, FollowUpAnnounced,
-                                              MoveAssignment, MoveCase, MoveTask, RecordService, SetSeries,
-                                              SettleBooking, WantOffers, WidenSearch)
+from dataclasses import replace
+
+from services.matching.domain.changes import (AddAssignment, AddTask, CloseCase, Decision, DropReport,
+                                              FollowUpAnnounced, KeepReport, MoveAssignment, MoveCase, MoveTask,
+                                              RecordService, RememberCancellation, SetSeries, SettleBooking,
+                                              WantOffers, WidenSearch)
 from services.matching.domain.lifecycle import Situation
 from services.matching.store import assignments, roster, tasks
 from shared.unit_of_work import UnitOfWork
@@ -12,7 +15,8 @@ _STORE = {AddAssignment: assignments.insert, MoveAssignment: assignments.move,
           RecordService: assignments.record_service, SettleBooking: roster.settle, AddTask: tasks.insert_task,
           MoveTask: tasks.move_task, WantOffers: tasks.want_offers, WidenSearch: tasks.widen,
           MoveCase: tasks.move_case, CloseCase: tasks.close_case, FollowUpAnnounced: tasks.follow_up_announced,
-          SetSeries: tasks.set_series}
+          SetSeries: tasks.set_series, RememberCancellation: tasks.remember_cancellation,
+          KeepReport: assignments.keep_report, DropReport: assignments.drop_report}
 
 
 async def apply(uow: UnitOfWork, decision: Decision) -> None:
@@ -33,3 +37,11 @@ async def situation(uow: UnitOfWork, assignment_id) -> Situation | None:
     assignment = await assignments.find(conn, assignment_id, lock=True)
     task = await tasks.task(conn, assignment.task_id, lock=True)
     return Situation(task, await tasks.subject(conn, task), await assignments.of_task(conn, task.task_id), assignment)
+
+
+async def with_bookings(uow: UnitOfWork, found: Situation) -> Situation:
+    """The situation of an answer with the windows its volunteer already accepted, read under
+    the volunteer's lock: of two acceptances at once (in any communities), the second sees the first."""
+    volunteer_id = found.assignment.volunteer.volunteer_id
+    await roster.lock_volunteer(uow.connection, volunteer_id)
+    return replace(found, booked=await assignments.booked(uow.connection, volunteer_id, found.assignment.assignment_id))

@@ -5,12 +5,12 @@ it has committed, so that a burst's waiting tasks are staffed together."""
 from prometheus_client import Counter
 
 from services.matching.context import Matching
-from services.matching.decisions import apply, situation
+from services.matching.decisions import apply, situation, with_bookings
 from services.matching.dispatch import dispatch
-from services.matching.domain.changes import AddTask, Decision
-from services.matching.domain.lifecycle import cancel, report, respond
+from services.matching.erasure import unless_erased
+from services.matching.domain.changes import AddTask, Decision, KeepReport
+from services.matching.domain.lifecycle import cancel, receive, report, respond
 from services.matching.domain.mediation import case_task
-from services.matching.domain.series import request_task
 from services.matching.domain.subjects import Case
 from services.matching.store import assignments, roster, tasks
 from shared.events import (AssignmentResponded, CaseReceived, CompletionReported, RequestCancelled, RequestReceived,
@@ -22,18 +22,25 @@ ANSWERS = Counter("linli_matching_answers_total", "Answers to offers and reports
 
 
 async def on_volunteer_registered(matching: Matching, uow: UnitOfWork, event: VolunteerRegistered) -> None:
-    await roster.save_volunteer(uow.connection, event)
+    await roster.save_volunteer(uow.connection, await unless_erased(uow.connection, event, event.volunteer_id))
 
 
 async def on_request_received(matching: Matching, uow: UnitOfWork, event: RequestReceived) -> None:
-    if not await tasks.save_request(uow.connection, event):
+    """Under the request's lock, which its cancellation takes too: of the two at once, the
+    second sees the first."""
+    conn = uow.connection
+    await tasks.lock_request(conn, event.request_id)
+    event = await unless_erased(conn, event, event.request_id)
+    if not await tasks.save_request(conn, event):
         return
-    await apply(uow, Decision.of(AddTask(request_task(event, 1, matching.policy.service_hours))))
+    await apply(uow, receive(event, await tasks.cancelled_early(conn, event.request_id),
+                             matching.policy.service_hours))
     uow.after_commit(lambda: dispatch(matching, event.community_code))
 
 
 async def on_case_received(matching: Matching, uow: UnitOfWork, event: CaseReceived) -> None:
     level = starting_level(event.grid_code, event.severity, placed=event.level)
+    event = await unless_erased(uow.connection, event, event.case_id)
     if not await tasks.save_case(uow.connection, event, level):
         return
     case = Case.received(event, level)
@@ -44,16 +51,19 @@ async def on_case_received(matching: Matching, uow: UnitOfWork, event: CaseRecei
 async def on_request_cancelled(matching: Matching, uow: UnitOfWork, event: RequestCancelled) -> None:
     conn = uow.connection
     await tasks.lock_community(conn, event.community_code)
+    await tasks.lock_request(conn, event.request_id)
     occurrences = [(task, await assignments.of_task(conn, task.task_id))
                    for task in await tasks.open_tasks_of_request(conn, event.request_id)]
     await apply(uow, cancel(event.request_id, await tasks.request(conn, event.request_id), occurrences,
-                            matching.now()))
+                            matching.now(), event.reason))
 
 
 async def on_assignment_responded(matching: Matching, uow: UnitOfWork, event: AssignmentResponded) -> None:
     """Accept or decline: only the volunteer offered, and only while the offer is open."""
     found = await situation(uow, event.assignment_id)
-    decision = respond(event, found, matching.now())
+    if found and event.accept:
+        found = await with_bookings(uow, found)
+    decision = respond(event, found, matching.now(), matching.policy)
     await apply(uow, decision)
     if _refused(decision):
         uow.after_commit(ANSWERS.labels("refused").inc)
@@ -68,6 +78,9 @@ async def on_completion_reported(matching: Matching, uow: UnitOfWork, event: Com
     await apply(uow, decision)
     if _refused(decision):
         uow.after_commit(ANSWERS.labels("completion_refused").inc)
+        return
+    if any(isinstance(change, KeepReport) for change in decision.changes):
+        uow.after_commit(ANSWERS.labels("completion_kept").inc)
         return
     uow.after_commit(ANSWERS.labels("completed").inc)
     uow.after_commit(lambda: dispatch(matching, found.task.community_code))

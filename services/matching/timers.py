@@ -1,18 +1,33 @@
 """matching's timers: offers that were not answered in time expire, windows that ended unserved
-are missed, return visits fall due, and tasks left waiting (a lost race, a process that died
-between a request and its decision) are decided. Every timer is a stored time, so a restart
-loses none; row and community locks keep two processes from acting twice."""
+are missed, accepted assignments without a window lapse after their deadline, return visits
+fall due, and tasks left waiting (a lost race, a process that died between a request and its
+decision) are decided. Every timer is a stored time, so a restart loses none; row and community
+locks keep two processes from acting twice.
+
+A row whose action raises is set aside (domain/setbacks.py: 30 s, doubling, at most an hour),
+logged by its id and the error's type and place (never its message, which may quote personal
+data) and counted; the rows behind it go on. It is tried again once its time comes, and leaves
+the set-aside list when it goes through."""
+import logging
+import traceback
+from collections.abc import Awaitable, Callable
 from datetime import datetime
+
+from prometheus_client import Counter
 
 from services.matching.context import Matching
 from services.matching.decisions import apply, situation
 from services.matching.dispatch import dispatch
-from services.matching.domain.lifecycle import expire, miss
+from services.matching.domain.lifecycle import expire, lapse, miss
 from services.matching.domain.mediation import follow_up_due
-from services.matching.store import assignments, tasks
+from services.matching.domain.setbacks import retry_at
+from services.matching.store import assignments, setbacks, tasks
 from shared.sweeper import Sweeper
 
 BATCH = 100
+FAILURES = Counter("linli_matching_timer_failures_total", "Timer rows that raised and were set aside, by timer",
+                   ["timer"])
+log = logging.getLogger(__name__)
 
 
 def timers(matching: Matching) -> Sweeper:
@@ -26,16 +41,50 @@ async def tick(matching: Matching) -> int:
     async with matching.runtime.pool.acquire() as conn:
         expired = await assignments.expired(conn, now, BATCH)
         missed = await tasks.missed(conn, now, BATCH)
+        lapsed = await assignments.lapsed(conn, now, now - matching.policy.accepted_deadline, BATCH)
+        due = await tasks.follow_ups_due(conn, now, BATCH)
     for row in expired:
-        await _expire(matching, row["assignment_id"], now)
+        await _each(matching, "expire", row["assignment_id"], row["attempts"], now,
+                    lambda: _expire(matching, row["assignment_id"], now))
     for row in missed:
-        await _miss(matching, row["task_id"], row["community_code"], now)
-    due = await _follow_ups(matching, now)
+        await _each(matching, "miss", row["task_id"], row["attempts"], now,
+                    lambda: _miss(matching, row["task_id"], row["community_code"], now))
+    for row in lapsed:
+        await _each(matching, "lapse", row["assignment_id"], row["attempts"], now,
+                    lambda: _lapse(matching, row["assignment_id"], now))
+    for row in due:
+        await _each(matching, "follow_up", row["case_id"], row["attempts"], now,
+                    lambda: _follow_up(matching, row["case_id"], now))
     async with matching.runtime.pool.acquire() as conn:
-        waiting = await tasks.communities_waiting(conn, BATCH)
-    for community in waiting:
-        await dispatch(matching, community)
-    return max(len(expired), len(missed), due)
+        waiting = await tasks.communities_waiting(conn, now, BATCH)
+    for row in waiting:
+        await _each(matching, "dispatch", row["community_code"], row["attempts"], now,
+                    lambda: dispatch(matching, row["community_code"]))
+    return max(len(expired), len(missed), len(lapsed), len(due))
+
+
+async def _each(matching: Matching, timer: str, key, attempts: int | None, now: datetime,
+                action: Callable[[], Awaitable[None]]) -> None:
+    """Run one row's action; set the row aside if it raises, take it off the list once it goes through."""
+    try:
+        await action()
+    except Exception as error:  # noqa: BLE001 - any failure of one row must not stop the others
+        await _set_aside(matching, timer, str(key), (attempts or 0) + 1, now, error)
+        return
+    if attempts:
+        async with matching.runtime.pool.acquire() as conn:
+            await setbacks.clear(conn, timer, str(key))
+
+
+async def _set_aside(matching: Matching, timer: str, key: str, attempts: int, now: datetime,
+                     error: Exception) -> None:
+    until = retry_at(attempts, now)
+    async with matching.runtime.pool.acquire() as conn:
+        await setbacks.set_aside(conn, timer, key, attempts, until)
+    FAILURES.labels(timer).inc()
+    where = traceback.extract_tb(error.__traceback__)[-1]
+    log.warning("matching timer %s: %s failed (%s at %s:%d, attempt %d), set aside until %s", timer, key,
+                type(error).__name__, where.filename, where.lineno, attempts, until.isoformat())
 
 
 async def _expire(matching: Matching, assignment_id, now: datetime) -> None:
@@ -52,9 +101,12 @@ async def _miss(matching: Matching, task_id, community: str, now: datetime) -> N
                               await assignments.of_task(uow.connection, task_id), now, matching.policy))
 
 
-async def _follow_ups(matching: Matching, now: datetime) -> int:
+async def _lapse(matching: Matching, assignment_id, now: datetime) -> None:
     async with matching.unit_of_work() as uow:
-        due = await tasks.follow_ups_due(uow.connection, now, BATCH)
-        for case in due:
-            await apply(uow, follow_up_due(case, now))
-    return len(due)
+        found = await situation(uow, assignment_id)
+        await apply(uow, lapse(found.task, found.subject, found.held, found.assignment, now, matching.policy))
+
+
+async def _follow_up(matching: Matching, case_id, now: datetime) -> None:
+    async with matching.unit_of_work() as uow:
+        await apply(uow, follow_up_due(await tasks.case(uow.connection, case_id, lock=True), now))

@@ -201,13 +201,14 @@ async def test_an_answer_from_someone_else_or_about_nothing_is_refused(matching,
         impostor = {**offer, "volunteer": {**offer["volunteer"], "external_id": "someone-else"}}
         await announce(settings, answer(impostor, accept=True))
         await announce(settings, answer({**offer, "assignment_id": str(uuid.uuid4())}, accept=True))
-        await announce(settings, done(offer))  # not accepted yet
+        nothing = str(uuid.uuid4())
+        await announce(settings, done({**offer, "assignment_id": nothing}))
         refused = await tap.wait_for("response.rejected", 2)
         [not_done] = await tap.wait_for("completion.rejected")
     reasons = sorted(r["reason"] for r in refused)
     assert reasons[0].startswith(f"assignment {offer['assignment_id']} was not offered to volunteer-app/someone-else")
     assert reasons[1].startswith("no assignment ")
-    assert not_done["reason"] == "the offer is still open: it must be accepted before it is completed"
+    assert not_done["reason"] == f"no assignment {nothing}"
 
 
 async def test_nobody_in_the_community_widens_the_search_to_its_street(matching, settings):

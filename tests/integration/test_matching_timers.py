@@ -1,16 +1,19 @@
 """matching's stored timers over the real servers, on a clock the test moves: an unanswered
 offer expires and the next volunteer is asked, exhaustion escalates, an offer's timer survives
 a restart, one made in the quiet hours runs from their end, a window that ends unserved is
-missed, and a closed case's return visit falls due. Nothing waits for the wall clock."""
+missed, a closed case's return visit falls due, a row that fails is set aside while the others
+go on, and an accepted assignment without a window lapses at its deadline. Nothing waits for
+the wall clock."""
 import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from services.matching.app import SERVICE
+from services.matching.timers import tick
 from tests.builders.matching import answer, case, community, done, received, registered
 from tests.clock import SetClock
-from tests.support import announce, enrol, event_tap, running
+from tests.support import announce, enrol, event_tap, eventually, metric, running
 
 pytestmark = pytest.mark.integration
 
@@ -112,3 +115,63 @@ async def test_a_closed_case_s_return_visit_falls_due_after_the_follow_up_days(f
             [due] = await tap.wait_for("case.follow_up_due")
     assert closed["follow_up_at"] == due["follow_up_at"] and due["outcome"] == "agreement"
     assert datetime.fromisoformat(due["follow_up_at"]) == clock.now()
+
+
+async def test_a_timer_row_that_fails_is_set_aside_while_the_others_go_on_then_retried(fresh_settings):
+    """The broken row's offer runs out first; its request can no longer be read (as a bug or a
+    bad row would make it), so expiring it raises at every look."""
+    settings, clock = timed(fresh_settings), SetClock()
+    broken, sound = received(community(), "elder_care.meals"), received(community(), "elder_care.meals")
+    async with running(SERVICE, settings, clock=clock) as matching, event_tap(settings) as tap:
+        await enrol(matching, settings, *(registered(r.community_code, "cooking") for r in (broken, sound)))
+        await announce(settings, broken)
+        [first] = await tap.wait_for("assignment.offered")
+        clock.advance(timedelta(seconds=1))
+        await announce(settings, sound)
+        await tap.wait_for("assignment.offered", 2)
+        pool = matching.app.state.deps.runtime.pool
+        stored = await pool.fetchval("SELECT received FROM service_request WHERE request_id = $1", broken.request_id)
+        await pool.execute("UPDATE service_request SET received = '{\"request_id\": \"?\"}' WHERE request_id = $1",
+                           broken.request_id)
+        failures = await metric(matching, "linli_matching_timer_failures_total", timer="expire")
+        clock.advance(TIMEOUT + timedelta(seconds=1))
+        [expired] = await tap.wait_for("assignment.expired")  # past the broken row
+        assert expired["request_id"] == str(sound.request_id)
+        set_aside = await pool.fetchrow("SELECT attempts, retry_at FROM timer_setback WHERE timer = 'expire' "
+                                        "AND key = $1", first["assignment_id"])
+        assert (set_aside["attempts"], set_aside["retry_at"]) == (1, clock.now() + timedelta(seconds=30))
+        assert await metric(matching, "linli_matching_timer_failures_total", timer="expire") == failures + 1
+        await pool.execute("UPDATE service_request SET received = $2 WHERE request_id = $1", broken.request_id,
+                           stored)  # mended
+        clock.advance(timedelta(seconds=30))
+        await tap.wait_for("assignment.expired", 2)
+
+        async def gone():
+            return await pool.fetchval("SELECT count(*) = 0 FROM timer_setback")
+        await eventually(gone)
+    assert tap.of("assignment.expired")[1]["assignment_id"] == first["assignment_id"]
+
+
+async def test_an_accepted_assignment_without_a_window_unreported_by_its_deadline_goes_to_the_staff(fresh_settings):
+    settings = timed(fresh_settings, matching_accepted_deadline_hours=24, matching_clock_seconds=3600)
+    clock, place = SetClock(), community()
+    volunteer = registered(place, "cooking")
+    async with running(SERVICE, settings, clock=clock) as matching, event_tap(settings) as tap:
+        await enrol(matching, settings, volunteer)
+        request = received(place, "elder_care.meals")  # no window
+        await announce(settings, request)
+        [offer] = await tap.wait_for("assignment.offered")
+        await announce(settings, answer(offer, accept=True))
+        await tap.wait_for("assignment.accepted")
+        deps, assignment = matching.app.state.deps, f"/api/v1/assignments/{offer['assignment_id']}"
+        clock.advance(timedelta(hours=24) - timedelta(seconds=1))
+        await tick(deps)  # a look just before the deadline
+        assert (await matching.get(assignment)).json()["status"] == "accepted"
+        clock.advance(timedelta(seconds=1))
+        await tick(deps)
+        [escalated] = await tap.wait_for("request.escalated")
+        assert (await matching.get(assignment)).json()["status"] == "missed"
+        profile = (await matching.get(f"/api/v1/volunteers/{volunteer.volunteer_id}")).json()
+    assert escalated["reason"] == "a volunteer accepted but not reported done within 24 hours"
+    assert (escalated["request_id"], escalated["accepted"]) == (str(request.request_id), 0)
+    assert profile["open_assignments"] == 0 and tap.of("assignment.expired") == []

@@ -11,8 +11,8 @@ import pytest
 
 from services.matching.domain.candidates import Limits
 from services.matching.domain.changes import (AddAssignment, AddTask, CloseCase, Decision, FollowUpAnnounced,
-                                              MoveAssignment, MoveCase, MoveTask, RecordService, SetSeries,
-                                              SettleBooking, WantOffers)
+                                              MoveAssignment, MoveCase, MoveTask, RecordService, RememberCancellation,
+                                              SetSeries, SettleBooking, WantOffers)
 from services.matching.domain.lifecycle import (CANCELLED, EVERY_PLACE_TAKEN, NOT_REPORTED, WINDOW_ENDED, Situation,
                                                 accept, cancel, decline, expire, miss, offer, report, respond,
                                                 withdraw)
@@ -176,7 +176,7 @@ def answer(a: AssignmentState | None, accept_it: bool = True, **changes) -> Assi
     (assignment(1, Status.ACCEPTED), {}, "the offer was already accepted"),
 ])
 def test_only_the_volunteer_offered_may_answer_and_only_while_the_offer_is_open(held, response, reason):
-    decision = respond(answer(held, **response), held and Situation(task(), REQUEST, (held,), held), NOW)
+    decision = respond(answer(held, **response), held and Situation(task(), REQUEST, (held,), held), NOW, POLICY)
     assert decision.changes == ()
     [refused] = decision.events
     assert (refused.routing_key, refused.reason, refused.submission) == ("response.rejected", reason,
@@ -187,8 +187,8 @@ def test_only_the_volunteer_offered_may_answer_and_only_while_the_offer_is_open(
 def test_an_answer_from_the_volunteer_offered_is_taken():
     offered = assignment(1)
     found = Situation(task(), REQUEST, (offered,), offered)
-    assert keys(respond(answer(offered), found, NOW))[0] == "assignment.accepted"
-    declined = respond(answer(offered, False, reason="生病了"), found, NOW)
+    assert keys(respond(answer(offered), found, NOW, POLICY))[0] == "assignment.accepted"
+    declined = respond(answer(offered, False, reason="生病了"), found, NOW, POLICY)
     assert the(declined, "assignment.declined").reason == "生病了"
 
 
@@ -275,7 +275,8 @@ def done(a: AssignmentState | None, hours: float = 1.5, people: int = 2, outcome
 
 @pytest.mark.parametrize("held, on, outcome, reason", [
     (None, None, None, f"no assignment {assignment(9).assignment_id}"),
-    (assignment(1), "request", None, "the offer is still open: it must be accepted before it is completed"),
+    (assignment(1, Status.DECLINED), "request", None, "the offer was already declined"),
+    (assignment(1), "case", None, "a mediation session is reported with its outcome: agreement or no_agreement"),
     (assignment(1, Status.COMPLETED), "request", None, "the offer was already completed"),
     (assignment(1, Status.ACCEPTED), "case", None,
      "a mediation session is reported with its outcome: agreement or no_agreement"),
@@ -445,8 +446,8 @@ def test_a_cancelled_request_withdraws_what_is_held_in_its_occurrences_under_way
                                    + [MoveTask(under_way.task_id, TaskStatus.CANCELLED),
                                       SetSeries(REQUEST.request_id, SeriesStatus.CANCELLED)])
     assert keys(decision) == ["assignment.withdrawn"] * 2
-    assert cancel(REQUEST.request_id, None, [], NOW) == Decision.of(SetSeries(REQUEST.request_id,
-                                                                              SeriesStatus.CANCELLED))
+    assert cancel(REQUEST.request_id, None, [], NOW, "不需要了") == Decision.of(
+        RememberCancellation(REQUEST.request_id, "不需要了", NOW))  # not received yet: remembered
 
 
 # -- the search and what it leaves short ------------------------------------------------------

@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from services.matching.domain.bookings import clash
 from services.matching.domain.model import Slot, Task, Volunteer
 
 
@@ -26,6 +27,8 @@ def unfit(volunteer: Volunteer, task: Task, limits: Limits) -> str | None:
         return "lacks a needed skill"
     if task.window and not available(volunteer.availability, task.window, task.planned_hours, limits.timezone):
         return "not available in the window"
+    if clash(task.window, volunteer.booked):
+        return "booked in an overlapping window"
     if volunteer.week_hours + task.planned_hours > volunteer.max_weekly_hours:
         return "at the weekly hour cap"
     if volunteer.open_assignments >= limits.max_open_assignments:

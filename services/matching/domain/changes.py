@@ -6,7 +6,7 @@ from uuid import UUID
 
 from services.matching.domain.offers import Status
 from services.matching.domain.tasks import SeriesStatus, TaskState, TaskStatus
-from shared.events import Event
+from shared.events import CompletionReported, Event
 from shared.mediation import Level
 
 
@@ -107,8 +107,35 @@ class SetSeries:
     status: SeriesStatus
 
 
+@dataclass(frozen=True)
+class RememberCancellation:
+    """A cancellation of a request matching has not received yet (its queue is another): the
+    request, when it comes, is recorded as cancelled and never offered."""
+
+    request_id: UUID
+    reason: str | None
+    at: datetime
+
+
+@dataclass(frozen=True)
+class KeepReport:
+    """A report of service for an offer still open: the acceptance is on its way (another queue)."""
+
+    assignment_id: UUID
+    report: CompletionReported
+    at: datetime
+
+
+@dataclass(frozen=True)
+class DropReport:
+    """The kept report is used (the offer was accepted) or refused (the offer fell away)."""
+
+    assignment_id: UUID
+
+
 Change = (AddAssignment | MoveAssignment | RecordService | SettleBooking | AddTask | MoveTask | WantOffers
-          | WidenSearch | MoveCase | CloseCase | FollowUpAnnounced | SetSeries)
+          | WidenSearch | MoveCase | CloseCase | FollowUpAnnounced | SetSeries | RememberCancellation | KeepReport
+          | DropReport)
 
 
 @dataclass(frozen=True)

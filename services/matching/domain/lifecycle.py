@@ -1,19 +1,28 @@
-"""The offer and task lifecycle as decisions over plain values: an offer made, accepted,
-declined, expired or withdrawn; a service reported; a window missed; a request cancelled.
-Each returns a Decision (what to change, what to emit); the shell loads the values, with the
-task's community locked, and applies it. Events carry `occurred_at=now`."""
+"""The offer and task lifecycle as decisions over plain values: a request received, an offer
+made, accepted, declined, expired or withdrawn; a service reported; a window missed; an
+accepted assignment without a window that lapsed; a request cancelled. Each returns a Decision
+(what to change, what to emit); the shell loads the values, with the task's community locked,
+and applies it. Events carry `occurred_at=now`.
+
+Order does not matter between matching's queues: a cancellation that comes before its request
+is remembered and the request is then recorded as cancelled; a report of service that comes
+before the acceptance is kept, applied with the acceptance, or refused (with the reason the
+report would have had after it) when the offer falls away instead."""
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from uuid import uuid4
 
-from services.matching.domain.changes import (AddAssignment, Decision, MoveAssignment, MoveTask, RecordService,
+from services.matching.domain.bookings import Window, booking_refusal
+from services.matching.domain.changes import (AddAssignment, AddTask, Decision, DropReport, KeepReport,
+                                              MoveAssignment, MoveTask, RecordService, RememberCancellation,
                                               SetSeries, SettleBooking, WantOffers)
-from services.matching.domain.mediation import session_done
+from services.matching.domain.mediation import climb, session_done
 from services.matching.domain.offers import (HOLDING, TAKEN, AssignmentState, Status, answer_refusal,
-                                             completion_refusal)
+                                             completion_refusal, refusal, reporter_refusal)
 from services.matching.domain.policy import Policy
-from services.matching.domain.series import next_occurrence
+from services.matching.domain.search import escalate
+from services.matching.domain.series import next_occurrence, request_task
 from services.matching.domain.staffing import Offer
 from services.matching.domain.subjects import (Case, Subject, about_assignment, about_case, about_occurrence,
                                                address_of, offer_details)
@@ -38,6 +47,15 @@ class Situation:
     subject: Subject
     held: tuple[AssignmentState, ...]
     assignment: AssignmentState
+    # The windows of the other assignments the volunteer accepted and holds (read for an answer).
+    booked: tuple[Window, ...] = ()
+
+
+def receive(request: RequestReceived, cancelled: bool, service_hours: float) -> Decision:
+    """A request arrives: its first occurrence waits for offers, unless its cancellation came first."""
+    if cancelled:
+        return Decision.of(SetSeries(request.request_id, SeriesStatus.CANCELLED))
+    return Decision.of(AddTask(request_task(request, 1, service_hours)))
 
 
 def offer(task: TaskState, subject: Subject, chosen: Offer, week: date, now: datetime, policy: Policy) -> Decision:
@@ -56,17 +74,41 @@ def offer(task: TaskState, subject: Subject, chosen: Offer, week: date, now: dat
                                          expires_at=made.expires_at, occurred_at=now))
 
 
-def respond(response: AssignmentResponded, found: Situation | None, now: datetime) -> Decision:
+def respond(response: AssignmentResponded, found: Situation | None, now: datetime, policy: Policy) -> Decision:
     """An answer to an offer (`found` None: no such assignment): taken from the volunteer
-    offered while the offer is open, otherwise refused with the reason."""
+    offered while the offer is open, and an acceptance only if its window overlaps none the
+    volunteer already accepted; otherwise refused with the reason. A report kept for the
+    offer is applied with its acceptance."""
     why = answer_refusal(found and found.assignment, response)
+    if not why and response.accept:
+        why = booking_refusal(_window(found.task), found.booked)
     if why:
         return Decision.of(ResponseRejected(correlation_id=response.correlation_id, submission="assignment.respond",
                                             reason=why, source=response.source,
                                             external_id=response.volunteer_external_id, occurred_at=now))
-    if response.accept:
-        return accept(found.task, found.subject, found.held, found.assignment, now)
-    return decline(found.task, found.subject, found.assignment, response.reason, now)
+    if not response.accept:
+        return decline(found.task, found.subject, found.assignment, response.reason, now)
+    task, assignment = found.task, found.assignment
+    decision = accept(task, found.subject, found.held, assignment, now)
+    if assignment.kept_report is None:
+        return decision
+    accepted = replace(assignment, status=Status.ACCEPTED, kept_report=None)
+    return decision + Decision.of(DropReport(assignment.assignment_id)) + complete(
+        task, found.subject, _after_acceptance(found.held, accepted, task.needed), accepted, assignment.kept_report,
+        now, policy)
+
+
+def _window(task: TaskState) -> Window | None:
+    return (task.window_start, task.window_end) if task.window_start else None
+
+
+def _after_acceptance(held: Sequence[AssignmentState], accepted: AssignmentState,
+                      needed: int) -> list[AssignmentState]:
+    """The task's assignments once `accepted` is: the other offers withdrawn if every place is taken."""
+    held = _with(held, accepted)
+    if sum(a.status in TAKEN for a in held) < needed:
+        return held
+    return [replace(a, status=Status.WITHDRAWN) if a.status == Status.OFFERED else a for a in held]
 
 
 def accept(task: TaskState, subject: Subject, held: Sequence[AssignmentState], assignment: AssignmentState,
@@ -122,17 +164,35 @@ def withdraw(task: TaskState, subject: Subject, assignment: AssignmentState, rea
 
 
 def _release(assignment: AssignmentState, status: Status, reason: str | None, now: datetime) -> Decision:
-    return Decision.of(MoveAssignment(assignment.assignment_id, status, reason, now),
-                       SettleBooking(assignment.volunteer.volunteer_id, assignment.week, assignment.planned_hours, 0.0))
+    """The assignment ends unserved; a report kept for it is refused as it would be if it came now."""
+    decision = Decision.of(MoveAssignment(assignment.assignment_id, status, reason, now),
+                           SettleBooking(assignment.volunteer.volunteer_id, assignment.week, assignment.planned_hours,
+                                         0.0))
+    kept = assignment.kept_report
+    if kept is None:
+        return decision
+    return decision + Decision.of(DropReport(assignment.assignment_id), _completion_rejected(
+        kept, refusal(status, Status.COMPLETED), now))
+
+
+def _completion_rejected(report: CompletionReported, why: str, now: datetime) -> CompletionRejected:
+    return CompletionRejected(correlation_id=report.correlation_id, submission="service.complete", reason=why,
+                              occurred_at=now)
 
 
 def report(report: CompletionReported, found: Situation | None, now: datetime, policy: Policy) -> Decision:
     """A report of service (`found` None: no such assignment): recorded if the assignment was
-    accepted (a mediation session with its outcome), otherwise refused with the reason."""
-    why = completion_refusal(found and found.assignment, bool(found and found.task.case_id), report)
+    accepted (a mediation session with its outcome); kept, if the offer is still open, for the
+    acceptance that is on its way (a second report for it is refused as it would be once the
+    first is recorded); otherwise refused with the reason."""
+    assignment, mediation = found and found.assignment, bool(found and found.task.case_id)
+    if assignment and assignment.status == Status.OFFERED and not reporter_refusal(assignment, mediation, report):
+        if assignment.kept_report:
+            return Decision.of(_completion_rejected(report, refusal(Status.COMPLETED, Status.COMPLETED), now))
+        return Decision.of(KeepReport(assignment.assignment_id, report, now))
+    why = completion_refusal(assignment, mediation, report)
     if why:
-        return Decision.of(CompletionRejected(correlation_id=report.correlation_id, submission="service.complete",
-                                              reason=why, occurred_at=now))
+        return Decision.of(_completion_rejected(report, why, now))
     return complete(found.task, found.subject, found.held, found.assignment, report, now, policy)
 
 
@@ -179,10 +239,35 @@ def miss(task: TaskState, request: RequestReceived, held: Sequence[AssignmentSta
                       volunteers=tuple(a.staffed() for a in held if a.status == Status.ACCEPTED)))
 
 
+def lapse(task: TaskState, subject: Subject, held: Sequence[AssignmentState], assignment: AssignmentState,
+          now: datetime, policy: Policy) -> Decision:
+    """An accepted assignment without a window, not reported done by `Policy.accepted_deadline`
+    after its acceptance: the volunteer's place is released (the assignment is missed) and the
+    staff are told: the request is escalated, the case climbs (past the street, to its staff).
+    A task already with the staff (escalated) only has the place released. Nothing if the
+    assignment is not accepted, has a window (the window's end is its deadline) or is not due."""
+    if (assignment.status != Status.ACCEPTED or task.window_end is not None or assignment.answered_at is None
+            or now < assignment.answered_at + policy.accepted_deadline):
+        return Decision()
+    hours = policy.accepted_deadline.total_seconds() / 3600
+    reason = f"accepted but not reported done within {hours:g} hours"
+    decision = _release(assignment, Status.MISSED, reason, now)
+    if task.status not in UNDER_WAY:
+        return decision
+    if isinstance(subject, Case):
+        return decision + climb(task, subject, reason, now, policy)
+    still = sum(a.status in TAKEN for a in held if a.assignment_id != assignment.assignment_id)
+    return decision + escalate(task, subject, f"a volunteer {reason}", still, now)
+
+
 def cancel(request_id, request: RequestReceived | None,
-           occurrences: Sequence[tuple[TaskState, Sequence[AssignmentState]]], now: datetime) -> Decision:
+           occurrences: Sequence[tuple[TaskState, Sequence[AssignmentState]]], now: datetime,
+           reason: str | None = None) -> Decision:
     """The publisher withdrew the request: every offer and assignment of its occurrences under
-    way is withdrawn, and the series is cancelled."""
+    way is withdrawn, and the series is cancelled. A request not received yet (its queue is
+    another) is remembered as cancelled, with the publisher's `reason`."""
+    if request is None and not occurrences:
+        return Decision.of(RememberCancellation(request_id, reason, now))
     decision = Decision()
     for task, held in occurrences:
         if task.status not in UNDER_WAY:

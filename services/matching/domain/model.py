@@ -30,6 +30,8 @@ class Volunteer:
     open_assignments: int = 0
     week_hours: float = 0.0  # hours booked or served in the week of the task being weighed
     recent_hours: float = 0.0  # hours served or booked over the last four weeks
+    # The windows of the assignments they accepted and hold (domain/bookings.py).
+    booked: tuple[tuple[datetime, datetime], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -45,6 +45,8 @@ class AssignmentState:
     hours: float | None = None  # served, once reported
     people_served: int | None = None
     outcome: str | None = None  # a mediation session's
+    answered_at: datetime | None = None  # when it was accepted, declined, expired or withdrawn
+    kept_report: CompletionReported | None = None  # a report that came while the offer was open
 
     def staffed(self) -> Staffed:
         return Staffed(assignment_id=self.assignment_id, **self.volunteer.model_dump())
@@ -107,6 +109,13 @@ def completion_refusal(assignment: AssignmentState | None, mediation: bool, repo
     """Why `report` cannot be recorded: it is about no assignment, it comes from a source other
     than the volunteer's (or from none), a mediation session comes without its outcome, or the
     assignment was not accepted (or is over). None if it can."""
+    return reporter_refusal(assignment, mediation, report) or refusal(assignment.status, Status.COMPLETED)
+
+
+def reporter_refusal(assignment: AssignmentState | None, mediation: bool, report: CompletionReported) -> str | None:
+    """Why `report` cannot be taken whatever the assignment's status: it is about no
+    assignment, it comes from a source other than the volunteer's (or from none), or a
+    mediation session comes without its outcome."""
     if assignment is None:
         return f"no assignment {report.assignment_id}"
     if report.reported_by != assignment.volunteer.source:
@@ -115,4 +124,4 @@ def completion_refusal(assignment: AssignmentState | None, mediation: bool, repo
                 f"the report of assignment {report.assignment_id} does not say who published it (reported_by)")
     if mediation and report.outcome is None:
         return "a mediation session is reported with its outcome: agreement or no_agreement"
-    return refusal(assignment.status, Status.COMPLETED)
+    return None

@@ -22,6 +22,9 @@ class Policy:
     widen_to_street: bool
     follow_up: timedelta  # from a case's closing to its return visit (回访)
     quiet: tuple[time, time] | None = None  # the city's quiet hours (NOTIFY_QUIET_HOURS)
+    # From its acceptance, how long an assignment without a window may go unreported before
+    # the volunteer's place is released and the staff are told (domain/lifecycle.lapse).
+    accepted_deadline: timedelta = timedelta(hours=72)
 
     @classmethod
     def of(cls, settings: Settings, areas: Areas) -> "Policy":
@@ -31,7 +34,8 @@ class Policy:
                    emergency_fan_out=settings.matching_emergency_fan_out,
                    service_hours=settings.matching_service_hours, widen_to_street=settings.matching_widen_to_street,
                    follow_up=timedelta(days=settings.matching_follow_up_days),
-                   quiet=quiet_hours(settings.notify_quiet_hours))
+                   quiet=quiet_hours(settings.notify_quiet_hours),
+                   accepted_deadline=timedelta(hours=settings.matching_accepted_deadline_hours))
 
     def offer_expires(self, offered_at: datetime, urgency: Urgency) -> datetime:
         emergency = urgency == Urgency.EMERGENCY

@@ -4,13 +4,16 @@ from uuid import UUID
 
 import asyncpg
 
-from services.matching.domain.changes import AddAssignment, MoveAssignment, RecordService
+from services.matching.domain.bookings import Window
+from services.matching.domain.changes import AddAssignment, DropReport, KeepReport, MoveAssignment, RecordService
 from services.matching.domain.offers import AssignmentState, Status
-from shared.events import VolunteerRef
+from services.matching.store.setbacks import NOT_SET_ASIDE, SETBACK
+from shared.events import CompletionReported, VolunteerRef
 
-# An assignment with the volunteer as the outside world knows them.
-_JOINED = ("SELECT a.*, v.source AS volunteer_source, v.external_id AS volunteer_external_id "
-           "FROM assignment a JOIN volunteer v USING (volunteer_id) ")
+# An assignment with the volunteer as the outside world knows them, and a report kept for it.
+_JOINED = ("SELECT a.*, v.source AS volunteer_source, v.external_id AS volunteer_external_id, k.report AS kept "
+           "FROM assignment a JOIN volunteer v USING (volunteer_id) LEFT JOIN kept_report k USING (assignment_id) ")
+
 
 
 async def insert(conn: asyncpg.Connection, change: AddAssignment) -> None:
@@ -44,7 +47,8 @@ def _assignment(row: asyncpg.Record) -> AssignmentState:
                                external_id=row["volunteer_external_id"]),
         week=row["week"], planned_hours=float(row["planned_hours"]), expires_at=row["expires_at"],
         hours=float(row["hours"]) if row["hours"] is not None else None, people_served=row["people_served"],
-        outcome=row["outcome"])
+        outcome=row["outcome"], answered_at=row["answered_at"],
+        kept_report=CompletionReported.model_validate(row["kept"]) if row["kept"] else None)
 
 
 async def move(conn: asyncpg.Connection, change: MoveAssignment) -> None:
@@ -58,10 +62,40 @@ async def record_service(conn: asyncpg.Connection, change: RecordService) -> Non
                        change.hours, change.people_served, change.outcome)
 
 
+async def keep_report(conn: asyncpg.Connection, change: KeepReport) -> None:
+    await conn.execute("INSERT INTO kept_report (assignment_id, report, kept_at) VALUES ($1, $2, $3) "
+                       "ON CONFLICT DO NOTHING", change.assignment_id, change.report.model_dump(mode="json"), change.at)
+
+
+async def drop_report(conn: asyncpg.Connection, change: DropReport) -> None:
+    await conn.execute("DELETE FROM kept_report WHERE assignment_id = $1", change.assignment_id)
+
+
 async def expired(conn: asyncpg.Connection, now: datetime, limit: int) -> list[asyncpg.Record]:
+    """Offers unanswered at `now` (assignment_id, attempts), but those set aside."""
     return await conn.fetch(
-        "SELECT a.assignment_id, t.community_code FROM assignment a JOIN task t USING (task_id) "
-        "WHERE a.status = 'offered' AND a.expires_at <= $1 ORDER BY a.expires_at LIMIT $2", now, limit)
+        "SELECT a.assignment_id, s.attempts FROM assignment a " + SETBACK.format(key="a.assignment_id")
+        + "WHERE a.status = 'offered' AND a.expires_at <= $1 AND " + NOT_SET_ASIDE
+        + " ORDER BY a.expires_at LIMIT $2", now, limit, "expire")
+
+
+async def lapsed(conn: asyncpg.Connection, now: datetime, accepted_before: datetime,
+                 limit: int) -> list[asyncpg.Record]:
+    """Accepted assignments of tasks without a window, accepted by `accepted_before` (assignment_id, attempts)."""
+    return await conn.fetch(
+        "SELECT a.assignment_id, s.attempts FROM assignment a JOIN task t USING (task_id) "
+        + SETBACK.format(key="a.assignment_id") + "WHERE a.status = 'accepted' AND a.answered_at <= $4 "
+        "AND t.window_end IS NULL AND " + NOT_SET_ASIDE + " ORDER BY a.answered_at LIMIT $2",
+        now, limit, "lapse", accepted_before)
+
+
+async def booked(conn: asyncpg.Connection, volunteer_id: UUID, besides: UUID) -> tuple[Window, ...]:
+    """The windows of the assignments the volunteer accepted and holds, but `besides`."""
+    rows = await conn.fetch(
+        "SELECT t.window_start, t.window_end FROM assignment a JOIN task t USING (task_id) "
+        "WHERE a.volunteer_id = $1 AND a.status = 'accepted' AND a.assignment_id <> $2 "
+        "AND t.window_start IS NOT NULL ORDER BY t.window_start", volunteer_id, besides)
+    return tuple((row["window_start"], row["window_end"]) for row in rows)
 
 
 async def detail(conn: asyncpg.Connection, assignment_id: UUID) -> asyncpg.Record | None:

@@ -44,7 +44,10 @@ async def candidates(conn: asyncpg.Connection, communities: list[str], skill: st
         "v.max_weekly_hours, v.lat, v.lon, v.languages, v.active, v.open_assignments, "
         "COALESCE(w.hours, 0) AS week_hours, "
         "COALESCE((SELECT sum(r.hours) FROM volunteer_week r WHERE r.volunteer_id = v.volunteer_id "
-        "          AND r.week > $3::date - $4::int AND r.week <= $3::date), 0) AS recent_hours "
+        "          AND r.week > $3::date - $4::int AND r.week <= $3::date), 0) AS recent_hours, "
+        "COALESCE((SELECT array_agg(tstzrange(t.window_start, t.window_end)) FROM assignment a JOIN task t "
+        "          USING (task_id) WHERE a.volunteer_id = v.volunteer_id AND a.status = 'accepted' "
+        "          AND t.window_start IS NOT NULL), '{}') AS booked "
         "FROM volunteer_skill s JOIN volunteer v USING (volunteer_id) "
         "LEFT JOIN volunteer_week w ON w.volunteer_id = v.volunteer_id AND w.week = $3 "
         "WHERE s.community_code = ANY($1::text[]) AND s.skill = $2",
@@ -60,12 +63,20 @@ def _volunteer(row: asyncpg.Record) -> Volunteer:
         max_weekly_hours=float(row["max_weekly_hours"]),
         location=(row["lat"], row["lon"]) if row["lat"] is not None else None,
         languages=frozenset(row["languages"]), active=row["active"], open_assignments=row["open_assignments"],
-        week_hours=float(row["week_hours"]), recent_hours=float(row["recent_hours"]))
+        week_hours=float(row["week_hours"]), recent_hours=float(row["recent_hours"]),
+        booked=tuple((window.lower, window.upper) for window in row["booked"]))
 
 
 def _slot(slot: dict) -> Slot:
     end = time.max if slot["end"] == "24:00" else time.fromisoformat(slot["end"])
     return Slot(slot["weekday"], time.fromisoformat(slot["start"]), end)
+
+
+async def lock_volunteer(conn: asyncpg.Connection, volunteer_id: UUID) -> None:
+    """One answer at a time per volunteer, across communities and processes, until the
+    transaction ends: each acceptance sees the windows the one before booked. Only answers
+    take it (after their community's lock and rows), so it closes no cycle with other locks."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtext('matching.volunteer:' || $1::uuid::text))", volunteer_id)
 
 
 async def book(conn: asyncpg.Connection, volunteer_id: UUID, week: date, hours: float, max_open: int) -> bool:

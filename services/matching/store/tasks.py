@@ -8,8 +8,9 @@ from uuid import UUID
 
 import asyncpg
 
-from services.matching.domain.changes import (AddTask, CloseCase, FollowUpAnnounced, MoveCase, MoveTask, SetSeries,
-                                              WantOffers, WidenSearch)
+from services.matching.domain.changes import (AddTask, CloseCase, FollowUpAnnounced, MoveCase, MoveTask,
+                                              RememberCancellation, SetSeries, WantOffers, WidenSearch)
+from services.matching.store.setbacks import NOT_SET_ASIDE, SETBACK
 from services.matching.domain.subjects import Case, Subject
 from services.matching.domain.tasks import TaskState, TaskStatus
 from shared.events import CaseReceived, RequestReceived
@@ -24,6 +25,12 @@ async def lock_community(conn: asyncpg.Connection, community: str) -> None:
     await conn.execute("SELECT pg_advisory_xact_lock(hashtext('matching.community:' || $1))", community)
 
 
+async def lock_request(conn: asyncpg.Connection, request_id: UUID) -> None:
+    """A request's arrival and its cancellation one at a time, until the transaction ends (the
+    cancellation takes it after the community's lock; the arrival takes no other first)."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtext('matching.request:' || $1::uuid::text))", request_id)
+
+
 async def save_request(conn: asyncpg.Connection, event: RequestReceived) -> bool:
     """Store the request once; False if it was already known."""
     return bool(await conn.fetchval(
@@ -31,6 +38,16 @@ async def save_request(conn: asyncpg.Connection, event: RequestReceived) -> bool
         "received_at, received) VALUES ($1, $2, $3, $4, $5, $6, 'open', $7, $8) ON CONFLICT DO NOTHING RETURNING true",
         event.request_id, event.source, event.external_id, event.category, event.community_code,
         event.urgency.value, event.occurred_at, event.model_dump(mode="json")))
+
+
+async def remember_cancellation(conn: asyncpg.Connection, change: RememberCancellation) -> None:
+    await conn.execute("INSERT INTO cancelled_early (request_id, reason, cancelled_at) VALUES ($1, $2, $3) "
+                       "ON CONFLICT DO NOTHING", change.request_id, change.reason, change.at)
+
+
+async def cancelled_early(conn: asyncpg.Connection, request_id: UUID) -> bool:
+    """Whether the request's cancellation came before it."""
+    return bool(await conn.fetchval("SELECT true FROM cancelled_early WHERE request_id = $1", request_id))
 
 
 async def request(conn: asyncpg.Connection, request_id: UUID) -> RequestReceived | None:
@@ -52,8 +69,9 @@ async def save_case(conn: asyncpg.Connection, event: CaseReceived, level: str) -
         event.dispute_type.value, event.summary, event.severity, event.correlation_id, level, event.occurred_at))
 
 
-async def case(conn: asyncpg.Connection, case_id: UUID) -> Case | None:
-    row = await conn.fetchrow("SELECT * FROM mediation_case WHERE case_id = $1", case_id)
+async def case(conn: asyncpg.Connection, case_id: UUID, *, lock: bool = False) -> Case | None:
+    row = await conn.fetchrow(f"SELECT * FROM mediation_case WHERE case_id = $1{' FOR UPDATE' if lock else ''}",
+                              case_id)
     return _case(row) if row else None
 
 
@@ -114,9 +132,11 @@ async def waiting(conn: asyncpg.Connection, community: str, limit: int) -> list[
         "ORDER BY created_at LIMIT $2 FOR UPDATE", community, limit)]
 
 
-async def communities_waiting(conn: asyncpg.Connection, limit: int) -> list[str]:
-    return [row["community_code"] for row in await conn.fetch(
-        "SELECT DISTINCT community_code FROM task WHERE wants_offers AND status = 'open' LIMIT $1", limit)]
+async def communities_waiting(conn: asyncpg.Connection, now: datetime, limit: int) -> list[asyncpg.Record]:
+    """Communities with tasks that want offers (community_code, attempts), but those set aside."""
+    return await conn.fetch(
+        "SELECT DISTINCT t.community_code, s.attempts FROM task t " + SETBACK.format(key="t.community_code")
+        + "WHERE t.wants_offers AND t.status = 'open' AND " + NOT_SET_ASIDE + " LIMIT $2", now, limit, "dispatch")
 
 
 async def move_task(conn: asyncpg.Connection, change: MoveTask) -> None:
@@ -154,15 +174,20 @@ async def open_tasks_of_request(conn: asyncpg.Connection, request_id: UUID) -> l
 
 
 async def missed(conn: asyncpg.Connection, now: datetime, limit: int) -> list[asyncpg.Record]:
-    """Occurrences whose window ended before they were served."""
-    return await conn.fetch("SELECT task_id, community_code FROM task WHERE status IN ('open', 'assigned') "
-                            "AND window_end < $1 AND request_id IS NOT NULL ORDER BY window_end LIMIT $2", now, limit)
+    """Occurrences whose window ended before they were served (task_id, community_code, attempts),
+    but those set aside."""
+    return await conn.fetch(
+        "SELECT t.task_id, t.community_code, s.attempts FROM task t " + SETBACK.format(key="t.task_id")
+        + "WHERE t.status IN ('open', 'assigned') AND t.window_end < $1 AND t.request_id IS NOT NULL AND "
+        + NOT_SET_ASIDE + " ORDER BY t.window_end LIMIT $2", now, limit, "miss")
 
 
-async def follow_ups_due(conn: asyncpg.Connection, now: datetime, limit: int) -> list[Case]:
-    return [_case(row) for row in await conn.fetch(
-        "SELECT * FROM mediation_case WHERE NOT follow_up_announced AND follow_up_at <= $1 "
-        "ORDER BY follow_up_at LIMIT $2 FOR UPDATE SKIP LOCKED", now, limit)]
+async def follow_ups_due(conn: asyncpg.Connection, now: datetime, limit: int) -> list[asyncpg.Record]:
+    """Closed cases whose return visit is due (case_id, attempts), but those set aside."""
+    return await conn.fetch(
+        "SELECT c.case_id, s.attempts FROM mediation_case c " + SETBACK.format(key="c.case_id")
+        + "WHERE NOT c.follow_up_announced AND c.follow_up_at <= $1 AND " + NOT_SET_ASIDE
+        + " ORDER BY c.follow_up_at LIMIT $2", now, limit, "follow_up")
 
 
 async def follow_up_announced(conn: asyncpg.Connection, change: FollowUpAnnounced) -> None:
