@@ -19,7 +19,7 @@ async def on_person_erased(notifier: Notifier, uow: UnitOfWork, event: PersonEra
     patterns = [f"%{text}%" for text in said]
     erased = await conn.fetch(
         "UPDATE notification SET subject = $4, body = $4, address = NULL, "
-        "status = CASE WHEN status = 'pending' THEN 'cancelled' ELSE status END "
+        "status = CASE WHEN status IN ('pending', 'sending') THEN 'cancelled' ELSE status END "
         "WHERE (recipient = ANY($1::text[]) OR correlation_id = ANY($2::text[]) OR body LIKE ANY($3::text[]) "
         "OR subject LIKE ANY($3::text[]) OR address = ANY($5::text[])) AND (body <> $4 OR address IS NOT NULL) "
         "RETURNING notification_id", recipients, list(event.correlation_ids), patterns, ERASED, said)

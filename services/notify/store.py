@@ -6,7 +6,7 @@ import asyncpg
 
 from services.notify.domain.messages import Message, resident, volunteer
 from services.notify.domain.routing import Contact
-from shared.deliveries import DeliveryTable
+from shared.deliveries import DeliveryTable, stale_before
 from shared.events import CaseAssigned, Event, RequestReceived, VolunteerRegistered
 
 NOTIFICATION_COLUMNS = ("notification_id, recipient, channel, kind, language, status, attempts, last_error, "
@@ -91,11 +91,11 @@ async def contact(conn: asyncpg.Connection, recipient: str) -> Contact | None:
 
 
 async def lock_due(conn: asyncpg.Connection, now: datetime, limit: int) -> list[asyncpg.Record]:
-    """Pending notifications whose time has come by `now`, locked so no other notify process
-    sends them too."""
+    """Pending notifications whose time has come by `now`, and those left 'sending' by a process
+    that died mid-call, locked so no other notify process takes them too."""
     return await conn.fetch(
-        "SELECT * FROM notification WHERE status = 'pending' AND next_attempt_at <= $1 "
-        "ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED", now, limit)
+        f"SELECT * FROM notification WHERE {NOTIFICATIONS.due} "
+        "ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED", now, stale_before(now), limit)
 
 
 async def inbox(conn: asyncpg.Connection, recipient: str, limit: int) -> list[asyncpg.Record]:
