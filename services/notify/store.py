@@ -1,10 +1,10 @@
 """notify's SQL. Every function takes the connection of the current unit of work."""
 from datetime import datetime
-from uuid import UUID, uuid4
+from uuid import UUID
 
 import asyncpg
 
-from services.notify.domain.messages import Message, resident, volunteer
+from services.notify.domain.messages import Message, notification_id, resident, volunteer
 from services.notify.domain.routing import Contact
 from shared.deliveries import DeliveryTable, stale_before
 from shared.events import CaseAssigned, Event, RequestReceived, VolunteerRegistered
@@ -23,16 +23,17 @@ async def lock_assignment(conn: asyncpg.Connection, assignment_id: UUID) -> None
 
 async def add(conn: asyncpg.Connection, message: Message, text: tuple[str, str], language: str, channel: str,
               address: str | None, event: Event, not_before: datetime) -> None:
-    """One notification per message and channel, once per event (re-delivered or re-published),
-    and none if its assignment's later events already settled it."""
+    """One notification per message and channel, once per event (re-delivered, re-published or
+    handled by two notify processes at once: the id is the same, and the table's unique key takes
+    one), and none if its assignment's later events already settled it."""
     await conn.execute(
         "INSERT INTO notification (notification_id, recipient, channel, address, kind, subject, body, language, "
         "about_event_id, about, correlation_id, next_attempt_at, lead, assignment_id) "
         "SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14 WHERE NOT EXISTS ("
         "  SELECT 1 FROM settled_message WHERE assignment_id = $14 AND kind = $5) "
-        "ON CONFLICT ON CONSTRAINT notification_once DO NOTHING",
-        uuid4(), message.recipient, channel, address, message.kind, *text, language, event.event_id,
-        event.routing_key, event.correlation_id, not_before, message.lead, message.assignment_id)
+        "ON CONFLICT DO NOTHING",  # notification_once, and the id that follows from it
+        notification_id(event.event_id, message, channel), message.recipient, channel, address, message.kind, *text,
+        language, event.event_id, event.routing_key, event.correlation_id, not_before, message.lead, message.assignment_id)
 
 
 async def settle(conn: asyncpg.Connection, assignment_id: UUID, kinds: tuple[str, ...]) -> int:
