@@ -10,6 +10,8 @@ an open transaction, so a crash after the call cannot roll back the fact that it
 still 'sending' after SENDING_TIMEOUT was left by a process that died mid-call: it is sent again
 once, under the same id (which the receiver is given, to drop the repeat), and given up after a
 second such interruption (`claim`)."""
+import asyncio
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -42,6 +44,18 @@ def claim(status: str, repeats: int) -> Claim:
     if status == "sending":
         return Claim.REPEAT if repeats < MAX_REPEATS else Claim.GIVE_UP
     raise ValueError(f"a {status!r} delivery is not due")
+
+
+async def to_the_end(calls_and_record: Awaitable) -> None:
+    """Run the calls of a sweep and the recording of their outcomes to the end, even when the
+    service stops meanwhile (its stop waits for them, at most a call's timeout, then goes on): a
+    clean stop never leaves a row 'sending', so only a crash causes a repeat."""
+    task = asyncio.ensure_future(calls_and_record)
+    try:
+        await asyncio.shield(task)
+    except asyncio.CancelledError:
+        await task
+        raise
 
 
 def stale_before(now: datetime) -> datetime:

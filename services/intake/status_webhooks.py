@@ -11,7 +11,7 @@ import httpx
 
 from services.intake import store
 from services.intake.sources import Sources
-from shared.deliveries import REPEATS, Claim, claim
+from shared.deliveries import REPEATS, Claim, claim, to_the_end
 from shared.events import Event
 from shared.service import Runtime
 from shared.sweeper import Sweeper
@@ -59,12 +59,15 @@ class StatusWebhooks:
             due = await store.lock_due_status_updates(uow.connection, now, BATCH_SIZE)
             calls = [update for update in due if await self._claim(uow, update, now)]
         REPEATS.labels(CHANNEL).inc(sum(update["status"] == "sending" for update in calls))
-        errors = await asyncio.gather(*(self._post(update) for update in calls))  # one per source (store)
         if calls:
-            async with self._runtime.unit_of_work() as uow:
-                for update, error in zip(calls, errors):
-                    await self._record(uow, update, error, now)
+            await to_the_end(self._post_and_record(calls, now))
         return len(due)
+
+    async def _post_and_record(self, calls: list, since: datetime) -> None:
+        errors = await asyncio.gather(*(self._post(update) for update in calls))  # one per source (store)
+        async with self._runtime.unit_of_work() as uow:
+            for update, error in zip(calls, errors):
+                await self._record(uow, update, error, since)
 
     @staticmethod
     async def _claim(uow: UnitOfWork, update, now: datetime) -> bool:

@@ -15,7 +15,7 @@ from prometheus_client import Counter
 
 from services.notify import store
 from services.notify.channels import Channel
-from shared.deliveries import INTERRUPTED, REPEATS, Claim, claim
+from shared.deliveries import INTERRUPTED, REPEATS, Claim, claim, to_the_end
 from shared.events import NotificationFailed, NotificationSent
 from shared.privacy import mask_phone_numbers
 from shared.service import Runtime
@@ -71,13 +71,17 @@ class DeliveryWorker:
             if notification["status"] == "sending":
                 REPEATS.labels(notification["channel"]).inc()
         if calls:
-            errors = await asyncio.gather(*(self._try(n, None) for n in calls))
-            async with self._runtime.unit_of_work() as uow:
-                tried_at = self._runtime.clock.now()
-                outcomes += [await self._record(uow, n, error, tried_at, since=now) for n, error in zip(calls, errors)]
+            await to_the_end(self._call(calls, now, outcomes))
         for channel, outcome in outcomes:
             OUTCOMES.labels(channel, outcome).inc()
         return len(due)
+
+    async def _call(self, calls: list[asyncpg.Record], since: datetime, outcomes: list[tuple[str, str]]) -> None:
+        """Call each (together), then record their outcomes in one transaction."""
+        errors = await asyncio.gather(*(self._try(n, None) for n in calls))
+        async with self._runtime.unit_of_work() as uow:
+            tried_at = self._runtime.clock.now()
+            outcomes += [await self._record(uow, n, error, tried_at, since) for n, error in zip(calls, errors)]
 
     async def _claim(self, uow: UnitOfWork, notification: asyncpg.Record, now: datetime) -> bool:
         """Mark it as being sent from `now`; False when a second interruption gave it up instead."""

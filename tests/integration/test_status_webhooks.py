@@ -10,8 +10,7 @@ from services.intake.app import SERVICE
 from services.intake.sources import key_hash
 from shared.events import RequestAssigned, RequestCompleted, RequestEscalated, Staffed
 from tests.clock import SetClock
-from shared.deliveries import SENDING_TIMEOUT
-from tests.support import announce, eventually, handled, metric, publish, running, until_handled
+from tests.support import announce, eventually, handled, publish, running, until_handled
 from tests.webhook_receiver import SECRET, receiving, signed_by_secret
 
 pytestmark = pytest.mark.integration
@@ -96,29 +95,3 @@ async def test_a_source_hears_each_status_change_of_its_requests_signed_and_retr
     assert {u["source"] for u in updates} == {"hotline-12345"}  # grid-platform has no webhook
     assert len(receiver.calls) == receiver.failures + 6  # the failures were retried, nothing sent twice
 
-
-async def test_an_update_cut_off_mid_call_is_sent_once_more_with_the_same_idempotency_key(fresh_settings, tmp_path):
-    """intake stops while the source's endpoint holds its call: nothing confirmed it. The next
-    intake sends it again once the mark is stale, with the same key."""
-    settings, clock = fresh_settings, SetClock()
-    async with receiving() as receiver:
-        config = settings.model_copy(update={"intake_sources_file": sources_file(tmp_path, receiver.url)})
-        request = {"source": "hotline-12345", "external_id": f"h-{uuid.uuid4().hex[:8]}",
-                   "category": "legal.consultation", "description": "法律咨询", "community_code": "c-9"}
-        receiver.stalled = True
-        async with running(SERVICE, config, clock=clock) as intake:
-            await intake.post("/api/v1/requests", json=request, headers={"X-Api-Key": "k1"})
-            await eventually(lambda: len(receiver.calls) == 1)
-        receiver.stalled = False  # the source took the call; intake stopped before it heard so
-        async with running(SERVICE, config, clock=clock) as intake:
-            await intake.app.state.deps.status_webhooks.deliver_due()
-            assert len(receiver.calls) == 1  # a live sender may still be waiting for its answer
-            clock.advance(SENDING_TIMEOUT)
-            repeats = await metric(intake, "linli_delivery_repeats_total", channel="status_webhook")
-            await eventually(lambda: len(receiver.calls) == 2)
-            await eventually(lambda: tried(intake, 1))
-            async with intake.app.state.runtime.pool.acquire() as conn:
-                row = await conn.fetchrow("SELECT status, repeats, delivery_id FROM status_update")
-            assert await metric(intake, "linli_delivery_repeats_total", channel="status_webhook") == repeats + 1
-    assert (row["status"], row["repeats"]) == ("sent", 1)
-    assert receiver.keys == [str(row["delivery_id"])] * 2 and receiver.calls[0][0] == receiver.calls[1][0]
