@@ -57,7 +57,7 @@ async def _tell_when_known(notifier: Notifier, uow: UnitOfWork, event: Event, lo
     if holding and set(missing) & set(waits.before):
         return
     await _tell_all(notifier, uow, event)
-    if missing and not holding:
+    if (waits.before or waits.after) and not holding:  # it may have been held
         await store.release(conn, event.event_id)
 
 
