@@ -5,17 +5,20 @@ the volunteer's SMS once it arrives, a case's escalation reaches the mediator wh
 case.assigned names them (services/notify/domain/ordering.py)."""
 import random
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from itertools import permutations
 
 import pytest
 
 from services.notify.app import SERVICE
+from services.notify.domain.ordering import HOLD_AT_MOST
+from services.notify.handlers import HELD_BATCH, release_held
 from shared.events import (AssignmentAccepted, CaseAssigned, CaseEscalated, Event, RequestAssigned, RequestCompleted,
                            Staffed, VolunteerRef)
 from shared.submissions import Urgency
 from tests.builders.notify import offer, received, registered
-from tests.support import announced_and_handled, eventually, inbox_of, running
+from tests.clock import SetClock
+from tests.support import announced_and_handled, eventually, inbox_of, running, sent
 from tests.webhook_receiver import SECRET, receiving
 
 pytestmark = pytest.mark.integration
@@ -112,3 +115,26 @@ async def test_the_same_notifications_whatever_order_the_events_come_in(settings
     in_order = states[orders(story, 0, 0)[0]]
     differences = {order: set(state) ^ set(in_order) for order, state in states.items() if state != in_order}
     assert in_order and not differences, "\n".join(f"{order}: {sorted(d)}" for order, d in differences.items())
+
+
+async def sweep_held(notify) -> int:
+    """One sweep of the held events, now."""
+    deps = notify.app.state.deps
+    async with deps.runtime.unit_of_work() as uow:
+        return await release_held(deps, uow, HELD_BATCH)
+
+
+async def test_a_step_whose_request_never_arrives_is_told_with_what_is_known_once_its_bound_passes(settings):
+    clock = SetClock()
+    community = f"c-{uuid.uuid4().hex[:6]}"
+    assigned = RequestAssigned(correlation_id="c", request_id=uuid.uuid4(), source="hotline-12345",
+                               external_id=f"h-{uuid.uuid4().hex[:6]}", category="elder_care.meals",
+                               community_code=community, occurred_at=clock.now(), volunteers=())
+    async with running(SERVICE, settings, clock=clock) as notify:
+        await announced_and_handled(notify, "notify", settings, assigned)
+        held = await notify.get("/api/v1/notifications", params={"about_event_id": str(assigned.event_id)})
+        clock.advance(HOLD_AT_MOST - timedelta(milliseconds=1))
+        assert await sweep_held(notify) == 0  # not a moment sooner
+        clock.advance(timedelta(milliseconds=1))
+        row = await eventually(lambda: sent(notify, assigned, "inbox"))
+    assert held.json() == [] and row["recipient"] == f"staff:{community}"  # nobody to text: their staff pass it on
