@@ -123,7 +123,8 @@ async def queue_status_update(conn: asyncpg.Connection, source: str, url: str, b
 
 
 async def lock_due_status_updates(conn: asyncpg.Connection, now: datetime, limit: int) -> list[asyncpg.Record]:
-    """Status updates due by `now` (or left 'sending' by a process that died mid-call), locked so that no other intake process sends them too. A source gets its
+    """Status updates due by `now` (or left 'sending' by a process that died mid-call), locked so
+    that no other intake process sends them too. A source gets its
     updates in order: while an earlier one waits for a retry, the later ones wait behind it."""
     return await conn.fetch(
         "SELECT id, source, url, body, attempts, status, repeats, delivery_id FROM status_update u "

@@ -24,7 +24,8 @@ SERVICE = ServiceDefinition(name="notify", consumers=consumers, api=api.router,
                             background=lambda notifier: [notifier.worker.run(), held_events(notifier).run()],
                             # inbox messages first: a notification is pruned only once its inbox message is
                             retention=(Prune("inbox_message", "created_at"),
-                                       Prune("notification", "COALESCE(sent_at, created_at)", "status NOT IN ('pending', 'sending') AND "
+                                       Prune("notification", "COALESCE(sent_at, created_at)",
+                                             "status NOT IN ('pending', 'sending') AND "
                                              "NOT EXISTS (SELECT 1 FROM inbox_message i WHERE "
                                              "i.notification_id = notification.notification_id)"),
                                        Prune("settled_message", "settled_at")),  # held events go once released

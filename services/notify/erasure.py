@@ -28,7 +28,8 @@ async def on_person_erased(notifier: Notifier, uow: UnitOfWork, event: PersonEra
                                [row["notification_id"] for row in erased], ERASED)
     held = await conn.execute("DELETE FROM held_event WHERE correlation_id = ANY($1::text[])",
                               list(event.correlation_ids))
-    changed = {"contact": len(contacts), "held_event": int(held.split()[-1]), "notification": len(erased), "inbox_message": int(inbox.split()[-1])}
+    changed = {"contact": len(contacts), "held_event": int(held.split()[-1]), "notification": len(erased),
+               "inbox_message": int(inbox.split()[-1])}
     await uow.emit(ErasureDone(correlation_id=event.correlation_id, occurred_at=notifier.now(),
                                erasure_id=event.erasure_id, service="notify",
                                changed={table: n for table, n in changed.items() if n}))

@@ -34,7 +34,8 @@ async def add(conn: asyncpg.Connection, message: Message, text: tuple[str, str],
         "  SELECT 1 FROM settled_message WHERE assignment_id = $14 AND kind = $5) "
         "ON CONFLICT DO NOTHING",  # notification_once, and the id that follows from it
         notification_id(event.event_id, message, channel), message.recipient, channel, address, message.kind, *text,
-        language, event.event_id, event.routing_key, event.correlation_id, not_before, message.lead, message.assignment_id)
+        language, event.event_id, event.routing_key, event.correlation_id, not_before, message.lead,
+        message.assignment_id)
 
 
 async def settle(conn: asyncpg.Connection, assignment_id: UUID, kinds: tuple[str, ...]) -> int:

@@ -21,6 +21,7 @@ def test_another_event_recipient_channel_kind_or_lead_makes_another_id():
     reminder = {"kind": "window_reminder", "send_at": AT, "deadline": AT + timedelta(hours=24)}
     ids = {notification_id(EVENT, message(), "sms"), notification_id(uuid.uuid4(), message(), "sms"),
            notification_id(EVENT, message(recipient="staff:c-1"), "sms"), notification_id(EVENT, message(), "inbox"),
-           notification_id(EVENT, message(kind="withdrawal"), "sms"), notification_id(EVENT, message(**reminder), "sms"),
+           notification_id(EVENT, message(kind="withdrawal"), "sms"),
+           notification_id(EVENT, message(**reminder), "sms"),
            notification_id(EVENT, message(**{**reminder, "deadline": AT + timedelta(hours=1)}), "sms")}
     assert len(ids) == 7
