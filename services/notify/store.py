@@ -104,9 +104,10 @@ async def take_turns(conn: asyncpg.Connection, keys) -> None:
 async def unknown(conn: asyncpg.Connection, keys) -> list[str]:
     """The keys (domain/ordering.py) among `keys` whose contact or case mediator has not arrived."""
     return await conn.fetchval(
-        "SELECT coalesce(array_agg(k ORDER BY k), '{}') FROM unnest($1::text[]) k "
-        "WHERE NOT EXISTS (SELECT 1 FROM contact WHERE 'contact:' || recipient = k) "
-        "AND NOT EXISTS (SELECT 1 FROM case_mediator m WHERE 'mediator:' || m.case_id || ':' || m.level = k)",
+        "SELECT coalesce(array_agg(k ORDER BY k), '{}') FROM unnest($1::text[]) k WHERE NOT CASE "
+        "WHEN k LIKE 'contact:%' THEN EXISTS (SELECT 1 FROM contact WHERE recipient = substr(k, 9)) "
+        "ELSE EXISTS (SELECT 1 FROM case_mediator WHERE case_id = split_part(k, ':', 2)::uuid "
+        "AND level = split_part(k, ':', 3)) END",  # by their primary keys
         list(keys))
 
 
