@@ -1,11 +1,66 @@
 """The bookkeeping of a table of outgoing deliveries that are retried with backoff (notify's
 notifications, intake's status updates). Such a table has the columns status ('pending',
-'sent', 'failed'), attempts, last_error, next_attempt_at and sent_at. The time of a try, `at`,
-comes from the service's clock, as does the time its due rows are compared with."""
+'sending', 'sent', 'failed'), attempts, last_error, next_attempt_at, sent_at, sending_since and
+repeats. The time of a try, `at`, comes from the service's clock, as does the time its due rows
+are compared with.
+
+A delivery over the network is marked 'sending' (with the time) in a transaction of its own
+before the call, and confirmed sent or failed in another after it: the call is never made inside
+an open transaction, so a crash after the call cannot roll back the fact that it was made. A row
+still 'sending' after SENDING_TIMEOUT was left by a process that died mid-call: it is sent again
+once, under the same id (which the receiver is given, to drop the repeat), and given up after a
+second such interruption (`claim`)."""
+import asyncio
+from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 import asyncpg
+from prometheus_client import Counter
+
+from shared.webhooks import TIMEOUT_SECONDS
+
+# A call gives up after TIMEOUT_SECONDS; a row 'sending' three times as long was left by a sender
+# that died (a live one has confirmed or failed it by then, even with a slow database).
+SENDING_TIMEOUT = timedelta(seconds=3 * TIMEOUT_SECONDS)
+MAX_REPEATS = 1
+INTERRUPTED = "interrupted twice between the call and its confirmation: it may or may not have arrived"
+REPEATS = Counter("linli_delivery_repeats_total", "Deliveries sent again, under the same id, after a sender "
+                  "died between the call and its confirmation", ["channel"])
+
+
+class Claim(StrEnum):
+    SEND = "send"  # due: its first call, or a retry after a refusal
+    REPEAT = "repeat"  # interrupted once: the call again, same id
+    GIVE_UP = "give_up"  # interrupted again: never a third call
+
+
+def claim(status: str, repeats: int) -> Claim:
+    """What to do with a row the sweep found: 'pending' (due) is sent; 'sending' (stale, its
+    sender died) is repeated at most MAX_REPEATS times, then failed for good."""
+    if status == "pending":
+        return Claim.SEND
+    if status == "sending":
+        return Claim.REPEAT if repeats < MAX_REPEATS else Claim.GIVE_UP
+    raise ValueError(f"a {status!r} delivery is not due")
+
+
+async def to_the_end(calls_and_record: Awaitable) -> None:
+    """Run the calls of a sweep and the recording of their outcomes to the end, even when the
+    service stops meanwhile (its stop waits for them, at most a call's timeout, then goes on): a
+    clean stop never leaves a row 'sending', so only a crash causes a repeat."""
+    task = asyncio.ensure_future(calls_and_record)
+    try:
+        await asyncio.shield(task)
+    except asyncio.CancelledError:
+        await task
+        raise
+
+
+def stale_before(now: datetime) -> datetime:
+    """A row marked 'sending' before this was left by a sender that died."""
+    return now - SENDING_TIMEOUT
 
 
 @dataclass(frozen=True)
@@ -13,15 +68,42 @@ class DeliveryTable:
     table: str  # a name from the service's own code, never from input
     key: str
 
-    async def sent(self, conn: asyncpg.Connection, key, at: datetime) -> None:
-        await conn.execute(f"UPDATE {self.table} SET status = 'sent', attempts = attempts + 1, sent_at = $2, "
-                           f"last_error = NULL WHERE {self.key} = $1", key, at)
+    @property
+    def due(self) -> str:
+        """The condition on a row the sweep takes, with $1 the time now and $2 `stale_before(now)`."""
+        return ("((status = 'pending' AND next_attempt_at <= $1) "
+                "OR (status = 'sending' AND sending_since <= $2))")
+
+    async def sending(self, conn: asyncpg.Connection, key, at: datetime, claimed: Claim) -> None:
+        """Mark the row as being sent from `at` (a repeat counts one more)."""
+        await conn.execute(f"UPDATE {self.table} SET status = 'sending', sending_since = $2, "
+                           f"repeats = repeats + $3 WHERE {self.key} = $1", key, at, int(claimed == Claim.REPEAT))
+
+    async def sent(self, conn: asyncpg.Connection, key, at: datetime, since: datetime | None = None) -> bool:
+        """Record that it went; a call marked `since` confirms only if no other sender has taken the
+        row over meanwhile (it then returns False and changes nothing)."""
+        result = await conn.execute(
+            f"UPDATE {self.table} SET status = 'sent', attempts = attempts + 1, sent_at = $2, last_error = NULL "
+            f"WHERE {self.key} = $1 AND {self._marked('$3')}", key, at, since)
+        return result != "UPDATE 0"
 
     async def failed_attempt(self, conn: asyncpg.Connection, key, error: str, at: datetime,
-                             retry_in: timedelta | None) -> None:
-        """Record a failed try at `at`: retried `retry_in` later, or failed for good when None."""
-        await conn.execute(
+                             retry_in: timedelta | None, since: datetime | None = None) -> bool:
+        """Record a failed try at `at`: retried `retry_in` later, or failed for good when None
+        (`since` as for `sent`)."""
+        result = await conn.execute(
             f"UPDATE {self.table} SET attempts = attempts + 1, last_error = $2, "
             "status = CASE WHEN $4::interval IS NULL THEN 'failed' ELSE 'pending' END, "
-            f"next_attempt_at = $3::timestamptz + coalesce($4::interval, '0 seconds') WHERE {self.key} = $1",
-            key, error, at, retry_in)
+            f"next_attempt_at = $3::timestamptz + coalesce($4::interval, '0 seconds') "
+            f"WHERE {self.key} = $1 AND {self._marked('$5')}", key, error, at, retry_in, since)
+        return result != "UPDATE 0"
+
+    async def given_up(self, conn: asyncpg.Connection, key, at: datetime) -> None:
+        """Failed for good after a second interruption: nobody knows whether it arrived."""
+        await conn.execute(f"UPDATE {self.table} SET status = 'failed', attempts = attempts + 1, last_error = $2, "
+                           f"next_attempt_at = $3 WHERE {self.key} = $1", key, INTERRUPTED, at)
+
+    @staticmethod
+    def _marked(parameter: str) -> str:
+        return (f"({parameter}::timestamptz IS NULL OR "
+                f"(status = 'sending' AND sending_since = {parameter}::timestamptz))")

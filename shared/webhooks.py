@@ -55,9 +55,13 @@ def require_secret(secret: str | None, setting: str, development: bool) -> None:
                            "development machine)")
 
 
-async def post_signed(client: httpx.AsyncClient, url: str, secret: str, body: bytes) -> None:
+async def post_signed(client: httpx.AsyncClient, url: str, secret: str, body: bytes,
+                      idempotency_key: str | None = None) -> None:
+    """POST `body` signed; `idempotency_key` (the delivery's id, the same on a repeat) goes as the
+    Idempotency-Key header, so that the receiver can drop a call it has already taken."""
+    headers = signed_headers(secret, body) | ({"Idempotency-Key": idempotency_key} if idempotency_key else {})
     try:
-        response = await client.post(url, content=body, headers=signed_headers(secret, body))
+        response = await client.post(url, content=body, headers=headers)
     except httpx.HTTPError as error:
         raise DeliveryFailed(f"webhook {url}: {type(error).__name__}: {error}") from error
     if not response.is_success:

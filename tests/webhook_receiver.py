@@ -26,10 +26,13 @@ class Signed(NamedTuple):
 
 class Receiver:
     """A webhook endpoint that fails its first `failures` calls, then answers 200, each after
-    `delay` seconds (a slow gateway)."""
+    `delay` seconds (a slow gateway); while `stalled`, a call it has recorded gets no answer (a
+    sender can be killed between its call and its confirmation)."""
 
     def __init__(self):
         self.calls: list[tuple[bytes, Signed]] = []  # the exact body and its signature headers
+        self.keys: list[str | None] = []  # each call's Idempotency-Key
+        self.stalled = False
         self.failures = 0
         self.echo = False  # a failure answers 400 with the body it was sent, as some gateways do
         self.delay = 0.0
@@ -39,7 +42,10 @@ class Receiver:
         async def hook(request: Request):
             self.calls.append((await request.body(), Signed(request.headers.get("x-linli-signature"),
                                                             request.headers.get("x-linli-timestamp"))))
+            self.keys.append(request.headers.get("idempotency-key"))
             await asyncio.sleep(self.delay)
+            while self.stalled:
+                await asyncio.sleep(0.05)
             if len(self.calls) <= self.failures:
                 return Response(self.calls[-1][0], status_code=400) if self.echo else Response("busy", status_code=503)
             return {"ok": True}

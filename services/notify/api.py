@@ -30,7 +30,7 @@ async def inbox(recipient: str, limit: int = Query(50, ge=1, le=500), notifier: 
 
 
 @router.get("/notifications")
-async def notifications(status: Literal["pending", "sent", "failed", "cancelled"] | None = None,
+async def notifications(status: Literal["pending", "sending", "sent", "failed", "cancelled"] | None = None,
                         recipient: str | None = None, about_event_id: UUID | None = None,
                         assignment_id: UUID | None = None, limit: int = Query(100, ge=1, le=1000),
                         notifier: Notifier = Depends(deps_of),
@@ -38,6 +38,7 @@ async def notifications(status: Literal["pending", "sent", "failed", "cancelled"
                                                     Role.STREET_STAFF)),
                         known: Areas = Depends(areas)):
     """Each notification's state: pending (reminders and held messages show when they will go),
+    sending (its call under way, or cut off by a crash: sent again once, same id),
     sent, failed, or cancelled (no longer applies), with its attempts and last error. Ops see
     every one; a person only those to their own inboxes."""
     mine = None if who.role == Role.OPS else sorted(recipients_of(who, known))

@@ -50,7 +50,8 @@ class EmailChannel:
 
 
 class SmsChannel:
-    """Hands the text to an SMS gateway over HTTP: {"phone", "text", "notification_id"}, signed."""
+    """Hands the text to an SMS gateway over HTTP: {"phone", "text", "notification_id"}, signed,
+    with the notification id as Idempotency-Key too (a repeat after a crash has the same one)."""
 
     name = routing.SMS
     in_database = False
@@ -62,7 +63,7 @@ class SmsChannel:
     async def deliver(self, notification: asyncpg.Record, connection: None) -> None:
         body = json.dumps({"phone": notification["address"], "text": f"{notification['subject']}:{notification['body']}",
                            "notification_id": str(notification["notification_id"])}, ensure_ascii=False).encode()
-        await post_signed(self._client, self._url, self._secret, body)
+        await post_signed(self._client, self._url, self._secret, body, str(notification["notification_id"]))
 
     async def close(self) -> None:
         await self._client.aclose()
@@ -70,7 +71,7 @@ class SmsChannel:
 
 class WebhookChannel:
     """POSTs the message as signed JSON (shared/webhooks.py): the shape WeCom/DingTalk group
-    robots and SMS gateways take."""
+    robots and SMS gateways take), with the notification id as Idempotency-Key."""
 
     name = routing.WEBHOOK
     in_database = False
@@ -84,7 +85,7 @@ class WebhookChannel:
         body = json.dumps({key: str(notification[key]) for key in (
             "notification_id", "recipient", "kind", "subject", "body", "about", "about_event_id")},
             ensure_ascii=False).encode()
-        await post_signed(self._client, self._url, self._secret, body)
+        await post_signed(self._client, self._url, self._secret, body, str(notification["notification_id"]))
 
     async def close(self) -> None:
         await self._client.aclose()

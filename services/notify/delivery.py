@@ -1,8 +1,10 @@
 """The delivery worker: sends due notifications and records each outcome with its event.
 
 Pending notifications live in the database, so a restart of notify loses none: the worker
-picks them up at its next sweep. Each row is locked while it is sent, so two notify processes
-never send the same one.
+picks them up at its next sweep. Each row is locked while it is taken, and one that goes over the
+network is marked 'sending' until its outcome is recorded, so two notify processes never send the
+same one; one left 'sending' by a process that died mid-call is sent again once, with the same
+id (shared/deliveries.py).
 """
 import asyncio
 import contextlib
@@ -13,6 +15,7 @@ from prometheus_client import Counter
 
 from services.notify import store
 from services.notify.channels import Channel
+from shared.deliveries import INTERRUPTED, REPEATS, Claim, claim, to_the_end
 from shared.events import NotificationFailed, NotificationSent
 from shared.privacy import mask_phone_numbers
 from shared.service import Runtime
@@ -47,21 +50,49 @@ class DeliveryWorker:
                     await channel.close()
 
     async def deliver_due(self) -> int:
-        """Try one batch of due notifications; returns how many were tried. Channels that go
-        out over the network are tried together, so one slow endpoint does not hold the rest."""
+        """Try one batch of due notifications; returns how many were taken. The inbox is written
+        in the sweep's transaction; the others are marked 'sending' and committed first, then
+        called together (one slow endpoint does not hold the rest), outside any transaction, and
+        their outcomes recorded in a second one: a crash after a call cannot undo that it was made."""
+        now = self._runtime.clock.now()
+        outcomes: list[tuple[str, str]] = []  # (channel, outcome), counted once committed
+        calls: list[asyncpg.Record] = []
         async with self._runtime.unit_of_work() as uow:
-            due = await store.lock_due(uow.connection, self._runtime.clock.now(), BATCH_SIZE)
-            remote = [n for n in due if not self.channels[n["channel"]].in_database]
-            errors = dict(zip((n["notification_id"] for n in remote),
-                              await asyncio.gather(*(self._try(n, None) for n in remote))))
+            due = await store.lock_due(uow.connection, now, BATCH_SIZE)
             for notification in due:
-                if notification["notification_id"] not in errors:  # one at a time on the connection
-                    errors[notification["notification_id"]] = await self._try(notification, uow.connection)
-            tried_at = self._runtime.clock.now()
-            outcomes = [await self._record(uow, n, errors[n["notification_id"]], tried_at) for n in due]
-        for notification, outcome in zip(due, outcomes):  # counted once committed
-            OUTCOMES.labels(notification["channel"], outcome).inc()
+                if self.channels[notification["channel"]].in_database:
+                    error = await self._try(notification, uow.connection)
+                    outcomes.append(await self._record(uow, notification, error, self._runtime.clock.now()))
+                elif await self._claim(uow, notification, now):
+                    calls.append(notification)
+                else:
+                    outcomes.append((notification["channel"], "failed"))
+        for notification in calls:
+            if notification["status"] == "sending":
+                REPEATS.labels(notification["channel"]).inc()
+        if calls:
+            await to_the_end(self._call(calls, now, outcomes))
+        for channel, outcome in outcomes:
+            OUTCOMES.labels(channel, outcome).inc()
         return len(due)
+
+    async def _call(self, calls: list[asyncpg.Record], since: datetime, outcomes: list[tuple[str, str]]) -> None:
+        """Call each (together), then record their outcomes in one transaction."""
+        errors = await asyncio.gather(*(self._try(n, None) for n in calls))
+        async with self._runtime.unit_of_work() as uow:
+            tried_at = self._runtime.clock.now()
+            outcomes += [await self._record(uow, n, error, tried_at, since) for n, error in zip(calls, errors)]
+
+    async def _claim(self, uow: UnitOfWork, notification: asyncpg.Record, now: datetime) -> bool:
+        """Mark it as being sent from `now`; False when a second interruption gave it up instead."""
+        claimed = claim(notification["status"], notification["repeats"])
+        if claimed == Claim.GIVE_UP:
+            await store.NOTIFICATIONS.given_up(uow.connection, notification["notification_id"], now)
+            await uow.emit(NotificationFailed(**_about(notification, now), error=INTERRUPTED,
+                                              attempts=notification["attempts"] + 1))
+            return False
+        await store.NOTIFICATIONS.sending(uow.connection, notification["notification_id"], now, claimed)
+        return True
 
     async def _try(self, notification: asyncpg.Record, connection: asyncpg.Connection | None) -> str | None:
         """Deliver one notification; None when it went, else why not. A gateway's answer may quote
@@ -74,22 +105,27 @@ class DeliveryWorker:
             return mask_phone_numbers(f"{error}" or type(error).__name__)
         return None
 
-    async def _record(self, uow: UnitOfWork, notification: asyncpg.Record, error: str | None, now: datetime) -> str:
-        """Record the outcome of the try that ended at `now`: sent, retried or failed."""
+    async def _record(self, uow: UnitOfWork, notification: asyncpg.Record, error: str | None, now: datetime,
+                      since: datetime | None = None) -> tuple[str, str]:
+        """Record the outcome of the try that ended at `now`: sent, retried or failed; a call marked
+        `since` that another process has taken over meanwhile (it thought this one dead) is theirs."""
         if error is not None:
-            return await self._failed(uow, notification, error, now)
-        await store.NOTIFICATIONS.sent(uow.connection, notification["notification_id"], now)
+            return notification["channel"], await self._failed(uow, notification, error, now, since)
+        if not await store.NOTIFICATIONS.sent(uow.connection, notification["notification_id"], now, since):
+            return notification["channel"], "taken_over"
         await uow.emit(NotificationSent(**_about(notification, now)))
-        return "sent"
+        return notification["channel"], "sent"
 
-    async def _failed(self, uow: UnitOfWork, notification: asyncpg.Record, error: str, now: datetime) -> str:
+    async def _failed(self, uow: UnitOfWork, notification: asyncpg.Record, error: str, now: datetime,
+                      since: datetime | None) -> str:
         attempts = notification["attempts"] + 1
-        if attempts < self._settings.notify_max_attempts:
-            delay = retry_delay(attempts, self._settings.notify_retry_base_seconds)
-            await store.NOTIFICATIONS.failed_attempt(uow.connection, notification["notification_id"], error, now,
-                                                     timedelta(seconds=delay))
+        last = attempts >= self._settings.notify_max_attempts
+        delay = None if last else timedelta(seconds=retry_delay(attempts, self._settings.notify_retry_base_seconds))
+        if not await store.NOTIFICATIONS.failed_attempt(uow.connection, notification["notification_id"], error, now,
+                                                        delay, since):
+            return "taken_over"
+        if not last:
             return "retried"
-        await store.NOTIFICATIONS.failed_attempt(uow.connection, notification["notification_id"], error, now, None)
         await uow.emit(NotificationFailed(**_about(notification, now), error=error, attempts=attempts))
         return "failed"
 

@@ -7,33 +7,90 @@ import asyncpg
 from services.notify import store
 from services.notify.context import Notifier
 from services.notify.domain.messages import Context, Message, messages_for, resident, settled_by
+from services.notify.domain.ordering import HOLD_AT_MOST, arrived, awaited
 from services.notify.domain.routing import SMS, Contact, channels_for, language_for
 from shared.events import (AssignmentEvent, CaseAssigned, CaseEvent, Event, RequestEvent, RequestReceived,
                            VolunteerRegistered)
 from shared.quiet_hours import not_before
+from shared.sweeper import Sweeper
 from shared.unit_of_work import UnitOfWork
+
+HELD_BATCH = 20
+HELD_POLL_SECONDS = 1.0
 
 
 async def on_volunteer_registered(notifier: Notifier, uow: UnitOfWork, event: VolunteerRegistered) -> None:
     """How to reach a volunteer: their contact follows their latest registration."""
+    await store.take_turns(uow.connection, arrived(event))
     await store.save_volunteer(uow.connection, event)
+    await _release(notifier, uow, event)
 
 
 async def on_request_received(notifier: Notifier, uow: UnitOfWork, event: RequestReceived) -> None:
-    """How to reach the resident a request is for, when it gave a phone."""
+    """How to reach the resident a request is for (at the phone it gave, if any)."""
+    await store.take_turns(uow.connection, arrived(event))
     await store.save_resident(uow.connection, event)
+    await _release(notifier, uow, event)
 
 
 async def notify(notifier: Notifier, uow: UnitOfWork, event: Event) -> None:
-    """An event becomes notifications, and settles the pending ones it makes pointless."""
+    """An event settles the pending messages it makes pointless at once, and becomes
+    notifications once what they need has arrived (domain/ordering.py)."""
     for assignment_id, kinds in settled_by(event):
         await store.settle(uow.connection, assignment_id, kinds)
     if isinstance(event, CaseAssigned):
+        await store.take_turns(uow.connection, arrived(event))
         await store.save_mediator(uow.connection, event)
+    await _tell_when_known(notifier, uow, event)
+    await _release(notifier, uow, event)
+
+
+async def _tell_when_known(notifier: Notifier, uow: UnitOfWork, event: Event, locked: bool = False) -> None:
+    """Tell what `event` means, unless it waits for a profile (then it is held), and hold it to
+    be told again if a case's mediator may still come; never past HOLD_AT_MOST."""
+    conn, waits = uow.connection, awaited(event)
+    if not locked:
+        await store.take_turns(conn, waits.before + waits.after)
+    missing = await store.unknown(conn, waits.before + waits.after)
+    holding = bool(missing) and await store.hold(conn, event, missing, not set(missing) & set(waits.before),
+                                                 notifier.now(), HOLD_AT_MOST)
+    if holding and set(missing) & set(waits.before):
+        return
+    await _tell_all(notifier, uow, event)
+    if (waits.before or waits.after) and not holding:  # it may have been held
+        await store.release(conn, event.event_id)
+
+
+async def _tell_all(notifier: Notifier, uow: UnitOfWork, event: Event) -> None:
     context = await _context(notifier, uow.connection, event)
     for message in messages_for(event, context):
         await _tell(notifier, uow.connection, message, event, context.now)
     uow.after_commit(notifier.worker.wake)
+
+
+async def _release(notifier: Notifier, uow: UnitOfWork, event: Event) -> None:
+    """What `event` made known releases the events held for it (this transaction holds their keys' turns)."""
+    if keys := arrived(event):
+        for held in await store.held_for(uow.connection, keys):
+            await _tell_when_known(notifier, uow, held, locked=True)
+
+
+def held_events(notifier: Notifier) -> Sweeper:
+    """The background worker that tells the held events whose bound has passed."""
+    async def sweep() -> int:
+        async with notifier.runtime.unit_of_work() as uow:
+            return await release_held(notifier, uow, HELD_BATCH)
+    return Sweeper("held events", sweep, HELD_BATCH, HELD_POLL_SECONDS)
+
+
+async def release_held(notifier: Notifier, uow: UnitOfWork, limit: int) -> int:
+    """Tell the held events whose bound has passed with what is known; returns how many."""
+    past = await store.held_past(uow.connection, notifier.now(), limit)
+    for event, told in past:
+        if not told:
+            await _tell_all(notifier, uow, event)
+        await store.release(uow.connection, event.event_id)
+    return len(past)
 
 
 async def _context(notifier: Notifier, conn: asyncpg.Connection, event: Event) -> Context:

@@ -1,13 +1,14 @@
 """notify's SQL. Every function takes the connection of the current unit of work."""
-from datetime import datetime
-from uuid import UUID, uuid4
+from datetime import datetime, timedelta
+from uuid import UUID
 
 import asyncpg
 
-from services.notify.domain.messages import Message, resident, volunteer
+from services.notify.domain.messages import Message, notification_id, resident, volunteer
 from services.notify.domain.routing import Contact
-from shared.deliveries import DeliveryTable
-from shared.events import CaseAssigned, Event, RequestReceived, VolunteerRegistered
+from shared.deliveries import DeliveryTable, stale_before
+from shared.broker import encode
+from shared.events import EVENT_TYPES, CaseAssigned, Event, RequestReceived, VolunteerRegistered
 
 NOTIFICATION_COLUMNS = ("notification_id, recipient, channel, kind, language, status, attempts, last_error, "
                         "next_attempt_at, extract(epoch FROM lead)::float8 AS lead_seconds, assignment_id, about, "
@@ -23,16 +24,18 @@ async def lock_assignment(conn: asyncpg.Connection, assignment_id: UUID) -> None
 
 async def add(conn: asyncpg.Connection, message: Message, text: tuple[str, str], language: str, channel: str,
               address: str | None, event: Event, not_before: datetime) -> None:
-    """One notification per message and channel, once per event (re-delivered or re-published),
-    and none if its assignment's later events already settled it."""
+    """One notification per message and channel, once per event (re-delivered, re-published or
+    handled by two notify processes at once: the id is the same, and the table's unique key takes
+    one), and none if its assignment's later events already settled it."""
     await conn.execute(
         "INSERT INTO notification (notification_id, recipient, channel, address, kind, subject, body, language, "
         "about_event_id, about, correlation_id, next_attempt_at, lead, assignment_id) "
         "SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14 WHERE NOT EXISTS ("
         "  SELECT 1 FROM settled_message WHERE assignment_id = $14 AND kind = $5) "
-        "ON CONFLICT ON CONSTRAINT notification_once DO NOTHING",
-        uuid4(), message.recipient, channel, address, message.kind, *text, language, event.event_id,
-        event.routing_key, event.correlation_id, not_before, message.lead, message.assignment_id)
+        "ON CONFLICT DO NOTHING",  # notification_once, and the id that follows from it
+        notification_id(event.event_id, message, channel), message.recipient, channel, address, message.kind, *text,
+        language, event.event_id, event.routing_key, event.correlation_id, not_before, message.lead,
+        message.assignment_id)
 
 
 async def settle(conn: asyncpg.Connection, assignment_id: UUID, kinds: tuple[str, ...]) -> int:
@@ -53,12 +56,13 @@ async def save_volunteer(conn: asyncpg.Connection, event: VolunteerRegistered) -
 
 
 async def save_resident(conn: asyncpg.Connection, event: RequestReceived) -> None:
-    """The beneficiary of a request, reached at the phone it gave, in the language it names."""
+    """The beneficiary of a request, reached at the phone it gave, in the language it names. A
+    request that names none is kept too (no phone, no name): its messages then know there is
+    nobody to text, rather than wait for a resident's profile."""
     beneficiary = event.beneficiary
-    if beneficiary and (beneficiary.phone or beneficiary.name):
-        await _save_contact(conn, resident(event.source, event.external_id), None, beneficiary.phone,
-                            (beneficiary.language,) if beneficiary.language else (), beneficiary.name,
-                            event.occurred_at)
+    await _save_contact(conn, resident(event.source, event.external_id), None, beneficiary and beneficiary.phone,
+                        (beneficiary.language,) if beneficiary and beneficiary.language else (),
+                        beneficiary and beneficiary.name, event.occurred_at)
 
 
 async def _save_contact(conn, recipient, email, phone, languages, name, registered_at) -> None:
@@ -90,12 +94,64 @@ async def contact(conn: asyncpg.Connection, recipient: str) -> Contact | None:
                    has_app=not recipient.startswith("resident:"))
 
 
+async def take_turns(conn: asyncpg.Connection, keys) -> None:
+    """Holding an event for what has not arrived, and its arrival, take turns per key (until
+    commit): the arrival then finds the held event, or the event finds what arrived."""
+    for key in sorted(set(keys)):
+        await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 13))", key)
+
+
+async def unknown(conn: asyncpg.Connection, keys) -> list[str]:
+    """The keys (domain/ordering.py) among `keys` whose contact or case mediator has not arrived."""
+    return await conn.fetchval(
+        "SELECT coalesce(array_agg(k ORDER BY k), '{}') FROM unnest($1::text[]) k WHERE NOT CASE "
+        "WHEN k LIKE 'contact:%' THEN EXISTS (SELECT 1 FROM contact WHERE recipient = substr(k, 9)) "
+        "ELSE EXISTS (SELECT 1 FROM case_mediator WHERE case_id = split_part(k, ':', 2)::uuid "
+        "AND level = split_part(k, ':', 3)) END",  # by their primary keys
+        list(keys))
+
+
+async def hold(conn: asyncpg.Connection, event: Event, waiting_for: list[str], told: bool, now: datetime,
+               bound: timedelta) -> bool:
+    """Hold `event` for what it waits for, `bound` from when it was first held; False once that
+    has passed (it must then be told with what is known)."""
+    return await conn.fetchval(
+        "INSERT INTO held_event (event_id, routing_key, body, correlation_id, waiting_for, told, held_until) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7::timestamptz + $8::interval) ON CONFLICT (event_id) DO UPDATE SET "
+        "waiting_for = EXCLUDED.waiting_for, told = held_event.told OR EXCLUDED.told "
+        "RETURNING held_until > $7", event.event_id, event.routing_key, encode(event), event.correlation_id,
+        waiting_for, told, now, bound)
+
+
+async def release(conn: asyncpg.Connection, event_id: UUID) -> None:
+    await conn.execute("DELETE FROM held_event WHERE event_id = $1", event_id)
+
+
+async def held_for(conn: asyncpg.Connection, keys) -> list[Event]:
+    """The held events that wait for any of `keys`, locked until commit."""
+    rows = await conn.fetch("SELECT routing_key, body FROM held_event WHERE waiting_for && $1::text[] "
+                            "ORDER BY held_until FOR UPDATE", list(keys))
+    return [_decoded(row) for row in rows]
+
+
+async def held_past(conn: asyncpg.Connection, now: datetime, limit: int) -> list[tuple[Event, bool]]:
+    """(event, told already) of held events whose bound has passed by `now`, locked so that no
+    other notify process takes them too."""
+    rows = await conn.fetch("SELECT routing_key, body, told FROM held_event WHERE held_until <= $1 "
+                            "ORDER BY held_until LIMIT $2 FOR UPDATE SKIP LOCKED", now, limit)
+    return [(_decoded(row), row["told"]) for row in rows]
+
+
+def _decoded(row: asyncpg.Record) -> Event:
+    return EVENT_TYPES[row["routing_key"]].model_validate_json(row["body"])
+
+
 async def lock_due(conn: asyncpg.Connection, now: datetime, limit: int) -> list[asyncpg.Record]:
-    """Pending notifications whose time has come by `now`, locked so no other notify process
-    sends them too."""
+    """Pending notifications whose time has come by `now`, and those left 'sending' by a process
+    that died mid-call, locked so no other notify process takes them too."""
     return await conn.fetch(
-        "SELECT * FROM notification WHERE status = 'pending' AND next_attempt_at <= $1 "
-        "ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED", now, limit)
+        f"SELECT * FROM notification WHERE {NOTIFICATIONS.due} "
+        "ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED", now, stale_before(now), limit)
 
 
 async def inbox(conn: asyncpg.Connection, recipient: str, limit: int) -> list[asyncpg.Record]:

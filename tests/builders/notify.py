@@ -2,7 +2,7 @@
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from shared.events import AssignmentOffered, VolunteerRef, VolunteerRegistered
+from shared.events import AssignmentOffered, Event, RequestReceived, VolunteerRef, VolunteerRegistered
 
 
 def offer(volunteer_id: str = "v-1", at: datetime | None = None,
@@ -22,3 +22,11 @@ def registered(external_id: str, **profile) -> VolunteerRegistered:
     return VolunteerRegistered(**{"correlation_id": "c", "volunteer_id": uuid.uuid4(), "source": "volunteer-app",
                                   "external_id": external_id, "name": "王芳", "phone": "13800000001",
                                   "community_code": "c-1", "skills": ("cleaning",), **profile})
+
+
+def received(about: Event, **submission) -> RequestReceived:
+    """The request.received of the request `about` (an offer, a step) is about: the request notify
+    waits for before telling the resident or the volunteer who accepted (no beneficiary by default)."""
+    return RequestReceived(correlation_id=about.correlation_id, request_id=about.request_id, source=about.source,
+                           external_id=about.external_id, category=about.category,
+                           community_code=about.community_code, **{"description": "需要帮助", **submission})

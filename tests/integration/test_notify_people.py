@@ -12,7 +12,7 @@ from services.notify.app import SERVICE
 from shared.events import (CaseAssigned, RequestAssigned, RequestCompleted, RequestEscalated, RequestReceived,
                            Staffed, VolunteerRef)
 from shared.submissions import Urgency
-from tests.builders.notify import offer, registered
+from tests.builders.notify import offer, received, registered
 from tests.smtp_server import smtp_server
 from tests.support import (announce, announced_and_handled, event_tap, eventually, handled, notification_of, inbox_of,
                            publish, running, sent)
@@ -61,6 +61,7 @@ async def test_a_resident_without_a_phone_is_told_through_the_communitys_staff(s
     community, external_id = f"c-{uuid.uuid4().hex[:6]}", f"h-{uuid.uuid4().hex[:6]}"
     assigned = RequestAssigned(**request_about(external_id, community), volunteers=staffed())
     async with running(SERVICE, settings) as notify:
+        await announced_and_handled(notify, "notify", settings, received(assigned))  # it named nobody to text
         await announce(settings, assigned)
         await eventually(lambda: sent(notify, assigned, "inbox"))
         [message] = (await inbox_of(notify, f"staff:{community}")).json()

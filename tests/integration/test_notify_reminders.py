@@ -8,7 +8,7 @@ import pytest
 
 from services.notify.app import SERVICE
 from shared.events import AssignmentAccepted, AssignmentWithdrawn
-from tests.builders.notify import offer
+from tests.builders.notify import offer, received
 from tests.clock import SetClock
 from tests.support import announce, announced_and_handled, eventually, inbox_of, running, swept
 
@@ -73,6 +73,7 @@ async def test_an_answered_offer_is_not_reminded_in_either_order(settings):
         reminder = await eventually(row_of(notify, first.assignment_id, "offer_reminder@30s", "cancelled"))
         # The acceptance handled before the offer (separate queues): the offer's reminder is never made.
         second = offer(f"v-{uuid.uuid4().hex[:6]}", at=clock.now(), expires_in=timedelta(minutes=1))
+        await announced_and_handled(notify, "notify", settings, received(second))
         await announced_and_handled(notify, "notify", settings, accepted_for(second, None, clock.now()))
         await announced_and_handled(notify, "notify", settings, second)
         late = await rows_of(notify, second.assignment_id)
@@ -88,6 +89,7 @@ async def test_a_volunteer_is_reminded_before_the_window_and_a_withdrawal_cancel
     clock = SetClock()
     async with running_notify(settings, clock, notify_window_reminders="24h,1h") as notify:
         soon, start = offer(f"v-{uuid.uuid4().hex[:6]}", at=clock.now()), clock.now() + timedelta(hours=3)
+        await announced_and_handled(notify, "notify", settings, received(soon))
         await announce(settings, accepted_for(soon, start, clock.now()))
         hour = await eventually(row_of(notify, soon.assignment_id, "window_reminder@3600s", "pending"))
         clock.advance(timedelta(hours=2) - timedelta(seconds=1))
@@ -96,6 +98,7 @@ async def test_a_volunteer_is_reminded_before_the_window_and_a_withdrawal_cancel
         clock.advance(timedelta(seconds=1))
         reminded = await eventually(row_of(notify, soon.assignment_id, "window_reminder@3600s", "sent"))
         later = offer(f"v-{uuid.uuid4().hex[:6]}", at=clock.now())
+        await announced_and_handled(notify, "notify", settings, received(later))
         await announce(settings, accepted_for(later, clock.now() + timedelta(days=2), clock.now()))
         await eventually(lambda: _count(notify, later.assignment_id, 3))
         withdrawn = AssignmentWithdrawn(**about_assignment(later), occurred_at=clock.now(),

@@ -94,3 +94,4 @@ async def test_a_source_hears_each_status_change_of_its_requests_signed_and_retr
     assert rejected["external_id"] == "bad" and "unknown service category 'nope'" in rejected["reason"]
     assert {u["source"] for u in updates} == {"hotline-12345"}  # grid-platform has no webhook
     assert len(receiver.calls) == receiver.failures + 6  # the failures were retried, nothing sent twice
+

@@ -7,7 +7,7 @@ it (the volunteer who accepted, the resident themselves)."""
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
-from uuid import UUID
+from uuid import UUID, uuid5
 
 from services.notify.domain.reminders import offer_reminder, window_reminders
 from services.notify.domain.routing import Contact
@@ -48,6 +48,16 @@ class Context:
     offer_reminder: timedelta | None = None  # before an offer expires; None: no reminder
     window_reminders: tuple[timedelta, ...] = ()  # before a service window starts
     texting: bool = True  # an SMS gateway is configured: residents can be reached on their phone
+
+
+NOTIFICATIONS = UUID("6f1c3a52-3b0e-4f7e-9d7a-6c1e0b9a4e21")  # the namespace of notification ids
+
+
+def notification_id(about_event_id: UUID, message: Message, channel: str) -> UUID:
+    """The id of the message about an event on a channel, the same whoever computes it (another
+    notify process, a redelivery, a re-publish): one fact, recipient and channel, one id."""
+    lead = message.lead.total_seconds() if message.lead is not None else ""
+    return uuid5(NOTIFICATIONS, f"{about_event_id}|{message.recipient}|{channel}|{message.kind}|{lead}")
 
 
 def volunteer(ref) -> str:
