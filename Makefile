@@ -29,7 +29,7 @@ export BROKER_USERS_FILE ?= $(CURDIR)/deploy/broker-users.dev.json
 # Development: the default webhook secret `change-me` is accepted (a service refuses it otherwise).
 export LINLI_DEVELOPMENT ?= true
 
-.PHONY: run test bench install servers broker-users browser migrate clean
+.PHONY: run test faults bench install servers broker-users browser migrate clean
 
 run: install servers broker-users migrate
 	@echo "linli is starting (supervised: a service that dies is restarted; Ctrl-C stops every service):"
@@ -40,8 +40,15 @@ run: install servers broker-users migrate
 	@echo "  each: /healthz /readyz /metrics   broker: $$RABBITMQ_URL   database: $$DATABASE_URL"
 	$(BIN)/python -m services run
 
+# The whole suite, then the fault suite at its small size (a few hundred requests, each fault once).
 test: install servers browser
 	$(BIN)/python -m pytest
+	$(BIN)/python -m faults --size small
+
+# The fault suite at full size (README, Faults): its own PostgreSQL and RabbitMQ, the four services
+# supervised, 1,000 requests, every fault; one JSON document, non-zero on any loss or duplicate.
+faults: install servers
+	$(BIN)/python -m faults --size full
 
 install: $(BIN)/.installed
 

@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import logging
 import sys
 import tempfile
 import time
@@ -26,13 +27,14 @@ from tests.identities import JWKS_FILE
 from tests.servers import BROKER_USERS, SOURCES
 
 SIZES = {"small": {"requests": 300, "cases": 10, "volunteers": 40, "mediators": 4, "kill_rounds": 1,
-                   "broker_down_seconds": 10, "outage_seconds": 30, "poison": 3, "time_limit": 900},
+                   "broker_down_seconds": 10, "outage_seconds": 30, "poison": 3, "settle_seconds": 120,
+                   "time_limit": 900},
          "full": {"requests": 1000, "cases": 40, "volunteers": 100, "mediators": 8, "kill_rounds": 2,
-                  "broker_down_seconds": 15, "outage_seconds": 60, "poison": 5, "time_limit": 1800}}
+                  "broker_down_seconds": 15, "outage_seconds": 60, "poison": 5, "settle_seconds": 300,
+                  "time_limit": 1800}}
 BASELINE_SECONDS = 10.0
 POISON_WINDOW_SECONDS = 20.0
 PAUSE_SECONDS = 5.0
-SETTLE_SECONDS = 300.0
 # Makes storing a poison submission fail every time, on a healthy system (no hook in linli's code).
 POISON_TRIGGER = f"""
 CREATE FUNCTION intake.faults_poison() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -68,6 +70,7 @@ class Run:
         self.args, self.logs, self.phase = args, logs, "starting"
         self.started = time.monotonic()
         self.published: dict[str, float] = {}
+        self.published_at_epoch: dict[str, float] = {}  # poison, by message id: against x-death's time
         self.requests = [request(i) for i in range(args.requests)]
         self.cases = [case(i) for i in range(args.cases)]
 
@@ -116,7 +119,7 @@ class Run:
     async def settle(self, settings: Settings, simulation: Simulation) -> dict:
         """Wait until every request and case has a final state (or the settle time is up)."""
         self.phase = "waiting for every request and case to settle"
-        deadline = time.monotonic() + SETTLE_SECONDS
+        deadline = time.monotonic() + self.args.settle_seconds
         while True:
             await simulation.settle()
             left = await measure.unsettled(settings.database_url, [r["external_id"] for r in self.requests],
@@ -157,6 +160,7 @@ class Run:
                 poisoned = time.monotonic()
                 for index in range(plan.poison):
                     body = poison(index)
+                    self.published_at_epoch[f"submit-{body['external_id']}"] = time.time()
                     await sender.send(body["source"], "request.submit", body, f"submit-{body['external_id']}")
                 await asyncio.sleep(POISON_WINDOW_SECONDS)
                 faults_from = time.monotonic()
@@ -196,11 +200,20 @@ class Run:
             "deliveries_sent_again": measure.resent(gateways),
             "good_dead_lettered": len(letters["good"]), "good_dead_lettered_examples": letters["good"][:10],
             "poison_published": self.args.poison, "poison_dead_lettered": len(letters["poison"]),
-            "poison_deliveries_before_dead_letter": [p["deliveries"] for p in letters["poison"]],
+            "poison_dead_letters": [self.poisoned(entry, system) for entry in letters["poison"]],
             "unrouted": letters["unrouted"],
             "recovery": chaos.recoveries,
             "reporting": {name: {"reported": figures.get(name), "truth": value} for name, value in truth.items()},
         }
+
+    def poisoned(self, entry: dict, system) -> dict:
+        """A poison message in its DLQ: after how many failed deliveries, how long after publishing."""
+        published = self.published_at_epoch.get(entry["message_id"])
+        seconds = entry["dead_lettered_at"] - published if published and entry["dead_lettered_at"] else None
+        return {"queue": entry["queue"], "reason": entry["reason"],
+                "failed_deliveries": measure.failed_deliveries(system.log.read_text(errors="replace"),
+                                                               entry["message_id"]),
+                "seconds_to_dead_letter": round(seconds) if seconds is not None else None}
 
 
 async def _ids(settings: Settings, table: str) -> set[str]:
@@ -247,6 +260,9 @@ def failures(report: dict) -> list[str]:
 
 def main(argv: list[str]) -> int:
     args = arguments(argv)
+    # The harness's broker clients reconnect through every broker outage: that is expected, not news.
+    for noisy in ("aio_pika", "aiormq"):
+        logging.getLogger(noisy).setLevel(logging.CRITICAL)
     logs = args.logs or Path(tempfile.mkdtemp(prefix="linli-faults-logs-"))
     logs.mkdir(parents=True, exist_ok=True)
     run = Run(args, logs)

@@ -84,12 +84,12 @@ async def pending_notifications(database_url: str) -> int:
                                          "AND next_attempt_at < now() + interval '1 minute'"))
 
 
-def _deliveries(message: aio_pika.abc.AbstractIncomingMessage) -> int | None:
-    headers = message.headers or {}
-    if "x-delivery-count" in headers:
-        return int(headers["x-delivery-count"]) + 1
-    deaths = headers.get("x-death") or []
-    return sum(int(death.get("count", 0)) for death in deaths) or None
+def _death(message: aio_pika.abc.AbstractIncomingMessage) -> dict:
+    """Why and when the broker set the message aside (its first x-death entry)."""
+    [death, *_] = (message.headers or {}).get("x-death") or [{}]
+    when = death.get("time")  # an AMQP timestamp: a datetime, or seconds from some clients
+    at = when.timestamp() if hasattr(when, "timestamp") else when
+    return {"reason": death.get("reason"), "dead_lettered_at": float(at) if at is not None else None}
 
 
 async def dead_letters(rabbitmq_url: str, queues: list[str]) -> dict:
@@ -110,7 +110,7 @@ async def dead_letters(rabbitmq_url: str, queues: list[str]) -> dict:
                 except (ValueError, AttributeError):
                     external_id = ""
                 entry = {"queue": name, "routing_key": message.routing_key, "message_id": message.message_id,
-                         "deliveries": _deliveries(message)}
+                         **_death(message)}
                 found["poison" if external_id.startswith(POISON_PREFIX) else "good"].append(entry)
     return found
 
@@ -130,6 +130,12 @@ def latency(simulation: Simulation, published: dict[str, float], start: float, e
         return {"requests": 0}
     return {"requests": len(seconds), "p50_seconds": round(statistics.median(seconds), 2),
             "p95_seconds": round(seconds[int(0.95 * (len(seconds) - 1))], 2), "max_seconds": round(seconds[-1], 2)}
+
+
+def failed_deliveries(log: str, message_id: str) -> int:
+    """How many times a handler was handed the message and failed, as the services logged it
+    (the broker's x-death says why it was set aside, not after how many deliveries)."""
+    return log.count(f"message {message_id} failed (delivery")
 
 
 def resent(gateway: Gateway) -> dict:
