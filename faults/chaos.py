@@ -7,9 +7,9 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+from faults.load import Simulation
 from faults.processes import Supervised
 from faults.servers import OwnServers
-from faults.load import Simulation
 
 RECOVERY_TIMEOUT_SECONDS = 120.0
 KILL_EVERY_SECONDS = 10.0
@@ -42,10 +42,10 @@ class Chaos:
     def _now(self) -> float:
         return round(time.monotonic() - self.started, 1)
 
-    async def _recovered(self, fault: str, ended: float, names: tuple[str, ...] | None = None, **detail) -> None:
+    async def _recovered(self, fault: str, ended: float, **detail) -> None:
         record = {"fault": fault, "at_seconds": round(ended - self.started, 1), **detail}
         try:
-            await asyncio.to_thread(self.system.wait_ready, RECOVERY_TIMEOUT_SECONDS, names)
+            await asyncio.to_thread(self.system.wait_ready, RECOVERY_TIMEOUT_SECONDS)
             ready = time.monotonic()
             record["seconds_to_ready"] = round(ready - ended, 1)
             await self.simulation.heard_after(ready, RECOVERY_TIMEOUT_SECONDS, f"{fault} (services ready)")
@@ -63,7 +63,7 @@ class Chaos:
                 killed = time.monotonic()
                 await _until(lambda: self.system.pids().get(name) not in (None, pid), RECOVERY_TIMEOUT_SECONDS,
                              f"the supervisor did not restart {name}")
-                await self._recovered(f"SIGKILL {name}", killed, (name,))
+                await self._recovered(f"SIGKILL {name}", killed)
                 await asyncio.sleep(max(0.0, slot - time.monotonic()))
 
     async def broker_down(self, seconds: float) -> None:
