@@ -4,27 +4,20 @@ recovered from, or reporting figure that differs from the truth (2 when the run 
 not finish: a server or service that did not answer, the time limit)."""
 import argparse
 import asyncio
-import contextlib
 import json
 import logging
+import shutil
+import signal
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 import asyncpg
+import httpx
 
-from faults import measure
-from faults.chaos import Chaos, Plan
-from faults.gateways import gateway
-from faults.load import POISON_PREFIX, Sender, Simulation, case, mediator, poison, request, tapped, volunteer
-from faults.processes import supervised
-from faults.servers import own_servers
-from services.deployment import ensure_broker_users, migrate_all
-from shared.database import ensure_database
-from shared.settings import Settings
-from tests.identities import JWKS_FILE
-from tests.servers import BROKER_USERS, SOURCES
+from faults.measure import failures
+from faults.run import Run
 
 SIZES = {"small": {"requests": 300, "cases": 10, "volunteers": 40, "mediators": 4, "kill_rounds": 1,
                    "broker_down_seconds": 10, "outage_seconds": 30, "poison": 3, "settle_seconds": 120,
@@ -32,21 +25,6 @@ SIZES = {"small": {"requests": 300, "cases": 10, "volunteers": 40, "mediators": 
          "full": {"requests": 1000, "cases": 40, "volunteers": 100, "mediators": 8, "kill_rounds": 2,
                   "broker_down_seconds": 15, "outage_seconds": 60, "poison": 5, "settle_seconds": 300,
                   "time_limit": 1800}}
-BASELINE_SECONDS = 10.0
-POISON_WINDOW_SECONDS = 20.0
-PAUSE_SECONDS = 5.0
-# Makes storing a poison submission fail every time, on a healthy system (no hook in linli's code).
-POISON_TRIGGER = f"""
-CREATE FUNCTION intake.faults_poison() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    IF NEW.external_id LIKE '{POISON_PREFIX}%' THEN
-        RAISE EXCEPTION 'fault suite: poison submission %', NEW.external_id;
-    END IF;
-    RETURN NEW;
-END $$;
-CREATE TRIGGER faults_poison BEFORE INSERT ON intake.service_request
-    FOR EACH ROW EXECUTE FUNCTION intake.faults_poison();
-"""
 
 
 def arguments(argv: list[str]) -> argparse.Namespace:
@@ -63,203 +41,9 @@ def arguments(argv: list[str]) -> argparse.Namespace:
     return args
 
 
-class Run:
-    """One run of the suite, phase by phase (the phase names what did not answer in a hang)."""
-
-    def __init__(self, args: argparse.Namespace, logs: Path):
-        self.args, self.logs, self.phase = args, logs, "starting"
-        self.started = time.monotonic()
-        self.published: dict[str, float] = {}
-        self.published_at_epoch: dict[str, float] = {}  # poison, by message id: against x-death's time
-        self.requests = [request(i) for i in range(args.requests)]
-        self.cases = [case(i) for i in range(args.cases)]
-
-    def set_up(self, servers) -> Settings:
-        self.phase = "setting up the suite's own servers"
-        settings = Settings(database_url=servers.database.url, rabbitmq_url=servers.broker.url, outbox_poll_seconds=0.2,
-                            intake_sources_file=str(SOURCES), broker_users_file=str(BROKER_USERS),
-                            notify_quiet_hours="", linli_development=True, reporting_person_key="faults-person-key",
-                            linli_token_jwks_file=str(JWKS_FILE))
-        ensure_database(settings.database_url)
-        ensure_broker_users(settings)
-        migrate_all(settings)
-        return settings
-
-    async def poison_trigger(self, settings: Settings) -> None:
-        connection = await asyncpg.connect(settings.database_url, timeout=10)
-        try:
-            await connection.execute(POISON_TRIGGER)
-        finally:
-            await connection.close()
-
-    async def register(self, sender: Sender, settings: Settings) -> None:
-        self.phase = "registering volunteers and mediators"
-        people = [volunteer(i) for i in range(self.args.volunteers)] + [mediator(i) for i in range(self.args.mediators)]
-        for person in people:
-            await sender.send(person["source"], "volunteer.register", person, f"register-{person['external_id']}")
-        await _poll(lambda: _count(settings.database_url, "SELECT count(*) FROM matching.volunteer"), len(people),
-                    120, "matching did not learn every volunteer")
-
-    async def load(self, sender: Sender, seconds: float) -> None:
-        """Every request and case, spread evenly over `seconds`."""
-        every = seconds / max(1, len(self.requests))
-        cases_every = max(1, len(self.requests) // max(1, len(self.cases)))
-        pending = list(self.cases)
-        for index, body in enumerate(self.requests):
-            due = self.started_load + index * every
-            await asyncio.sleep(max(0.0, due - time.monotonic()))
-            self.published[body["external_id"]] = time.monotonic()
-            await sender.send(body["source"], "request.submit", body, f"submit-{body['external_id']}")
-            if index % cases_every == 0 and pending:
-                body = pending.pop()
-                await sender.send(body["source"], "case.submit", body, f"submit-{body['external_id']}")
-        for body in pending:
-            await sender.send(body["source"], "case.submit", body, f"submit-{body['external_id']}")
-
-    async def settle(self, settings: Settings, simulation: Simulation) -> dict:
-        """Wait until every request and case has a final state (or the settle time is up)."""
-        self.phase = "waiting for every request and case to settle"
-        deadline = time.monotonic() + self.args.settle_seconds
-        while True:
-            await simulation.settle()
-            left = await measure.unsettled(settings.database_url, [r["external_id"] for r in self.requests],
-                                           [c["external_id"] for c in self.cases])
-            if not (left["requests"] or left["cases"]) or time.monotonic() > deadline:
-                break
-            await asyncio.sleep(2)
-        self.phase = "waiting for notify's deliveries"
-        with contextlib.suppress(TimeoutError):
-            await _poll(lambda: _pending(settings.database_url), 0, 90, "notify's due notifications", at_most=True)
-        return left
-
-    async def __call__(self) -> dict:
-        args = self.args
-        plan = Plan(args.kill_rounds, args.broker_down_seconds, args.outage_seconds, args.poison)
-        with own_servers() as servers:
-            settings = await asyncio.to_thread(self.set_up, servers)
-            await self.poison_trigger(settings)
-            async with gateway() as gateways, contextlib.AsyncExitStack() as stack:
-                self.phase = "starting the four services under the supervisor"
-                services = contextlib.ExitStack()  # entered and left in a thread: it blocks until ready, stopped
-                system = await asyncio.to_thread(services.enter_context, supervised(
-                    settings, self.logs, NOTIFY_SMS_URL=f"{gateways.url}/sms",
-                    NOTIFY_WEBHOOK_URL=f"{gateways.url}/webhook"))
-                stack.push_async_callback(asyncio.to_thread, services.close)
-                sender = Sender(settings, time.monotonic() + args.time_limit)
-                stack.push_async_callback(sender.close)
-                simulation = Simulation(sender, args.decline_percent)
-                await stack.enter_async_context(tapped(settings, simulation))
-                await self.register(sender, settings)
-
-                self.phase = "load and faults"
-                chaos = Chaos(servers, system, simulation, self.started)
-                self.started_load = time.monotonic()
-                loading = asyncio.create_task(self.load(sender, BASELINE_SECONDS + POISON_WINDOW_SECONDS
-                                                        + plan.planned_seconds(len(system.urls))))
-                await asyncio.sleep(BASELINE_SECONDS)
-                poisoned = time.monotonic()
-                for index in range(plan.poison):
-                    body = poison(index)
-                    self.published_at_epoch[f"submit-{body['external_id']}"] = time.time()
-                    await sender.send(body["source"], "request.submit", body, f"submit-{body['external_id']}")
-                await asyncio.sleep(POISON_WINDOW_SECONDS)
-                faults_from = time.monotonic()
-                await chaos.run(plan, lambda: asyncio.sleep(PAUSE_SECONDS))
-                self.phase = "publishing the rest of the load"
-                await loading
-                left = await self.settle(settings, simulation)
-
-                self.phase = "measuring"
-                report = await self.measure(settings, system, simulation, gateways, chaos, left, servers)
-                report["slow_down_by_poison"] = {
-                    "before": measure.latency(simulation, self.published, self.started_load, poisoned),
-                    "with_poison": measure.latency(simulation, self.published, poisoned, faults_from)}
-                report["publish_retries"] = sender.retries
-                return report
-
-    async def measure(self, settings, system, simulation, gateways, chaos, left, servers) -> dict:
-        states = await measure.request_states(settings.database_url, [r["external_id"] for r in self.requests])
-        queues = [line.split("\t")[0] for line in (await asyncio.to_thread(
-            servers.broker.ctl, "list_queues", "name", "--no-table-headers", "--quiet")).splitlines()]
-        letters = await measure.dead_letters(settings.rabbitmq_url,
-                                             [q for q in queues if q.endswith(".dlq") or q == "linli.unrouted"])
-        figures = await measure.reported(system.urls["reporting"])
-        done = set(simulation.completed)  # what the simulated volunteers and mediators reported done
-        truth = {"received": len(self.requests), "completed": len(done & await _ids(settings, "service_request")),
-                 "escalated": states.get("escalated", 0), "rejected": 0, "disputes_received": len(self.cases),
-                 "disputes_agreed": len(done & await _ids(settings, "mediation_case"))}
-        return {
-            "requests": len(self.requests), "cases": len(self.cases),
-            "volunteers": self.args.volunteers, "mediators": self.args.mediators,
-            "requests_by_state": dict(states),
-            "requests_lost": len(left["requests"]), "cases_lost": len(left["cases"]),
-            "lost_examples": (left["requests"] + left["cases"])[:10],
-            "offers_declined": simulation.declined,
-            "places_staffed_twice": await measure.staffed_twice(settings.database_url),
-            "duplicated_notifications": await measure.duplicated_notifications(settings.database_url, simulation),
-            "deliveries_sent_again": measure.resent(gateways),
-            "good_dead_lettered": len(letters["good"]), "good_dead_lettered_examples": letters["good"][:10],
-            "poison_published": self.args.poison, "poison_dead_lettered": len(letters["poison"]),
-            "poison_dead_letters": [self.poisoned(entry, system) for entry in letters["poison"]],
-            "unrouted": letters["unrouted"],
-            "recovery": chaos.recoveries,
-            "reporting": {name: {"reported": figures.get(name), "truth": value} for name, value in truth.items()},
-        }
-
-    def poisoned(self, entry: dict, system) -> dict:
-        """A poison message in its DLQ: after how many failed deliveries, how long after publishing."""
-        published = self.published_at_epoch.get(entry["message_id"])
-        seconds = entry["dead_lettered_at"] - published if published and entry["dead_lettered_at"] else None
-        return {"queue": entry["queue"], "reason": entry["reason"],
-                "failed_deliveries": measure.failed_deliveries(system.log.read_text(errors="replace"),
-                                                               entry["message_id"]),
-                "seconds_to_dead_letter": round(seconds) if seconds is not None else None}
-
-
-async def _ids(settings: Settings, table: str) -> set[str]:
-    """The ids of intake's requests or cases (the simulation knows its work by them)."""
-    key = "request_id" if table == "service_request" else "case_id"
-    return {row[0] for row in await measure._rows(settings.database_url, f"SELECT {key}::text FROM intake.{table}")}
-
-
-async def _count(database_url: str, query: str) -> int:
-    return (await measure._rows(database_url, query))[0][0]
-
-
-async def _pending(database_url: str) -> int:
-    return await measure.pending_notifications(database_url)
-
-
-async def _poll(count, target: int, timeout: float, what: str, at_most: bool = False) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = await count()
-        if (value <= target) if at_most else (value >= target):
-            return
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what}: {value} after {timeout:g}s (wanted {target})")
-        await asyncio.sleep(1)
-
-
-def failures(report: dict) -> list[str]:
-    """Why the run fails, if it does."""
-    found = []
-    for name in ("requests_lost", "cases_lost", "duplicated_notifications", "good_dead_lettered"):
-        if report[name]:
-            found.append(f"{name}: {report[name]}")
-    if any(report["places_staffed_twice"].values()):
-        found.append(f"places_staffed_twice: {report['places_staffed_twice']}")
-    resent = report["deliveries_sent_again"]
-    if resent["sms"] or resent["webhook"]:
-        found.append(f"deliveries_sent_again: sms {resent['sms']}, webhook {resent['webhook']}")
-    found += [f"not recovered: {r['fault']}: {r['not_recovered']}" for r in report["recovery"] if "not_recovered" in r]
-    found += [f"reporting {name}: {pair['reported']} reported, {pair['truth']} true"
-              for name, pair in report["reporting"].items() if pair["reported"] != pair["truth"]]
-    return found
-
-
 def main(argv: list[str]) -> int:
     args = arguments(argv)
+    kept = args.logs is not None
     # The harness's broker clients reconnect through every broker outage: that is expected, not news.
     for noisy in ("aio_pika", "aiormq"):
         logging.getLogger(noisy).setLevel(logging.CRITICAL)
@@ -267,17 +51,23 @@ def main(argv: list[str]) -> int:
     logs.mkdir(parents=True, exist_ok=True)
     run = Run(args, logs)
 
+    # SIGTERM (a CI job's timeout) unwinds like Ctrl-C, so the suite's own servers are still torn down.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
+
     async def limited():
         async with asyncio.timeout(args.time_limit):
             return await run()
     try:
         report = asyncio.run(limited())
-    except (TimeoutError, RuntimeError, OSError) as error:
+    except (TimeoutError, RuntimeError, OSError, httpx.HTTPError, asyncpg.PostgresError) as error:
         what = str(error) or f"the time limit ({args.time_limit:g}s)"
         print(json.dumps({"error": f"{what} (while {run.phase})", "logs": str(logs)}, ensure_ascii=False, indent=2))
         return 2
     report = {"size": args.size, "seconds": round(time.monotonic() - run.started), **report, "logs": str(logs)}
     report["failures"] = failures(report)
+    if not (report["failures"] or kept):
+        shutil.rmtree(logs, ignore_errors=True)
+        report["logs"] = None
     print(json.dumps(report, ensure_ascii=False, indent=2))
     return 1 if report["failures"] else 0
 

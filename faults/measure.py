@@ -144,3 +144,21 @@ def resent(gateway: Gateway) -> dict:
             "webhook": sum(n - 1 for n in repeats["webhook"].values()),
             "sms_delivered": sum(gateway.counts["sms"].values()),
             "webhook_delivered": sum(gateway.counts["webhook"].values())}
+
+
+def failures(report: dict) -> list[str]:
+    """Why the run fails, if it does: any loss, duplicated effect, good message dead-lettered,
+    fault not recovered from, or reporting figure unlike the truth."""
+    found = []
+    for name in ("requests_lost", "cases_lost", "duplicated_notifications", "good_dead_lettered"):
+        if report[name]:
+            found.append(f"{name}: {report[name]}")
+    if any(report["places_staffed_twice"].values()):
+        found.append(f"places_staffed_twice: {report['places_staffed_twice']}")
+    resent = report["deliveries_sent_again"]
+    if resent["sms"] or resent["webhook"]:
+        found.append(f"deliveries_sent_again: sms {resent['sms']}, webhook {resent['webhook']}")
+    found += [f"not recovered: {r['fault']}: {r['not_recovered']}" for r in report["recovery"] if "not_recovered" in r]
+    found += [f"reporting {name}: {pair['reported']} reported, {pair['truth']} true"
+              for name, pair in report["reporting"].items() if pair["reported"] != pair["truth"]]
+    return found

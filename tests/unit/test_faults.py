@@ -1,9 +1,8 @@
 """The fault suite's own verdicts: what makes a run fail, and what counts as the same fact."""
 import pytest
 
-from faults.__main__ import failures
 from faults.load import declines
-from faults.measure import _fact
+from faults.measure import _fact, failures
 
 CLEAN = {"requests_lost": 0, "cases_lost": 0, "duplicated_notifications": 0, "good_dead_lettered": 0,
          "places_staffed_twice": {"tasks_over_staffed": 0, "occurrences_with_two_staffed_tasks": 0},
