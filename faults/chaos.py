@@ -1,18 +1,21 @@
 """The faults, one after another while the load runs, each followed by its recovery: seconds
 until every service's /readyz is 200 again, and until work moves (the tap hears an event
-published after that). A fault that does not recover within its time is recorded as such, and
-the run goes on to the next."""
+published after that; a probe, an update of a paused volunteer, makes sure one comes). A fault
+that does not recover within its time is recorded as such, and the run goes on to the next."""
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-from faults.load import Simulation
+from faults.load import Simulation, probe
 from faults.processes import Supervised
 from faults.servers import OwnServers
 
 RECOVERY_TIMEOUT_SECONDS = 120.0
 KILL_EVERY_SECONDS = 10.0
+BASELINE_SECONDS = 10.0  # load without faults, the latency the poison is measured against
+POISON_WINDOW_SECONDS = 20.0  # load while the poison is retried (about 6 deliveries)
+PAUSE_SECONDS = 5.0
 
 
 @dataclass(frozen=True)
@@ -26,9 +29,11 @@ class Plan:
     cut_connection_of: str = "linli-matching"
 
     def planned_seconds(self, services: int) -> float:
-        """About how long the faults take, for spreading the load over them."""
-        return (self.kill_rounds * services * KILL_EVERY_SECONDS + self.broker_down_seconds
-                + self.database_outage_seconds + 4 * 15)
+        """How long the load runs, window by window (the baseline, the poison, each fault), as
+        `Chaos.run` feeds it."""
+        return (BASELINE_SECONDS + POISON_WINDOW_SECONDS + self.kill_rounds * services * KILL_EVERY_SECONDS
+                + PAUSE_SECONDS + (self.broker_down_seconds + PAUSE_SECONDS) + PAUSE_SECONDS
+                + (self.database_outage_seconds + PAUSE_SECONDS))
 
 
 @dataclass
@@ -38,6 +43,7 @@ class Chaos:
     simulation: Simulation
     started: float
     recoveries: list[dict] = field(default_factory=list)
+    probes: int = 0
 
     def _now(self) -> float:
         return round(time.monotonic() - self.started, 1)
@@ -48,23 +54,24 @@ class Chaos:
             await asyncio.to_thread(self.system.wait_ready, RECOVERY_TIMEOUT_SECONDS)
             ready = time.monotonic()
             record["seconds_to_ready"] = round(ready - ended, 1)
+            self.probes += 1
+            body = probe(self.probes)
+            await self.simulation.sender.send(body["source"], "volunteer.register", body, f"probe-{self.probes}")
             await self.simulation.heard_after(ready, RECOVERY_TIMEOUT_SECONDS, f"{fault} (services ready)")
             record["seconds_to_work"] = round(self.simulation.last_heard - ended, 1)
         except TimeoutError as error:
             record["not_recovered"] = str(error).splitlines()[0]
         self.recoveries.append(record)
 
-    async def kill_in_turn(self, rounds: int) -> None:
-        """SIGKILL each service in turn, one every KILL_EVERY_SECONDS; the supervisor restarts it."""
-        for _ in range(rounds):
-            for name in self.system.urls:
-                slot = time.monotonic() + KILL_EVERY_SECONDS
-                pid = await asyncio.to_thread(self.system.kill, name)
-                killed = time.monotonic()
-                await _until(lambda: self.system.pids().get(name) not in (None, pid), RECOVERY_TIMEOUT_SECONDS,
-                             f"the supervisor did not restart {name}")
-                await self._recovered(f"SIGKILL {name}", killed)
-                await asyncio.sleep(max(0.0, slot - time.monotonic()))
+    async def kill(self, name: str) -> None:
+        """SIGKILL the service; the supervisor restarts it. Takes at least KILL_EVERY_SECONDS."""
+        slot = time.monotonic() + KILL_EVERY_SECONDS
+        pid = await asyncio.to_thread(self.system.kill, name)
+        killed = time.monotonic()
+        await _until(lambda: self.system.pids().get(name) not in (None, pid), RECOVERY_TIMEOUT_SECONDS,
+                     f"the supervisor did not restart {name}")
+        await self._recovered(f"SIGKILL {name}", killed)
+        await asyncio.sleep(max(0.0, slot - time.monotonic()))
 
     async def broker_down(self, seconds: float) -> None:
         await asyncio.to_thread(self.servers.broker.stop_app)
@@ -87,17 +94,20 @@ class Chaos:
         cut = await asyncio.to_thread(self.servers.broker.close_connections_of, user)
         await self._recovered(f"broker connection of {user} closed", time.monotonic(), connections=cut)
 
-    async def run(self, plan: Plan, pause: Callable[[], Awaitable[None]]) -> None:
-        """Every fault of the plan once (the kills `kill_rounds` times over), `pause` between them."""
-        await self.kill_in_turn(plan.kill_rounds)
-        await pause()
-        await self.cut_connection(plan.cut_connection_of)
-        await pause()
-        await self.broker_down(plan.broker_down_seconds)
-        await pause()
-        await self.database_restart()
-        await pause()
-        await self.database_outage(plan.database_outage_seconds)
+    async def run(self, plan: Plan, load: Callable[[float, asyncio.Future], Awaitable[None]]) -> None:
+        """Every fault of the plan once (each service killed in turn, `kill_rounds` times over),
+        with `load(seconds, fault)` publishing its share of the load through each."""
+        async def through(fault: Awaitable[None], seconds: float) -> None:
+            happening = asyncio.ensure_future(fault)
+            await asyncio.gather(happening, load(seconds, happening))
+
+        for _ in range(plan.kill_rounds):
+            for name in list(self.system.urls):
+                await through(self.kill(name), KILL_EVERY_SECONDS)
+        await through(self.cut_connection(plan.cut_connection_of), PAUSE_SECONDS)
+        await through(self.broker_down(plan.broker_down_seconds), plan.broker_down_seconds + PAUSE_SECONDS)
+        await through(self.database_restart(), PAUSE_SECONDS)
+        await through(self.database_outage(plan.database_outage_seconds), plan.database_outage_seconds + PAUSE_SECONDS)
 
 
 async def _until(check: Callable[[], bool], timeout: float, failure: str) -> None:

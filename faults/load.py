@@ -26,6 +26,7 @@ COMMUNITIES = ("c-north", "c-south", "c-east")
 MEDIATION_GRID = "g-north-1"
 REQUEST_SOURCES = ("hotline-12345", "grid-platform")
 POISON_PREFIX = "poison-"
+OVERTIME_EVERY_SECONDS = 1.0
 
 
 def volunteer(index: int) -> dict:
@@ -38,6 +39,13 @@ def mediator(index: int) -> dict:
     return {"source": "volunteer-app", "external_id": f"fm-{index:04d}", "name": "调解员", "phone": f"137{index:08d}",
             "community_code": COMMUNITIES[0], "grid_code": MEDIATION_GRID, "team": "君子兰",
             "skills": ["mediation", "legal"], "max_weekly_hours": 168}
+
+
+def probe(round_: int) -> dict:
+    """A paused volunteer (never offered work) whose profile the suite updates after a fault:
+    intake answers each update with `volunteer.registered`, so work can be seen to move even when
+    the load has nothing left to publish."""
+    return {**volunteer(0), "external_id": "fp-probe", "team": f"probe-{round_}", "active": False}
 
 
 def request(index: int, external_id: str | None = None) -> dict:
@@ -112,6 +120,48 @@ class Sender:
     async def close(self) -> None:
         for user in list(self._connections):
             await self._drop(user)
+
+
+class Feed:
+    """The requests and cases, published slice by slice so that every fault has load running
+    through it, however long the faults before it took: `during(seconds)` publishes the share of
+    the load that `seconds` are of the `planned` seconds still ahead, evenly over them."""
+
+    def __init__(self, sender: Sender, requests: list[dict], cases: list[dict], planned: float):
+        self.sender, self.requests, self.cases, self.planned = sender, requests, cases, planned
+        self.published: dict[str, float] = {}  # external id -> when it was published (monotonic)
+        self._planned_left, self._next = planned, 0
+        self._case_every = max(1, len(requests) // max(1, len(cases)))
+
+    async def during(self, seconds: float, fault: asyncio.Future | None = None) -> None:
+        """Publish the share of `seconds` in what is left of the plan; while `fault` is not over
+        yet (a recovery slower than planned), go on with a trickle, so that work can be seen to
+        move again, taking from the later shares."""
+        left = len(self.requests) - self._next
+        count = round(left * min(1.0, seconds / self._planned_left))
+        self._planned_left = max(1e-6, self._planned_left - seconds)
+        started, every = time.monotonic(), seconds / max(1, count)
+        for step in range(count):
+            await asyncio.sleep(max(0.0, started + step * every - time.monotonic()))
+            await self._publish()
+        while fault is not None and not fault.done() and self._next < len(self.requests):
+            await asyncio.sleep(OVERTIME_EVERY_SECONDS)
+            await self._publish()
+
+    async def rest(self) -> None:
+        while self._next < len(self.requests):
+            await self._publish()
+        for body in self.cases[(len(self.requests) - 1) // self._case_every + 1:]:
+            await self.sender.send(body["source"], "case.submit", body, f"submit-{body['external_id']}")
+
+    async def _publish(self) -> None:
+        index, self._next = self._next, self._next + 1
+        body = self.requests[index]
+        self.published[body["external_id"]] = time.monotonic()
+        await self.sender.send(body["source"], "request.submit", body, f"submit-{body['external_id']}")
+        if index % self._case_every == 0 and index // self._case_every < len(self.cases):
+            body = self.cases[index // self._case_every]
+            await self.sender.send(body["source"], "case.submit", body, f"submit-{body['external_id']}")
 
 
 @dataclass

@@ -10,9 +10,10 @@ from pathlib import Path
 import asyncpg
 
 from faults import measure
-from faults.chaos import Chaos, Plan
+from faults.chaos import BASELINE_SECONDS, POISON_WINDOW_SECONDS, Chaos, Plan
 from faults.gateways import gateway
-from faults.load import POISON_PREFIX, Sender, Simulation, case, mediator, poison, request, tapped, volunteer
+from faults.load import (POISON_PREFIX, Feed, Sender, Simulation, case, mediator, poison, probe, request, tapped,
+                         volunteer)
 from faults.processes import supervised
 from faults.servers import own_servers
 from services.deployment import ensure_broker_users, migrate_all
@@ -21,9 +22,6 @@ from shared.settings import Settings
 from tests.identities import JWKS_FILE
 from tests.servers import BROKER_USERS, SOURCES
 
-BASELINE_SECONDS = 10.0
-POISON_WINDOW_SECONDS = 20.0
-PAUSE_SECONDS = 5.0
 # Makes storing a poison submission fail every time, on a healthy system (no hook in linli's code).
 POISON_TRIGGER = f"""
 CREATE FUNCTION intake.faults_poison() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -44,7 +42,6 @@ class Run:
     def __init__(self, args: argparse.Namespace, logs: Path):
         self.args, self.logs, self.phase = args, logs, "starting"
         self.started = time.monotonic()
-        self.published: dict[str, float] = {}
         self.published_at_epoch: dict[str, float] = {}  # poison, by message id: against x-death's time
         self.requests = [request(i) for i in range(args.requests)]
         self.cases = [case(i) for i in range(args.cases)]
@@ -69,27 +66,12 @@ class Run:
 
     async def register(self, sender: Sender, settings: Settings) -> None:
         self.phase = "registering volunteers and mediators"
-        people = [volunteer(i) for i in range(self.args.volunteers)] + [mediator(i) for i in range(self.args.mediators)]
+        people = [volunteer(i) for i in range(self.args.volunteers)] + [mediator(i) for i in range(self.args.mediators)] \
+            + [probe(0)]
         for person in people:
             await sender.send(person["source"], "volunteer.register", person, f"register-{person['external_id']}")
         await _poll(lambda: _count(settings.database_url, "SELECT count(*) FROM matching.volunteer"), len(people),
                     120, "matching did not learn every volunteer")
-
-    async def load(self, sender: Sender, seconds: float) -> None:
-        """Every request and case, spread evenly over `seconds`."""
-        every = seconds / max(1, len(self.requests))
-        cases_every = max(1, len(self.requests) // max(1, len(self.cases)))
-        pending = list(self.cases)
-        for index, body in enumerate(self.requests):
-            due = self.started_load + index * every
-            await asyncio.sleep(max(0.0, due - time.monotonic()))
-            self.published[body["external_id"]] = time.monotonic()
-            await sender.send(body["source"], "request.submit", body, f"submit-{body['external_id']}")
-            if index % cases_every == 0 and pending:
-                body = pending.pop()
-                await sender.send(body["source"], "case.submit", body, f"submit-{body['external_id']}")
-        for body in pending:
-            await sender.send(body["source"], "case.submit", body, f"submit-{body['external_id']}")
 
     async def settle(self, settings: Settings, simulation: Simulation) -> dict:
         """Wait until every request and case has a final state (or the settle time is up)."""
@@ -128,27 +110,26 @@ class Run:
 
                 self.phase = "load and faults"
                 chaos = Chaos(servers, system, simulation, self.started)
-                self.started_load = time.monotonic()
-                loading = asyncio.create_task(self.load(sender, BASELINE_SECONDS + POISON_WINDOW_SECONDS
-                                                        + plan.planned_seconds(len(system.urls))))
-                await asyncio.sleep(BASELINE_SECONDS)
+                feed = Feed(sender, self.requests, self.cases, plan.planned_seconds(len(system.urls)))
+                before = time.monotonic()
+                await feed.during(BASELINE_SECONDS)
                 poisoned = time.monotonic()
                 for index in range(plan.poison):
                     body = poison(index)
                     self.published_at_epoch[f"submit-{body['external_id']}"] = time.time()
                     await sender.send(body["source"], "request.submit", body, f"submit-{body['external_id']}")
-                await asyncio.sleep(POISON_WINDOW_SECONDS)
+                await feed.during(POISON_WINDOW_SECONDS)
                 faults_from = time.monotonic()
-                await chaos.run(plan, lambda: asyncio.sleep(PAUSE_SECONDS))
+                await chaos.run(plan, feed.during)
                 self.phase = "publishing the rest of the load"
-                await loading
+                await feed.rest()
                 left = await self.settle(settings, simulation)
 
                 self.phase = "measuring"
                 report = await self.measure(settings, system, simulation, gateways, chaos, left, servers)
                 report["slow_down_by_poison"] = {
-                    "before": measure.latency(simulation, self.published, self.started_load, poisoned),
-                    "with_poison": measure.latency(simulation, self.published, poisoned, faults_from)}
+                    "before": measure.latency(simulation, feed.published, before, poisoned),
+                    "with_poison": measure.latency(simulation, feed.published, poisoned, faults_from)}
                 report["publish_retries"] = sender.retries
                 return report
 
