@@ -45,9 +45,6 @@ class Chaos:
     recoveries: list[dict] = field(default_factory=list)
     probes: int = 0
 
-    def _now(self) -> float:
-        return round(time.monotonic() - self.started, 1)
-
     async def _recovered(self, fault: str, ended: float, **detail) -> None:
         record = {"fault": fault, "at_seconds": round(ended - self.started, 1), **detail}
         try:
