@@ -5,6 +5,7 @@ import argparse
 import asyncio
 import contextlib
 import time
+from collections import Counter
 from pathlib import Path
 
 import asyncpg
@@ -154,7 +155,9 @@ class Run:
             "places_staffed_twice": await measure.staffed_twice(settings.database_url),
             "duplicated_notifications": await measure.duplicated_notifications(settings.database_url, simulation),
             "deliveries_sent_again": measure.resent(gateways),
-            "good_dead_lettered": len(letters["good"]), "good_dead_lettered_examples": letters["good"][:10],
+            "good_dead_lettered": len(letters["good"]),
+            "good_dead_lettered_by_queue": dict(Counter(entry["queue"] for entry in letters["good"])),
+            "good_dead_lettered_examples": letters["good"][:5],
             "poison_published": self.args.poison, "poison_dead_lettered": len(letters["poison"]),
             "poison_dead_letters": [self.poisoned(entry, system) for entry in letters["poison"]],
             "unrouted": letters["unrouted"],
