@@ -63,6 +63,9 @@ def main(argv: list[str]) -> int:
         what = str(error) or f"the time limit ({args.time_limit:g}s)"
         print(json.dumps({"error": f"{what} (while {run.phase})", "logs": str(logs)}, ensure_ascii=False, indent=2))
         return 2
+    except KeyboardInterrupt:
+        print(json.dumps({"error": f"interrupted (while {run.phase})", "logs": str(logs)}, ensure_ascii=False, indent=2))
+        return 130
     report = {"size": args.size, "seconds": round(time.monotonic() - run.started), **report, "logs": str(logs)}
     report["failures"] = failures(report)
     if not (report["failures"] or kept):
