@@ -29,19 +29,26 @@ export BROKER_USERS_FILE ?= $(CURDIR)/deploy/broker-users.dev.json
 # Development: the default webhook secret `change-me` is accepted (a service refuses it otherwise).
 export LINLI_DEVELOPMENT ?= true
 
-.PHONY: run test bench install servers broker-users browser migrate clean
+.PHONY: run test faults bench install servers broker-users browser migrate clean
 
 run: install servers broker-users migrate
-	@echo "linli is starting (Ctrl-C stops every service):"
+	@echo "linli is starting (supervised: a service that dies is restarted; Ctrl-C stops every service):"
 	@echo "  intake     http://127.0.0.1:$${INTAKE_PORT:-8001}   (POST /api/v1/requests, GET /api/v1/requests/{id})"
 	@echo "  matching   http://127.0.0.1:$${MATCHING_PORT:-8002}   (GET /api/v1/volunteers, /api/v1/assignments/{id})"
 	@echo "  notify     http://127.0.0.1:$${NOTIFY_PORT:-8003}   (GET /api/v1/inbox/{recipient}, /api/v1/notifications)"
 	@echo "  reporting  http://127.0.0.1:$${REPORTING_PORT:-8004}   (the dashboard at /dashboard, GET /api/v1/reports/summary)"
 	@echo "  each: /healthz /readyz /metrics   broker: $$RABBITMQ_URL   database: $$DATABASE_URL"
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho -f deploy/Procfile -d $(CURDIR) start
+	$(BIN)/python -m services run
 
+# The whole suite, then the fault suite at its small size (a few hundred requests, each fault once).
 test: install servers browser
 	$(BIN)/python -m pytest
+	$(BIN)/python -m faults --size small
+
+# The fault suite at full size (README, Faults): its own PostgreSQL and RabbitMQ, the four services
+# supervised, 1,000 requests, every fault; one JSON document, non-zero on any loss or duplicate.
+faults: install servers
+	$(BIN)/python -m faults --size full
 
 install: $(BIN)/.installed
 

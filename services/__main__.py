@@ -1,4 +1,5 @@
-"""`python -m services migrate`: apply the migrations of every service (each service also
+"""`python -m services run [SERVICE …]`: the four services as processes, supervised (restarted
+when one dies; services/supervisor.py). `python -m services migrate`: apply the migrations of every service (each service also
 applies its own when it starts). `python -m services broker-users`: create the broker's users
 and their permissions for RABBITMQ_URL's vhost (shared/broker_users.py).
 
@@ -14,6 +15,7 @@ import uuid
 
 import aio_pika
 
+from services import supervisor
 from services.deployment import ensure_broker_users, migrate_all
 from shared.settings import get_settings
 from shared.submissions import PersonErasure
@@ -56,6 +58,8 @@ if __name__ == "__main__":
         print("\n".join(COMMANDS[command](get_settings())))
     elif command == "erase":
         _erase(rest)
+    elif command == "run":
+        sys.exit(supervisor.main(rest))
     else:
-        sys.exit("usage: python -m services migrate | broker-users | erase --by WHO "
+        sys.exit("usage: python -m services run [SERVICE ...] | migrate | broker-users | erase --by WHO "
                  "(--phone PHONE | --request SOURCE EXTERNAL_ID | --volunteer SOURCE EXTERNAL_ID)")

@@ -1,0 +1,115 @@
+"""The faults, one after another while the load runs, each followed by its recovery: seconds
+until every service's /readyz is 200 again, and until work moves (the tap hears an event
+published after that; a probe, an update of a paused volunteer, makes sure one comes). A fault
+that does not recover within its time is recorded as such, and the run goes on to the next."""
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+from faults.load import Simulation, probe
+from faults.processes import Supervised
+from faults.servers import OwnServers
+
+RECOVERY_TIMEOUT_SECONDS = 120.0
+KILL_EVERY_SECONDS = 10.0
+BASELINE_SECONDS = 10.0  # load without faults, the latency the poison is measured against
+POISON_WINDOW_SECONDS = 20.0  # load while the poison is retried (about 6 deliveries)
+PAUSE_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Which faults, how long and how often (`--size small` or `full`, or flag by flag)."""
+
+    kill_rounds: int = 1  # each service SIGKILLed in turn, every KILL_EVERY_SECONDS, this many times over
+    broker_down_seconds: float = 10.0
+    database_outage_seconds: float = 60.0
+    poison: int = 5
+    cut_connection_of: str = "linli-matching"
+
+    def planned_seconds(self, services: int) -> float:
+        """How long the load runs, window by window (the baseline, the poison, each fault), as
+        `Chaos.run` feeds it."""
+        return (BASELINE_SECONDS + POISON_WINDOW_SECONDS + self.kill_rounds * services * KILL_EVERY_SECONDS
+                + PAUSE_SECONDS + (self.broker_down_seconds + PAUSE_SECONDS) + PAUSE_SECONDS
+                + (self.database_outage_seconds + PAUSE_SECONDS))
+
+
+@dataclass
+class Chaos:
+    servers: OwnServers
+    system: Supervised
+    simulation: Simulation
+    started: float
+    recoveries: list[dict] = field(default_factory=list)
+    probes: int = 0
+
+    async def _recovered(self, fault: str, ended: float, **detail) -> None:
+        record = {"fault": fault, "at_seconds": round(ended - self.started, 1), **detail}
+        try:
+            await asyncio.to_thread(self.system.wait_ready, RECOVERY_TIMEOUT_SECONDS)
+            ready = time.monotonic()
+            record["seconds_to_ready"] = round(ready - ended, 1)
+            self.probes += 1
+            body = probe(self.probes)
+            await self.simulation.sender.send(body["source"], "volunteer.register", body, f"probe-{self.probes}")
+            await self.simulation.heard_after(ready, RECOVERY_TIMEOUT_SECONDS, f"{fault} (services ready)")
+            record["seconds_to_work"] = round(self.simulation.last_heard - ended, 1)
+        except TimeoutError as error:
+            record["not_recovered"] = str(error).splitlines()[0]
+        self.recoveries.append(record)
+
+    async def kill(self, name: str) -> None:
+        """SIGKILL the service; the supervisor restarts it. Takes at least KILL_EVERY_SECONDS."""
+        slot = time.monotonic() + KILL_EVERY_SECONDS
+        pid = await asyncio.to_thread(self.system.kill, name)
+        killed = time.monotonic()
+        await _until(lambda: self.system.pids().get(name) not in (None, pid), RECOVERY_TIMEOUT_SECONDS,
+                     f"the supervisor did not restart {name}")
+        await self._recovered(f"SIGKILL {name}", killed)
+        await asyncio.sleep(max(0.0, slot - time.monotonic()))
+
+    async def broker_down(self, seconds: float) -> None:
+        await asyncio.to_thread(self.servers.broker.stop_app)
+        await asyncio.sleep(seconds)
+        await asyncio.to_thread(self.servers.broker.start_app)
+        await self._recovered("broker stop_app/start_app", time.monotonic(), down_seconds=seconds)
+
+    async def database_restart(self) -> None:
+        await asyncio.to_thread(self.servers.database.stop)
+        await asyncio.to_thread(self.servers.database.start)
+        await self._recovered("PostgreSQL restart", time.monotonic())
+
+    async def database_outage(self, seconds: float) -> None:
+        await asyncio.to_thread(self.servers.database.stop)
+        await asyncio.sleep(seconds)
+        await asyncio.to_thread(self.servers.database.start)
+        await self._recovered("PostgreSQL down", time.monotonic(), down_seconds=seconds)
+
+    async def cut_connection(self, user: str) -> None:
+        cut = await asyncio.to_thread(self.servers.broker.close_connections_of, user)
+        await self._recovered(f"broker connection of {user} closed", time.monotonic(), connections=cut)
+
+    async def run(self, plan: Plan, load: Callable[[float, asyncio.Future], Awaitable[None]]) -> None:
+        """Every fault of the plan once (each service killed in turn, `kill_rounds` times over),
+        with `load(seconds, fault)` publishing its share of the load through each."""
+        async def through(fault: Awaitable[None], seconds: float) -> None:
+            happening = asyncio.ensure_future(fault)
+            await asyncio.gather(happening, load(seconds, happening))
+
+        for _ in range(plan.kill_rounds):
+            for name in list(self.system.urls):
+                await through(self.kill(name), KILL_EVERY_SECONDS)
+        await through(self.cut_connection(plan.cut_connection_of), PAUSE_SECONDS)
+        await through(self.broker_down(plan.broker_down_seconds), plan.broker_down_seconds + PAUSE_SECONDS)
+        await through(self.database_restart(), PAUSE_SECONDS)
+        await through(self.database_outage(plan.database_outage_seconds), plan.database_outage_seconds + PAUSE_SECONDS)
+
+
+async def _until(check: Callable[[], bool], timeout: float, failure: str) -> None:
+    deadline = time.monotonic() + timeout
+    while not await asyncio.to_thread(check):
+        if time.monotonic() > deadline:
+            raise TimeoutError(failure)
+        await asyncio.sleep(0.2)
