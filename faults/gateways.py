@@ -1,6 +1,7 @@
 """A fake SMS gateway and group webhook receiver for notify to deliver to: each answers 200 and
-counts every delivery by its notification id (the `X-Linli-Notification-Id` header where notify
-sends one, else the body's `notification_id`), so the suite can tell a delivery sent twice."""
+counts every delivery by its notification id (the `Idempotency-Key` header notify sends, else
+the body's `notification_id`), so the suite can tell a delivery sent again. A real gateway
+drops a repeat by that key; notify sends one at most once more, after a crash mid-call."""
 import asyncio
 import contextlib
 import json
@@ -35,7 +36,7 @@ def _app(gateway: Gateway) -> FastAPI:
     @app.post("/{channel}")
     async def deliver(channel: str, request: Request):
         body = await request.body()
-        identifier = request.headers.get("x-linli-notification-id")
+        identifier = request.headers.get("idempotency-key")
         if identifier is None:
             with contextlib.suppress(ValueError, AttributeError):
                 identifier = json.loads(body).get("notification_id")
