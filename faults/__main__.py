@@ -20,7 +20,7 @@ from faults.measure import failures
 from faults.run import Run
 
 SIZES = {"small": {"requests": 300, "cases": 10, "volunteers": 40, "mediators": 4, "kill_rounds": 1,
-                   "broker_down_seconds": 10, "outage_seconds": 30, "poison": 3, "settle_seconds": 120,
+                   "broker_down_seconds": 10, "outage_seconds": 60, "poison": 3, "settle_seconds": 120,
                    "time_limit": 900},
          "full": {"requests": 1000, "cases": 40, "volunteers": 100, "mediators": 8, "kill_rounds": 2,
                   "broker_down_seconds": 15, "outage_seconds": 60, "poison": 5, "settle_seconds": 300,
