@@ -5,7 +5,7 @@ import pytest
 
 from shared.settings import Settings
 from tests.identities import JWKS_FILE
-from tests.servers import BROKER_USERS, SOURCES, Vhosts, broker_server, check_answers, database_server, own_database
+from tests.servers import BROKER_USERS, SOURCES, broker_server, check_answers, database_server, own_database, own_vhost
 
 # The systems the tests publish as (tests/sources.json), with their API keys.
 KEYS = {"hotline-12345": "test-key-hotline", "grid-platform": "test-key-grid",
@@ -14,25 +14,21 @@ KEYS = {"hotline-12345": "test-key-hotline", "grid-platform": "test-key-grid",
 
 @pytest.fixture(scope="session")
 def servers():
-    """(database server URL, this run's vhosts on the broker) for this run: configured, local, or
-    containers; the run stops at once, naming the server, if one does not answer."""
+    """(database server URL, broker URL) for this run: configured, local, or containers; the run
+    stops at once, naming the server, if one does not answer."""
     with database_server(os.environ.get("DATABASE_URL")) as database, \
             broker_server(os.environ.get("RABBITMQ_URL")) as broker:
         try:
             check_answers(database, broker)
         except RuntimeError as error:
             pytest.exit(str(error), returncode=3)
-        vhosts = Vhosts(broker)
-        try:
-            yield database, vhosts
-        finally:
-            vhosts.close()
+        yield database, broker
 
 
 @contextlib.contextmanager
 def isolated_settings(servers):
-    database, vhosts = servers
-    with own_database(database) as database_url, vhosts.lease() as rabbitmq_url:
+    database, broker = servers
+    with own_database(database) as database_url, own_vhost(broker) as rabbitmq_url:
         # No quiet hours: what the tests expect must not depend on the hour they run at. Each
         # service connects as its own broker user (tests/broker-users.json) and trusts this
         # session's own token key (tests/identities.py).

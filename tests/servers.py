@@ -146,63 +146,18 @@ def delete_vhost(url: str) -> None:
         rabbitmqctl("delete_vhost", unquote(urlsplit(url).path[1:]))
 
 
-def empty_vhost(url: str) -> None:
-    """Delete every queue of the vhost (with its messages and bindings) but the unrouted ones of
-    the definitions, which are emptied, in one call: what a test left behind goes, while the
-    users, exchanges, policies and those queues stay for the next."""
-    vhost = unquote(urlsplit(url).path[1:]).replace("\\", "\\\\").replace('"', '\\"')
-    rabbitmqctl("eval", stdin=(
-        "[case amqqueue:get_name(Q) of "
-        "{resource, _, queue, <<\"linli.unrouted\", _/binary>>} -> rabbit_amqqueue:purge(Q); "
-        "_ -> rabbit_amqqueue:delete(Q, false, false, <<\"linli-tests\">>) end "
-        f"|| Q <- rabbit_amqqueue:list(<<\"{vhost}\">>)]."))
-
-
-class Vhosts:
-    """This run's vhosts, recycled: a test given one gets it empty, and gives it back emptied.
-    Making and deleting a vhost per test (about 50 a run) took 4 to 12 s each here, and many
-    such cycles are what made the local RabbitMQ 3.10 stop completing handshakes."""
-
-    def __init__(self, server_url: str):
-        self._server_url = server_url
-        self._free: list[str] = []
-        self._made: list[str] = []
-
-    @contextlib.contextmanager
-    def lease(self) -> Iterator[str]:
-        """A vhost of the caller's own while it lasts; elsewhere than a local broker (a remote
-        broker, a container) the URL's vhost is used as given."""
-        if not _local(self._server_url):
-            yield self._server_url
-            return
-        url = self._free.pop() if self._free else self._make()
-        try:
-            yield url
-        finally:
-            try:
-                empty_vhost(url)
-                self._free.append(url)
-            except (RuntimeError, subprocess.CalledProcessError):
-                self._made.remove(url)
-                delete_vhost(url)
-
-    def _make(self) -> str:
-        url = make_vhost(self._server_url)
-        self._made.append(url)
-        return url
-
-    def close(self) -> None:
-        for url in self._made:
-            delete_vhost(url)
-        self._made, self._free = [], []
-
-
 @contextlib.contextmanager
 def own_vhost(server_url: str) -> Iterator[str]:
-    """A vhost of the caller's own (a benchmark's), made now and deleted after."""
-    vhosts = Vhosts(server_url)
+    """A vhost of the caller's own while it lasts, made with rabbitmqctl where the broker is local
+    to us and deleted after (which also cuts off any process a test left connected to it).
+
+    Elsewhere (a remote broker, a container) the URL's vhost is used as given.
+    """
+    if not _local(server_url):
+        yield server_url
+        return
+    url = make_vhost(server_url)
     try:
-        with vhosts.lease() as url:
-            yield url
+        yield url
     finally:
-        vhosts.close()
+        delete_vhost(url)
