@@ -7,6 +7,7 @@ Each row is published on its own: one that fails gets its own attempt count and 
 (`next_attempt_at`), and the rest of the batch is marked published regardless."""
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 
 import asyncpg
@@ -20,6 +21,10 @@ FAILED = Counter("linli_outbox_publish_failures_total", "Failed attempts to publ
                  ["routing_key"])
 LAG = Gauge("linli_outbox_lag_seconds", "Age of the oldest unpublished event in the outbox (0 when empty)")
 BACKING_OFF = Gauge("linli_outbox_backing_off", "Unpublished events waiting for a retry after a failed publish")
+
+# The lag and backoff gauges are read at most this often: the relay sweeps at every commit, and
+# the count scans every unpublished row.
+MEASURE_EVERY_SECONDS = 1.0
 
 # routing_key, body, event_id, correlation_id -> the body as published on linli.events
 Publish = Callable[[str, bytes, str, str], Awaitable[bytes | None]]
@@ -36,6 +41,7 @@ class OutboxRelay:
         self._pool = pool
         self._publish = publish
         self._batch_size = batch_size
+        self._measured_at = float("-inf")
         self.sweeper = Sweeper("outbox relay", self.publish_pending, batch_size, poll_seconds)
 
     def wake(self) -> None:
@@ -69,6 +75,9 @@ class OutboxRelay:
         return len(rows) if not failed else len(published)
 
     async def _measure(self, conn: asyncpg.Connection) -> None:
+        if time.monotonic() - self._measured_at < MEASURE_EVERY_SECONDS:
+            return
+        self._measured_at = time.monotonic()
         lag, backing_off = await conn.fetchrow(
             "SELECT coalesce(extract(epoch FROM now() - min(created_at)), 0), count(*) FILTER (WHERE attempts > 0) "
             "FROM outbox WHERE published_at IS NULL")

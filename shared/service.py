@@ -151,7 +151,7 @@ async def stop(runtime: Runtime, workers: list[Worker]) -> None:
     runtime.relay.sweeper.finish()
     try:  # the broker or database may be gone: what is left is published at the next start
         await asyncio.wait_for(relay.task, FINAL_PUBLISH_SECONDS)
-    except (TimeoutError, Exception):
+    except Exception:  # TimeoutError included
         relay.task.cancel()
         await asyncio.gather(relay.task, return_exceptions=True)
     await runtime.broker.stop()
