@@ -62,6 +62,18 @@ limit_rabbitmq_messages() {
   as_root rabbitmqctl eval "application:set_env(rabbit, max_message_size, $MAX_MESSAGE_BYTES)." >/dev/null
 }
 
+# The management API (queues' depths, consumers and rates for `linli status` and `linli dlq`, on
+# 15672) and the Prometheus plugin (per-queue series at /metrics/detailed, on 15692, which the
+# alert rules read). Enabling is idempotent and takes effect on the running node.
+enable_rabbitmq_plugins() {
+  read -r host _ < <(host_port "$RABBITMQ_URL" 5672)
+  local_host "$host" && command -v rabbitmq-plugins >/dev/null || return 0
+  as_root rabbitmq-plugins enable rabbitmq_management rabbitmq_prometheus >/dev/null
+  wait_for "RabbitMQ's management API" "$host" 15672 60
+  wait_for "RabbitMQ's Prometheus endpoint" "$host" 15692 60
+}
+
 ensure_postgres
 ensure_rabbitmq
 limit_rabbitmq_messages
+enable_rabbitmq_plugins

@@ -1,0 +1,3 @@
+from operations.cli import app
+
+app(prog_name="linli")

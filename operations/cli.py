@@ -1,0 +1,5 @@
+"""The `linli` command: each group of subcommands lives in its own module and is mounted here."""
+import typer
+
+app = typer.Typer(help="Operate linli: status, dead letters, rebuilds, a simulated day, identities.",
+                  no_args_is_help=True, add_completion=False)
