@@ -3,3 +3,8 @@ import typer
 
 app = typer.Typer(help="Operate linli: status, dead letters, rebuilds, a simulated day, identities.",
                   no_args_is_help=True, add_completion=False)
+
+
+@app.callback()
+def linli() -> None:
+    """Operate linli. Each command says what it reads; none reads a service's tables."""
