@@ -1,0 +1,27 @@
+"""What the deployment tests read: the files under deploy/, the published schemas under
+tests/schemas/, and the names of the settings the services take (shared/settings.py)."""
+from pathlib import Path
+
+import yaml
+from pydantic import AliasChoices
+
+from shared.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+DEPLOY = ROOT / "deploy"
+KUBERNETES = DEPLOY / "kubernetes"
+SCHEMAS = Path(__file__).resolve().parent / "schemas"
+
+
+def yaml_documents(path: Path) -> list[dict]:
+    return [document for document in yaml.safe_load_all(path.read_text(encoding="utf-8")) if document]
+
+
+def setting_names() -> set[str]:
+    """Every environment variable Settings reads: each field's name and its aliases, upper-case."""
+    names = set()
+    for name, field in Settings.model_fields.items():
+        names.add(name.upper())
+        if isinstance(field.validation_alias, AliasChoices):
+            names |= {str(choice).upper() for choice in field.validation_alias.choices}
+    return names
