@@ -59,10 +59,13 @@ def runtime_requirements() -> list[Requirement]:
     """pyproject.toml's runtime dependencies, and what each extra they name adds (psycopg[binary] …)."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     direct = [Requirement(text) for text in project["dependencies"]]
-    extras = [Requirement(text) for requirement in direct for extra in requirement.extras
-              for text in metadata.requires(requirement.name) or ()
-              if Requirement(text).marker and Requirement(text).marker.evaluate({"extra": extra})]
-    return direct + extras
+    return direct + [dependency for requirement in direct for dependency in extras_of(requirement)]
+
+
+def extras_of(requirement: Requirement) -> list[Requirement]:
+    dependencies = [Requirement(text) for text in metadata.requires(requirement.name) or ()]
+    return [dependency for dependency in dependencies for extra in requirement.extras
+            if "extra" in str(dependency.marker) and dependency.marker.evaluate({"extra": extra})]
 
 
 def test_the_lock_pins_every_runtime_dependency_at_the_version_pyproject_names():
