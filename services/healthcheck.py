@@ -35,7 +35,9 @@ def check(url: str) -> str | None:
     try:
         with urllib.request.urlopen(url, timeout=TIMEOUT_SECONDS) as answer:
             return None if answer.status == 200 else f"{url} answered {answer.status}"
-    except (OSError, urllib.error.URLError) as error:
+    except urllib.error.HTTPError as error:  # 4xx, 5xx
+        return f"{url} answered {error.code}"
+    except OSError as error:  # refused, timed out, no such host (URLError included)
         return f"{url} does not answer: {error}"
 
 
