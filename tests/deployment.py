@@ -1,5 +1,6 @@
 """What the deployment tests read: the files under deploy/, the published schemas under
 tests/schemas/, and the names of the settings the services take (shared/settings.py)."""
+import os
 from pathlib import Path
 
 import yaml
@@ -11,6 +12,8 @@ ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
 KUBERNETES = DEPLOY / "kubernetes"
 SCHEMAS = Path(__file__).resolve().parent / "schemas"
+# The published CRDs live in the team folder beside the checkout (../shared), not in the project.
+CRDS = Path(os.environ.get("LINLI_CRDS_DIR", ROOT.parent / "shared" / "schemas" / "kubernetes-crds"))
 
 
 def yaml_documents(path: Path) -> list[dict]:
