@@ -1,4 +1,5 @@
-"""The AsyncAPI document as one readable HTML page, served at `/asyncapi.html`.
+"""The AsyncAPI document as one readable HTML page, served at `/asyncapi.html` (`python -m
+shared.asyncapi_html` prints it, to read without a running service).
 
 A city's network is closed, so the page needs nothing from elsewhere: its CSS is inline, and it
 has no script, font or image. `render_html` is a pure function of the document (the dict
@@ -53,6 +54,11 @@ class Schema:
     values: tuple[str, ...]
     closed: bool  # additionalProperties false: a field it does not name is refused
 
+    @property
+    def described(self) -> bool:
+        """Whether any field has a description (else the table has no such column)."""
+        return any(field.description for field in self.fields)
+
 
 def anchor(kind: str, name: str) -> str:
     """An id for the page's links: `kind-name`, with anything but letters, digits, `.`, `_`, `-` as `-`."""
@@ -85,7 +91,7 @@ def _type_of_one(schema: dict) -> list[Part]:
     if kind == "array":
         return [Part("array of "), *type_of(schema.get("items", {}))]
     if kind == "object" and isinstance(schema.get("additionalProperties"), dict):
-        return [Part("object of "), *type_of(schema["additionalProperties"])]
+        return [Part("object whose values are "), *type_of(schema["additionalProperties"])]
     return [Part(f"{kind} ({schema['format']})" if "format" in schema else str(kind))]
 
 
@@ -210,3 +216,7 @@ def render_html(doc: dict) -> str:
 def page() -> str:
     """linli's own document as the page (made once: the document is the code's)."""
     return render_html(document())
+
+
+if __name__ == "__main__":
+    print(page(), end="")

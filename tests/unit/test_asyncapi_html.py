@@ -130,7 +130,7 @@ def test_a_type_is_said_as_a_reader_says_it():
     assert type_of({"type": "array", "items": {"$ref": "#/components/schemas/Party"}}) == \
         (Part("array of "), Part("Party", "#schema-Party"))
     assert type_of({"type": "object", "additionalProperties": {"type": "integer"}}) == \
-        (Part("object of "), Part("integer"))
+        (Part("object whose values are "), Part("integer"))
     assert type_of({}) == (Part("any"),)
 
 
@@ -151,3 +151,12 @@ async def test_a_service_serves_the_page_to_anyone_as_utf8_html():
     assert response.status_code == 200
     assert response.headers["content-type"] == "text/html; charset=utf-8"
     assert response.text == page()
+
+
+def test_a_table_has_a_description_column_only_where_a_field_has_a_description():
+    doc = document()
+    doc["components"]["messages"]["ServiceCompletion"]["payload"]["properties"]["note"]["description"] = \
+        "What the volunteer `noted`."
+    rendered = render_html(doc)
+    assert "<td><p>What the volunteer <code>noted</code>.</p></td>" in rendered
+    assert rendered.count("<th>Description</th>") == page().count("<th>Description</th>") + 1
