@@ -19,7 +19,7 @@ from typing import Any
 import asyncpg
 import uvicorn
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse
 from faststream.rabbit import RabbitBroker
 from faststream.rabbit.prometheus import RabbitPrometheusMiddleware
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
@@ -27,6 +27,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 from shared.access import Access, allow, install, tokens_of
 from shared.areas import Areas
 from shared.asyncapi import document as asyncapi_document
+from shared.asyncapi_html import page as asyncapi_page
 from shared.broker import create_broker, declare_topology, publish_event
 from shared.clock import Clock, SystemClock
 from shared.consumer import Consumers
@@ -209,6 +210,11 @@ def _operations_api() -> APIRouter:
     async def asyncapi():
         """The JSON Schemas of every submission and event (CONTRACT.md): open, it holds schemas, no data."""
         return asyncapi_document()
+
+    @router.get("/asyncapi.html", response_class=HTMLResponse)
+    async def asyncapi_html():
+        """The same document as one readable page that loads nothing from elsewhere: open too."""
+        return asyncapi_page()
 
     @router.get("/metrics", dependencies=[Depends(allow(Role.OPS))])
     async def metrics():

@@ -89,6 +89,7 @@ def routes(seed: dict) -> list[tuple]:
             (service, "GET", "/healthz", "/healthz", None, everyone(200)),
             (service, "GET", "/readyz", "/readyz", None, everyone(200)),
             (service, "GET", "/asyncapi.json", "/asyncapi.json", None, everyone(200)),
+            (service, "GET", "/asyncapi.html", "/asyncapi.html", None, everyone(200)),
             (service, "GET", "/metrics", "/metrics", None, rule(("ops",), service=service)),
             (service, "GET", "/openapi.json", "/openapi.json", None, everyone(200)),
             (service, "GET", "/docs", "/docs", None, everyone(200)),

@@ -1,5 +1,6 @@
 """The published AsyncAPI document says what the code does."""
 import json
+import subprocess
 from pathlib import Path
 
 from services.intake.submissions import KINDS
@@ -56,3 +57,29 @@ def test_an_event_that_names_people_is_public_on_linli_events_and_whole_only_on_
             assert event_type.personal <= set(doc["components"]["messages"][message]["payload"]["properties"])
     offered = doc["components"]["messages"]["AssignmentOfferedPublic"]["payload"]
     assert "address" not in offered["properties"] and "description" not in offered["required"]
+
+
+PARSER = Path(__file__).parents[2] / "tools" / "asyncapi"
+
+
+def official_parser(text: str) -> subprocess.CompletedProcess:
+    """The official AsyncAPI parser's verdict on a document (tools/asyncapi/check.js)."""
+    assert (PARSER / "node_modules" / "@asyncapi" / "parser").is_dir(), \
+        "the AsyncAPI parser is not installed: run scripts/ensure-asyncapi-parser.sh (make test does)"
+    return subprocess.run(["node", str(PARSER / "check.js")], input=text, capture_output=True, text=True,
+                          timeout=60, check=False)
+
+
+def test_the_document_is_valid_asyncapi_for_the_official_parser():
+    verdict = official_parser(render())
+    assert verdict.returncode == 0, f"the AsyncAPI parser finds errors:\n{verdict.stdout}{verdict.stderr}"
+    assert "0 error(s)" in verdict.stdout
+
+
+def test_the_official_parser_names_what_is_wrong_in_a_broken_document():
+    broken = document()
+    del broken["info"]["version"]
+    broken["channels"]["request.submit"]["messages"]["ServiceRequestSubmission"]["$ref"] = "#/components/messages/Nope"
+    verdict = official_parser(json.dumps(broken))
+    assert verdict.returncode == 1
+    assert '"version"' in verdict.stdout and "#/components/messages/Nope' does not exist" in verdict.stdout
