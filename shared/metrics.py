@@ -21,7 +21,8 @@ class Pace:
         self._last = float("-inf")
 
     def due(self) -> bool:
-        if time.monotonic() - self._last < self._seconds:
+        now = time.monotonic()
+        if now - self._last < self._seconds:
             return False
-        self._last = time.monotonic()
+        self._last = now
         return True
