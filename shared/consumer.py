@@ -199,14 +199,19 @@ def _subscribe(router: RabbitRouter, subscription: _Subscription, service: str) 
                     log.warning("%s: message %s failed on a lost database connection (%s); tried again, uncounted",
                                 queue, envelope.message_id, type(error).__name__)
                     continue
-                attempts = int((message.headers or {}).get("x-delivery-count", 0))
-                if attempts >= DELIVERY_LIMIT:  # handed back, the broker dead-letters it (delivery_limit)
-                    log.exception("%s: message %s failed at its last delivery (%d), dead-lettered",
-                                  queue, envelope.message_id, attempts + 1)
-                    count("dead_lettered")
-                    raise RejectMessage(requeue=True) from error
-                log.exception("%s: message %s failed (delivery %d), will retry",
-                              queue, envelope.message_id, attempts + 1)
-                count("retried")
-                await asyncio.sleep(retry_delay(attempts))
-                raise RejectMessage(requeue=True) from error
+                raise await _handed_back(queue, envelope.message_id, message, count) from error
+
+
+async def _handed_back(queue: str, message_id: str, message: RabbitMessage,
+                       count: Callable[[str], None]) -> RejectMessage:
+    """A failed try (while its exception is handled), handed back: retried after a backoff, or,
+    at its last delivery, at once, for the broker to dead-letter (reason `delivery_limit`)."""
+    attempts = int((message.headers or {}).get("x-delivery-count", 0))
+    if attempts >= DELIVERY_LIMIT:
+        log.exception("%s: message %s failed at its last delivery (%d), dead-lettered", queue, message_id, attempts + 1)
+        count("dead_lettered")
+    else:
+        log.exception("%s: message %s failed (delivery %d), will retry", queue, message_id, attempts + 1)
+        count("retried")
+        await asyncio.sleep(retry_delay(attempts))
+    return RejectMessage(requeue=True)
