@@ -208,7 +208,7 @@ async def _handed_back(queue: str, message_id: str, message: RabbitMessage,
     at its last delivery, at once, for the broker to dead-letter (reason `delivery_limit`)."""
     attempts = int((message.headers or {}).get("x-delivery-count", 0))
     if attempts >= DELIVERY_LIMIT:
-        log.exception("%s: message %s failed at its last delivery (%d), dead-lettered", queue, message_id, attempts + 1)
+        log.exception("%s: message %s failed (delivery %d, the last), dead-lettered", queue, message_id, attempts + 1)
         count("dead_lettered")
     else:
         log.exception("%s: message %s failed (delivery %d), will retry", queue, message_id, attempts + 1)
