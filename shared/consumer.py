@@ -13,10 +13,15 @@ Failures have one policy:
   does a lost connection on a database that answers again (a restart), a few times.
 - Any other failure (a bug, a poison message) is retried with backoff and dead-lettered to
   `<queue>.dlq` after the queue's delivery limit, so one poison message never blocks a queue.
+
+Every delivery a handler finishes with is counted once in `linli_handled_messages_total`, by
+service, handler (the queue's name: what `linli status`, the DLQs and RabbitMQ's own series
+call it) and outcome; a wait for the database is not an outcome, what follows it is.
 """
 import asyncio
 import hashlib
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -25,15 +30,25 @@ from faststream import Context
 from faststream.exceptions import RejectMessage
 from faststream.rabbit import RabbitExchange, RabbitRouter
 from faststream.rabbit.annotations import RabbitMessage
+from prometheus_client import Counter, Histogram
 from pydantic import ValidationError
 
 from shared.events import Event
+from shared.metrics import HANDLER_BUCKETS
 from shared.outage import DatabaseWatch, is_connection_error
-from shared.topology import EVENTS, PERSONAL, service_queue
+from shared.topology import DELIVERY_LIMIT, EVENTS, PERSONAL, service_queue
 from shared.unit_of_work import UnitOfWork
 from shared.validation import describe
 
 log = logging.getLogger(__name__)
+# outcome: done | duplicate (its id was claimed already) | retried (handed back for another try) |
+# dead_lettered (its last delivery failed) | rejected (refused unread or unparsed: over the size
+# limit, or not matching its schema; it goes to the DLQ at once)
+HANDLED = Counter("linli_handled_messages_total", "Deliveries a consumer finished with, by handler and outcome",
+                  ["service", "handler", "outcome"])
+HANDLER_SECONDS = Histogram("linli_handler_duration_seconds",
+                            "Seconds a handler took per message, from parsing it to the commit",
+                            ["service", "handler"], buckets=HANDLER_BUCKETS)
 
 
 @dataclass(frozen=True)
@@ -90,11 +105,14 @@ class _Subscription:
     parse: Parse
     max_bytes: int | None = MAX_EVENT_BYTES
 
-    async def handle(self, deps: Any, envelope: Envelope) -> None:
+    async def handle(self, deps: Any, envelope: Envelope) -> str:
+        """Parse, claim and handle in one unit of work; returns the outcome: done, or duplicate."""
         message = self.parse(envelope)
         async with deps.unit_of_work() as uow:
-            if await uow.claim(envelope.message_id, envelope.queue, envelope.user_id):
+            claimed = await uow.claim(envelope.message_id, envelope.queue, envelope.user_id)
+            if claimed:
                 await self.handler(deps, uow, message)
+        return "done" if claimed else "duplicate"
 
 
 class Consumers:
@@ -134,15 +152,20 @@ class Consumers:
         exchange = PERSONAL if personal and event_type.personal else EVENTS
         self.add(f"{service}.{routing_key.replace('.', '-')}", exchange, routing_key, handler, as_event(event_type))
 
-    def router(self) -> RabbitRouter:
+    def router(self, service: str) -> RabbitRouter:
+        """The subscribers, their metrics labelled with `service` (the ServiceDefinition's name)."""
         router = RabbitRouter()
         for subscription in self._subscriptions:
-            _subscribe(router, subscription)
+            _subscribe(router, subscription, service)
         return router
 
 
-def _subscribe(router: RabbitRouter, subscription: _Subscription) -> None:
+def _subscribe(router: RabbitRouter, subscription: _Subscription, service: str) -> None:
     queue = subscription.queue
+    took = HANDLER_SECONDS.labels(service, queue)
+
+    def count(outcome: str) -> None:
+        HANDLED.labels(service, queue, outcome).inc()
 
     @router.subscriber(service_queue(queue, subscription.routing_key), subscription.exchange,
                        decoder=_keep_bytes, title=queue)
@@ -152,15 +175,20 @@ def _subscribe(router: RabbitRouter, subscription: _Subscription) -> None:
             # Size and queue only: the content of an oversized body is never read, nor logged.
             log.error("%s: a message of %d bytes is over the limit of %d bytes, dead-lettered unread",
                       queue, len(body), subscription.max_bytes)
+            count("rejected")
             raise RejectMessage(requeue=False)
         envelope = envelope_of(queue, message)
         reconnects = 0
         while True:
             try:
-                return await subscription.handle(deps, envelope)
+                started = time.perf_counter()
+                outcome = await subscription.handle(deps, envelope)
+                took.observe(time.perf_counter() - started)
+                return count(outcome)
             except ValidationError as error:
                 log.error("%s: message %s does not match its schema, dead-lettered: %s",
                           queue, envelope.message_id, describe(error))
+                count("rejected")
                 raise RejectMessage(requeue=False) from error
             except Exception as error:
                 if database is not None and not await database.answers():
@@ -171,8 +199,19 @@ def _subscribe(router: RabbitRouter, subscription: _Subscription) -> None:
                     log.warning("%s: message %s failed on a lost database connection (%s); tried again, uncounted",
                                 queue, envelope.message_id, type(error).__name__)
                     continue
-                attempts = int((message.headers or {}).get("x-delivery-count", 0))
-                log.exception("%s: message %s failed (delivery %d), will retry",
-                              queue, envelope.message_id, attempts + 1)
-                await asyncio.sleep(retry_delay(attempts))
-                raise RejectMessage(requeue=True) from error
+                raise await _handed_back(queue, envelope.message_id, message, count) from error
+
+
+async def _handed_back(queue: str, message_id: str, message: RabbitMessage,
+                       count: Callable[[str], None]) -> RejectMessage:
+    """A failed try (while its exception is handled), handed back: retried after a backoff, or,
+    at its last delivery, at once, for the broker to dead-letter (reason `delivery_limit`)."""
+    attempts = int((message.headers or {}).get("x-delivery-count", 0))
+    if attempts >= DELIVERY_LIMIT:
+        log.exception("%s: message %s failed (delivery %d, the last), dead-lettered", queue, message_id, attempts + 1)
+        count("dead_lettered")
+    else:
+        log.exception("%s: message %s failed (delivery %d), will retry", queue, message_id, attempts + 1)
+        count("retried")
+        await asyncio.sleep(retry_delay(attempts))
+    return RejectMessage(requeue=True)

@@ -7,12 +7,12 @@ Each row is published on its own: one that fails gets its own attempt count and 
 (`next_attempt_at`), and the rest of the batch is marked published regardless."""
 import asyncio
 import logging
-import time
 from collections.abc import Awaitable, Callable
 
 import asyncpg
 from prometheus_client import Counter, Gauge
 
+from shared.metrics import Pace
 from shared.sweeper import Sweeper
 
 log = logging.getLogger(__name__)
@@ -41,7 +41,7 @@ class OutboxRelay:
         self._pool = pool
         self._publish = publish
         self._batch_size = batch_size
-        self._measured_at = float("-inf")
+        self._measuring = Pace(MEASURE_EVERY_SECONDS)
         self.sweeper = Sweeper("outbox relay", self.publish_pending, batch_size, poll_seconds)
 
     def wake(self) -> None:
@@ -75,9 +75,8 @@ class OutboxRelay:
         return len(rows) if not failed else len(published)
 
     async def _measure(self, conn: asyncpg.Connection) -> None:
-        if time.monotonic() - self._measured_at < MEASURE_EVERY_SECONDS:
+        if not self._measuring.due():
             return
-        self._measured_at = time.monotonic()
         lag, backing_off = await conn.fetchrow(
             "SELECT coalesce(extract(epoch FROM now() - min(created_at)), 0), count(*) FILTER (WHERE attempts > 0) "
             "FROM outbox WHERE published_at IS NULL")

@@ -127,7 +127,7 @@ async def start_runtime(definition: ServiceDefinition, settings: Settings, clock
     pool = await until_up("PostgreSQL", lambda: create_pool(settings.database_url_of(definition.name), definition.name))
     broker = create_broker(settings.rabbitmq_url_of(definition.name), settings.prefetch_count,
                            RabbitPrometheusMiddleware(registry=REGISTRY, app_name=definition.name))
-    broker.include_router(definition.consumers.router())
+    broker.include_router(definition.consumers.router(definition.name))
     relay = OutboxRelay(pool, partial(publish_event, broker), settings.outbox_poll_seconds)
     return Runtime(settings, pool, broker, relay, clock, DatabaseWatch(pool, definition.name))
 

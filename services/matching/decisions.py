@@ -1,15 +1,25 @@
 """How the shell runs a lifecycle decision (domain/lifecycle.py): it reads what the decision
 needs, locked in the order every path takes (the community, then the rows), and applies what
-was decided: each change through the store, each event into the outbox, in one unit of work."""
+was decided: each change through the store, each event into the outbox, in one unit of work;
+and the stages its events show a request reach, whose latencies are observed once it commits."""
 from dataclasses import replace
+from functools import partial
+
+from prometheus_client import Histogram
 
 from services.matching.domain.changes import (AddAssignment, AddTask, CloseCase, Decision, DropReport,
                                               FollowUpAnnounced, KeepReport, MoveAssignment, MoveCase, MoveTask,
                                               RecordService, RememberCancellation, SetSeries, SettleBooking,
                                               WantOffers, WidenSearch)
 from services.matching.domain.lifecycle import Situation
-from services.matching.store import assignments, roster, tasks
+from services.matching.domain.stages import stages_reached
+from services.matching.store import assignments, roster, stages, tasks
+from shared.metrics import STAGE_BUCKETS
 from shared.unit_of_work import UnitOfWork
+
+STAGE_SECONDS = Histogram("linli_request_stage_seconds", "Seconds from one stage of a request to the next, "
+                          "once per request: received_to_offered, offered_to_accepted, accepted_to_completed",
+                          ["stage"], buckets=STAGE_BUCKETS)
 
 _STORE = {AddAssignment: assignments.insert, MoveAssignment: assignments.move,
           RecordService: assignments.record_service, SettleBooking: roster.settle, AddTask: tasks.insert_task,
@@ -24,6 +34,10 @@ async def apply(uow: UnitOfWork, decision: Decision) -> None:
         await _STORE[type(change)](uow.connection, change)
     for event in decision.events:
         await uow.emit(event)
+    for request_id, stage, at in stages_reached(decision.events):
+        seconds = await stages.reach(uow.connection, request_id, stage, at)
+        if seconds is not None:
+            uow.after_commit(partial(STAGE_SECONDS.labels(stage.label).observe, seconds))
 
 
 async def situation(uow: UnitOfWork, assignment_id) -> Situation | None:

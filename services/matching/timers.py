@@ -7,13 +7,17 @@ locks keep two processes from acting twice.
 A row whose action raises is set aside (domain/setbacks.py: 30 s, doubling, at most an hour),
 logged by its id and the error's type and place (never its message, which may quote personal
 data) and counted; the rows behind it go on. It is tried again once its time comes, and leaves
-the set-aside list when it goes through."""
+the set-aside list when it goes through.
+
+Each look also tells how the clock keeps up: the time of the look, how late the oldest timer it
+found runs, and (every few seconds) the escalation backlog."""
 import logging
 import traceback
 from collections.abc import Awaitable, Callable
+from collections.abc import Sequence
 from datetime import datetime
 
-from prometheus_client import Counter
+from prometheus_client import Counter, Gauge
 
 from services.matching.context import Matching
 from services.matching.decisions import apply, situation
@@ -22,11 +26,20 @@ from services.matching.domain.lifecycle import expire, lapse, miss
 from services.matching.domain.mediation import follow_up_due
 from services.matching.domain.setbacks import retry_at
 from services.matching.store import assignments, setbacks, tasks
+from shared.metrics import Pace
 from shared.sweeper import Sweeper
 
 BATCH = 100
 FAILURES = Counter("linli_matching_timer_failures_total", "Timer rows that raised and were set aside, by timer",
                    ["timer"])
+CLOCK_LAG = Gauge("linli_matching_clock_lag_seconds", "How late matching's timers run at its last look: "
+                  "its clock's now minus the due time of the oldest timer due and not yet handled (0: none)")
+CLOCK_TICK = Gauge("linli_matching_clock_tick_timestamp_seconds",
+                   "Unix time of matching's last look at its timers (a stalled clock stops moving it)")
+BACKLOG = Gauge("linli_escalation_backlog", "Occurrences of requests escalated to the community's staff "
+                "and not since completed or cancelled")
+# The backlog is a count over the tasks: looked at every few seconds, not at every tick.
+BACKLOG_PACE = Pace(5.0)
 log = logging.getLogger(__name__)
 
 
@@ -43,6 +56,10 @@ async def tick(matching: Matching) -> int:
         missed = await tasks.missed(conn, now, BATCH)
         lapsed = await assignments.lapsed(conn, now, now - matching.policy.accepted_deadline, BATCH)
         due = await tasks.follow_ups_due(conn, now, BATCH)
+        if BACKLOG_PACE.due():
+            BACKLOG.set(await tasks.escalation_backlog(conn))
+    CLOCK_LAG.set(lateness(now, [rows[0]["due"] for rows in (expired, missed, lapsed, due) if rows]))
+    CLOCK_TICK.set_to_current_time()  # the wall clock's: what an alert compares it with
     for row in expired:
         await _each(matching, "expire", row["assignment_id"], row["attempts"], now,
                     lambda: _expire(matching, row["assignment_id"], now))
@@ -61,6 +78,11 @@ async def tick(matching: Matching) -> int:
         await _each(matching, "dispatch", row["community_code"], row["attempts"], now,
                     lambda: dispatch(matching, row["community_code"]))
     return max(len(expired), len(missed), len(lapsed), len(due))
+
+
+def lateness(now: datetime, oldest_due: Sequence[datetime]) -> float:
+    """Seconds the oldest of the timers found due has waited past its time (0 when none is due)."""
+    return max(0.0, (now - min(oldest_due)).total_seconds()) if oldest_due else 0.0
 
 
 async def _each(matching: Matching, timer: str, key, attempts: int | None, now: datetime,

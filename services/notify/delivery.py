@@ -9,14 +9,16 @@ id (shared/deliveries.py).
 import asyncio
 import contextlib
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 import asyncpg
-from prometheus_client import Counter
+from prometheus_client import Counter, Histogram
 
 from services.notify import store
 from services.notify.channels import Channel
 from shared.deliveries import INTERRUPTED, REPEATS, Claim, claim, to_the_end
 from shared.events import NotificationFailed, NotificationSent
+from shared.metrics import DELIVERY_BUCKETS
 from shared.privacy import mask_phone_numbers
 from shared.service import Runtime
 from shared.sweeper import Sweeper
@@ -25,8 +27,21 @@ from shared.webhooks import retry_delay
 
 BATCH_SIZE = 10
 POLL_SECONDS = 1.0
+# outcome: sent | retried (failed, tried again later) | failed (its last attempt failed, or it was
+# given up after a second interruption) | taken_over (another process took it meanwhile)
 OUTCOMES = Counter("linli_notify_deliveries_total", "Delivery attempts, by channel and outcome",
                    ["channel", "outcome"])
+DELIVERY_SECONDS = Histogram("linli_notify_delivery_seconds", "Seconds from the time a notification was meant "
+                             "to go (its event's, or a reminder's) to its delivery", ["channel"],
+                             buckets=DELIVERY_BUCKETS)
+
+
+class Outcome(NamedTuple):
+    """What came of one try, counted once it is committed; `seconds` since it was meant to go, if it was sent."""
+
+    channel: str
+    outcome: str
+    seconds: float | None = None
 
 
 class DeliveryWorker:
@@ -55,7 +70,7 @@ class DeliveryWorker:
         called together (one slow endpoint does not hold the rest), outside any transaction, and
         their outcomes recorded in a second one: a crash after a call cannot undo that it was made."""
         now = self._runtime.clock.now()
-        outcomes: list[tuple[str, str]] = []  # (channel, outcome), counted once committed
+        outcomes: list[Outcome] = []
         calls: list[asyncpg.Record] = []
         async with self._runtime.unit_of_work() as uow:
             due = await store.lock_due(uow.connection, now, BATCH_SIZE)
@@ -66,17 +81,19 @@ class DeliveryWorker:
                 elif await self._claim(uow, notification, now):
                     calls.append(notification)
                 else:
-                    outcomes.append((notification["channel"], "failed"))
+                    outcomes.append(Outcome(notification["channel"], "failed"))
         for notification in calls:
             if notification["status"] == "sending":
                 REPEATS.labels(notification["channel"]).inc()
         if calls:
             await to_the_end(self._call(calls, now, outcomes))
-        for channel, outcome in outcomes:
+        for channel, outcome, seconds in outcomes:
             OUTCOMES.labels(channel, outcome).inc()
+            if seconds is not None:
+                DELIVERY_SECONDS.labels(channel).observe(seconds)
         return len(due)
 
-    async def _call(self, calls: list[asyncpg.Record], since: datetime, outcomes: list[tuple[str, str]]) -> None:
+    async def _call(self, calls: list[asyncpg.Record], since: datetime, outcomes: list[Outcome]) -> None:
         """Call each (together), then record their outcomes in one transaction."""
         errors = await asyncio.gather(*(self._try(n, None) for n in calls))
         async with self._runtime.unit_of_work() as uow:
@@ -106,15 +123,17 @@ class DeliveryWorker:
         return None
 
     async def _record(self, uow: UnitOfWork, notification: asyncpg.Record, error: str | None, now: datetime,
-                      since: datetime | None = None) -> tuple[str, str]:
+                      since: datetime | None = None) -> Outcome:
         """Record the outcome of the try that ended at `now`: sent, retried or failed; a call marked
         `since` that another process has taken over meanwhile (it thought this one dead) is theirs."""
+        channel = notification["channel"]
         if error is not None:
-            return notification["channel"], await self._failed(uow, notification, error, now, since)
+            return Outcome(channel, await self._failed(uow, notification, error, now, since))
         if not await store.NOTIFICATIONS.sent(uow.connection, notification["notification_id"], now, since):
-            return notification["channel"], "taken_over"
+            return Outcome(channel, "taken_over")
         await uow.emit(NotificationSent(**_about(notification, now)))
-        return notification["channel"], "sent"
+        meant_at = notification["meant_at"]
+        return Outcome(channel, "sent", None if meant_at is None else (now - meant_at).total_seconds())
 
     async def _failed(self, uow: UnitOfWork, notification: asyncpg.Record, error: str, now: datetime,
                       since: datetime | None) -> str:

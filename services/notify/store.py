@@ -26,16 +26,17 @@ async def add(conn: asyncpg.Connection, message: Message, text: tuple[str, str],
               address: str | None, event: Event, not_before: datetime) -> None:
     """One notification per message and channel, once per event (re-delivered, re-published or
     handled by two notify processes at once: the id is the same, and the table's unique key takes
-    one), and none if its assignment's later events already settled it."""
+    one), and none if its assignment's later events already settled it. It was meant to go at
+    the event's time, or a reminder's (its delivery latency counts from then)."""
     await conn.execute(
         "INSERT INTO notification (notification_id, recipient, channel, address, kind, subject, body, language, "
-        "about_event_id, about, correlation_id, next_attempt_at, lead, assignment_id) "
-        "SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14 WHERE NOT EXISTS ("
+        "about_event_id, about, correlation_id, next_attempt_at, lead, assignment_id, meant_at) "
+        "SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15 WHERE NOT EXISTS ("
         "  SELECT 1 FROM settled_message WHERE assignment_id = $14 AND kind = $5) "
         "ON CONFLICT DO NOTHING",  # notification_once, and the id that follows from it
         notification_id(event.event_id, message, channel), message.recipient, channel, address, message.kind, *text,
         language, event.event_id, event.routing_key, event.correlation_id, not_before, message.lead,
-        message.assignment_id)
+        message.assignment_id, message.send_at or event.occurred_at)
 
 
 async def settle(conn: asyncpg.Connection, assignment_id: UUID, kinds: tuple[str, ...]) -> int:

@@ -72,18 +72,21 @@ async def drop_report(conn: asyncpg.Connection, change: DropReport) -> None:
 
 
 async def expired(conn: asyncpg.Connection, now: datetime, limit: int) -> list[asyncpg.Record]:
-    """Offers unanswered at `now` (assignment_id, attempts), but those set aside."""
+    """Offers unanswered at `now` (assignment_id, attempts, due), but those set aside."""
     return await conn.fetch(
-        "SELECT a.assignment_id, s.attempts FROM assignment a " + SETBACK.format(key="a.assignment_id")
+        "SELECT a.assignment_id, s.attempts, a.expires_at AS due FROM assignment a "
+        + SETBACK.format(key="a.assignment_id")
         + "WHERE a.status = 'offered' AND a.expires_at <= $1 AND " + NOT_SET_ASIDE
         + " ORDER BY a.expires_at LIMIT $2", now, limit, "expire")
 
 
 async def lapsed(conn: asyncpg.Connection, now: datetime, accepted_before: datetime,
                  limit: int) -> list[asyncpg.Record]:
-    """Accepted assignments of tasks without a window, accepted by `accepted_before` (assignment_id, attempts)."""
+    """Accepted assignments of tasks without a window, accepted by `accepted_before` (assignment_id,
+    attempts, due: when their deadline passed)."""
     return await conn.fetch(
-        "SELECT a.assignment_id, s.attempts FROM assignment a JOIN task t USING (task_id) "
+        "SELECT a.assignment_id, s.attempts, a.answered_at + ($1::timestamptz - $4::timestamptz) AS due "
+        "FROM assignment a JOIN task t USING (task_id) "
         + SETBACK.format(key="a.assignment_id") + "WHERE a.status = 'accepted' AND a.answered_at <= $4 "
         "AND t.window_end IS NULL AND " + NOT_SET_ASIDE + " ORDER BY a.answered_at LIMIT $2",
         now, limit, "lapse", accepted_before)

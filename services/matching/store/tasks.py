@@ -174,18 +174,20 @@ async def open_tasks_of_request(conn: asyncpg.Connection, request_id: UUID) -> l
 
 
 async def missed(conn: asyncpg.Connection, now: datetime, limit: int) -> list[asyncpg.Record]:
-    """Occurrences whose window ended before they were served (task_id, community_code, attempts),
-    but those set aside."""
+    """Occurrences whose window ended before they were served (task_id, community_code, attempts,
+    due), but those set aside."""
     return await conn.fetch(
-        "SELECT t.task_id, t.community_code, s.attempts FROM task t " + SETBACK.format(key="t.task_id")
+        "SELECT t.task_id, t.community_code, s.attempts, t.window_end AS due FROM task t "
+        + SETBACK.format(key="t.task_id")
         + "WHERE t.status IN ('open', 'assigned') AND t.window_end < $1 AND t.request_id IS NOT NULL AND "
         + NOT_SET_ASIDE + " ORDER BY t.window_end LIMIT $2", now, limit, "miss")
 
 
 async def follow_ups_due(conn: asyncpg.Connection, now: datetime, limit: int) -> list[asyncpg.Record]:
-    """Closed cases whose return visit is due (case_id, attempts), but those set aside."""
+    """Closed cases whose return visit is due (case_id, attempts, due), but those set aside."""
     return await conn.fetch(
-        "SELECT c.case_id, s.attempts FROM mediation_case c " + SETBACK.format(key="c.case_id")
+        "SELECT c.case_id, s.attempts, c.follow_up_at AS due FROM mediation_case c "
+        + SETBACK.format(key="c.case_id")
         + "WHERE NOT c.follow_up_announced AND c.follow_up_at <= $1 AND " + NOT_SET_ASIDE
         + " ORDER BY c.follow_up_at LIMIT $2", now, limit, "follow_up")
 
@@ -221,3 +223,12 @@ async def _tasks_with_assignments(conn: asyncpg.Connection, key: str, value: UUI
         f"FROM task t LEFT JOIN assignment a USING (task_id) WHERE t.{key} = $1 "
         "GROUP BY t.task_id ORDER BY t.created_at", value)
     return [{**dict(row), "assignments": row["assignments"]} for row in rows]
+
+
+async def escalation_backlog(conn: asyncpg.Connection) -> int:
+    """Occurrences of requests with the community's staff: escalated, and since neither completed
+    (by the volunteers who held places) nor cancelled (an escalated task keeps its status, its
+    series is cancelled)."""
+    return await conn.fetchval(
+        "SELECT count(*) FROM task t JOIN service_request r USING (request_id) "
+        "WHERE t.status = 'escalated' AND r.status <> 'cancelled'")
