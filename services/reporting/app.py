@@ -1,7 +1,7 @@
 """reporting's wiring: its queues, its handler, its API, the listener that makes it live."""
 from pathlib import Path
 
-from services.reporting import api, live
+from services.reporting import api, live, station_metrics
 from services.reporting.context import Reporting
 from services.reporting.handlers import on_person_erased, project_event, rekey_legacy
 from services.reporting.store.projections import PROJECTIONS
@@ -18,5 +18,6 @@ consumers.on_event("reporting", PersonErased, on_person_erased)
 SERVICE = ServiceDefinition(
     name="reporting", consumers=consumers, api=api.router, migrations=Path(__file__).parent / "migrations",
     make_deps=Reporting.of, publishes=(ErasureDone,),
-    background=lambda reporting: [live.listen(reporting.runtime.settings.database_url_of("reporting"),
-                                              reporting.changes), rekey_legacy(reporting)])
+    background=lambda reporting: [
+        live.listen(reporting.runtime.settings.database_url_of("reporting"), reporting.changes),
+        rekey_legacy(reporting), station_metrics.run(reporting)])
