@@ -29,7 +29,7 @@ export BROKER_USERS_FILE ?= $(CURDIR)/deploy/broker-users.dev.json
 # Development: the default webhook secret `change-me` is accepted (a service refuses it otherwise).
 export LINLI_DEVELOPMENT ?= true
 
-.PHONY: run test faults bench install servers broker-users browser asyncapi-parser migrate clean
+.PHONY: run test faults bench install servers broker-users browser asyncapi-parser promtool migrate clean
 
 run: install servers broker-users migrate
 	@echo "linli is starting (supervised: a service that dies is restarted; Ctrl-C stops every service):"
@@ -41,7 +41,7 @@ run: install servers broker-users migrate
 	$(BIN)/python -m services run
 
 # The whole suite, then the fault suite at its small size (a few hundred requests, each fault once).
-test: install servers browser asyncapi-parser
+test: install servers browser asyncapi-parser promtool
 	$(BIN)/python -m pytest
 	$(BIN)/python -m faults --size small
 
@@ -64,6 +64,10 @@ $(BIN)/.installed: pyproject.toml
 
 servers:
 	scripts/ensure-servers.sh
+
+# promtool from Debian's prometheus package, unpacked into .tools/ (the monitoring tests use it).
+promtool:
+	scripts/ensure-promtool.sh
 
 # Debian's chromium and CJK fonts, for the dashboard's browser test.
 browser:
