@@ -51,7 +51,8 @@ def panels() -> list[dict]:
 
 def dashboard_queries() -> dict[str, str]:
     """Every panel's queries: `panel title (refId)`: PromQL."""
-    return {f"{panel['title']} ({target['refId']})": target["expr"] for panel in panels() for target in panel["targets"]}
+    return {f"{panel['title']} ({target['refId']})": target["expr"]
+            for panel in panels() for target in panel["targets"]}
 
 
 def rule_queries() -> dict[str, str]:
