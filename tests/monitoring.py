@@ -12,7 +12,7 @@ import yaml
 ROOT = Path(__file__).parents[1]
 MONITORING = ROOT / "deploy" / "monitoring"
 PROMETHEUS = MONITORING / "prometheus"
-CONFIGS = (PROMETHEUS / "prometheus.yml", PROMETHEUS / "prometheus.compose.yml")
+CONFIGS = tuple(PROMETHEUS / f"prometheus{variant}.yml" for variant in ("", ".compose", ".kubernetes"))
 RULES = sorted((PROMETHEUS / "rules").glob("*.yml"))
 RULE_TESTS = sorted((PROMETHEUS / "tests").glob("*.yml"))
 GRAFANA = MONITORING / "grafana"
