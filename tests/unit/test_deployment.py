@@ -193,7 +193,10 @@ def test_compose_runs_the_migrations_and_the_broker_users_once():
 def test_compose_mounts_the_monitoring_configuration():
     prometheus = {volume.split(":")[0] for volume in COMPOSE["services"]["prometheus"]["volumes"]}
     grafana = {volume.split(":")[0] for volume in COMPOSE["services"]["grafana"]["volumes"]}
-    assert {"./monitoring/prometheus/prometheus.yml", "./monitoring/prometheus/rules"} <= prometheus
+    assert {"./monitoring/prometheus/prometheus.compose.yml", "./monitoring/prometheus/rules"} <= prometheus
     assert {"./monitoring/grafana/provisioning", "./monitoring/grafana/dashboards"} <= grafana
+    # the ops token where prometheus.compose.yml reads it (relative to /etc/prometheus/prometheus.yml)
+    assert {"source": "prometheus-ops-token", "target": "/etc/prometheus/secrets/ops.token"} in \
+        COMPOSE["services"]["prometheus"]["secrets"]
     for name in ("postgres", "prometheus", "grafana"):
         assert PINNED_IMAGE.match(COMPOSE["services"][name]["image"]), name
