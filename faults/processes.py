@@ -59,6 +59,15 @@ class Supervised:
     process: subprocess.Popen
     urls: dict[str, str]
     log: Path
+    replicas: dict[str, list[str]]  # each service's replicas, by name, the first first
+
+    def url(self, service: str) -> str:
+        """Where the service's first replica listens (every replica answers alike from the database)."""
+        return self.urls[self.replicas[service][0]]
+
+    def siblings(self, name: str) -> list[str]:
+        """The other replicas of `name`'s service."""
+        return next([other for other in names if other != name] for names in self.replicas.values() if name in names)
 
     def pids(self) -> dict[str, int]:
         return children(self.process.pid)
@@ -103,8 +112,9 @@ def supervised(settings: Settings, logs: Path, names: tuple[str, ...] = SERVICES
     process = subprocess.Popen([sys.executable, "-m", "services", "run", *names, "--replicas", str(replicas)],
                                stdout=log.open("wb"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                env=environment(settings, ports, SUPERVISOR_GRACE_SECONDS=str(grace), **extra))
-    urls = {name: f"http://127.0.0.1:{port}" for _, name, port in replicas_of(names, replicas, ports)}
-    system = Supervised(process, urls, log)
+    processes = replicas_of(names, replicas, ports)
+    system = Supervised(process, {name: f"http://127.0.0.1:{port}" for _, name, port in processes}, log,
+                        {service: [name for of, name, _ in processes if of == service] for service in names})
     try:
         system.wait_ready()
         yield system
