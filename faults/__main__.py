@@ -1,7 +1,7 @@
-"""`python -m faults [--size small|full] [--replicas N] [--requests N …]`: the fault suite. Prints one JSON
-document and exits 1 on any loss, duplicated effect, good message dead-lettered, fault not
-recovered from, or reporting figure that differs from the truth (2 when the run itself could
-not finish: a server or service that did not answer, the time limit)."""
+"""`python -m faults [--size small|full] [--replicas N] [--requests N …]`: the fault suite.
+Prints one JSON document and exits 1 on any loss, duplicated effect, good message
+dead-lettered, fault not recovered from, or reporting figure that differs from the truth (2 when
+the run itself could not finish: a server or service that did not answer, the time limit)."""
 import argparse
 import asyncio
 import json
@@ -69,7 +69,8 @@ def main(argv: list[str]) -> int:
     except KeyboardInterrupt:
         print(json.dumps({"error": f"interrupted (while {run.phase})", "logs": str(logs)}, ensure_ascii=False, indent=2))
         return 130
-    report = {"size": args.size, "replicas": args.replicas, "seconds": round(time.monotonic() - run.started), **report, "logs": str(logs)}
+    report = {"size": args.size, "replicas": args.replicas, "seconds": round(time.monotonic() - run.started),
+              **report, "logs": str(logs)}
     report["failures"] = failures(report)
     if not (report["failures"] or kept):
         shutil.rmtree(logs, ignore_errors=True)

@@ -1,8 +1,9 @@
 """The faults, one after another while the load runs, each followed by its recovery: seconds
-until every service's /readyz is 200 again (with --replicas, a kill kills one replica: whether
-its siblings kept running and answering, and what they handled meanwhile), and until work moves (the tap hears an event
+until every service's /readyz is 200 again, and until work moves (the tap hears an event
 published after that; a probe, an update of a paused volunteer, makes sure one comes). A fault
-that does not recover within its time is recorded as such, and the run goes on to the next."""
+that does not recover within its time is recorded as such, and the run goes on to the next.
+With --replicas, a kill kills one replica: whether its siblings kept running and answering, and
+what they handled meanwhile, is recorded too."""
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
