@@ -31,6 +31,10 @@ export LINLI_DEVELOPMENT ?= true
 
 .PHONY: run test faults bench install servers broker-users browser asyncapi-parser promtool migrate clean
 
+# Processes of each service under `make run` (REPLICAS=2: competing consumers of the same queues;
+# replica k listens on the service's port + 10·(k−1), e.g. matching-2 on 8012).
+REPLICAS ?= 1
+
 run: install servers broker-users migrate
 	@echo "linli is starting (supervised: a service that dies is restarted; Ctrl-C stops every service):"
 	@echo "  intake     http://127.0.0.1:$${INTAKE_PORT:-8001}   (POST /api/v1/requests, GET /api/v1/requests/{id})"
@@ -38,12 +42,13 @@ run: install servers broker-users migrate
 	@echo "  notify     http://127.0.0.1:$${NOTIFY_PORT:-8003}   (GET /api/v1/inbox/{recipient}, /api/v1/notifications)"
 	@echo "  reporting  http://127.0.0.1:$${REPORTING_PORT:-8004}   (the dashboard at /dashboard, GET /api/v1/reports/summary)"
 	@echo "  each: /healthz /readyz /metrics   broker: $$RABBITMQ_URL   database: $$DATABASE_URL"
-	$(BIN)/python -m services run
+	@if [ "$(REPLICAS)" != 1 ]; then echo "  $(REPLICAS) processes of each: replica k on its port + 10·(k−1) (matching-2: $$(( $${MATCHING_PORT:-8002} + 10 )))"; fi
+	$(BIN)/python -m services run --replicas $(REPLICAS)
 
 # The whole suite, then the fault suite at its small size (a few hundred requests, each fault once).
 test: install servers browser asyncapi-parser promtool
 	$(BIN)/python -m pytest
-	$(BIN)/python -m faults --size small
+	$(BIN)/python -m faults --size small --replicas 2
 
 # The fault suite at full size (README, Faults): its own PostgreSQL and RabbitMQ, the four services
 # supervised, 1,000 requests, every fault; one JSON document, non-zero on any loss or duplicate.

@@ -1,7 +1,7 @@
-"""`python -m faults [--size small|full] [--requests N …]`: the fault suite. Prints one JSON
-document and exits 1 on any loss, duplicated effect, good message dead-lettered, fault not
-recovered from, or reporting figure that differs from the truth (2 when the run itself could
-not finish: a server or service that did not answer, the time limit)."""
+"""`python -m faults [--size small|full] [--replicas N] [--requests N …]`: the fault suite.
+Prints one JSON document and exits 1 on any loss, duplicated effect, good message
+dead-lettered, fault not recovered from, or reporting figure that differs from the truth (2 when
+the run itself could not finish: a server or service that did not answer, the time limit)."""
 import argparse
 import asyncio
 import json
@@ -33,8 +33,11 @@ def arguments(argv: list[str]) -> argparse.Namespace:
     for name in SIZES["full"]:
         parser.add_argument(f"--{name.replace('_', '-')}", type=float if "seconds" in name else int)
     parser.add_argument("--decline-percent", type=int, default=10)
+    parser.add_argument("--replicas", type=int, default=1, help="processes of each service (a kill kills one)")
     parser.add_argument("--logs", type=Path, help="keep the services' and servers' logs here")
     args = parser.parse_args(argv)
+    if args.replicas < 1:
+        parser.error(f"--replicas must be at least 1, not {args.replicas}")
     for name, value in SIZES[args.size].items():
         if getattr(args, name) is None:
             setattr(args, name, value)
@@ -66,7 +69,8 @@ def main(argv: list[str]) -> int:
     except KeyboardInterrupt:
         print(json.dumps({"error": f"interrupted (while {run.phase})", "logs": str(logs)}, ensure_ascii=False, indent=2))
         return 130
-    report = {"size": args.size, "seconds": round(time.monotonic() - run.started), **report, "logs": str(logs)}
+    report = {"size": args.size, "replicas": args.replicas, "seconds": round(time.monotonic() - run.started),
+              **report, "logs": str(logs)}
     report["failures"] = failures(report)
     if not (report["failures"] or kept):
         shutil.rmtree(logs, ignore_errors=True)

@@ -1,21 +1,28 @@
 """The faults, one after another while the load runs, each followed by its recovery: seconds
 until every service's /readyz is 200 again, and until work moves (the tap hears an event
 published after that; a probe, an update of a paused volunteer, makes sure one comes). A fault
-that does not recover within its time is recorded as such, and the run goes on to the next."""
+that does not recover within its time is recorded as such, and the run goes on to the next.
+With --replicas, a kill kills one replica: whether its siblings kept running and answering, and
+what they handled meanwhile, is recorded too."""
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+import httpx
+
 from faults.load import Simulation, probe
 from faults.processes import Supervised
 from faults.servers import OwnServers
+from tests.identities import OPS
+from tests.support import metric
 
 RECOVERY_TIMEOUT_SECONDS = 120.0
 KILL_EVERY_SECONDS = 10.0
 BASELINE_SECONDS = 10.0  # load without faults, the latency the poison is measured against
 POISON_WINDOW_SECONDS = 20.0  # load while the poison is retried (about 6 deliveries)
 PAUSE_SECONDS = 5.0
+SIBLING_ANSWER_SECONDS = 5.0  # a killed replica's siblings must answer /readyz within this, while it is down
 
 
 @dataclass(frozen=True)
@@ -61,14 +68,37 @@ class Chaos:
         self.recoveries.append(record)
 
     async def kill(self, name: str) -> None:
-        """SIGKILL the service; the supervisor restarts it. Takes at least KILL_EVERY_SECONDS."""
+        """SIGKILL the replica; the supervisor restarts it. Its siblings (with --replicas) must keep
+        running and answering meanwhile. Takes at least KILL_EVERY_SECONDS."""
         slot = time.monotonic() + KILL_EVERY_SECONDS
+        siblings = self.system.siblings(name)
+        before = {sibling: self.system.pids().get(sibling) for sibling in siblings}
+        handled = await self._handled(siblings)
         pid = await asyncio.to_thread(self.system.kill, name)
         killed = time.monotonic()
+        answering = await self._answering(siblings)
         await _until(lambda: self.system.pids().get(name) not in (None, pid), RECOVERY_TIMEOUT_SECONDS,
                      f"the supervisor did not restart {name}")
-        await self._recovered(f"SIGKILL {name}", killed)
+        kept = answering and all(self.system.pids().get(s) == p for s, p in before.items())
+        sibling = {"others_kept_running": kept, "others_handled_meanwhile": await self._handled(siblings) - handled}
+        await self._recovered(f"SIGKILL {name}", killed, **(sibling if siblings else {}))
         await asyncio.sleep(max(0.0, slot - time.monotonic()))
+
+    async def _answering(self, names: list[str]) -> bool:
+        """Whether every one of `names` answers /readyz within SIBLING_ANSWER_SECONDS (the machine is busy)."""
+        try:
+            await _until(lambda: all(self.system.ready(name) for name in names), SIBLING_ANSWER_SECONDS, "")
+        except TimeoutError:
+            return False
+        return True
+
+    async def _handled(self, names: list[str]) -> float:
+        """Messages `names` have finished with so far (their /metrics)."""
+        total = 0.0
+        for name in names:
+            async with httpx.AsyncClient(base_url=self.system.urls[name], headers=OPS, timeout=10) as client:
+                total += await metric(client, "faststream_received_processed_messages_total", status="acked")
+        return total
 
     async def broker_down(self, seconds: float) -> None:
         await asyncio.to_thread(self.servers.broker.stop_app)
@@ -92,19 +122,25 @@ class Chaos:
         await self._recovered(f"broker connection of {user} closed", time.monotonic(), connections=cut)
 
     async def run(self, plan: Plan, load: Callable[[float, asyncio.Future], Awaitable[None]]) -> None:
-        """Every fault of the plan once (each service killed in turn, `kill_rounds` times over),
-        with `load(seconds, fault)` publishing its share of the load through each."""
+        """Every fault of the plan once (each service killed in turn, `kill_rounds` times over: one
+        replica of it, the first in the first round, the second in the next …), with `load(seconds,
+        fault)` publishing its share of the load through each."""
         async def through(fault: Awaitable[None], seconds: float) -> None:
             happening = asyncio.ensure_future(fault)
             await asyncio.gather(happening, load(seconds, happening))
 
-        for _ in range(plan.kill_rounds):
-            for name in list(self.system.urls):
-                await through(self.kill(name), KILL_EVERY_SECONDS)
+        for round_ in range(plan.kill_rounds):
+            for replicas in self.system.replicas.values():
+                await through(self.kill(victim(replicas, round_)), KILL_EVERY_SECONDS)
         await through(self.cut_connection(plan.cut_connection_of), PAUSE_SECONDS)
         await through(self.broker_down(plan.broker_down_seconds), plan.broker_down_seconds + PAUSE_SECONDS)
         await through(self.database_restart(), PAUSE_SECONDS)
         await through(self.database_outage(plan.database_outage_seconds), plan.database_outage_seconds + PAUSE_SECONDS)
+
+
+def victim(replicas: list[str], round_: int) -> str:
+    """The replica a kill round kills: each in turn, round after round."""
+    return replicas[round_ % len(replicas)]
 
 
 async def _until(check: Callable[[], bool], timeout: float, failure: str) -> None:

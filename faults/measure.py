@@ -4,6 +4,7 @@ reporting's API, against what the simulation knows it published and answered."""
 import json
 import statistics
 from collections import Counter
+from collections.abc import Iterable
 
 import aio_pika
 import asyncpg
@@ -67,14 +68,14 @@ def _fact(routing_key: str, body: dict | None, event_id: str) -> tuple:
     return (routing_key, event_id)
 
 
-async def duplicated_notifications(database_url: str, simulation: Simulation) -> int:
-    """Notifications of the same fact, recipient, channel and kind made under two ids."""
-    events = {heard.body.get("event_id"): heard for heard in simulation.heard.values()}
+async def duplicated_notifications(database_url: str, heard: Iterable[dict]) -> int:
+    """Notifications of the same fact, recipient, channel and kind made under two ids (`heard`:
+    the bodies of the events heard on linli.events, which tell what each event is about)."""
+    events = {body.get("event_id"): body for body in heard}
     rows = await _rows(database_url, "SELECT about_event_id, about, recipient, channel, kind, lead FROM notify.notification")
     facts = Counter()
     for row in rows:
-        heard = events.get(str(row["about_event_id"]))
-        facts[(_fact(row["about"], heard.body if heard else None, str(row["about_event_id"])),
+        facts[(_fact(row["about"], events.get(str(row["about_event_id"])), str(row["about_event_id"])),
                row["recipient"], row["channel"], row["kind"], row["lead"])] += 1
     return sum(n - 1 for n in facts.values() if n > 1)
 
@@ -151,8 +152,8 @@ def resent(gateway: Gateway) -> dict:
 
 def failures(report: dict) -> list[str]:
     """Why the run fails, if it does: any loss, duplicated effect (a notification under two ids, a
-    delivery sent more than once again), good message dead-lettered, fault not recovered from,
-    or reporting figure unlike the truth."""
+    delivery sent more than once again), good message dead-lettered, fault not recovered from (or
+    a kill that took a replica's siblings down too), or reporting figure unlike the truth."""
     found = []
     for name in ("requests_lost", "cases_lost", "duplicated_notifications", "good_dead_lettered"):
         if report[name]:
@@ -163,6 +164,8 @@ def failures(report: dict) -> list[str]:
     if resent["most_calls_of_one_id"] > 2:
         found.append(f"deliveries_sent_again: one id sent {resent['most_calls_of_one_id']} times")
     found += [f"not recovered: {r['fault']}: {r['not_recovered']}" for r in report["recovery"] if "not_recovered" in r]
+    found += [f"{r['fault']}: another replica of the service stopped or did not answer meanwhile"
+              for r in report["recovery"] if r.get("others_kept_running") is False]
     found += [f"reporting {name}: {pair['reported']} reported, {pair['truth']} true"
               for name, pair in report["reporting"].items() if pair["reported"] != pair["truth"]]
     return found

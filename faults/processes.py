@@ -1,9 +1,10 @@
 """The four services under `python -m services run` (services/supervisor.py), against given
-servers: started, watched through /readyz, a service killed by its pid, the whole stopped by
-SIGTERM as an orchestrator would."""
+servers: started (N processes of each with `replicas`), watched through /readyz, a replica
+killed by its pid, the whole stopped by SIGTERM as an orchestrator would."""
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import httpx
 
-from services.supervisor import SERVICES, children
+from services.supervisor import SERVICES, children, replica_port, replicas_of
 from shared.settings import Settings
 from tests.e2e.processes import free_port
 
@@ -34,13 +35,39 @@ def environment(settings: Settings, ports: dict[str, int], **extra: str) -> dict
             **{f"{name.upper()}_PORT": str(port) for name, port in ports.items()}, **extra}
 
 
+def _free(port: int) -> bool:
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
+
+
+def free_base_port(replicas: int) -> int:
+    """A free port whose replicas' ports (services/supervisor.py's rule) are free too."""
+    while True:
+        port = free_port()
+        if all(_free(replica_port(port, k)) for k in range(2, replicas + 1)):
+            return port
+
+
 @dataclass
 class Supervised:
-    """A running supervisor and where its services listen."""
+    """A running supervisor and where its replicas listen, by name (`matching`, or `matching-2` …)."""
 
     process: subprocess.Popen
     urls: dict[str, str]
     log: Path
+    replicas: dict[str, list[str]]  # each service's replicas, by name, the first first
+
+    def url(self, service: str) -> str:
+        """Where the service's first replica listens (every replica answers alike from the database)."""
+        return self.urls[self.replicas[service][0]]
+
+    def siblings(self, name: str) -> list[str]:
+        """The other replicas of `name`'s service."""
+        return next([other for other in names if other != name] for names in self.replicas.values() if name in names)
 
     def pids(self) -> dict[str, int]:
         return children(self.process.pid)
@@ -66,7 +93,7 @@ class Supervised:
         raise TimeoutError(f"not ready after {timeout:g}s: {', '.join(late)}\n{self.tail()}")
 
     def kill(self, name: str) -> int:
-        """SIGKILL the service, as a crash or the OOM killer would; returns the pid it had."""
+        """SIGKILL the replica, as a crash or the OOM killer would; returns the pid it had."""
         pid = self.pids()[name]
         os.kill(pid, signal.SIGKILL)
         return pid
@@ -77,15 +104,17 @@ class Supervised:
 
 @contextlib.contextmanager
 def supervised(settings: Settings, logs: Path, names: tuple[str, ...] = SERVICES, grace: float = 20.0,
-               **extra: str) -> Iterator[Supervised]:
-    """The services under the supervisor, ready; SIGTERM to the supervisor at the end (SIGKILL
-    if it has not stopped them all within the grace period and a margin)."""
-    ports = {name: free_port() for name in names}
+               replicas: int = 1, **extra: str) -> Iterator[Supervised]:
+    """The services under the supervisor (`replicas` processes of each), ready; SIGTERM to the
+    supervisor at the end (SIGKILL if it has not stopped them all within the grace period and a margin)."""
+    ports = {name: free_base_port(replicas) for name in names}
     log = logs / "supervisor.log"
-    process = subprocess.Popen([sys.executable, "-m", "services", "run", *names], stdout=log.open("wb"),
-                               stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+    process = subprocess.Popen([sys.executable, "-m", "services", "run", *names, "--replicas", str(replicas)],
+                               stdout=log.open("wb"), stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                env=environment(settings, ports, SUPERVISOR_GRACE_SECONDS=str(grace), **extra))
-    system = Supervised(process, {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}, log)
+    processes = replicas_of(names, replicas, ports)
+    system = Supervised(process, {name: f"http://127.0.0.1:{port}" for _, name, port in processes}, log,
+                        {service: [name for of, name, _ in processes if of == service] for service in names})
     try:
         system.wait_ready()
         yield system

@@ -97,10 +97,10 @@ class Run:
             settings = await asyncio.to_thread(self.set_up, servers)
             await self.poison_trigger(settings)
             async with gateway() as gateways, contextlib.AsyncExitStack() as stack:
-                self.phase = "starting the four services under the supervisor"
+                self.phase = f"starting the four services under the supervisor ({args.replicas} of each)"
                 services = contextlib.ExitStack()  # entered and left in a thread: it blocks until ready, stopped
                 system = await asyncio.to_thread(services.enter_context, supervised(
-                    settings, self.logs, NOTIFY_SMS_URL=f"{gateways.url}/sms",
+                    settings, self.logs, replicas=args.replicas, NOTIFY_SMS_URL=f"{gateways.url}/sms",
                     NOTIFY_WEBHOOK_URL=f"{gateways.url}/webhook"))
                 stack.push_async_callback(asyncio.to_thread, services.close)
                 sender = Sender(settings, time.monotonic() + args.time_limit)
@@ -111,7 +111,7 @@ class Run:
 
                 self.phase = "load and faults"
                 chaos = Chaos(servers, system, simulation, self.started)
-                feed = Feed(sender, self.requests, self.cases, plan.planned_seconds(len(system.urls)))
+                feed = Feed(sender, self.requests, self.cases, plan.planned_seconds(len(system.replicas)))
                 before = time.monotonic()
                 await feed.during(BASELINE_SECONDS)
                 poisoned = time.monotonic()
@@ -140,7 +140,7 @@ class Run:
             servers.broker.ctl, "list_queues", "name", "--no-table-headers", "--quiet")).splitlines()]
         letters = await measure.dead_letters(settings.rabbitmq_url,
                                              [q for q in queues if q.endswith(".dlq") or q == "linli.unrouted"])
-        figures = await measure.reported(system.urls["reporting"])
+        figures = await measure.reported(system.url("reporting"))
         done = set(simulation.completed)  # what the simulated volunteers and mediators reported done
         truth = {"received": len(self.requests), "completed": len(done & await _ids(settings, "service_request")),
                  "escalated": states.get("escalated", 0), "rejected": 0, "disputes_received": len(self.cases),
@@ -153,7 +153,8 @@ class Run:
             "lost_examples": (left["requests"] + left["cases"])[:10],
             "offers_declined": simulation.declined,
             "places_staffed_twice": await measure.staffed_twice(settings.database_url),
-            "duplicated_notifications": await measure.duplicated_notifications(settings.database_url, simulation),
+            "duplicated_notifications": await measure.duplicated_notifications(
+                settings.database_url, [heard.body for heard in simulation.heard.values()]),
             "deliveries_sent_again": measure.resent(gateways),
             "good_dead_lettered": len(letters["good"]),
             "good_dead_lettered_by_queue": dict(Counter(entry["queue"] for entry in letters["good"])),

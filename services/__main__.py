@@ -1,6 +1,7 @@
-"""`python -m services run [SERVICE …]`: the four services as processes, supervised (restarted
-when one dies; services/supervisor.py). `python -m services migrate`: apply the migrations of every service (each service also
-applies its own when it starts). `python -m services broker-users`: create the broker's users
+"""`python -m services run [SERVICE …] [--replicas N]`: the four services as processes (N of
+each, competing for the same queues), supervised (restarted when one dies; services/supervisor.py).
+`python -m services migrate`: apply the migrations of every service (each service also applies
+its own when it starts). `python -m services broker-users`: create the broker's users
 and their permissions for RABBITMQ_URL's vhost (shared/broker_users.py).
 
 `python -m services erase --by WHO (--phone PHONE | --request SOURCE EXTERNAL_ID | --volunteer
@@ -61,5 +62,5 @@ if __name__ == "__main__":
     elif command == "run":
         sys.exit(supervisor.main(rest))
     else:
-        sys.exit("usage: python -m services run [SERVICE ...] | migrate | broker-users | erase --by WHO "
+        sys.exit("usage: python -m services run [SERVICE ...] [--replicas N] | migrate | broker-users | erase --by WHO "
                  "(--phone PHONE | --request SOURCE EXTERNAL_ID | --volunteer SOURCE EXTERNAL_ID)")

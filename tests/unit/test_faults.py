@@ -1,12 +1,15 @@
-"""The fault suite's own verdicts: what makes a run fail, and what counts as the same fact."""
+"""The fault suite's own verdicts: what makes a run fail, what counts as the same fact, and which
+replica a kill round kills."""
 import pytest
 
+from faults.chaos import victim
 from faults.load import declines
 from faults.measure import _fact, failures
 
 CLEAN = {"requests_lost": 0, "cases_lost": 0, "duplicated_notifications": 0, "good_dead_lettered": 0,
          "places_staffed_twice": {"tasks_over_staffed": 0, "occurrences_with_two_staffed_tasks": 0},
-         "deliveries_sent_again": {"sms": 1, "webhook": 0, "most_calls_of_one_id": 2}, "recovery": [{"fault": "SIGKILL intake"}],
+         "deliveries_sent_again": {"sms": 1, "webhook": 0, "most_calls_of_one_id": 2},
+         "recovery": [{"fault": "SIGKILL intake"}, {"fault": "SIGKILL intake-1", "others_kept_running": True}],
          "reporting": {"completed": {"reported": 3, "truth": 3}}}
 
 
@@ -21,6 +24,8 @@ CLEAN = {"requests_lost": 0, "cases_lost": 0, "duplicated_notifications": 0, "go
      "deliveries_sent_again: one id sent 3 times"),
     ({"recovery": [{"fault": "PostgreSQL down", "not_recovered": "not ready after 120s: intake"}]},
      "not recovered: PostgreSQL down: not ready after 120s: intake"),
+    ({"recovery": [{"fault": "SIGKILL matching-1", "others_kept_running": False}]},
+     "SIGKILL matching-1: another replica of the service stopped"),
     ({"reporting": {"completed": {"reported": 2, "truth": 3}}}, "reporting completed: 2 reported, 3 true"),
 ])
 def test_any_loss_duplicate_dead_letter_or_wrong_figure_fails_the_run(change, reason):
@@ -41,3 +46,9 @@ def test_the_simulated_volunteers_decline_a_steady_share():
     answers = [declines(f"assignment-{i}", 10) for i in range(2000)]
     assert 150 < sum(answers) < 250
     assert answers == [declines(f"assignment-{i}", 10) for i in range(2000)]  # the same on every replay
+
+
+def test_each_kill_round_kills_the_next_replica_of_the_service():
+    assert [victim(["matching-1", "matching-2"], round_) for round_ in range(3)] == ["matching-1", "matching-2",
+                                                                                      "matching-1"]
+    assert [victim(["matching"], round_) for round_ in range(2)] == ["matching", "matching"]
