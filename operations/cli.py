@@ -1,6 +1,9 @@
 """The `linli` command: each group of subcommands lives in its own module and is mounted here."""
 import typer
 
+from operations import dlq, identity, rebuild
+from operations.status import status
+
 app = typer.Typer(help="Operate linli: status, dead letters, rebuilds, a simulated day, identities.",
                   no_args_is_help=True, add_completion=False)
 
@@ -8,3 +11,10 @@ app = typer.Typer(help="Operate linli: status, dead letters, rebuilds, a simulat
 @app.callback()
 def linli() -> None:
     """Operate linli. Each command says what it reads; none reads a service's tables."""
+
+
+app.command()(status)
+app.add_typer(dlq.app, name="dlq")
+app.add_typer(rebuild.app, name="rebuild")
+app.add_typer(identity.tokens, name="token")
+app.command("broker-users")(identity.broker_users)
