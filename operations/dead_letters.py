@@ -11,9 +11,9 @@ from shared.events import EVENT_TYPES
 from shared.privacy import mask_raw_body
 
 DLQ_SUFFIX = ".dlq"
-# Headers the broker writes while it dead-letters and redelivers: a replayed message starts afresh.
-BROKER_HEADERS = ("x-death", "x-first-death-queue", "x-first-death-reason", "x-first-death-exchange",
-                  "x-last-death-queue", "x-last-death-reason", "x-last-death-exchange", "x-delivery-count")
+# What a queue adds at each redelivery: a replayed message starts its deliveries afresh. Its death
+# history (x-death, x-first-death-*) travels with it, so if it dies again its count goes up.
+REDELIVERY_HEADERS = ("x-delivery-count",)
 
 
 @dataclass(frozen=True)
@@ -57,8 +57,7 @@ def origin(headers: dict | None) -> tuple[str, str] | None:
 
 
 def replayed_headers(headers: dict | None) -> dict:
-    """Its own headers, without what the broker added while it died."""
-    return {key: value for key, value in (headers or {}).items() if key not in BROKER_HEADERS}
+    return {key: value for key, value in (headers or {}).items() if key not in REDELIVERY_HEADERS}
 
 
 def refusal(headers: dict | None, user_id: str | None, replaying_user: str) -> str | None:

@@ -86,7 +86,8 @@ class Management:
         given = settings.rabbitmq_management_url
         amqp = urlsplit(settings.rabbitmq_url)
         parts = urlsplit(given) if given else amqp._replace(scheme="http", path="")
-        self.base = urlunsplit(parts._replace(netloc=f"{parts.hostname}:{parts.port if given else MANAGEMENT_PORT}"))
+        port = parts.port if given and parts.port else MANAGEMENT_PORT
+        self.base = urlunsplit(parts._replace(netloc=f"{parts.hostname}:{port}", path=parts.path if given else ""))
         self.auth = (unquote(parts.username or "guest"), unquote(parts.password or "guest"))
         self.vhost = vhost_of(settings.rabbitmq_url)
 
@@ -94,6 +95,9 @@ class Management:
         url = f"{self.base.rstrip('/')}/api/queues/{quote(self.vhost, safe='')}"
         try:
             response = await client.get(url, auth=self.auth, timeout=HTTP_TIMEOUT)
+        except httpx.InvalidURL as error:
+            raise Unreachable(f"RABBITMQ_MANAGEMENT_URL is not a URL like http://user:password@host:15672 "
+                              f"({error})") from error
         except httpx.HTTPError as error:
             raise Unreachable(f"RabbitMQ's management API at {address(self.base)} does not answer "
                               f"({type(error).__name__}): is the broker up, with `rabbitmq-plugins enable "
