@@ -19,7 +19,7 @@ from shared.service import VERSION
 from tests.conftest import isolated_settings
 from tests.e2e.processes import free_port
 from tests.identities import token
-from tests.servers import BROKER_USERS, CONNECT_TIMEOUT
+from tests.servers import BROKER_USERS, CONNECT_TIMEOUT, SOURCES
 from tests.support import eventually, handled, on_a_port, publish, running
 
 pytestmark = pytest.mark.integration
@@ -201,6 +201,12 @@ async def test_rebuild_reporting_replays_its_archive(env, reporting):
     result = await linli(env, "rebuild", "reporting")
     assert result.exit_code == 0, result.output
     assert "rebuilt reporting's figures from" in result.stdout
+
+
+async def test_broker_users_creates_the_users_of_the_vhost_again(env):
+    result = await linli({**env, "INTAKE_SOURCES_FILE": str(SOURCES)}, "broker-users")
+    assert result.exit_code == 0, result.output
+    assert "linli-ops: created with its permissions" in result.stdout and "hotline-12345: created" in result.stdout
 
 
 @pytest.mark.parametrize("args, override, says", [
