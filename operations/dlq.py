@@ -22,6 +22,7 @@ import aiormq
 import typer
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractQueue
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
@@ -165,8 +166,8 @@ def list_(queue: str = typer.Argument(..., help="the work queue or its .dlq"), l
         letters = asyncio.run(peek(_url(broker), queue, limit))
     table = Table("message id", "routing key", "reason", "count", "died in", "age", title=dlq_of(queue))
     for letter in letters:
-        table.add_row(letter["message_id"], letter["routing_key"], letter["reason"], str(letter["count"]),
-                      letter["queue"], letter["age"])
+        table.add_row(*(escape(str(letter[key])) for key in ("message_id", "routing_key", "reason", "count",
+                                                             "queue", "age")))
     Console().print(table)
     typer.echo(f"{len(letters)} dead letter(s)")
 
@@ -184,7 +185,7 @@ def show(queue: str = typer.Argument(..., help="the work queue or its .dlq"),
     console = Console()
     for key, value in letter.items():
         if key != "body":
-            console.print(f"[bold]{key}:[/] {value}", highlight=False)
+            console.print(f"[bold]{key}:[/] {escape(str(value))}", highlight=False)
     console.print(letter["body"], highlight=False, markup=False)
 
 
@@ -200,10 +201,10 @@ def replay(queue: str = typer.Argument(..., help="the work queue or its .dlq"),
                                          lambda total: progress.update(task, total=total),
                                          lambda: progress.advance(task)))
     for would in outcome.would:
-        console.print(f"would replay {would['message_id']} to {would['exchange']} {would['routing_key']}",
+        console.print(escape(f"would replay {would['message_id']} to {would['exchange']} {would['routing_key']}"),
                       highlight=False)
     for message_id, why in outcome.skipped:
-        console.print(f"[yellow]skipped[/] {message_id}: {why}", highlight=False)
+        console.print(f"[yellow]skipped[/] {escape(f'{message_id}: {why}')}", highlight=False)
     done = f"{len(outcome.would)} would be replayed" if dry_run else f"replayed {len(outcome.replayed)}"
     console.print(f"{done}, {len(outcome.skipped)} skipped, from {dlq_of(queue)}", highlight=False)
 

@@ -17,6 +17,7 @@ from urllib.parse import quote, unquote, urlsplit, urlunsplit
 import httpx
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from shared.broker_users import OPS, load_passwords, url_as, vhost_of
 from shared.settings import Settings
@@ -38,7 +39,7 @@ class Unreachable(Exception):
 
 def fail(message: str) -> typer.Exit:
     """Print the one line and give the exit to raise."""
-    errors.print(f"[bold red]linli:[/] {message}", highlight=False, soft_wrap=True)
+    errors.print(f"[bold red]linli:[/] {escape(message)}", highlight=False, soft_wrap=True)
     return typer.Exit(1)
 
 

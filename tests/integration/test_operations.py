@@ -130,6 +130,22 @@ async def test_a_replay_goes_back_to_the_original_queue(own_settings, env, repor
     assert await handled(reporting, "reporting") == before  # rejected, never acked
 
 
+async def test_a_replay_the_ops_user_may_not_publish_is_refused_in_one_line_and_loses_nothing(own_settings, env,
+                                                                                              reporting):
+    personal = "reporting.request-received"  # reads linli.personal, where only the services publish
+    before = await depth(own_settings, personal + ".dlq")
+    await publish(own_settings, "request.received", BROKEN.encode(), exchange="linli.personal", user=None,
+                  user_id=None)
+    await eventually(lambda: _deeper(own_settings, personal + ".dlq", before))
+    refused = await linli(env, "dlq", "replay", personal)
+    assert refused.exit_code == 1 and "ACCESS_REFUSED" in refused.stderr and "--broker" in refused.stderr
+    assert "Traceback" not in refused.output and await depth(own_settings, personal + ".dlq") == before + 1
+
+
+async def _deeper(settings, queue: str, before: int) -> bool:
+    return await depth(settings, queue) > before
+
+
 async def _count_of(env, message_id: str, count: int) -> bool:
     listed = await linli(env, "dlq", "list", QUEUE)
     return any(message_id in line and f" {count} " in line for line in listed.stdout.splitlines())
