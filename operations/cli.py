@@ -10,7 +10,8 @@ app = typer.Typer(help="Operate linli: status, dead letters, rebuilds, a simulat
 
 @app.callback()
 def linli() -> None:
-    """Operate linli. Each command says what it reads; none reads a service's tables."""
+    """Operate linli. Each command says what it reads; only `rebuild` reaches a service's tables,
+    through that service's own code."""
 
 
 app.command()(status)
