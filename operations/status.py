@@ -12,6 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from rich.console import Console
 from rich.table import Table
 
+from operations.dead_letters import DLQ_SUFFIX
 from operations.reach import HTTP_TIMEOUT, SERVICE_NAMES, Management, clear_errors, ops_token, service_url
 from shared.settings import Settings
 from shared.topology import UNROUTED
@@ -19,7 +20,6 @@ from shared.topology import UNROUTED
 OUTBOX_LAG_LIMIT = 30.0  # seconds: the oldest unpublished event waits longer than this
 CLOCK_LAG_LIMIT = 60.0  # seconds: matching's clock has not looked for due work for longer than this
 OUTBOX_LAG, CLOCK_LAG = "linli_outbox_lag_seconds", "linli_matching_clock_lag_seconds"
-DLQ_SUFFIX = ".dlq"
 
 
 @dataclass(frozen=True)
