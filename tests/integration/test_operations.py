@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 from operations.cli import app
 from services.reporting.app import SERVICE as REPORTING
+from services.reporting.rebuild import rebuild
 from shared.events import VolunteerRegistered
 from shared.service import VERSION
 from tests.conftest import isolated_settings
@@ -147,8 +148,10 @@ async def _deeper(settings, queue: str, before: int) -> bool:
 
 
 async def _count_of(env, message_id: str, count: int) -> bool:
+    """The DLQ holds the message once, having died `count` times."""
     listed = await linli(env, "dlq", "list", QUEUE)
-    return any(message_id in line and f" {count} " in line for line in listed.stdout.splitlines())
+    rows = [line for line in listed.stdout.splitlines() if message_id in line]
+    return len(rows) == 1 and f" {count} " in rows[0]
 
 
 async def test_replaying_the_same_message_twice_is_handled_once(own_settings, env, reporting):
@@ -182,7 +185,7 @@ async def _handled_more(reporting, before: float, count: int) -> bool:
     return await handled(reporting, "reporting", handler="linli.events.volunteer.registered") - before >= count
 
 
-async def _dead_as_the_broker_writes_it(settings, event) -> None:
+async def _dead_as_the_broker_writes_it(settings, event, user_id: str | None = None) -> None:
     connection = await aio_pika.connect(settings.rabbitmq_url, timeout=CONNECT_TIMEOUT)
     async with connection:
         channel = await connection.channel(publisher_confirms=True)
@@ -191,7 +194,7 @@ async def _dead_as_the_broker_writes_it(settings, event) -> None:
                  "routing-keys": ["volunteer.registered"], "time": datetime.now(UTC)}
         await dlx.publish(aio_pika.Message(
             event.model_dump_json(exclude=set(event.personal)).encode(), content_type="application/json",
-            message_id=str(event.event_id), delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+            message_id=str(event.event_id), delivery_mode=aio_pika.DeliveryMode.PERSISTENT, user_id=user_id,
             headers={"x-death": [death], "x-first-death-queue": QUEUE, "x-first-death-reason": "rejected",
                      "x-first-death-exchange": "linli.events"}), routing_key=QUEUE)
 
@@ -213,10 +216,24 @@ async def test_purge_asks_first(own_settings, env, reporting):
     assert await depth(own_settings, QUEUE + ".dlq") == 0
 
 
-async def test_rebuild_reporting_replays_its_archive(env, reporting):
+async def test_rebuild_reporting_replays_its_archive_and_tells_its_progress(own_settings, env, reporting):
     result = await linli(env, "rebuild", "reporting")
     assert result.exit_code == 0, result.output
     assert "rebuilt reporting's figures from" in result.stdout
+    told = []
+    replayed = await rebuild(own_settings, lambda done, total: told.append((done, total)))
+    assert told[0] == (0, replayed) and told[-1] == (replayed, replayed) and len(told) == replayed + 1
+
+
+async def test_a_dead_letter_another_user_published_is_skipped_and_stays(own_settings, env, reporting):
+    await _purged(own_settings)
+    event = VolunteerRegistered(correlation_id="c", volunteer_id=uuid.uuid4(), source="volunteer-app",
+                                external_id="v-skip", community_code="c-ops", skills=["cooking"],
+                                occurred_at=datetime.now(UTC))
+    await _dead_as_the_broker_writes_it(own_settings, event, user_id="guest")  # as intake's submissions carry theirs
+    result = await linli(env, "dlq", "replay", QUEUE)
+    assert result.exit_code == 0 and "replayed 0, 1 skipped" in result.stdout, result.output
+    assert "published by guest" in result.stdout and await depth(own_settings, QUEUE + ".dlq") == 1
 
 
 async def test_broker_users_creates_the_users_of_the_vhost_again(env):
