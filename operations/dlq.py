@@ -15,6 +15,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from urllib.parse import unquote, urlsplit
 
 import aio_pika
@@ -80,7 +81,7 @@ async def taken(queue: AbstractQueue, limit: int) -> AsyncIterator[AbstractIncom
 
 async def peek(url: str, queue: str, limit: int) -> list[dict]:
     """The dead letters as facts, each put back where it was."""
-    now, read = SystemClock().now(), []
+    now = SystemClock().now()
     async with dead_letter_queue(url, queue) as (_, dlq):
         held = [message async for message in taken(dlq, limit)]
         read = [facts_of(message, now) for message in held]
@@ -89,7 +90,7 @@ async def peek(url: str, queue: str, limit: int) -> list[dict]:
     return read
 
 
-def facts_of(message: AbstractIncomingMessage, now) -> dict:
+def facts_of(message: AbstractIncomingMessage, now: datetime) -> dict:
     death = first_death(message.headers)
     exchange, routing_key = origin(message.headers) or ("", message.routing_key or "")
     return {"message_id": message.message_id, "exchange": exchange, "routing_key": routing_key,
@@ -117,21 +118,20 @@ class Replay:
 
 async def replay_all(url: str, queue: str, limit: int, dry_run: bool,
                      started: Callable[[int], None], advanced: Callable[[], None]) -> Replay:
-    """Replay each dead letter there is (at most `limit`); a dry run and the skipped are put back."""
+    """Replay each dead letter there is (at most `limit`); a dry run's and the skipped are put back."""
     outcome, user = Replay(), unquote(urlsplit(url).username or "guest")
     async with dead_letter_queue(url, queue) as (channel, dlq):
         started(min(dlq.declaration_result.message_count or 0, limit))
         held, exchanges = [], {}
         async for message in taken(dlq, limit):
-            why = refusal(message.headers, message.user_id, user)
             exchange, routing_key = origin(message.headers) or ("", "")
-            if why or dry_run:
+            if why := refusal(message.headers, message.user_id, user):
+                outcome.skipped.append((message.message_id, why))
                 held.append(message)
-                if why:
-                    outcome.skipped.append((message.message_id, why))
-                else:
-                    outcome.would.append({"message_id": message.message_id, "exchange": exchange,
-                                          "routing_key": routing_key})
+            elif dry_run:
+                outcome.would.append({"message_id": message.message_id, "exchange": exchange,
+                                      "routing_key": routing_key})
+                held.append(message)
             else:
                 if exchange not in exchanges:
                     exchanges[exchange] = await channel.get_exchange(exchange, ensure=True)
