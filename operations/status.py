@@ -91,17 +91,25 @@ def gauge(metrics_text: str, name: str) -> float | None:
 async def service_status(client: httpx.AsyncClient, name: str, url: str, token: str | None) -> ServiceStatus:
     try:
         ready = await client.get(f"{url}/readyz", timeout=HTTP_TIMEOUT)
-    except httpx.HTTPError:
+        readiness = ready.json()
+    except (httpx.HTTPError, ValueError):  # nothing there, or not a linli service
         return ServiceStatus(name, url, answers=False, ready=False)
-    readiness = ready.json() if ready.headers.get("content-type", "").startswith("application/json") else {}
-    metrics = ""
-    if token:
-        with_token = await client.get(f"{url}/metrics", headers={"Authorization": f"Bearer {token}"},
-                                      timeout=HTTP_TIMEOUT)
-        metrics = with_token.text if with_token.status_code == 200 else ""
+    metrics = await _metrics(client, url, token)
     return ServiceStatus(name, url, answers=True, ready=bool(readiness.get("ready")),
                          version=readiness.get("version"), outbox_lag=gauge(metrics, OUTBOX_LAG),
                          clock_lag=gauge(metrics, CLOCK_LAG) if name == "matching" else None)
+
+
+async def _metrics(client: httpx.AsyncClient, url: str, token: str | None) -> str:
+    """The service's Prometheus text; empty (every lag unknown) without a token it accepts."""
+    if not token:
+        return ""
+    try:
+        response = await client.get(f"{url}/metrics", headers={"Authorization": f"Bearer {token}"},
+                                    timeout=HTTP_TIMEOUT)
+    except httpx.HTTPError:
+        return ""
+    return response.text if response.status_code == 200 else ""
 
 
 async def gather(settings: Settings, urls: dict[str, str]) -> tuple[list[ServiceStatus], list[QueueStatus]]:
