@@ -13,8 +13,10 @@ permissions on the routing keys of publishes and bindings):
   in the sources file), and reads nothing.
 - the observer declares its own server-named queues (`amq.gen-…`) and binds them to
   `linli.events`, by any key; it publishes nothing and reads no other queue nor `linli.personal`.
-- ops: the observer's rights, and reading (or purging) the dead-letter queues `*.dlq` and
-  `linli.unrouted` (the public events nobody was bound for).
+- ops: the observer's rights, reading (or purging) the dead-letter queues `*.dlq` and
+  `linli.unrouted` (the public events nobody was bound for), and publishing on `linli.events`,
+  by any key, to replay a dead event where it came from (`linli dlq replay`); never on
+  `linli.personal` nor `linli.intake`.
 
 The definitions also hold the alternate exchanges of `linli.events` and `linli.personal` (a
 policy, for an exchange's own arguments cannot change once it exists) and their queues.
@@ -27,7 +29,7 @@ import re
 import shutil
 import subprocess
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import quote, unquote, urlsplit, urlunsplit
 
@@ -98,7 +100,9 @@ def observer_grant(user: str = OBSERVER, also_reads: str | None = None, tags: tu
 
 
 def ops_grant() -> Grant:
-    return observer_grant(OPS, also_reads=rf".*\.dlq|{re.escape(UNROUTED[EVENTS.name])}", tags=("monitoring",))
+    observer = observer_grant(OPS, also_reads=rf".*\.dlq|{re.escape(UNROUTED[EVENTS.name])}", tags=("monitoring",))
+    return replace(observer, write=f"^({SERVER_NAMED}|{re.escape(EVENTS.name)})$",
+                   topics={EVENTS.name: (".*", ".*")})
 
 
 def grants(services: Iterable, sources: Iterable) -> list[Grant]:

@@ -12,8 +12,9 @@ LANDLINE = re.compile(r"(?<!\d)(0\d{2,3})[\s-]?\d{3,4}[\s-]?(\d{4})(?!\d)")
 
 
 # Where a raw JSON body names someone or where they live: the value of a "name" (a beneficiary,
-# a party, a volunteer) or "address" key, found in text too broken or cut short to parse.
-NAME_FIELD = re.compile(r'"(?:name|address)"\s*:\s*"((?:[^"\\]|\\.)*)"')
+# a party, a volunteer) or "address" key, found in text too broken or cut short to parse (a
+# value cut short runs to the end of the text).
+NAME_FIELD = re.compile(r'"(?:name|address)"\s*:\s*"((?:[^"\\]|\\.)*)(?:"|$)')
 EMAIL = re.compile(r"(?<![\w.+-])([\w.+-])[\w.+-]*@([\w-]+(?:\.[\w-]+)+)")
 
 

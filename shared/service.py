@@ -13,6 +13,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,17 @@ log = logging.getLogger(__name__)
 READY_TIMEOUT_SECONDS = 2.0
 # Seconds the relay keeps publishing at shutdown what the drained consumers committed.
 FINAL_PUBLISH_SECONDS = 5.0
+
+
+def _installed_version() -> str:
+    """The linli package's version, which `/readyz` reports (`linli status` shows it)."""
+    try:
+        return version("linli")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown"
+
+
+VERSION = _installed_version()
 
 
 @dataclass(frozen=True)
@@ -203,7 +215,8 @@ def _operations_api() -> APIRouter:
         database_ok = await runtime.database.answers()
         workers = {worker.heartbeat.name: worker.state() for worker in request.app.state.workers}
         ready = broker_ok and database_ok and all(state in ("ok", "finished") for state in workers.values())
-        return JSONResponse({"ready": ready, "broker": broker_ok, "database": database_ok, "workers": workers},
+        return JSONResponse({"ready": ready, "broker": broker_ok, "database": database_ok, "workers": workers,
+                             "version": VERSION},
                             status_code=200 if ready else 503)
 
     @router.get("/asyncapi.json")

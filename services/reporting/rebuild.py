@@ -4,6 +4,7 @@ public forms and each request's keyed beneficiary, so the figures come out the s
 requests from before that (migration 0005) are first re-keyed with REPORTING_PERSON_KEY."""
 import asyncio
 import logging
+from collections.abc import Callable
 
 from services.reporting import live
 from services.reporting.app import SERVICE
@@ -16,9 +17,10 @@ from shared.settings import Settings
 log = logging.getLogger(__name__)
 
 
-async def rebuild(settings: Settings) -> int:
+async def rebuild(settings: Settings, progress: Callable[[int, int], None] = lambda done, total: None) -> int:
     """Replay every archived event; returns how many. One transaction: readers see the old
-    figures until the new ones are whole, and handlers wait for it (see `archive.empty_read_models`)."""
+    figures until the new ones are whole, and handlers wait for it (see `archive.empty_read_models`).
+    `progress(done, total)` is told after each event (`linli rebuild reporting`'s progress bar)."""
     await asyncio.to_thread(migrate, settings.database_url, SERVICE.name, SERVICE.migrations)
     pool = await create_pool(settings.database_url, SERVICE.name, max_size=1)
     replayed = 0
@@ -27,9 +29,12 @@ async def rebuild(settings: Settings) -> int:
             await archive.rekey_legacy(conn, person_key_of(settings))
         async with pool.acquire() as conn, conn.transaction():
             await archive.empty_read_models(conn)
+            total = await archive.count(conn)
+            progress(0, total)
             async for event in archive.in_order(conn):
                 await project(conn, event, settings.linli_timezone)
                 replayed += 1
+                progress(replayed, total)
             await live.announce(conn)
     finally:
         await pool.close()

@@ -147,7 +147,8 @@ async def test_the_observer_binds_to_linli_events_and_does_nothing_else(intake, 
         async with event_tap(settings, user=observer) as tap:
             await publish(settings, "request.submit", b"[]")  # a rejection, published by intake
             await tap.wait_for("request.rejected")
-        assert "ACCESS_REFUSED" in await refused(settings, observer, sending(EVENTS.name, "request.received"))
+        if observer == OBSERVER:  # ops may publish on linli.events: `linli dlq replay`
+            assert "ACCESS_REFUSED" in await refused(settings, observer, sending(EVENTS.name, "request.received"))
         assert "ACCESS_REFUSED" in await refused(settings, observer, sending(INTAKE_EXCHANGE.name, "request.submit"))
         assert "ACCESS_REFUSED" in await refused(settings, observer,
                                                  reading("intake.request-submit"))

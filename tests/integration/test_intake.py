@@ -4,6 +4,7 @@ import uuid
 import pytest
 
 from services.intake.app import SERVICE
+from shared.service import VERSION
 from tests.conftest import KEYS
 from tests.support import event_tap, eventually, handled, publish, running, until_handled
 
@@ -154,7 +155,7 @@ async def test_operations_endpoints_answer(intake):
     ready = (await intake.get("/readyz")).json()
     assert ready == {"ready": True, "broker": True, "database": True,
                      "workers": {"outbox relay": "ok", "retention": "ok", "status webhooks": "ok",
-                                 "early cancellations": "ok"}}
+                                 "early cancellations": "ok"}, "version": VERSION}
     metrics = (await intake.get("/metrics")).text
     assert "linli_outbox_published_total" in metrics and "linli_intake_submissions_total" in metrics
 

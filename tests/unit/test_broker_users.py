@@ -63,11 +63,18 @@ def test_sources_and_observers_get_nothing_of_the_services_queues_nor_the_person
         grant = GRANTS[user]
         for resource in ("notify.assignment-accepted", "linli.personal", "intake.request-submit"):
             assert not any(allowed(regex, resource) for regex in (grant.configure, grant.write, grant.read))
-        assert not allowed(grant.write, "linli.events")
+        assert not allowed(grant.write, "linli.events") or user == "linli-ops"
     observer = GRANTS["linli-observer"]
     assert allowed(observer.read, "linli.events") and allowed(observer.configure, "amq.gen-Xy12")
     assert allowed(GRANTS["linli-notify"].read, "notify.assignment-accepted.dlq")
     assert not allowed(GRANTS["linli-notify"].read, "matching.assignment-responded")
+
+
+def test_ops_may_replay_dead_events_on_linli_events_only():
+    ops = GRANTS["linli-ops"]
+    assert allowed(ops.write, "linli.events") and allowed(ops.topics["linli.events"][0], "request.received")
+    assert allowed(ops.read, "matching.request-received.dlq")
+    assert not any(allowed(ops.write, exchange) for exchange in ("linli.personal", "linli.intake", "linli.dlx"))
 
 
 def test_the_definitions_hold_only_the_users_with_a_password_and_never_guest():

@@ -60,6 +60,10 @@ async def empty_read_models(conn: asyncpg.Connection) -> None:
     await conn.execute(f"TRUNCATE {', '.join(READ_MODELS)}")
 
 
+async def count(conn: asyncpg.Connection) -> int:
+    return await conn.fetchval("SELECT count(*) FROM event_archive")
+
+
 async def in_order(conn: asyncpg.Connection) -> AsyncIterator[Event]:
     """The archived events in the order they happened (inside a transaction: a cursor)."""
     async for record in conn.cursor("SELECT routing_key, body FROM event_archive ORDER BY occurred_at, event_id"):
