@@ -2,6 +2,7 @@
 import typer
 
 from operations import dlq, identity, rebuild
+from operations.simulate import simulate
 from operations.status import status
 
 app = typer.Typer(help="Operate linli: status, dead letters, rebuilds, a simulated day, identities.",
@@ -15,6 +16,7 @@ def linli() -> None:
 
 
 app.command()(status)
+app.command()(simulate)
 app.add_typer(dlq.app, name="dlq")
 app.add_typer(rebuild.app, name="rebuild")
 app.add_typer(identity.tokens, name="token")
