@@ -11,6 +11,7 @@ import uuid
 from datetime import UTC, datetime
 from types import SimpleNamespace
 
+from bench.sizes import sized
 from services.matching.app import SERVICE
 from services.matching.context import Matching
 from services.matching.dispatch import decide
@@ -27,9 +28,9 @@ from shared.service import Runtime
 from shared.settings import Settings
 from tests.servers import own_database
 
-SIZES = (10_000, 100_000, 500_000)
-COMMUNITIES = 5_000  # a city of millions: a few thousand 社区
-DECISIONS = 300
+SIZES = sized((10_000, 100_000, 500_000), (500, 2_000))
+COMMUNITIES = sized(5_000, 50)  # a city of millions: a few thousand 社区
+DECISIONS = sized(300, 20)
 
 
 def _volunteers(count: int, rng: random.Random) -> list[tuple]:

@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench.pipeline import raw_ceiling
+from bench.sizes import sized
 from shared.events import AssignmentOffered, VolunteerRef
 from shared.settings import Settings
 from tests.e2e.processes import system
@@ -18,7 +19,7 @@ from tests.servers import own_database, own_vhost
 from tests.support import event_tap, publish_burst
 from tests.webhook_receiver import SECRET, receiving
 
-OFFERS = int(os.environ.get("BENCH_OFFERS", 1000))
+OFFERS = int(os.environ.get("BENCH_OFFERS", sized(1000, 20)))
 SLOW_ENDPOINT_SECONDS = 0.2
 
 

@@ -1,6 +1,9 @@
-"""Requests through intake and matching, running as processes, against the ceiling of the
-same broker: raw aio-pika publishing and consuming persistent, confirmed messages of the same
-size in the same run. The ratio is what to compare between runs; machines here are noisy."""
+"""Requests through intake and matching, running as processes, with the simulation's volunteers
+(operations/simulation.py) accepting every offer at once, until each request is assigned or
+escalated: with one process of each service, then two of each (competing consumers on the same
+queues); against the ceiling of the same broker, raw aio-pika publishing and consuming persistent,
+confirmed messages of the same size, in the same run. The ratios are what to compare between
+runs; machines here are noisy."""
 import asyncio
 import contextlib
 import json
@@ -8,23 +11,49 @@ import os
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import aio_pika
 
+from bench.sizes import sized
+from operations import day
+from operations.simulation import Simulation, Users
 from shared.settings import Settings
 from tests.e2e.processes import system
-from tests.servers import CONNECT_TIMEOUT, own_database, own_vhost
-from tests.support import event_tap, eventually, publish_burst
+from tests.servers import BROKER_USERS, CONNECT_TIMEOUT, SOURCES, own_database, own_vhost
+from tests.support import eventually
 
-REQUESTS = int(os.environ.get("BENCH_REQUESTS", 2000))
-VOLUNTEERS_PER_COMMUNITY = 20
-COMMUNITIES = 10
+REQUESTS = int(os.environ.get("BENCH_REQUESTS", sized(2000, 20)))
+VOLUNTEERS_PER_COMMUNITY = sized(20, 3)
+COMMUNITIES = sized(10, 3)
+ONE, TWO = ("intake", "matching"), ("intake", "matching", "intake:2", "matching:2")
+USERS = Users(grid="grid-platform")  # the tests' broker users (tests/broker-users.json)
+# Volunteers who never complete hold their assignments: room for the whole burst.
+ROOM = {"MATCHING_MAX_OPEN_ASSIGNMENTS": "1000"}
 
 
-def _request(n: int) -> dict:
-    return {"source": "bench", "external_id": f"b-{n}", "category": "elder_care.meals",
-            "description": "独居老人需要助餐" * 10, "community_code": f"c-{n % COMMUNITIES}"}
+def requests(run: str) -> list[dict]:
+    """The burst of one run; each run has its own communities, so runs on one database never meet."""
+    return [{"source": USERS.hotline, "external_id": f"b-{run}-{n}", "category": "elder_care.meals",
+             "description": "独居老人需要助餐" * 10, "community_code": f"{run}-c-{n % COMMUNITIES}"}
+            for n in range(REQUESTS)]
+
+
+def volunteers(run: str) -> list[dict]:
+    return [{"source": USERS.volunteer_app, "external_id": f"v-{run}-{c}-{i}", "name": "志愿者",
+             "phone": "13800000000", "community_code": f"{run}-c-{c}", "skills": ["cooking", "cleaning"],
+             "max_weekly_hours": 168} for c in range(COMMUNITIES) for i in range(VOLUNTEERS_PER_COMMUNITY)]
+
+
+@contextlib.contextmanager
+def own_settings() -> Iterator[Settings]:
+    """A database and vhost of the benchmark's own, with the tests' sources and broker users."""
+    with own_database(os.environ.get("DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")) as database, \
+            own_vhost(os.environ.get("RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/")) as broker:
+        yield Settings(database_url=database, rabbitmq_url=broker, intake_sources_file=str(SOURCES),
+                       broker_users_file=str(BROKER_USERS), notify_quiet_hours="", linli_development=True,
+                       reporting_person_key="bench-person-key")
 
 
 async def raw_ceiling(url: str, bodies: list[bytes]) -> float:
@@ -43,52 +72,52 @@ async def raw_ceiling(url: str, bodies: list[bytes]) -> float:
             if consumed == len(bodies):
                 done.set()
 
-        await queue.consume(consume)
+        tag = await queue.consume(consume)
         started = time.perf_counter()
         await asyncio.gather(*(channel.default_exchange.publish(
             aio_pika.Message(body, delivery_mode=aio_pika.DeliveryMode.PERSISTENT), routing_key=queue.name)
             for body in bodies))
         await done.wait()
         elapsed = time.perf_counter() - started
+        await queue.cancel(tag)
         await queue.delete(if_unused=False, if_empty=False)
     return len(bodies) / elapsed
 
 
-async def through_linli(settings: Settings, requests: list[dict]) -> dict:
-    with tempfile.TemporaryDirectory() as logs, system(settings, Path(logs), ("intake", "matching"),
-                                                       INTAKE_ACCEPT_UNKNOWN_SOURCES="true"):  # source "bench"
-        async with event_tap(settings) as tap:
-            volunteers = [{"source": "bench", "external_id": f"v-{c}-{i}", "name": "志愿者", "phone": "13800000000",
-                           "community_code": f"c-{c}", "skills": ["cooking"]}
-                          for c in range(COMMUNITIES) for i in range(VOLUNTEERS_PER_COMMUNITY)]
-            await publish_burst(settings, [("volunteer.register", v, None) for v in volunteers])
-            await tap.wait_for("volunteer.registered", len(volunteers), timeout=120)
-            await asyncio.sleep(1)  # matching applies the roster from its own queue
-            started = time.perf_counter()
-            await publish_burst(settings, [("request.submit", r, None) for r in requests])
-            await tap.wait_for("request.received", len(requests), timeout=600)
-            received = time.perf_counter() - started
-            await eventually(lambda: len(tap.of("request.assigned")) + len(tap.of("request.escalated"))
-                             >= len(requests), timeout=600, every=0.05)
-            elapsed = time.perf_counter() - started
+async def burst(simulation: Simulation, requests: list[dict], timeout: float) -> dict:
+    """Publish the requests at once and time them until each has reached its end."""
+    started = time.perf_counter()
+    await asyncio.gather(*(simulation.submit(day.Submission(0.0, "request.submit", r)) for r in requests))
+    await eventually(lambda: all(stage != "submitted" for stage in simulation.outcomes.values()), timeout, every=0.05)
+    received = time.perf_counter() - started
+    assert await simulation.settle(timeout), f"not every request reached its end: {simulation.summary()}"
+    elapsed = time.perf_counter() - started
+    summary = simulation.summary()
     return {"requests": len(requests), "seconds": round(elapsed, 2),
             "requests_per_second": round(len(requests) / elapsed, 1),
             "seconds_until_all_received_by_intake": round(received, 2),
-            "assigned": len(tap.of("request.assigned")), "escalated": len(tap.of("request.escalated"))}
+            **{name: summary[name] for name in ("assigned", "completed", "escalated")}}
+
+
+async def through_linli(settings: Settings, run: str, processes: tuple[str, ...]) -> dict:
+    with tempfile.TemporaryDirectory() as logs, system(settings, Path(logs), processes, **ROOM):
+        async with Simulation(settings, USERS, day.AT_ONCE, complete=False) as simulation:
+            await simulation.register(volunteers(run), timeout=120)
+            return await burst(simulation, requests(run), timeout=600)
 
 
 async def main() -> dict:
-    requests = [_request(n) for n in range(REQUESTS)]
-    bodies = [json.dumps(r, ensure_ascii=False).encode() for r in requests]
-    with contextlib.ExitStack() as stack:
-        database_url = stack.enter_context(own_database(os.environ.get(
-            "DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")))
-        rabbitmq_url = stack.enter_context(own_vhost(os.environ.get(
-            "RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/")))
-        settings = Settings(database_url=database_url, rabbitmq_url=rabbitmq_url)
-        ceiling = await raw_ceiling(rabbitmq_url, bodies)
-        linli = await through_linli(settings, requests)
-    return {"raw_broker_messages_per_second": round(ceiling, 1), "intake_to_matching": linli,
-            "ratio_to_raw_broker": round(linli["requests_per_second"] / ceiling, 3),
-            "note": "a request crosses 2 hops (request.submit -> intake -> request.received -> matching), "
-                    "each with a database transaction and an outbox publish"}
+    with own_settings() as settings:
+        ceiling = await raw_ceiling(settings.rabbitmq_url,
+                                    [json.dumps(r, ensure_ascii=False).encode() for r in requests("one")])
+        one = await through_linli(settings, "one", ONE)
+        two = await through_linli(settings, "two", TWO)
+    return {"raw_broker_messages_per_second": round(ceiling, 1),
+            "one_process_each": one, "two_processes_each": two,
+            "ratio_to_raw_broker": round(one["requests_per_second"] / ceiling, 3),
+            "two_processes_ratio_to_raw_broker": round(two["requests_per_second"] / ceiling, 3),
+            "two_processes_to_one": round(two["requests_per_second"] / one["requests_per_second"], 2),
+            "note": "a request crosses intake and matching (request.submit -> intake -> request.received -> "
+                    "matching -> assignment.offered -> the volunteer app's assignment.respond -> intake -> "
+                    "assignment.responded -> matching -> request.assigned), each hop a database transaction and "
+                    "an outbox publish; the volunteers answer at once"}

@@ -11,6 +11,7 @@ import statistics
 import time
 from datetime import date
 
+from bench.sizes import sized
 from services.reporting import tables
 from services.reporting.app import SERVICE
 from services.reporting.context import Reporting
@@ -21,11 +22,11 @@ from shared.catalogue import SERVICES
 from shared.database import create_pool, migrate
 from tests.servers import own_database
 
-SIZES = tuple(int(n) for n in os.environ.get("BENCH_REPORTING_SIZES", "1000000,10000000").split(","))
+SIZES = tuple(int(n) for n in os.environ.get("BENCH_REPORTING_SIZES", sized("1000000,10000000", "2000,5000")).split(","))
 CHUNK = 1_000_000
 COMMUNITIES = 200     # a district's 社区
 VOLUNTEERS = 20_000
-RUNS = 7
+RUNS = sized(7, 2)
 YEAR = Scope(first=date(2025, 1, 1), last=date(2025, 12, 31))
 MONTH = Scope(first=date(2025, 6, 1), last=date(2025, 6, 30))
 FACTS = ["request_fact", "occurrence_fact", "participation"]

@@ -7,9 +7,10 @@ import uuid
 
 from services.matching.domain.candidates import Limits, able
 from services.matching.domain.model import Task, Volunteer
+from bench.sizes import sized
 from services.matching.domain.staffing import Demand, staff_batch, staff_greedily
 
-BURSTS = 200
+BURSTS = sized(200, 10)
 TASKS, VOLUNTEERS = 30, 20
 SKILLS = ("cooking", "cleaning", "companionship", "medical", "digital")
 LIMITS = Limits(max_open_assignments=2)
