@@ -24,6 +24,7 @@ from shared.catalogue import SERVICES, SKILLS
 from shared.clock import SystemClock
 from shared.database import create_pool, migrate
 from shared.events import RequestReceived
+from shared.outage import DatabaseWatch
 from shared.service import Runtime
 from shared.settings import Settings
 from tests.servers import own_database
@@ -83,7 +84,7 @@ async def main() -> dict:
         pool = await create_pool(url, SERVICE.name, max_size=2)
         settings = Settings(database_url=url)
         runtime = Runtime(settings, pool, broker=None, relay=SimpleNamespace(wake=lambda: None),
-                          clock=SystemClock())
+                          clock=SystemClock(), database=DatabaseWatch(pool, SERVICE.name))
         matching = Matching(runtime, Policy.of(settings, Areas({}, {})))
         try:
             for size in SIZES:

@@ -159,4 +159,4 @@ async def main() -> dict:
               for name in ("headline_year", "headline_month", "full_summary_month", "full_summary_year",
                            "same_counts_from_raw_facts_year")}
     return {"services": results, "communities": COMMUNITIES, "categories": len(SERVICES), "runs": RUNS,
-            "ratio_10m_to_1m": ratios}
+            "ratio_largest_to_smallest": ratios}

@@ -1,0 +1,76 @@
+"""Every benchmark of `make bench` runs to the end at its tiny size (BENCH_SIZE=tiny), as one
+`python -m bench`, and says something sensible: positive rates, every request accounted for."""
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+
+BENCHMARKS = {"pipeline", "full_cycle", "matching_decision", "matching_burst", "notify_delivery", "reporting_summary"}
+
+
+@pytest.fixture(scope="module")
+def report(servers) -> dict:
+    database, broker = servers
+    env = {**os.environ, "BENCH_SIZE": "tiny", "DATABASE_URL": database, "RABBITMQ_URL": broker}
+    run = subprocess.run([sys.executable, "-m", "bench"], env=env, capture_output=True, text=True, timeout=280)
+    assert run.returncode == 0, run.stderr[-3000:]
+    return json.loads(run.stdout)
+
+
+def accounted(run: dict, *ends: str) -> None:
+    assert run["requests"] > 0 and run["requests_per_second"] > 0 and run["seconds"] > 0
+    assert sum(run[end] for end in ends) == run["requests"], run
+
+
+def test_every_benchmark_ran(report):
+    assert set(report) == BENCHMARKS
+
+
+def test_the_pipeline_assigned_or_escalated_every_request_with_one_and_two_processes(report):
+    pipeline = report["pipeline"]
+    for run in (pipeline["one_process_each"], pipeline["two_processes_each"]):
+        accounted(run, "assigned", "escalated")
+    assert pipeline["raw_broker_messages_per_second"] > 0 and pipeline["two_processes_to_one"] > 0
+    assert 0 < pipeline["ratio_to_raw_broker"] and 0 < pipeline["two_processes_ratio_to_raw_broker"]
+
+
+def test_the_full_cycle_completed_or_escalated_every_request_with_one_and_two_processes(report):
+    cycle = report["full_cycle"]
+    for run in (cycle["one_process_each"], cycle["two_processes_each"]):
+        accounted(run, "completed", "escalated")
+        assert run["completed"] <= run["assigned"]
+    assert cycle["two_processes_to_one"] > 0
+
+
+def test_the_matching_decision_was_timed_at_every_roster_size_reading_the_index(report):
+    sizes = report["matching_decision"]["volunteers"]
+    assert len(sizes) >= 2
+    for size in sizes.values():
+        assert 0 < size["median_ms"] <= size["p90_ms"] and size["uses_index"]
+
+
+def test_burst_staffing_filled_places_both_ways(report):
+    burst = report["matching_burst"]
+    assert burst["places_filled"]["batch"] >= burst["places_filled"]["greedy"] > 0
+    assert all(ms > 0 for ms in burst["median_ms_per_burst"].values())
+
+
+def test_notify_delivered_every_offer_on_every_channel(report):
+    notify = report["notify_delivery"]
+    assert notify["raw_broker_messages_per_second"] > 0
+    for name in ("inbox", "inbox_and_webhook", "inbox_and_webhook_answering_in_0.2s"):
+        run = notify[name]
+        assert run["offers"] > 0 and run["offers_per_second"] > 0 and run["notifications"] >= run["offers"]
+
+
+def test_reporting_summed_every_size_from_the_rollup(report):
+    reporting = report["reporting_summary"]
+    assert len(reporting["services"]) == 2
+    for size in reporting["services"].values():
+        assert size["completed_in_year"] > 0 and size["rollup_rows"] > 0
+        assert "request_rollup" in size["headline_reads"]
+        assert all(size[name]["median_ms"] > 0 for name in ("headline_year", "full_summary_month"))
