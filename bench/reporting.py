@@ -22,7 +22,8 @@ from shared.catalogue import SERVICES
 from shared.database import create_pool, migrate
 from tests.servers import own_database
 
-SIZES = tuple(int(n) for n in os.environ.get("BENCH_REPORTING_SIZES", sized("1000000,10000000", "2000,5000")).split(","))
+SIZES = tuple(int(n) for n in os.environ.get("BENCH_REPORTING_SIZES",
+                                              sized("1000000,10000000", "2000,5000")).split(","))
 CHUNK = 1_000_000
 COMMUNITIES = 200     # a district's 社区
 VOLUNTEERS = 20_000

@@ -47,7 +47,8 @@ class AnswerPolicy:
 
     def __post_init__(self):
         if not (0 <= self.accept and 0 <= self.decline and self.accept + self.decline <= 1):
-            raise ValueError("the shares of offers accepted and declined must be between 0 and 1 and add up to 1 at most")
+            raise ValueError("the shares of offers accepted and declined must be between 0 and 1 "
+                             "and add up to 1 at most")
 
 
 AT_ONCE = AnswerPolicy(accept=1.0, decline=0.0, median_seconds=0.0)  # the benchmarks' volunteers

@@ -78,11 +78,10 @@ async def _run(simulation: Simulation, people: list[dict], submissions: list[day
     async with simulation:
         with Progress(*columns, console=Console(stderr=True)) as progress:
             registering = progress.add_task("volunteers registered", total=len(people))
-            registered = simulation.counts["volunteer.registered"]
-            watch = asyncio.create_task(_follow(progress, lambda: simulation.counts["volunteer.registered"] - registered,
+            heard = asyncio.create_task(_follow(progress, lambda: min(len(simulation.registered), len(people)),
                                                 registering))
             await simulation.register(people, timeout=60 + len(people) / 10)
-            watch.cancel()
+            heard.cancel()
             progress.update(registering, completed=len(people))
             submitted = progress.add_task("submitted", total=len(submissions))
             ended = progress.add_task("reached their end", total=len(submissions))
@@ -111,7 +110,8 @@ def _show(summary: dict) -> None:
             ("requests completed", summary["completed"]), ("requests escalated to staff", summary["escalated"]),
             ("requests rejected", summary["rejected"]), ("requests linked as duplicates", summary["duplicate"]),
             ("cases submitted", cases["submitted"]), ("cases closed", cases["closed"]),
-            ("cases escalated to street staff", cases["escalated_to_staff"]), ("case escalations", cases["escalations"])]
+            ("cases escalated to street staff", cases["escalated_to_staff"]),
+            ("case escalations", cases["escalations"])]
     table = Table(title="the simulated day", show_header=False)
     for label, value in rows:
         table.add_row(label, str(value))
