@@ -5,14 +5,13 @@ import logging
 import random
 from urllib.parse import urlsplit
 
-import aio_pika
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from operations import day
-from operations.simulation import BrokerUnavailable, NotAnnounced, Simulation, Users
+from operations.simulation import BROKER_ERRORS, NotAnnounced, Simulation, Users
 from shared.settings import Settings
 
 REFRESH_SECONDS = 0.2
@@ -52,7 +51,7 @@ def simulate(
     submissions = day.submissions(city, requests, case_share, rng, hotline, grid)
     try:
         settled = asyncio.run(_run(simulation, people, submissions, settle_seconds))
-    except (BrokerUnavailable, aio_pika.exceptions.AMQPError, OSError, asyncio.TimeoutError) as error:
+    except BROKER_ERRORS as error:
         where = urlsplit(settings.rabbitmq_url)
         Console(stderr=True).print(f"[red]error:[/] RabbitMQ at {where.hostname}:{where.port or 5672} "
                                    f"(RABBITMQ_URL): {error or type(error).__name__}")

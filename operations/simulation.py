@@ -33,6 +33,11 @@ class BrokerUnavailable(Exception):
     """The broker did not answer, or refused one of the simulation's users."""
 
 
+# What a lost or refused broker connection raises, whichever call meets it.
+BROKER_ERRORS = (BrokerUnavailable, aio_pika.exceptions.AMQPError, aio_pika.exceptions.ChannelInvalidStateError,
+                 OSError, asyncio.TimeoutError)
+
+
 class NotAnnounced(Exception):
     """linli did not announce what the simulation published in time (are its services running?)."""
 
@@ -65,6 +70,8 @@ class Simulation:
     _heard: set[str] = field(default_factory=set)
     _exchanges: dict[str, aio_pika.abc.AbstractExchange] = field(default_factory=dict)
     _tasks: set[asyncio.Task] = field(default_factory=set)
+    _failed: BaseException | None = None  # a lost connection, or an answer or report that could not be sent
+    _closing: bool = False
     _stack: contextlib.AsyncExitStack = field(default_factory=contextlib.AsyncExitStack)
 
     async def __aenter__(self) -> "Simulation":
@@ -78,6 +85,7 @@ class Simulation:
         return self
 
     async def __aexit__(self, *exc) -> None:
+        self._closing = True
         for task in list(self._tasks):
             task.cancel()
         await self._stack.aclose()
@@ -93,7 +101,12 @@ class Simulation:
                                                 timeout=CONNECT_TIMEOUT_SECONDS)
         except (OSError, asyncio.TimeoutError, aio_pika.exceptions.AMQPError) as error:
             raise BrokerUnavailable(f"could not connect as {user} ({type(error).__name__}: {error})") from error
+        connection.close_callbacks.add(self._lost)
         return await self._stack.enter_async_context(connection)
+
+    def _lost(self, _connection, error: BaseException | None) -> None:
+        if not self._closing:
+            self._failed = self._failed or BrokerUnavailable(f"the connection was lost ({error or 'closed'})")
 
     async def _publisher(self, user: str) -> aio_pika.abc.AbstractExchange:
         channel = await (await self._connect(user)).channel(publisher_confirms=True)
@@ -142,7 +155,12 @@ class Simulation:
     def _spawn(self, work) -> None:
         task = asyncio.create_task(work)
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            self._failed = self._failed or task.exception()
 
     def _rng(self, *about: str) -> random.Random:
         """The same choice for the same offer in every run of a seed, whatever order offers come in."""
@@ -203,11 +221,13 @@ class Simulation:
         """Wait until every submission has its end, or `timeout` passed; whether all did."""
         return await self._until(lambda: self.settled() == len(self.outcomes), timeout)
 
-    @staticmethod
-    async def _until(check, timeout: float) -> bool:
-        """Whether `check` came true within `timeout` seconds."""
+    async def _until(self, check, timeout: float) -> bool:
+        """Whether `check` came true within `timeout` seconds; raises what a volunteer's answer
+        or report met if one could not be sent (the broker went away)."""
         deadline = time.monotonic() + timeout
         while not check():
+            if self._failed is not None:
+                raise self._failed
             if time.monotonic() > deadline:
                 return False
             await asyncio.sleep(0.05)
