@@ -6,6 +6,7 @@ import random
 from urllib.parse import urlsplit
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -13,6 +14,7 @@ from rich.table import Table
 from operations import day
 from operations.simulation import BROKER_ERRORS, NotAnnounced, Simulation, Users
 from shared.settings import Settings
+from shared.submissions import VolunteerRegistration
 
 REFRESH_SECONDS = 0.2
 
@@ -39,15 +41,18 @@ def simulate(
     try:
         policy = day.AnswerPolicy(accept=accept, decline=decline, median_seconds=answer_seconds)
     except ValueError as error:
-        raise typer.BadParameter(str(error)) from error
+        raise typer.BadParameter(str(error), param_hint="--accept / --decline") from error
     city = day.City(communities=tuple(c.strip() for c in communities.split(",") if c.strip()),
                     volunteers_per_community=volunteers)
+    if not city.communities:
+        raise typer.BadParameter("name at least one community", param_hint="--communities")
     settings = Settings()
     logging.getLogger("aiormq").setLevel(logging.CRITICAL)  # its own line per failed connect; the error below says it
     simulation = Simulation(settings, Users(hotline, grid, volunteer_app), policy,
                             compression=minutes * 60 / day.DAY_SECONDS, seed=seed)
     rng = random.Random(seed)
     people = day.volunteers(city, rng, volunteer_app)
+    _check(people, "--communities / --volunteer-app")
     submissions = day.submissions(city, requests, case_share, rng, hotline, grid)
     try:
         settled = asyncio.run(_run(simulation, people, submissions, settle_seconds))
@@ -69,6 +74,15 @@ def simulate(
                                    f"{settle_seconds:g}s after the day[/]: an offer nobody answers expires after the "
                                    "services' MATCHING_OFFER_TIMEOUT_SECONDS; give a compressed day a shorter one")
         raise typer.Exit(1)
+
+
+def _check(people: list[dict], options: str) -> None:
+    """Refuse here what intake would refuse (a malformed community code, say) rather than wait for it."""
+    try:
+        for person in people:
+            VolunteerRegistration.model_validate(person)
+    except ValidationError as error:
+        raise typer.BadParameter(str(error.errors()[0]["msg"]), param_hint=options) from None
 
 
 async def _run(simulation: Simulation, people: list[dict], submissions: list[day.Submission],
