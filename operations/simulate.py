@@ -3,7 +3,6 @@ import asyncio
 import json
 import logging
 import random
-from urllib.parse import urlsplit
 
 import typer
 from pydantic import ValidationError
@@ -12,6 +11,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from operations import day
+from operations.reach import address, errors, fail
 from operations.simulation import BROKER_ERRORS, NotAnnounced, Simulation, Users
 from shared.settings import Settings
 from shared.submissions import VolunteerRegistration
@@ -57,23 +57,19 @@ def simulate(
     try:
         settled = asyncio.run(_run(simulation, people, submissions, settle_seconds))
     except BROKER_ERRORS as error:
-        where = urlsplit(settings.rabbitmq_url)
-        Console(stderr=True).print(f"[red]error:[/] RabbitMQ at {where.hostname}:{where.port or 5672} "
-                                   f"(RABBITMQ_URL): {error or type(error).__name__}")
-        raise typer.Exit(2) from None
+        raise fail(f"RabbitMQ at {address(settings.rabbitmq_url)} (RABBITMQ_URL): "
+                   f"{error or type(error).__name__}") from None
     except NotAnnounced as error:
-        Console(stderr=True).print(f"[red]error:[/] {error}; are intake and matching running?")
-        raise typer.Exit(2) from None
+        raise fail(f"{error}; are intake and matching running?") from None
     summary = simulation.summary()
     if as_json:
         typer.echo(json.dumps(summary, ensure_ascii=False, indent=2))
     else:
         _show(summary)
     if not settled:
-        Console(stderr=True).print(f"[yellow]{summary['unsettled']} requests and cases had not reached their end "
-                                   f"{settle_seconds:g}s after the day[/]: an offer nobody answers expires after the "
-                                   "services' MATCHING_OFFER_TIMEOUT_SECONDS; give a compressed day a shorter one")
-        raise typer.Exit(1)
+        raise fail(f"{summary['unsettled']} requests and cases had not reached their end {settle_seconds:g}s after "
+                   "the day: an offer nobody answers expires after the services' MATCHING_OFFER_TIMEOUT_SECONDS; "
+                   "give a compressed day a shorter one")
 
 
 def _check(people: list[dict], options: str) -> None:
@@ -89,7 +85,7 @@ async def _run(simulation: Simulation, people: list[dict], submissions: list[day
                settle_seconds: float) -> bool:
     columns = (TextColumn("{task.description:<22}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     async with simulation:
-        with Progress(*columns, console=Console(stderr=True)) as progress:
+        with Progress(*columns, console=errors) as progress:
             registering = progress.add_task("volunteers registered", total=len(people))
             heard = asyncio.create_task(_follow(progress, lambda: min(len(simulation.registered), len(people)),
                                                 registering))

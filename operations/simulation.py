@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 import aio_pika
 
 from operations import day
+from operations.reach import BROKER_TIMEOUT
 from shared.broker_users import OBSERVER, load_passwords, url_as
 from shared.settings import Settings
 
-CONNECT_TIMEOUT_SECONDS = 10
 PUBLISH_TIMEOUT_SECONDS = 10
 # What each event says of the request or case it names; a later stage never goes back to an earlier one.
 STAGES = {"request.received": "received", "request.assigned": "assigned", "request.completed": "completed",
@@ -98,7 +98,7 @@ class Simulation:
                                     "development: deploy/broker-users.dev.json)")
         try:
             connection = await aio_pika.connect(url_as(self.settings.rabbitmq_url, user, password),
-                                                timeout=CONNECT_TIMEOUT_SECONDS)
+                                                timeout=BROKER_TIMEOUT)
         except (OSError, asyncio.TimeoutError, aio_pika.exceptions.AMQPError) as error:
             raise BrokerUnavailable(f"could not connect as {user} ({type(error).__name__}: {error})") from error
         connection.close_callbacks.add(self._lost)

@@ -1,5 +1,5 @@
 """`linli simulate` when the broker goes away in the middle of a run: a clear error and exit code
-2, no traceback, rather than a wait for events that will never come."""
+1, no traceback, rather than a wait for events that will never come."""
 import asyncio
 import os
 import sys
@@ -28,5 +28,5 @@ async def test_the_broker_going_away_mid_run_is_a_clear_error(fresh_settings):
         finally:
             if run.returncode is None:
                 run.kill()
-    assert run.returncode == 2, stderr.decode()
+    assert run.returncode == 1, stderr.decode()
     assert b"RabbitMQ at 127.0.0.1" in stderr and b"Traceback" not in stderr
