@@ -124,8 +124,10 @@ async def sweep_held(notify) -> int:
         return await release_held(deps, uow, HELD_BATCH)
 
 
-async def test_a_step_whose_request_never_arrives_is_told_with_what_is_known_once_its_bound_passes(settings):
-    clock = SetClock()
+async def test_a_step_whose_request_never_arrives_is_told_with_what_is_known_once_its_bound_passes(fresh_settings):
+    # A database of its own: it counts the held events one sweep releases, and other tests' held
+    # events fall due under its advanced clock too.
+    settings, clock = fresh_settings, SetClock()
     community = f"c-{uuid.uuid4().hex[:6]}"
     assigned = RequestAssigned(correlation_id="c", request_id=uuid.uuid4(), source="hotline-12345",
                                external_id=f"h-{uuid.uuid4().hex[:6]}", category="elder_care.meals",
