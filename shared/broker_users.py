@@ -36,6 +36,9 @@ from urllib.parse import quote, unquote, urlsplit, urlunsplit
 from shared.topology import DEAD_LETTERS, EVENTS, EXCHANGES, INTAKE, UNROUTED
 
 OBSERVER, OPS = "linli-observer", "linli-ops"
+# The autoscaler (KEDA) reads queue depths through the management API and nothing else: no
+# message, no publish (linli-ops may publish on linli.events, to replay dead letters).
+SCALER = "linli-scaler"
 # What a source publishes when the sources file does not say: a hotline's or grid platform's kinds.
 DEFAULT_SOURCE_KEYS = ("request.submit", "request.cancel", "case.submit")
 VOLUNTEER_APP_KEYS = ("volunteer.register", "assignment.respond", "service.complete")
@@ -105,10 +108,15 @@ def ops_grant() -> Grant:
                    topics={EVENTS.name: (".*", ".*")})
 
 
+def scaler_grant() -> Grant:
+    """Sees the vhost's queues in the management API (the `monitoring` tag); may touch no resource."""
+    return Grant(SCALER, configure=NOTHING, write=NOTHING, read=NOTHING, topics={}, tags=("monitoring",))
+
+
 def grants(services: Iterable, sources: Iterable) -> list[Grant]:
     """Every user's grant: `services` are ServiceDefinitions, `sources` intake's Source entries."""
     return [*(service_grant(s.name, s.consumers.bindings, [e.routing_key for e in s.publishes]) for s in services),
-            *(source_grant(s.source, s.publishes) for s in sources), observer_grant(), ops_grant()]
+            *(source_grant(s.source, s.publishes) for s in sources), observer_grant(), ops_grant(), scaler_grant()]
 
 
 def password_hash(password: str) -> str:

@@ -6,17 +6,19 @@ import logging
 import shutil
 import subprocess
 import uuid
+from urllib.parse import quote
 
 import aio_pika
 import aiormq
+import httpx
 import pytest
 
 from services.intake.app import SERVICE as INTAKE
 from services.notify.app import SERVICE as NOTIFY
-from shared.broker_users import OBSERVER, OPS, vhost_of
+from shared.broker_users import OBSERVER, OPS, SCALER, load_passwords, vhost_of
 from shared.consumer import MAX_EVENT_BYTES
 from shared.topology import EVENTS, INTAKE as INTAKE_EXCHANGE
-from tests.servers import CONNECT_TIMEOUT
+from tests.servers import BROKER_USERS, CONNECT_TIMEOUT
 from tests.support import as_user, event_tap, eventually, publish, running
 
 pytestmark = pytest.mark.integration
@@ -203,3 +205,23 @@ async def _dead_letter_ids(settings, queue: str) -> list[str]:
         for message in messages:
             await message.nack(requeue=True)
         return [message.message_id for message in messages]
+
+
+async def test_the_scaler_sees_queue_depths_and_touches_no_message(intake, settings):
+    """KEDA's user (linli-scaler): the management API shows it the vhost's queues; AMQP lets it
+    read, publish and declare nothing."""
+    password = load_passwords(str(BROKER_USERS))[SCALER]
+    vhost = quote(vhost_of(settings.rabbitmq_url), safe="")
+    async with httpx.AsyncClient(timeout=10) as client:
+        async def depth():  # the broker emits a new queue's statistics within a few seconds
+            answer = await client.get(f"http://127.0.0.1:15672/api/queues/{vhost}/intake.request-submit",
+                                      auth=(SCALER, password))
+            assert answer.status_code == 200, answer.text
+            return "messages" in answer.json()
+        assert await eventually(depth, timeout=30)
+    assert "ACCESS_REFUSED" in await refused(settings, SCALER, reading("intake.request-submit"))
+    assert "ACCESS_REFUSED" in await refused(settings, SCALER, sending(EVENTS.name, "request.received"))
+
+    async def declare(channel):
+        await channel.declare_queue(exclusive=True)
+    assert "ACCESS_REFUSED" in await refused(settings, SCALER, declare)

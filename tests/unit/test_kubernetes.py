@@ -12,7 +12,7 @@ import pytest
 
 from services.deployment import SERVICES
 from services.intake.sources import load_sources
-from shared.broker_users import OPS, grants, user_of
+from shared.broker_users import OPS, SCALER, grants, user_of
 from shared.service import create_app
 from shared.settings import Settings
 from tests.deployment import CRDS, KUBERNETES, setting_names, yaml_documents
@@ -173,8 +173,8 @@ def test_the_broker_users_secret_has_every_user_that_is_not_a_service(tmp_path):
     services = {user_of(definition.name) for definition in SERVICES}
     passwords = json.loads(secret("linli-broker-users")["broker-users.json"])
     assert set(passwords) == users - services
-    keda = secret("linli-keda-rabbitmq")  # KEDA reads the queues as linli-ops, with its password
-    assert keda["username"] == OPS and keda["password"] == passwords[OPS]
+    keda = secret("linli-keda-rabbitmq")  # KEDA reads the queue depths as linli-scaler, with its password
+    assert keda["username"] == SCALER and keda["password"] == passwords[SCALER]
 
 
 def env_names(container: dict) -> set[str]:
