@@ -2,23 +2,13 @@
 accepted at once by the simulation's volunteers, assigned, reported done at once, completed, with
 notify telling everyone and reporting counting; with one process of each service, then two of
 each. The two runs' ratio is what to compare; machines here are noisy."""
-import tempfile
-from pathlib import Path
+from functools import partial
 
-from bench.pipeline import ROOM, USERS, burst, own_settings, requests, volunteers
-from operations import day
-from operations.simulation import Simulation
-from shared.settings import Settings
-from tests.e2e.processes import SERVICES, system
+from bench.pipeline import own_settings, through_linli
+from tests.e2e.processes import SERVICES
 
 ONE, TWO = SERVICES, SERVICES + tuple(f"{service}:2" for service in SERVICES)
-
-
-async def full_cycle(settings: Settings, run: str, processes: tuple[str, ...]) -> dict:
-    with tempfile.TemporaryDirectory() as logs, system(settings, Path(logs), processes, **ROOM):
-        async with Simulation(settings, USERS, day.AT_ONCE, complete=True) as simulation:
-            await simulation.register(volunteers(run), timeout=120)
-            return await burst(simulation, requests(run), timeout=900)
+full_cycle = partial(through_linli, complete=True, timeout=900)
 
 
 async def main() -> dict:

@@ -99,11 +99,14 @@ async def burst(simulation: Simulation, requests: list[dict], timeout: float) ->
             **{name: summary[name] for name in ("assigned", "completed", "escalated")}}
 
 
-async def through_linli(settings: Settings, run: str, processes: tuple[str, ...]) -> dict:
+async def through_linli(settings: Settings, run: str, processes: tuple[str, ...], complete: bool = False,
+                       timeout: float = 600) -> dict:
+    """One run's burst through `processes`, the simulation's volunteers accepting at once (and,
+    with `complete`, reporting the service done at once)."""
     with tempfile.TemporaryDirectory() as logs, system(settings, Path(logs), processes, **ROOM):
-        async with Simulation(settings, USERS, day.AT_ONCE, complete=False) as simulation:
+        async with Simulation(settings, USERS, day.AT_ONCE, complete=complete) as simulation:
             await simulation.register(volunteers(run), timeout=120)
-            return await burst(simulation, requests(run), timeout=600)
+            return await burst(simulation, requests(run), timeout=timeout)
 
 
 async def main() -> dict:

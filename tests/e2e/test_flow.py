@@ -46,6 +46,16 @@ def accepting(offer: dict) -> dict:
             "volunteer_external_id": offer["volunteer"]["external_id"], "accept": True}
 
 
+async def accepted_and_done(settings, tap, offers: list[dict], timeout: float = TIMEOUT) -> list[dict]:
+    """The volunteers accept every offer from their app, then report each service done: the
+    `request.completed` events."""
+    await publish_burst(settings, [("assignment.respond", accepting(offer), None) for offer in offers])
+    await tap.wait_for("request.assigned", len(offers), timeout)
+    await publish_burst(settings, [("service.complete", {"assignment_id": offer["assignment_id"], "hours": 1.5,
+                                                         "people_served": 1}, None) for offer in offers])
+    return await tap.wait_for("request.completed", len(offers), timeout)
+
+
 def get(service, path: str, **params):
     response = httpx.get(f"{service.url}{path}", params=params, timeout=5, headers=OPS)
     assert response.status_code == 200, response.text
@@ -77,11 +87,7 @@ async def test_requests_flow_from_intake_to_matching_to_notify_with_reporting_li
             offers = await tap.wait_for("assignment.offered", len(ASSIGNABLE), TIMEOUT)
             await tap.wait_for("request.escalated", len(UNASSIGNABLE), TIMEOUT)
             # The volunteers answer from their app, and later report the service done.
-            await publish_burst(settings, [("assignment.respond", accepting(offer), None) for offer in offers])
-            await tap.wait_for("request.assigned", len(ASSIGNABLE), TIMEOUT)
-            await publish_burst(settings, [("service.complete", {"assignment_id": offer["assignment_id"], "hours": 1.5,
-                                                                 "people_served": 1}, None) for offer in offers])
-            completed = await tap.wait_for("request.completed", len(ASSIGNABLE), TIMEOUT)
+            completed = await accepted_and_done(settings, tap, offers)
             notified = await tap.wait_for("notification.sent", len(valid), TIMEOUT)
 
             async def reported():

@@ -8,7 +8,7 @@ import pytest
 
 from faults.measure import duplicated_notifications, staffed_twice
 from faults.processes import supervised
-from tests.e2e.test_flow import accepting, request, volunteer
+from tests.e2e.test_flow import accepted_and_done, request, volunteer
 from tests.identities import OPS
 from tests.support import event_tap, eventually, handled, publish_burst
 
@@ -52,11 +52,7 @@ async def test_two_processes_of_every_service_share_the_flow_without_doing_anyth
 
             offers = await tap.wait_for("assignment.offered", len(ASSIGNABLE), TIMEOUT)
             await tap.wait_for("request.escalated", len(UNASSIGNABLE), TIMEOUT)
-            await publish_burst(settings, [("assignment.respond", accepting(offer), None) for offer in offers])
-            await tap.wait_for("request.assigned", len(ASSIGNABLE), TIMEOUT)
-            await publish_burst(settings, [("service.complete", {"assignment_id": offer["assignment_id"], "hours": 1.5,
-                                                                 "people_served": 1}, None) for offer in offers])
-            await tap.wait_for("request.completed", len(ASSIGNABLE), TIMEOUT)
+            await accepted_and_done(settings, tap, offers, TIMEOUT)
             await tap.wait_for("notification.sent", len(valid), TIMEOUT)
 
             def reported():
