@@ -73,7 +73,21 @@ enable_rabbitmq_plugins() {
   wait_for "RabbitMQ's Prometheus endpoint" "$host" 15692 60
 }
 
+# The database DATABASE_URL names (linli's default `linli`), made when a local server lacks it:
+# a fresh server has only `postgres`, and the services and the tests connect to this one.
+ensure_database() {
+  read -r host port < <(host_port "$DATABASE_URL" 5432)
+  local_host "$host" && command -v psql >/dev/null || return 0
+  name=$(python3 -c "import sys, urllib.parse as u; print(u.unquote(u.urlsplit(sys.argv[1]).path.lstrip('/')) or 'postgres')" "$DATABASE_URL")
+  admin=$(python3 -c "import sys, urllib.parse as u; p = u.urlsplit(sys.argv[1]); print(u.urlunsplit(p._replace(path='/postgres', query='')))" "$DATABASE_URL")
+  if [ -z "$(psql "$admin" -tAc "SELECT 1 FROM pg_database WHERE datname = '${name//\'/\'\'}'")" ]; then
+    echo "Creating the database $name ..."
+    psql "$admin" -qc "CREATE DATABASE \"${name//\"/\"\"}\""
+  fi
+}
+
 ensure_postgres
+ensure_database
 ensure_rabbitmq
 limit_rabbitmq_messages
 enable_rabbitmq_plugins
