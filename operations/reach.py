@@ -12,14 +12,14 @@ A server that does not answer is one line on stderr saying what to do, and exit 
 """
 import os
 from contextlib import contextmanager
-from urllib.parse import quote, unquote, urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit
 
 import httpx
 import typer
 from rich.console import Console
 from rich.markup import escape
 
-from shared.broker_users import OPS, load_passwords, url_as, vhost_of
+from shared.broker_users import OPS, load_passwords, management_endpoint, url_as, vhost_of
 from shared.settings import Settings
 from shared.tokens import DEV_KEY, issue
 
@@ -84,12 +84,10 @@ class Management:
     """The few calls of RabbitMQ's management HTTP API that `linli status` makes."""
 
     def __init__(self, settings: Settings):
-        given = settings.rabbitmq_management_url
-        amqp = urlsplit(settings.rabbitmq_url)
-        parts = urlsplit(given) if given else amqp._replace(scheme="http", path="")
-        port = parts.port if given and parts.port else MANAGEMENT_PORT
-        self.base = urlunsplit(parts._replace(netloc=f"{parts.hostname}:{port}", path=parts.path if given else ""))
-        self.auth = (unquote(parts.username or "guest"), unquote(parts.password or "guest"))
+        amqp = urlsplit(settings.rabbitmq_url)  # unset: the broker's host, as RABBITMQ_URL's user
+        userinfo = amqp.netloc.rpartition("@")[0]
+        given = settings.rabbitmq_management_url or f"http://{userinfo + '@' if userinfo else ''}{amqp.hostname}"
+        self.base, self.auth = management_endpoint(given, MANAGEMENT_PORT)
         self.vhost = vhost_of(settings.rabbitmq_url)
 
     async def queues(self, client: httpx.AsyncClient) -> list[dict]:

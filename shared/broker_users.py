@@ -169,15 +169,22 @@ def url_as(url: str, user: str, password: str) -> str:
     return urlunsplit(parts._replace(netloc=netloc))
 
 
+def management_endpoint(url: str, port: int | None = None) -> tuple[str, tuple[str, str]]:
+    """A management API URL (`http://user:password@host:15672`) as its address without the
+    credentials (on `port` when the URL names none), and the credentials (guest by default)."""
+    parts = urlsplit(url)
+    port = parts.port or port
+    base = urlunsplit(parts._replace(netloc=parts.hostname + (f":{port}" if port else "")))
+    return base, (unquote(parts.username or "guest"), unquote(parts.password or "guest"))
+
+
 def apply(definitions_: dict, broker_url: str, management_url: str | None = None) -> str:
     """Import the definitions: over the management API when its URL is given, else with
     rabbitmqctl on this machine (synchronously, by `rabbit_definitions:import_raw`). Returns how."""
     if management_url:
         import httpx
-        parts = urlsplit(management_url)
-        base = urlunsplit(parts._replace(netloc=parts.hostname + (f":{parts.port}" if parts.port else "")))
-        response = httpx.post(base.rstrip("/") + "/api/definitions", json=definitions_, timeout=60,
-                              auth=(unquote(parts.username or "guest"), unquote(parts.password or "guest")))
+        base, auth = management_endpoint(management_url)
+        response = httpx.post(base.rstrip("/") + "/api/definitions", json=definitions_, timeout=60, auth=auth)
         response.raise_for_status()
         return f"management API {base}"
     if urlsplit(broker_url).hostname not in ("127.0.0.1", "localhost", "::1") or not shutil.which("rabbitmqctl"):

@@ -13,8 +13,7 @@ Each look also tells how the clock keeps up: the time of the look, how late the 
 found runs, and (every few seconds) the escalation backlog."""
 import logging
 import traceback
-from collections.abc import Awaitable, Callable
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
 
 from prometheus_client import Counter, Gauge
