@@ -11,8 +11,8 @@ import json
 from pydantic import BaseModel
 
 from shared.events import EVENT_TYPES
-from shared.submissions import (AssignmentResponse, MediationCaseSubmission, PersonErasure, RequestCancellation,
-                                ServiceCompletion, ServiceRequestSubmission, VolunteerRegistration)
+from shared.submissions import (AssignmentResponse, HouseholdRegistration, MediationCaseSubmission, PersonErasure,
+                                RequestCancellation, ServiceCompletion, ServiceRequestSubmission, VolunteerRegistration)
 from shared.topology import EVENTS, INTAKE, PERSONAL
 
 SUBMISSION_TYPES: dict[str, type[BaseModel]] = {
@@ -22,6 +22,7 @@ SUBMISSION_TYPES: dict[str, type[BaseModel]] = {
     "assignment.respond": AssignmentResponse,
     "service.complete": ServiceCompletion,
     "request.cancel": RequestCancellation,
+    "household.register": HouseholdRegistration,
     "person.erase": PersonErasure,  # staff and ops tooling only (python -m services erase)
 }
 REF_TEMPLATE = "#/components/schemas/{model}"

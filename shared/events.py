@@ -17,8 +17,9 @@ from uuid import UUID, uuid4
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from shared.submissions import (AssignmentResponse, MediationCaseSubmission, Name, Party, Phone,
-                                ServiceCompletion, ServiceRequestSubmission, Text, Urgency, VolunteerRegistration)
+from shared.submissions import (AssignmentResponse, Beneficiary, HouseholdRegistration, MediationCaseSubmission, Name,
+                                Party, Phone, ReturnVisitSatisfaction, ServiceCompletion, ServiceRequestSubmission, Text,
+                                Urgency, VolunteerRegistration)
 
 
 def utc_now() -> datetime:
@@ -54,6 +55,10 @@ class RequestReceived(Event, ServiceRequestSubmission):
     personal: ClassVar[frozenset[str]] = frozenset({"description", "address", "location", "beneficiary"})
     request_id: UUID
     description: Text | None = None
+    # The registered household (建档) the request is for, resolved by intake from the
+    # submission's `household_id` or `household_external_id`; a campaign's visits carry their campaign.
+    household_id: UUID | None = None
+    campaign_id: UUID | None = None
 
 
 class SubmissionRejected(Event):
@@ -78,6 +83,10 @@ class CaseRejected(SubmissionRejected):
     routing_key: ClassVar[str] = "case.rejected"
 
 
+class HouseholdRejected(SubmissionRejected):
+    routing_key: ClassVar[str] = "household.rejected"
+
+
 class CancellationRejected(SubmissionRejected):
     routing_key: ClassVar[str] = "cancellation.rejected"
 
@@ -100,6 +109,7 @@ class CaseReceived(Event, MediationCaseSubmission):
     level: str
     summary: Text | None = None
     parties: tuple[Party, ...] = ()
+    household_id: UUID | None = None
 
 
 class AssignmentResponded(Event, AssignmentResponse):
@@ -131,6 +141,49 @@ class VolunteerRegistered(Event, VolunteerRegistration):
     phone: Phone | None = None
 
 
+class StaffRef(BaseModel):
+    """A member of staff who acted, as the city's sign-on names them (an id, never a name)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    subject: str
+    role: str  # community_staff | street_staff
+    area: str  # their community or street code
+
+
+class HouseholdRegistered(Event, HouseholdRegistration):
+    """A key household was filed (建档) or its file updated; `household_id` is stable across
+    updates. Registered by a source, or by staff (`source` "staff", `registered_by` set)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    routing_key: ClassVar[str] = "household.registered"
+    personal: ClassVar[frozenset[str]] = frozenset({"beneficiary", "address"})
+    household_id: UUID
+    beneficiary: Beneficiary | None = None
+    registered_by: StaffRef | None = None
+
+
+class CampaignVisit(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+    household_id: UUID
+    request_id: UUID
+
+
+class CampaignStarted(Event):
+    """Staff started a visit campaign (走访慰问): one visit (an `elder_care.home_visit` request,
+    received like any other, with `campaign_id`) per household of the area with any of `tags`."""
+
+    routing_key: ClassVar[str] = "campaign.started"
+    campaign_id: UUID
+    title: str  # e.g. 春节前走访
+    community_codes: tuple[str, ...]
+    street_code: str | None = None
+    tags: tuple[str, ...]
+    window_start: AwareDatetime
+    window_end: AwareDatetime
+    visits: tuple[CampaignVisit, ...]
+    started_by: StaffRef
+
+
 class RequestEvent(Event):
     """Something happened to a request; carries what lets its publisher and the statistics follow it."""
 
@@ -139,6 +192,8 @@ class RequestEvent(Event):
     external_id: str
     category: str
     community_code: str
+    household_id: UUID | None = None
+    campaign_id: UUID | None = None
 
 
 class RequestDuplicate(RequestEvent):
@@ -146,6 +201,7 @@ class RequestDuplicate(RequestEvent):
 
     routing_key: ClassVar[str] = "request.duplicate"
     duplicate_of: UUID
+    linked_by: StaffRef | None = None  # staff linked it by hand (else intake found it)
 
 
 class RequestCancelled(RequestEvent):
@@ -153,6 +209,10 @@ class RequestCancelled(RequestEvent):
 
     routing_key: ClassVar[str] = "request.cancelled"
     reason: str | None = None
+    # Staff cancelled it as not needed (else its publisher withdrew it), with the reason as data.
+    cancelled_by: StaffRef | None = None
+    reason_code: str | None = None
+    reason_params: dict = Field(default_factory=dict)
 
 
 class Staffed(VolunteerRef):
@@ -180,10 +240,12 @@ class RequestEscalated(OccurrenceEvent):
     """Nobody (or not enough people) could take the request: it goes to the community's staff."""
 
     routing_key: ClassVar[str] = "request.escalated"
-    reason: str
+    reason: str  # in English; staff read it rendered from the code and params (shared/reasons.py)
     urgency: Urgency
     needed: int = 1
     accepted: int = 0
+    reason_code: str | None = None
+    reason_params: dict = Field(default_factory=dict)
 
 
 class RequestCompleted(OccurrenceEvent):
@@ -201,6 +263,38 @@ class RequestMissed(OccurrenceEvent):
 
     routing_key: ClassVar[str] = "request.missed"
     volunteers: tuple[Staffed, ...]
+    next_occurrence: int | None = None
+
+
+class RequestStaffAssigned(OccurrenceEvent):
+    """Staff named the volunteer for an occurrence: an offer (`agreed` False: it follows as
+    `assignment.offered`), or an assignment they agreed by phone (`agreed`: it follows as
+    `assignment.accepted`)."""
+
+    routing_key: ClassVar[str] = "request.staff_assigned"
+    assignment_id: UUID
+    volunteer: VolunteerRef
+    agreed: bool
+    staff: StaffRef
+
+
+class RequestReopened(OccurrenceEvent):
+    """Staff put an escalated (or missed) occurrence back to be offered, e.g. after new
+    volunteers registered; those already asked are asked again."""
+
+    routing_key: ClassVar[str] = "request.reopened"
+    staff: StaffRef
+
+
+class RequestHandledByStaff(OccurrenceEvent):
+    """Staff did the service themselves: the occurrence is done, with its hours and people served."""
+
+    routing_key: ClassVar[str] = "request.handled_by_staff"
+    personal: ClassVar[frozenset[str]] = frozenset({"note"})
+    hours: float
+    people_served: int
+    note: str | None = None
+    staff: StaffRef
     next_occurrence: int | None = None
 
 
@@ -223,6 +317,7 @@ class AssignmentEvent(Event):
 class AssignmentOffered(AssignmentEvent):
     routing_key: ClassVar[str] = "assignment.offered"
     personal: ClassVar[frozenset[str]] = frozenset({"description", "address"})
+    assigned_by: StaffRef | None = None  # staff named this volunteer
     urgency: Urgency
     description: str | None = None  # for a case, only its type: details go to the mediator who accepts
     address: str | None = None
@@ -236,6 +331,7 @@ class AssignmentAccepted(AssignmentEvent):
 
     routing_key: ClassVar[str] = "assignment.accepted"
     personal: ClassVar[frozenset[str]] = frozenset({"address"})
+    assigned_by: StaffRef | None = None  # staff agreed it with the volunteer by phone
     address: str | None = None
     window_start: AwareDatetime | None = None
     window_end: AwareDatetime | None = None
@@ -285,6 +381,9 @@ class CaseEscalated(CaseEvent):
     routing_key: ClassVar[str] = "case.escalated"
     from_level: str
     reason: str
+    reason_code: str | None = None
+    reason_params: dict = Field(default_factory=dict)
+    staff: StaffRef | None = None  # staff moved it up by hand
 
 
 class CaseClosed(CaseEvent):
@@ -292,6 +391,7 @@ class CaseClosed(CaseEvent):
     outcome: str  # agreement | no_agreement
     hours: float
     follow_up_at: AwareDatetime  # the return visit (回访)
+    staff: StaffRef | None = None  # staff closed it by hand
 
 
 class CaseFollowUpDue(CaseEvent):
@@ -300,6 +400,16 @@ class CaseFollowUpDue(CaseEvent):
     routing_key: ClassVar[str] = "case.follow_up_due"
     outcome: str
     follow_up_at: AwareDatetime
+
+
+class ReturnVisitRecorded(CaseEvent):
+    """Staff called the parties back after the case closed (回访): the resident's satisfaction."""
+
+    routing_key: ClassVar[str] = "case.return_visited"
+    personal: ClassVar[frozenset[str]] = frozenset({"note"})
+    satisfaction: ReturnVisitSatisfaction
+    note: str | None = None
+    staff: StaffRef
 
 
 class NotificationSent(Event):
@@ -355,7 +465,9 @@ EVENT_TYPES: dict[str, type[Event]] = {
                 ResponseRejected, CompletionReported, CompletionRejected, AssignmentOffered, AssignmentAccepted,
                 AssignmentDeclined, AssignmentExpired, AssignmentWithdrawn, RequestAssigned, RequestEscalated,
                 RequestCompleted, RequestMissed, CaseAssigned, CaseEscalated, CaseClosed, CaseFollowUpDue,
-                NotificationSent, NotificationFailed, PersonErased, ErasureDone)
+                NotificationSent, NotificationFailed, PersonErased, ErasureDone, HouseholdRegistered,
+                HouseholdRejected, CampaignStarted, RequestStaffAssigned, RequestReopened, RequestHandledByStaff,
+                ReturnVisitRecorded)
 }
 
 

@@ -39,6 +39,9 @@ class Caller:
     subject: str  # who, at the issuer; a volunteer: their id at the source that registered them
     area: str | None = None
     source: str | None = None  # a volunteer's: the system that registered them; a system's: itself
+    # The language the person reads linli's reasons in: "en" when their token's `locale` claim
+    # asks for English, else Chinese (shared/reasons.py).
+    language: str = "zh"
 
     @property
     def recipient(self) -> str | None:
@@ -105,8 +108,9 @@ def caller_of(claims: dict) -> Caller:
         raise Refused(403, f"a {role} token names its area (a community or street code)")
     if role == Role.VOLUNTEER and not isinstance(source, str):
         raise Refused(403, "a volunteer token names the source that registered the volunteer")
+    language = "en" if str(claims.get("locale", "")).lower().startswith("en") else "zh"
     return Caller(role, str(claims["sub"]), area if role in AREA_ROLES else None,
-                  source if role == Role.VOLUNTEER else None)
+                  source if role == Role.VOLUNTEER else None, language)
 
 
 def bearer_token(authorization: str | None) -> str:

@@ -89,6 +89,10 @@ class ServiceRequestSubmission(Submission):
     volunteers_needed: int = Field(default=1, ge=1, le=20)
     recurrence: Recurrence | None = None
     beneficiary: Beneficiary | None = None
+    # The key household (建档) the request is for: linli's id for it, or the id the same source
+    # registered it under (household.register). Unknown: the request is rejected with the reason.
+    household_id: UUID | None = None
+    household_external_id: ExternalId | None = None
 
     @field_validator("category")
     @classmethod
@@ -162,6 +166,8 @@ class MediationCaseSubmission(Submission):
     summary: Text
     parties: tuple[Party, ...] = Field(min_length=2, max_length=50)
     severity: Literal["minor", "serious"] = "minor"
+    household_id: UUID | None = None  # as on a request
+    household_external_id: ExternalId | None = None
 
 
 class AssignmentResponse(BaseModel):
@@ -197,6 +203,48 @@ class SubmissionKey(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
     source: Code
     external_id: ExternalId
+
+
+ReturnVisitSatisfaction = Literal["satisfied", "basically_satisfied", "dissatisfied"]  # 满意 / 基本满意 / 不满意
+Language = Annotated[str, StringConstraints(min_length=1, max_length=32)]
+
+
+class Consent(BaseModel):
+    """The resident's consent to be filed (PIPL art. 13): a household is kept only with it."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    given: bool
+    method: Literal["written", "verbal", "guardian"] = "written"
+    recorded_at: AwareDatetime | None = None
+
+
+class HouseholdRegistration(Submission):
+    """`household.register`: a key household is filed (建档) or its file updated, by a source
+    or by staff. (source, external_id) is the household's key, as for a request."""
+
+    beneficiary: Beneficiary  # name and phone of the person the file is about
+    community_code: Code
+    grid_code: Code | None = None
+    address: Annotated[str, StringConstraints(max_length=500)] | None = None
+    tags: tuple[str, ...] = Field(min_length=1)  # why it is a key household: living_alone, …
+    languages: tuple[Language, ...] = ()
+    consent: Consent
+    # The volunteer paired with the household (结对): asked first for its visits.
+    paired_volunteer: SubmissionKey | None = None
+
+    @field_validator("tags")
+    @classmethod
+    def _known_tags(cls, tags):
+        unknown = sorted(set(tags) - BENEFICIARY_TAGS)
+        if unknown:
+            raise ValueError(f"unknown household tags {unknown}")
+        return tuple(dict.fromkeys(tags))
+
+    @model_validator(mode="after")
+    def _consented(self):
+        if not self.consent.given:
+            raise ValueError("a household is filed only with the resident's consent (consent.given must be true)")
+        return self
 
 
 class PersonErasure(BaseModel):
