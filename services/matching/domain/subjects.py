@@ -57,7 +57,8 @@ def about_occurrence(task: TaskState, request: RequestReceived) -> dict:
     return {"correlation_id": request.correlation_id, "request_id": request.request_id, "source": request.source,
             "external_id": request.external_id, "category": request.category,
             "community_code": request.community_code, "occurrence": task.occurrence,
-            "window_start": task.window_start, "window_end": task.window_end}
+            "window_start": task.window_start, "window_end": task.window_end,
+            "household_id": request.household_id, "campaign_id": request.campaign_id}
 
 
 def about_case(case: Case, level: Level) -> dict:
