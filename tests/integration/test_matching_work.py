@@ -3,10 +3,9 @@
 what each caller's area shows, a household's history, a campaign's progress, and a household's
 paired volunteer (结对) asked first.
 
-Stand-ins until the other parts of issue 15 are merged (each is a no-op once they are): the
-table matching.return_visit (matching-actions' migration 0005), whose rows the tests write as
-that part's handler would, and task.reason_code/reason_params (the reasons part's 0007), filled
-here from the task's English reason when its producer has not filled them."""
+Stand-ins until the other parts of issue 15 are merged: the rows of matching.return_visit are
+written as matching-actions' handler would, and task.reason_code/reason_params (the reasons
+part's migration 0007) are added and filled here where its producers have not (a no-op once they have)."""
 import asyncio
 import json
 import uuid
@@ -27,8 +26,6 @@ pytestmark = pytest.mark.integration
 
 # A street of the tests' own: EAST and WEST are its communities; ELSEWHERE is in no street.
 STREET, EAST, WEST, ELSEWHERE = f"S-{uuid.uuid4().hex[:6]}", community(), community(), community()
-RETURN_VISIT = ("CREATE TABLE IF NOT EXISTS return_visit (case_id uuid PRIMARY KEY, satisfaction text NOT NULL, "
-                "note text, staff_subject text NOT NULL, visited_at timestamptz NOT NULL)")
 REASON_COLUMNS = "ALTER TABLE task ADD COLUMN IF NOT EXISTS reason_code text, ADD COLUMN IF NOT EXISTS reason_params jsonb"
 CLOCK = SetClock()
 
@@ -50,7 +47,7 @@ async def matching(settings, tmp_path_factory):
 
 
 async def stand_ins(settings) -> None:
-    await as_owner(settings, RETURN_VISIT, REASON_COLUMNS, "GRANT SELECT, INSERT ON return_visit TO linli_matching")
+    await as_owner(settings, REASON_COLUMNS)
 
 
 def at(moment: str) -> datetime:
@@ -151,7 +148,6 @@ async def test_an_offer_close_to_expiry_and_a_missed_occurrence_are_in_their_que
     window = {"start": clock.now(), "end": clock.now() + timedelta(hours=2)}
     tutoring = received(place, "child.tutoring", window=window)
     async with running(SERVICE, settings, clock=clock) as matching, event_tap(settings) as tap:
-        await stand_ins(settings)
         await enrol(matching, settings, tutor, cook)
         await announce(settings, tutoring)
         await announce(settings, received(place, "elder_care.meals"))

@@ -87,3 +87,13 @@ ALTER TABLE mediation_case ADD COLUMN closed_at timestamptz;
 UPDATE mediation_case c SET closed_at = (SELECT max(a.completed_at) FROM task t JOIN assignment a USING (task_id)
                                          WHERE t.case_id = c.case_id)
 WHERE c.status = 'closed';
+
+-- The return visits staff record (回访): matching-actions' migration 0005 creates this table, as
+-- the API contract of issue 15 defines it; here only where 0005 has not (a no-op after it).
+CREATE TABLE IF NOT EXISTS return_visit (
+    case_id       uuid PRIMARY KEY,
+    satisfaction  text NOT NULL,
+    note          text,
+    staff_subject text NOT NULL,
+    visited_at    timestamptz NOT NULL
+);
