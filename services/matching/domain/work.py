@@ -23,11 +23,12 @@ def return_visit_due(follow_up_at: datetime | None, visited: bool, now: datetime
     return follow_up_at is not None and not visited and follow_up_at <= now
 
 
-def steps(level_at_start: str, received_at: datetime, moves: Iterable[Mapping[str, Any]]) -> list[dict]:
-    """Each level a case was at, oldest first: where it started (when received, no reason) and
-    each move up (`moves`: case_step rows, with `at`, `level`, `from_level`, the reason and the staff)."""
+def steps(level: str, received_at: datetime, moves: Iterable[Mapping[str, Any]]) -> list[dict]:
+    """Each level a case (now at `level`) was at, oldest first: where it started (when received,
+    no reason: the first move's from_level, or `level` if it never moved) and each move up
+    (`moves`: case_step rows, with `at`, `level`, `from_level`, the reason and the staff)."""
     moves = sorted(moves, key=lambda move: move["at"])
-    start = moves[0]["from_level"] if moves else level_at_start
+    start = moves[0]["from_level"] if moves else level
     first = {"level": start, "at": received_at, "reason": None, "reason_code": None, "reason_params": {},
              "staff": None}
     return [first, *({key: move.get(key) for key in first} for move in moves)]
