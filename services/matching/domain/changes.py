@@ -1,6 +1,6 @@
 """What a lifecycle decision changes, as plain values the shell applies in its unit of work,
 and the Decision that carries them with the events to emit."""
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from uuid import UUID
 
@@ -8,6 +8,7 @@ from services.matching.domain.offers import Status
 from services.matching.domain.tasks import SeriesStatus, TaskState, TaskStatus
 from shared.events import CompletionReported, Event
 from shared.mediation import Level
+from shared.reasons import Reason
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,13 @@ class MoveTask:
 
     task_id: UUID
     status: TaskStatus
-    reason: str | None = None  # kept when None
+    reason: str | None = None  # in English; the reason is kept when None
+    reason_code: str | None = None  # the reason as data (shared/reasons.py), for staff to read it in theirs
+    reason_params: dict | None = field(default=None, hash=False)
+
+    @classmethod
+    def because(cls, task_id: UUID, status: TaskStatus, why: Reason) -> "MoveTask":
+        return cls(task_id, status, why.text("en"), why.code, why.params)
 
 
 @dataclass(frozen=True)

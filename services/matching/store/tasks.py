@@ -140,8 +140,13 @@ async def communities_waiting(conn: asyncpg.Connection, now: datetime, limit: in
 
 
 async def move_task(conn: asyncpg.Connection, change: MoveTask) -> None:
-    await conn.execute("UPDATE task SET status = $2, wants_offers = false, reason = COALESCE($3, reason) "
-                       "WHERE task_id = $1", change.task_id, change.status, change.reason)
+    """A move with a reason replaces the reason whole (its words, code and parameters); one
+    without keeps it."""
+    await conn.execute(
+        "UPDATE task SET status = $2, wants_offers = false, reason = COALESCE($3, reason), "
+        "reason_code = CASE WHEN $3::text IS NULL THEN reason_code ELSE $4 END, "
+        "reason_params = CASE WHEN $3::text IS NULL THEN reason_params ELSE $5::jsonb END "
+        "WHERE task_id = $1", change.task_id, change.status, change.reason, change.reason_code, change.reason_params)
 
 
 async def widen(conn: asyncpg.Connection, change: WidenSearch) -> None:
