@@ -21,7 +21,8 @@ from datetime import timedelta
 
 from services.notify.domain.messages import COMPOSERS, resident, volunteer
 from shared.events import (AssignmentAccepted, CaseAssigned, CaseEscalated, CaseFollowUpDue, Event, RequestAssigned,
-                           RequestCompleted, RequestReceived, VolunteerRef, VolunteerRegistered)
+                           RequestCancelled, RequestCompleted, RequestHandledByStaff, RequestReceived, VolunteerRef,
+                           VolunteerRegistered)
 
 HOLD_AT_MOST = timedelta(seconds=60)
 
@@ -47,7 +48,8 @@ def awaited(event: Event) -> Awaited:
     if type(event) not in COMPOSERS:
         return Awaited()
     before = ()
-    if isinstance(event, (RequestAssigned, RequestCompleted, AssignmentAccepted)) and event.request_id:
+    if isinstance(event, (RequestAssigned, RequestCompleted, AssignmentAccepted, RequestHandledByStaff)) \
+            and event.request_id or isinstance(event, RequestCancelled) and event.cancelled_by:
         before = (contact_of(resident(event.source, event.external_id)),)  # them or their staff; their phone
     after = ()
     if isinstance(getattr(event, "volunteer", None), VolunteerRef):  # their email, and phone if it is urgent
