@@ -131,7 +131,7 @@ def text(code: str | None, params: Mapping[str, Any] | None, language: str = DEF
         return None
     try:
         return wording(dict(params or {}), language == "en")
-    except (KeyError, TypeError, ValueError):
+    except (AttributeError, KeyError, TypeError, ValueError):
         return None
 
 
