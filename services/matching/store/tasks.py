@@ -221,7 +221,8 @@ async def case_view(conn: asyncpg.Connection, case_id: UUID) -> dict | None:
 
 async def _tasks_with_assignments(conn: asyncpg.Connection, key: str, value: UUID) -> list[dict]:
     rows = await conn.fetch(
-        "SELECT t.task_id, t.occurrence, t.level, t.status, t.reason, t.needed, t.window_start, t.window_end, "
+        "SELECT t.task_id, t.occurrence, t.level, t.status, t.reason, t.reason_code, t.reason_params, t.needed, "
+        "t.window_start, t.window_end, "
         "t.search_area, COALESCE(json_agg(json_build_object('assignment_id', a.assignment_id, 'volunteer_id', "
         "a.volunteer_id, 'status', a.status, 'hours', a.hours, 'outcome', a.outcome) ORDER BY a.created_at) "
         "FILTER (WHERE a.assignment_id IS NOT NULL), '[]') AS assignments "
