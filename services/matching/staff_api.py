@@ -82,6 +82,11 @@ class ReturnVisit(_Body):
     note: str | None = NOTE
 
 
+def documented(model: type[_Body]) -> dict:
+    """The OpenAPI of a body read by body_of (not by FastAPI, whose 422 is not {"error": ...})."""
+    return {"requestBody": {"required": False, "content": {"application/json": {"schema": model.model_json_schema()}}}}
+
+
 async def body_of(request: Request, model: type[_Body]) -> _Body:
     """The JSON body as `model`, or 422 {"error": what is wrong} (an empty body: no fields)."""
     raw = await request.body()
@@ -108,14 +113,22 @@ async def decided(uow: UnitOfWork, outcome: Decision | Refusal, lang: str) -> No
 
 # --- requests -------------------------------------------------------------------------------
 
-async def _request(uow: UnitOfWork, who: Caller, known: Areas, request_id: UUID):
+async def _seen(matching: Matching, who: Caller, known: Areas, what: str, community_of, key: UUID) -> str:
+    """The community of the request or case (`community_of(conn, key)`): 404 if there is none,
+    403 outside the caller's area (before the body is read: a caller outside learns nothing more)."""
+    async with matching.runtime.pool.acquire() as conn:
+        community = await community_of(conn, key)
+    if community is None:
+        raise Refused(404, f"{what} not found")
+    check_community(who, community, known, what)
+    return community
+
+
+async def _request(uow: UnitOfWork, request_id: UUID):
     """The request's series row, its request.received and every occurrence with its assignments,
-    under the community's and the request's locks; 404 / 403 before any lock."""
+    under the community's and the request's locks (the caller was seen to be of its area)."""
     conn = uow.connection
     row = await staff.series(conn, request_id)
-    if row is None:
-        raise Refused(404, f"request {request_id} not found")
-    check_community(who, row["community_code"], known, f"request {request_id}")
     await tasks.lock_community(conn, row["community_code"])
     await tasks.lock_request(conn, request_id)
     occurrences = await staff.occurrences(conn, request_id)
@@ -129,7 +142,7 @@ async def _occurrence_action(matching: Matching, who: Caller, known: Areas, requ
     """An action on one occurrence (the one asked for, or the earliest the action takes):
     `decide(uow, task, request, series, held)`; offers follow once it has committed."""
     async with matching.unit_of_work() as uow:
-        row, request, occurrences = await _request(uow, who, known, request_id)
+        row, request, occurrences = await _request(uow, request_id)
         series = staff.series_status(row)
         chosen = rules.choose(action, series, [task for task, _ in occurrences], occurrence)
         if isinstance(chosen, Refusal):
@@ -150,12 +163,9 @@ async def candidates(request_id: UUID, occurrence: int | None = None, lang: str 
                      matching: Matching = Depends(deps_of),
                      who: Caller = Depends(allow(*STAFF, Role.OPS)), known: Areas = Depends(areas)):
     """The volunteers of the occurrence's area, each fit to take it or not and why: the assign picker."""
-    async with matching.unit_of_work() as uow:
-        conn = uow.connection
+    await _seen(matching, who, known, f"request {request_id}", staff.request_community, request_id)
+    async with matching.runtime.pool.acquire() as conn:
         row = await staff.series(conn, request_id)
-        if row is None:
-            raise Refused(404, f"request {request_id} not found")
-        check_community(who, row["community_code"], known, f"request {request_id}")
         task = rules.choose("assigned", staff.series_status(row), await _tasks_of(conn, request_id), occurrence)
         if isinstance(task, Refusal):
             raise Refused(409, task.text(language(who, lang)))
@@ -183,10 +193,11 @@ def _candidate(volunteer, name: str, team: str | None, why: str | None, lang: st
     return row
 
 
-@router.post("/requests/{request_id}/assign")
+@router.post("/requests/{request_id}/assign", openapi_extra=documented(Assign))
 async def assign(request_id: UUID, http: Request, lang: str | None = None, matching: Matching = Depends(deps_of),
                  who: Caller = Depends(ACTING), known: Areas = Depends(areas)):
     """A named volunteer: an offer, or (`agreed`) an accepted assignment."""
+    await _seen(matching, who, known, f"request {request_id}", staff.request_community, request_id)
     body = await body_of(http, Assign)
 
     async def decide(uow, task, request, series, held):
@@ -201,10 +212,11 @@ async def assign(request_id: UUID, http: Request, lang: str | None = None, match
     return _done("request.staff_assigned", request_id, task, assignment_id=str(assigned.assignment_id))
 
 
-@router.post("/requests/{request_id}/reopen")
+@router.post("/requests/{request_id}/reopen", openapi_extra=documented(Reopen))
 async def reopen(request_id: UUID, http: Request, lang: str | None = None, matching: Matching = Depends(deps_of),
                  who: Caller = Depends(ACTING), known: Areas = Depends(areas)):
     """An escalated or missed occurrence waits for offers again."""
+    await _seen(matching, who, known, f"request {request_id}", staff.request_community, request_id)
     body = await body_of(http, Reopen)
 
     async def decide(uow, task, request, series, held):
@@ -213,10 +225,11 @@ async def reopen(request_id: UUID, http: Request, lang: str | None = None, match
     return _done("request.reopened", request_id, task)
 
 
-@router.post("/requests/{request_id}/handled")
+@router.post("/requests/{request_id}/handled", openapi_extra=documented(Handled))
 async def handled(request_id: UUID, http: Request, lang: str | None = None, matching: Matching = Depends(deps_of),
                   who: Caller = Depends(ACTING), known: Areas = Depends(areas)):
     """Staff did the service themselves, with its hours and people served."""
+    await _seen(matching, who, known, f"request {request_id}", staff.request_community, request_id)
     body = await body_of(http, Handled)
 
     async def decide(uow, task, request, series, held):
@@ -226,22 +239,24 @@ async def handled(request_id: UUID, http: Request, lang: str | None = None, matc
     return _done("request.handled_by_staff", request_id, task)
 
 
-@router.post("/requests/{request_id}/cancel")
+@router.post("/requests/{request_id}/cancel", openapi_extra=documented(Cancel))
 async def cancel(request_id: UUID, http: Request, lang: str | None = None, matching: Matching = Depends(deps_of),
                  who: Caller = Depends(ACTING), known: Areas = Depends(areas)):
     """Cancelled as not needed, with the staff's reason."""
+    await _seen(matching, who, known, f"request {request_id}", staff.request_community, request_id)
     body = await body_of(http, Cancel)
     async with matching.unit_of_work() as uow:
-        row, request, occurrences = await _request(uow, who, known, request_id)
+        row, request, occurrences = await _request(uow, request_id)
         await decided(uow, rules.cancel_not_needed(request, staff.series_status(row), occurrences, body.reason.strip(),
                                                    staff_of(who), matching.now()), language(who, lang))
     return {"done": "request.cancelled", "request_id": str(request_id)}
 
 
-@router.post("/requests/{request_id}/duplicate")
+@router.post("/requests/{request_id}/duplicate", openapi_extra=documented(Duplicate))
 async def duplicate(request_id: UUID, http: Request, lang: str | None = None, matching: Matching = Depends(deps_of),
                     who: Caller = Depends(ACTING), known: Areas = Depends(areas)):
     """Linked as a duplicate of another request of the caller's area, and closed."""
+    await _seen(matching, who, known, f"request {request_id}", staff.request_community, request_id)
     body = await body_of(http, Duplicate)
     async with matching.unit_of_work() as uow:
         conn = uow.connection
@@ -249,7 +264,7 @@ async def duplicate(request_id: UUID, http: Request, lang: str | None = None, ma
         if first is None:
             raise Refused(404, f"request {body.duplicate_of} not found")
         check_community(who, first["community_code"], known, f"request {body.duplicate_of}")
-        row, request, occurrences = await _request(uow, who, known, request_id)
+        row, request, occurrences = await _request(uow, request_id)
         await decided(uow, rules.link_duplicate(request, staff.series_status(row), occurrences,
                                                 await tasks.request(conn, body.duplicate_of), first["duplicate_of"],
                                                 staff_of(who), matching.now()), language(who, lang))
@@ -260,13 +275,11 @@ async def duplicate(request_id: UUID, http: Request, lang: str | None = None, ma
 
 async def _case_action(matching: Matching, who: Caller, known: Areas, case_id: UUID, lang: str | None,
                        decide: Callable) -> None:
-    """An action on a case, under its community's lock, then the case's and its task's rows."""
+    """An action on a case (the caller was seen to be of its area), under its community's lock,
+    then the case's and its task's rows."""
     async with matching.unit_of_work() as uow:
         conn = uow.connection
         community = await staff.case_community(conn, case_id)
-        if community is None:
-            raise Refused(404, f"case {case_id} not found")
-        check_community(who, community, known, f"case {case_id}")
         await tasks.lock_community(conn, community)
         case = await tasks.case(conn, case_id, lock=True)
         task = await staff.case_task(conn, case_id, case.level)
@@ -275,10 +288,11 @@ async def _case_action(matching: Matching, who: Caller, known: Areas, case_id: U
         uow.after_commit(lambda: dispatch(matching, community))
 
 
-@router.post("/cases/{case_id}/escalate")
+@router.post("/cases/{case_id}/escalate", openapi_extra=documented(Escalate))
 async def escalate(case_id: UUID, http: Request, lang: str | None = None, matching: Matching = Depends(deps_of),
                    who: Caller = Depends(ACTING), known: Areas = Depends(areas)):
     """The case moves up a level (past the street: to its staff)."""
+    await _seen(matching, who, known, f"case {case_id}", staff.case_community, case_id)
     body = await body_of(http, Escalate)
 
     async def decide(conn, case, task, held):
@@ -287,10 +301,11 @@ async def escalate(case_id: UUID, http: Request, lang: str | None = None, matchi
     return {"done": "case.escalated", "case_id": str(case_id)}
 
 
-@router.post("/cases/{case_id}/close")
+@router.post("/cases/{case_id}/close", openapi_extra=documented(Close))
 async def close(case_id: UUID, http: Request, lang: str | None = None, matching: Matching = Depends(deps_of),
                 who: Caller = Depends(ACTING), known: Areas = Depends(areas)):
     """The case is closed with its outcome; its return visit falls due as after any closing."""
+    await _seen(matching, who, known, f"case {case_id}", staff.case_community, case_id)
     body = await body_of(http, Close)
 
     async def decide(conn, case, task, held):
@@ -300,10 +315,11 @@ async def close(case_id: UUID, http: Request, lang: str | None = None, matching:
     return {"done": "case.closed", "case_id": str(case_id)}
 
 
-@router.post("/cases/{case_id}/return-visit")
+@router.post("/cases/{case_id}/return-visit", openapi_extra=documented(ReturnVisit))
 async def return_visit(case_id: UUID, http: Request, lang: str | None = None, matching: Matching = Depends(deps_of),
                        who: Caller = Depends(ACTING), known: Areas = Depends(areas)):
     """The return visit (回访) of a closed case, with the resident's satisfaction."""
+    await _seen(matching, who, known, f"case {case_id}", staff.case_community, case_id)
     body = await body_of(http, ReturnVisit)
 
     async def decide(conn, case, task, held):

@@ -217,15 +217,17 @@ FIRST = REQUEST.model_copy(update={"request_id": uuid.UUID(int=9)})
     (SeriesStatus.OPEN, FIRST, uuid.UUID(int=8), "duplicate_of_duplicate"),
 ])
 def test_a_request_is_linked_as_a_duplicate_of_a_first_one(series, first, first_of, code):
-    decision = link_duplicate(REQUEST, series, [(task(), [assignment(1)])], first, first_of, STAFF, NOW)
+    decision = link_duplicate(REQUEST, series, [(task(TaskStatus.ESCALATED), [assignment(1, Status.ACCEPTED)]),
+                                                (task(TaskStatus.COMPLETED, task_id=uuid.UUID(int=101)), [])],
+                              first, first_of, STAFF, NOW)
     if code:
         assert decision.code == code
         return
     assert keys(decision) == ["assignment.withdrawn", "request.duplicate"]
     assert (decision.events[-1].duplicate_of, decision.events[-1].linked_by) == (FIRST.request_id, STAFF)
-    assert {SetSeries(REQUEST.request_id, SeriesStatus.DUPLICATE), LinkDuplicate(REQUEST.request_id, FIRST.request_id),
-            MoveTask(uuid.UUID(int=100), TaskStatus.CANCELLED, "the request is a duplicate of another")} <= set(
-        decision.changes)
+    assert [c for c in decision.changes if isinstance(c, (MoveTask, SetSeries, LinkDuplicate))] == [
+        MoveTask(uuid.UUID(int=100), TaskStatus.CANCELLED, "the request is a duplicate of another"),
+        SetSeries(REQUEST.request_id, SeriesStatus.DUPLICATE), LinkDuplicate(REQUEST.request_id, FIRST.request_id)]
 
 
 # -- cases ------------------------------------------------------------------------------------

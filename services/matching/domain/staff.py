@@ -246,7 +246,8 @@ def link_duplicate(request: RequestReceived, series: SeriesStatus,
                    occurrences: Sequence[tuple[TaskState, Sequence[AssignmentState]]], first: RequestReceived,
                    first_of: object, staff: StaffRef, now: datetime) -> Decision | Refusal:
     """The request is the same need as `first` (itself a duplicate of `first_of`, or None):
-    its offers are withdrawn and it is closed as a duplicate."""
+    its offers and assignments are withdrawn and it is closed as a duplicate, its escalated
+    occurrences too (they leave the staff's backlog)."""
     if series != SeriesStatus.OPEN:
         return refused("series_over", status=series.value)
     if first.request_id == request.request_id:
@@ -255,7 +256,7 @@ def link_duplicate(request: RequestReceived, series: SeriesStatus,
         return refused("duplicate_of_duplicate", duplicate_of=first.request_id, first=first_of)
     decision = Decision()
     for task, held in occurrences:
-        if task.status in (TaskStatus.OPEN, TaskStatus.ASSIGNED):
+        if task.status in (TaskStatus.OPEN, TaskStatus.ASSIGNED, TaskStatus.ESCALATED):
             decision += _withdrawn(task, request, held, DUPLICATE, now) + Decision.of(
                 MoveTask(task.task_id, TaskStatus.CANCELLED, DUPLICATE))
     return decision + Decision.of(SetSeries(request.request_id, SeriesStatus.DUPLICATE),

@@ -69,6 +69,11 @@ async def series(conn: asyncpg.Connection, request_id: UUID) -> asyncpg.Record |
                                "WHERE request_id = $1 AND received IS NOT NULL", request_id)
 
 
+async def request_community(conn: asyncpg.Connection, request_id: UUID) -> str | None:
+    return await conn.fetchval("SELECT community_code FROM service_request WHERE request_id = $1 "
+                               "AND received IS NOT NULL", request_id)
+
+
 def series_status(row: asyncpg.Record) -> SeriesStatus:
     """The stored status as a series': v1's rows were 'assigned' or 'escalated', i.e. open."""
     return SeriesStatus(row["status"]) if row["status"] in set(SeriesStatus) else SeriesStatus.OPEN
