@@ -292,3 +292,15 @@ def test_every_refusal_reads_in_chinese_and_english(code):
               "first": "r-1", "booked_start": "a", "booked_end": "b", "start": "c", "end": "d"}
     why = Refusal(code, params)
     assert why.text("en") != why.text("zh") and "{" not in why.text("zh") + why.text("en")
+
+
+def test_the_events_of_a_campaigns_visit_carry_its_household_and_campaign():
+    visit = RequestReceived.model_validate({**REQUEST.model_dump(), "household_id": uuid.UUID(int=5),
+                                            "campaign_id": uuid.UUID(int=6)})
+    decisions = [handle(task(), visit, [], 1.0, 1, None, STAFF, NOW, POLICY),
+                 reopen(task(TaskStatus.ESCALATED), visit, SeriesStatus.OPEN, STAFF, NOW),
+                 assign(task(), visit, [], NAMED, True, STAFF, NOW, NOW.date(), POLICY),
+                 cancel_not_needed(visit, SeriesStatus.OPEN, [], "不需要", STAFF, NOW)]
+    events = [e for d in decisions for e in d.events if e.routing_key.startswith("request.")]
+    assert len(events) == 5 and {(e.household_id, e.campaign_id) for e in events} == {
+        (uuid.UUID(int=5), uuid.UUID(int=6))}
