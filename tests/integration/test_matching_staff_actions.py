@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from services.matching.app import SERVICE
-from tests.builders.matching import case, community, received, registered
+from tests.builders.matching import answer, case, community, received, registered
 from tests.clock import SetClock
 from tests.identities import as_, as_staff, as_volunteer
 from tests.support import announce, enrol, event_tap, eventually, running
@@ -115,6 +115,27 @@ async def test_reopen_asks_again_once_a_volunteer_who_can_has_registered(matchin
         lawyer.volunteer_id)
     twice = await matching.post(f"/api/v1/requests/{request.request_id}/reopen", headers=as_staff(place))
     assert twice.status_code == 409 and "重新派单" in twice.json()["error"]
+
+
+async def test_a_volunteer_who_declined_is_asked_again_once_the_occurrence_is_reopened(matching, settings):
+    place = community()
+    lawyer = registered(place, "legal")
+    await enrol(matching, settings, lawyer)
+    request = received(place, NOBODY_CAN)
+    rid = str(request.request_id)
+    async with event_tap(settings) as tap:
+        await announce(settings, request)
+        [first] = await until_heard(tap, "assignment.offered", request_id=rid)
+        await announce(settings, answer(first, accept=False))
+        await until_heard(tap, "request.escalated", request_id=rid)
+        response = await matching.post(f"/api/v1/requests/{rid}/reopen", json={"occurrence": 1},
+                                       headers=as_staff(place))
+        assert response.status_code == 200, response.text
+        offers = await eventually(lambda: (lambda found: found if len(found) == 2 else None)(
+            heard(tap, "assignment.offered", request_id=rid)))
+    again = offers[1]
+    assert again["volunteer"]["volunteer_id"] == str(lawyer.volunteer_id) and again["assignment_id"] != first[
+        "assignment_id"]
 
 
 async def test_handled_by_staff_closes_the_occurrence_with_hours_and_people_served(matching, settings):
