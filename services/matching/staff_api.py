@@ -136,7 +136,7 @@ async def _request(uow: UnitOfWork, request_id: UUID):
             [(task, await assignments.of_task(conn, task.task_id)) for task in occurrences])
 
 
-async def _occurrence_action(matching: Matching, who: Caller, known: Areas, request_id: UUID, action: str,
+async def _occurrence_action(matching: Matching, who: Caller, request_id: UUID, action: str,
                              occurrence: int | None, lang: str | None,
                              decide: Callable[..., Awaitable[Decision | Refusal]]) -> tuple[TaskState, Decision]:
     """An action on one occurrence (the one asked for, or the earliest the action takes):
@@ -166,7 +166,7 @@ async def candidates(request_id: UUID, occurrence: int | None = None, lang: str 
     await _seen(matching, who, known, f"request {request_id}", staff.request_community, request_id)
     async with matching.runtime.pool.acquire() as conn:
         row = await staff.series(conn, request_id)
-        task = rules.choose("assigned", staff.series_status(row), await _tasks_of(conn, request_id), occurrence)
+        task = rules.choose("assigned", staff.series_status(row), await staff.occurrences(conn, request_id, lock=False), occurrence)
         if isinstance(task, Refusal):
             raise Refused(409, task.text(language(who, lang)))
         week = week_of_task(task, matching.now(), matching.policy.limits.timezone)
@@ -177,10 +177,6 @@ async def candidates(request_id: UUID, occurrence: int | None = None, lang: str 
                        language(who, lang)) for volunteer, name, team in found]
     rows.sort(key=lambda r: not r["fit"])
     return [without(r, ("name",)) if who.role == Role.OPS else r for r in rows]
-
-
-async def _tasks_of(conn, request_id: UUID) -> list[TaskState]:
-    return [tasks._task(row) for row in await conn.fetch("SELECT * FROM task WHERE request_id = $1", request_id)]
 
 
 def _candidate(volunteer, name: str, team: str | None, why: str | None, lang: str) -> dict:
@@ -206,7 +202,7 @@ async def assign(request_id: UUID, http: Request, lang: str | None = None, match
         return rules.assign(task, request, held, named, body.agreed, staff_of(who), matching.now(), week,
                             matching.policy)
 
-    task, decision = await _occurrence_action(matching, who, known, request_id, "assigned", body.occurrence, lang,
+    task, decision = await _occurrence_action(matching, who, request_id, "assigned", body.occurrence, lang,
                                               decide)
     [assigned] = [e for e in decision.events if e.routing_key == "request.staff_assigned"]
     return _done("request.staff_assigned", request_id, task, assignment_id=str(assigned.assignment_id))
@@ -221,7 +217,7 @@ async def reopen(request_id: UUID, http: Request, lang: str | None = None, match
 
     async def decide(uow, task, request, series, held):
         return rules.reopen(task, request, series, staff_of(who), matching.now())
-    task, _ = await _occurrence_action(matching, who, known, request_id, "reopened", body.occurrence, lang, decide)
+    task, _ = await _occurrence_action(matching, who, request_id, "reopened", body.occurrence, lang, decide)
     return _done("request.reopened", request_id, task)
 
 
@@ -235,7 +231,7 @@ async def handled(request_id: UUID, http: Request, lang: str | None = None, matc
     async def decide(uow, task, request, series, held):
         return rules.handle(task, request, held, body.hours, body.people_served, body.note, staff_of(who),
                             matching.now(), matching.policy)
-    task, _ = await _occurrence_action(matching, who, known, request_id, "handled", body.occurrence, lang, decide)
+    task, _ = await _occurrence_action(matching, who, request_id, "handled", body.occurrence, lang, decide)
     return _done("request.handled_by_staff", request_id, task)
 
 
@@ -273,13 +269,12 @@ async def duplicate(request_id: UUID, http: Request, lang: str | None = None, ma
 
 # --- cases ----------------------------------------------------------------------------------
 
-async def _case_action(matching: Matching, who: Caller, known: Areas, case_id: UUID, lang: str | None,
+async def _case_action(matching: Matching, who: Caller, community: str, case_id: UUID, lang: str | None,
                        decide: Callable) -> None:
     """An action on a case (the caller was seen to be of its area), under its community's lock,
     then the case's and its task's rows."""
     async with matching.unit_of_work() as uow:
         conn = uow.connection
-        community = await staff.case_community(conn, case_id)
         await tasks.lock_community(conn, community)
         case = await tasks.case(conn, case_id, lock=True)
         task = await staff.case_task(conn, case_id, case.level)
@@ -292,12 +287,12 @@ async def _case_action(matching: Matching, who: Caller, known: Areas, case_id: U
 async def escalate(case_id: UUID, http: Request, lang: str | None = None, matching: Matching = Depends(deps_of),
                    who: Caller = Depends(ACTING), known: Areas = Depends(areas)):
     """The case moves up a level (past the street: to its staff)."""
-    await _seen(matching, who, known, f"case {case_id}", staff.case_community, case_id)
+    community = await _seen(matching, who, known, f"case {case_id}", staff.case_community, case_id)
     body = await body_of(http, Escalate)
 
     async def decide(conn, case, task, held):
         return rules.move_up(case, task, held, body.note, staff_of(who), matching.now(), matching.policy)
-    await _case_action(matching, who, known, case_id, lang, decide)
+    await _case_action(matching, who, community, case_id, lang, decide)
     return {"done": "case.escalated", "case_id": str(case_id)}
 
 
@@ -305,13 +300,13 @@ async def escalate(case_id: UUID, http: Request, lang: str | None = None, matchi
 async def close(case_id: UUID, http: Request, lang: str | None = None, matching: Matching = Depends(deps_of),
                 who: Caller = Depends(ACTING), known: Areas = Depends(areas)):
     """The case is closed with its outcome; its return visit falls due as after any closing."""
-    await _seen(matching, who, known, f"case {case_id}", staff.case_community, case_id)
+    community = await _seen(matching, who, known, f"case {case_id}", staff.case_community, case_id)
     body = await body_of(http, Close)
 
     async def decide(conn, case, task, held):
         return rules.close(case, task, held, body.outcome, body.hours, body.note, staff_of(who), matching.now(),
                            matching.policy)
-    await _case_action(matching, who, known, case_id, lang, decide)
+    await _case_action(matching, who, community, case_id, lang, decide)
     return {"done": "case.closed", "case_id": str(case_id)}
 
 
@@ -319,11 +314,11 @@ async def close(case_id: UUID, http: Request, lang: str | None = None, matching:
 async def return_visit(case_id: UUID, http: Request, lang: str | None = None, matching: Matching = Depends(deps_of),
                        who: Caller = Depends(ACTING), known: Areas = Depends(areas)):
     """The return visit (回访) of a closed case, with the resident's satisfaction."""
-    await _seen(matching, who, known, f"case {case_id}", staff.case_community, case_id)
+    community = await _seen(matching, who, known, f"case {case_id}", staff.case_community, case_id)
     body = await body_of(http, ReturnVisit)
 
     async def decide(conn, case, task, held):
         return rules.return_visit(case, await staff.return_visited(conn, case_id), body.satisfaction, body.note,
                                   staff_of(who), matching.now())
-    await _case_action(matching, who, known, case_id, lang, decide)
+    await _case_action(matching, who, community, case_id, lang, decide)
     return {"done": "case.return_visited", "case_id": str(case_id)}

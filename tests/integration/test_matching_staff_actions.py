@@ -232,7 +232,8 @@ async def test_staff_close_a_case_then_record_its_return_visit_once(matching, se
         [visited] = await until_heard(tap, "case.return_visited", case_id=cid)
     assert early.status_code == 409 and early.json()["error"] == "该案件尚未结案,结案后才能回访"
     assert event["staff"]["subject"] == f"staff-{place}" and (event["outcome"], event["hours"]) == ("agreement", 2)
-    assert datetime.fromisoformat(event["follow_up_at"]) == CLOCK.now() + timedelta(days=settings.matching_follow_up_days)
+    follow_up = timedelta(days=settings.matching_follow_up_days)
+    assert datetime.fromisoformat(event["follow_up_at"]) == CLOCK.now() + follow_up
     assert visited["satisfaction"] == "basically_satisfied" and "note" not in visited
     twice = await matching.post(f"/api/v1/cases/{cid}/return-visit", headers=as_staff(place),
                                 json={"satisfaction": "satisfied"})

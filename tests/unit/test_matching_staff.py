@@ -10,7 +10,7 @@ import pytest
 
 from services.matching.domain.candidates import Limits
 from services.matching.domain.changes import (AddAssignment, AddTask, AskAgain, BookPlace, CloseCase, Decision,
-                                              FollowUpAnnounced, LinkDuplicate, MoveAssignment, MoveTask,
+                                              FollowUpAnnounced, LinkDuplicate, MoveTask,
                                               RecordHandled, RecordReturnVisit, ReopenTask, SetSeries, WantOffers)
 from services.matching.domain.mediation import case_task
 from services.matching.domain.offers import AssignmentState, Status
@@ -160,7 +160,8 @@ def test_an_overlapping_booking_is_refused_with_both_windows_in_the_citys_time()
     why = assigned(task(window_start=WINDOW[0], window_end=WINDOW[1]), booked)
     assert why.text("en") == ("the volunteer is booked from 2026-03-03 11:00 to 2026-03-03 13:00, which overlaps "
                               "this window (2026-03-03 10:00 to 2026-03-03 12:00)")
-    assert why.text("zh") == "该志愿者 2026-03-03 11:00 至 2026-03-03 13:00 已有服务,与本次时段(2026-03-03 10:00 至 2026-03-03 12:00)冲突"
+    assert why.text("zh") == ("该志愿者 2026-03-03 11:00 至 2026-03-03 13:00 已有服务,"
+                              "与本次时段(2026-03-03 10:00 至 2026-03-03 12:00)冲突")
 
 
 # -- reopen, handled by staff -----------------------------------------------------------------

@@ -79,10 +79,10 @@ def series_status(row: asyncpg.Record) -> SeriesStatus:
     return SeriesStatus(row["status"]) if row["status"] in set(SeriesStatus) else SeriesStatus.OPEN
 
 
-async def occurrences(conn: asyncpg.Connection, request_id: UUID) -> list[TaskState]:
-    """Every occurrence of the request, locked, in order."""
+async def occurrences(conn: asyncpg.Connection, request_id: UUID, *, lock: bool = True) -> list[TaskState]:
+    """Every occurrence of the request, in order (locked, unless only read)."""
     return [tasks._task(row) for row in await conn.fetch(
-        "SELECT * FROM task WHERE request_id = $1 ORDER BY occurrence FOR UPDATE", request_id)]
+        f"SELECT * FROM task WHERE request_id = $1 ORDER BY occurrence{' FOR UPDATE' if lock else ''}", request_id)]
 
 
 async def case_community(conn: asyncpg.Connection, case_id: UUID) -> str | None:
