@@ -9,6 +9,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query
 
+from services.matching import staff_api
 from services.matching.context import Matching
 from services.matching.store import assignments, roster, tasks
 from shared.access import allow, areas, check_community, is_own_volunteer, narrowed, without
@@ -97,3 +98,6 @@ async def case(case_id: UUID, matching: Matching = Depends(deps_of), who: Caller
     found = await one_or_404(matching.runtime.pool, f"case {case_id}", tasks.case_view, case_id)
     check_community(who, found["community_code"], known, f"case {case_id}")
     return found
+
+
+router.include_router(staff_api.router)  # the staff's actions and the assign picker

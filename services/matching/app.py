@@ -8,8 +8,9 @@ from shared.consumer import Consumers
 from shared.events import (AssignmentAccepted, AssignmentDeclined, AssignmentExpired, AssignmentOffered,
                            AssignmentResponded, AssignmentWithdrawn, CaseAssigned, CaseClosed, CaseEscalated,
                            CaseFollowUpDue, CaseReceived, CompletionRejected, CompletionReported, ErasureDone,
-                           PersonErased, RequestAssigned, RequestCancelled, RequestCompleted, RequestEscalated,
-                           RequestMissed, RequestReceived, ResponseRejected, VolunteerRegistered)
+                           PersonErased, RequestAssigned, RequestCancelled, RequestCompleted, RequestDuplicate,
+                           RequestEscalated, RequestHandledByStaff, RequestMissed, RequestReceived, RequestReopened,
+                           RequestStaffAssigned, ResponseRejected, ReturnVisitRecorded, VolunteerRegistered)
 from shared.retention import Prune
 from shared.service import ServiceDefinition
 
@@ -32,4 +33,8 @@ SERVICE = ServiceDefinition(name="matching", consumers=consumers, api=api.router
                                        AssignmentWithdrawn, RequestAssigned, RequestEscalated, RequestCompleted,
                                        RequestMissed, CaseAssigned, CaseEscalated, CaseClosed, CaseFollowUpDue,
                                        # the answers and reports it refuses (intake refuses bad input)
-                                       ResponseRejected, CompletionRejected, ErasureDone))
+                                       ResponseRejected, CompletionRejected, ErasureDone,
+                                       # the staff's actions (staff_api.py); intake publishes request.cancelled
+                                       # and request.duplicate too
+                                       RequestStaffAssigned, RequestReopened, RequestHandledByStaff,
+                                       RequestCancelled, RequestDuplicate, ReturnVisitRecorded))

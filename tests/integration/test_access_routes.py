@@ -131,6 +131,25 @@ def routes(seed: dict) -> list[tuple]:
         (m, "GET", "/api/v1/requests/{request_id}", f"/api/v1/requests/{rid}", None,
          rule((*AREA_STAFF, "ops"), service=m)),
         (m, "GET", "/api/v1/cases/{case_id}", f"/api/v1/cases/{cid}", None, rule((*AREA_STAFF, "ops"), service=m)),
+        # The staff's actions: bodies the area's staff are refused for (the seed stays as it is).
+        (m, "GET", "/api/v1/requests/{request_id}/candidates", f"/api/v1/requests/{rid}/candidates", None,
+         rule((*AREA_STAFF, "ops"), service=m, sees_people=AREA_STAFF)),
+        (m, "POST", "/api/v1/requests/{request_id}/assign", f"/api/v1/requests/{rid}/assign",
+         json.dumps({"volunteer_id": str(uuid.uuid4())}).encode(), rule(AREA_STAFF, service=m, status=409)),
+        (m, "POST", "/api/v1/requests/{request_id}/reopen", f"/api/v1/requests/{rid}/reopen", b"",
+         rule(AREA_STAFF, service=m, status=409)),
+        (m, "POST", "/api/v1/requests/{request_id}/handled", f"/api/v1/requests/{rid}/handled",
+         b'{"hours": 0, "people_served": 1}', rule(AREA_STAFF, service=m, status=422)),
+        (m, "POST", "/api/v1/requests/{request_id}/cancel", f"/api/v1/requests/{rid}/cancel", b"{}",
+         rule(AREA_STAFF, service=m, status=422)),
+        (m, "POST", "/api/v1/requests/{request_id}/duplicate", f"/api/v1/requests/{rid}/duplicate",
+         json.dumps({"duplicate_of": rid}).encode(), rule(AREA_STAFF, service=m, status=409)),
+        (m, "POST", "/api/v1/cases/{case_id}/escalate", f"/api/v1/cases/{cid}/escalate", b'{"note": 5}',
+         rule(AREA_STAFF, service=m, status=422)),
+        (m, "POST", "/api/v1/cases/{case_id}/close", f"/api/v1/cases/{cid}/close", b'{"outcome": "maybe"}',
+         rule(AREA_STAFF, service=m, status=422)),
+        (m, "POST", "/api/v1/cases/{case_id}/return-visit", f"/api/v1/cases/{cid}/return-visit",
+         b'{"satisfaction": "satisfied"}', rule(AREA_STAFF, service=m, status=409)),
     ]
     n = "notify"
     table += [

@@ -101,6 +101,7 @@ class CloseCase:
     case_id: UUID
     outcome: str
     follow_up_at: datetime
+    note: str | None = None  # staff's, when they closed it by hand
 
 
 @dataclass(frozen=True)
@@ -140,9 +141,62 @@ class DropReport:
     assignment_id: UUID
 
 
+# --- what the staff's actions change (domain/staff.py) ----------------------------------------
+
+@dataclass(frozen=True)
+class BookPlace:
+    """A place and the hours of an offer staff made: booked whatever the caps (staff's choice)."""
+
+    volunteer_id: UUID
+    week: date
+    hours: float
+
+
+@dataclass(frozen=True)
+class AskAgain:
+    """The task's ended offers (only `volunteer_id`'s, when set) no longer count as asked."""
+
+    task_id: UUID
+    volunteer_id: UUID | None = None
+
+
+@dataclass(frozen=True)
+class ReopenTask:
+    """An escalated or missed occurrence wants offers again."""
+
+    task_id: UUID
+    at: datetime
+
+
+@dataclass(frozen=True)
+class RecordHandled:
+    task_id: UUID
+    staff_subject: str
+    hours: float
+    people_served: int
+    at: datetime
+
+
+@dataclass(frozen=True)
+class LinkDuplicate:
+    """The request is closed as a duplicate of `duplicate_of`."""
+
+    request_id: UUID
+    duplicate_of: UUID
+
+
+@dataclass(frozen=True)
+class RecordReturnVisit:
+    case_id: UUID
+    satisfaction: str
+    note: str | None
+    staff_subject: str
+    at: datetime
+
+
 Change = (AddAssignment | MoveAssignment | RecordService | SettleBooking | AddTask | MoveTask | WantOffers
           | WidenSearch | MoveCase | CloseCase | FollowUpAnnounced | SetSeries | RememberCancellation | KeepReport
-          | DropReport)
+          | DropReport | BookPlace | AskAgain | ReopenTask | RecordHandled | LinkDuplicate | RecordReturnVisit)
 
 
 @dataclass(frozen=True)

@@ -93,8 +93,9 @@ async def move_case(conn: asyncpg.Connection, change: MoveCase) -> None:
 
 
 async def close_case(conn: asyncpg.Connection, change: CloseCase) -> None:
-    await conn.execute("UPDATE mediation_case SET status = 'closed', outcome = $2, follow_up_at = $3 "
-                       "WHERE case_id = $1", change.case_id, change.outcome, change.follow_up_at)
+    await conn.execute("UPDATE mediation_case SET status = 'closed', outcome = $2, follow_up_at = $3, "
+                       "closing_note = $4 WHERE case_id = $1", change.case_id, change.outcome, change.follow_up_at,
+                       change.note)
 
 
 async def insert_task(conn: asyncpg.Connection, change: AddTask) -> None:
@@ -180,11 +181,13 @@ async def open_tasks_of_request(conn: asyncpg.Connection, request_id: UUID) -> l
 
 async def missed(conn: asyncpg.Connection, now: datetime, limit: int) -> list[asyncpg.Record]:
     """Occurrences whose window ended before they were served (task_id, community_code, attempts,
-    due), but those set aside."""
+    due), but those set aside and those staff reopened after it ended."""
     return await conn.fetch(
         "SELECT t.task_id, t.community_code, s.attempts, t.window_end AS due FROM task t "
         + SETBACK.format(key="t.task_id")
-        + "WHERE t.status IN ('open', 'assigned') AND t.window_end < $1 AND t.request_id IS NOT NULL AND "
+        + "WHERE t.status IN ('open', 'assigned') AND t.window_end < $1 AND t.request_id IS NOT NULL "
+        # reopened by staff after its window ended: it is not missed twice
+        "AND (t.reopened_at IS NULL OR t.window_end > t.reopened_at) AND "
         + NOT_SET_ASIDE + " ORDER BY t.window_end LIMIT $2", now, limit, "miss")
 
 
