@@ -84,6 +84,8 @@ class Settings(BaseSettings):
     matching_clock_seconds: float = 1.0
     # matching: tasks of one community staffed together in one decision (burst mode).
     matching_batch_size: int = 50
+    # matching: the staff console's "expiring" queue holds the unanswered offers that expire within these minutes.
+    matching_expiring_minutes: float = Field(default=30.0, gt=0)
     # notify: an HTTP endpoint that receives every notification, signed with the secret.
     notify_webhook_url: str | None = None
     notify_webhook_secret: str = "change-me"

@@ -10,6 +10,7 @@ from uuid import UUID
 from fastapi import APIRouter, Depends, Query
 
 from services.matching import staff_api
+from services.matching import work_api
 from services.matching.context import Matching
 from services.matching.store import assignments, roster, tasks
 from shared.access import allow, areas, check_community, is_own_volunteer, narrowed, without
@@ -101,3 +102,4 @@ async def case(case_id: UUID, matching: Matching = Depends(deps_of), who: Caller
 
 
 router.include_router(staff_api.router)  # the staff's actions and the assign picker
+router.include_router(work_api.router)

@@ -1,16 +1,17 @@
 """matching's wiring: its queues, its handlers, its timers, its API."""
 from pathlib import Path
 
-from services.matching import api, erasure, handlers
+from services.matching import api, erasure, handlers, households
 from services.matching.context import Matching
 from services.matching.timers import timers
 from shared.consumer import Consumers
 from shared.events import (AssignmentAccepted, AssignmentDeclined, AssignmentExpired, AssignmentOffered,
                            AssignmentResponded, AssignmentWithdrawn, CaseAssigned, CaseClosed, CaseEscalated,
-                           CaseFollowUpDue, CaseReceived, CompletionRejected, CompletionReported, ErasureDone,
-                           PersonErased, RequestAssigned, RequestCancelled, RequestCompleted, RequestDuplicate,
-                           RequestEscalated, RequestHandledByStaff, RequestMissed, RequestReceived, RequestReopened,
-                           RequestStaffAssigned, ResponseRejected, ReturnVisitRecorded, VolunteerRegistered)
+                           CampaignStarted, CaseFollowUpDue, CaseReceived, CompletionRejected, CompletionReported,
+                           ErasureDone, HouseholdRegistered, PersonErased, RequestAssigned, RequestCancelled,
+                           RequestCompleted, RequestDuplicate, RequestEscalated, RequestHandledByStaff, RequestMissed,
+                           RequestReceived, RequestReopened, RequestStaffAssigned, ResponseRejected,
+                           ReturnVisitRecorded, VolunteerRegistered)
 from shared.retention import Prune
 from shared.service import ServiceDefinition
 
@@ -23,6 +24,9 @@ consumers.on_event("matching", CaseReceived, handlers.on_case_received, personal
 consumers.on_event("matching", AssignmentResponded, handlers.on_assignment_responded)
 consumers.on_event("matching", CompletionReported, handlers.on_completion_reported)
 consumers.on_event("matching", PersonErased, erasure.on_person_erased)
+# The public form: a household's place, tags and paired volunteer; a campaign's visits.
+consumers.on_event("matching", HouseholdRegistered, households.on_household_registered)
+consumers.on_event("matching", CampaignStarted, households.on_campaign_started)
 
 SERVICE = ServiceDefinition(name="matching", consumers=consumers, api=api.router,
                             migrations=Path(__file__).parent / "migrations", make_deps=Matching.of,

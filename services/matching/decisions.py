@@ -14,7 +14,7 @@ from services.matching.domain.changes import (AddAssignment, AddTask, AskAgain, 
                                               SettleBooking, WantOffers, WidenSearch)
 from services.matching.domain.lifecycle import Situation
 from services.matching.domain.stages import stages_reached
-from services.matching.store import assignments, roster, staff, stages, tasks
+from services.matching.store import assignments, roster, staff, stages, tasks, work
 from shared.metrics import STAGE_BUCKETS
 from shared.unit_of_work import UnitOfWork
 
@@ -39,6 +39,7 @@ async def apply(uow: UnitOfWork, decision: Decision) -> None:
         await _STORE[type(change)](uow.connection, change)
     for event in decision.events:
         await uow.emit(event)
+    await work.note(uow.connection, decision.events)
     for request_id, stage, at in stages_reached(decision.events):
         seconds = await stages.reach(uow.connection, request_id, stage, at)
         if seconds is not None:

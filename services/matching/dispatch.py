@@ -19,7 +19,7 @@ from services.matching.domain.search import after_offers, wider_area
 from services.matching.domain.staffing import Demand, Offer, staff_batch
 from services.matching.domain.subjects import Subject
 from services.matching.domain.tasks import TaskState, week_of_task, weighed
-from services.matching.store import assignments, roster, staff, tasks
+from services.matching.store import assignments, households, roster, staff, tasks
 from shared.unit_of_work import UnitOfWork
 
 OFFERS = Metric("linli_matching_offers_total", "Offers made, by urgency", ["urgency"])
@@ -86,7 +86,8 @@ async def _search(matching: Matching, uow: UnitOfWork, task: TaskState, now: dat
         task = replace(task, search_area=area)
         await apply(uow, Decision.of(WidenSearch(task.task_id, area)))
         fit, failures = await _able(matching, uow, task, weighing, week)
-    return _Search(task, subject, week, failures, Demand(weighing, wanted, tuple(fit)) if fit else None)
+    paired = await households.paired_volunteer(conn, task.request_id) if task.request_id else None
+    return _Search(task, subject, week, failures, Demand(weighing, wanted, tuple(fit), paired) if fit else None)
 
 
 async def _able(matching: Matching, uow: UnitOfWork, task: TaskState, weighing: Task, week: date):

@@ -3,12 +3,14 @@
 `staff_greedily` is the one-by-one way, kept as the baseline the benchmark compares against."""
 from collections import Counter
 from dataclasses import dataclass
+from uuid import UUID
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
 from services.matching.domain.candidates import Limits
 from services.matching.domain.model import Task, Volunteer
+from services.matching.domain.pairing import paired_first
 from services.matching.domain.scoring import Score, score
 
 FORBIDDEN = -1e9
@@ -17,11 +19,13 @@ MAX_ROUNDS = 5
 
 @dataclass(frozen=True)
 class Demand:
-    """A task, how many offers it should get now, and the volunteers able to take it."""
+    """A task, how many offers it should get now, the volunteers able to take it, and the
+    volunteer paired with its household (结对), asked first (domain/pairing.py)."""
 
     task: Task
     offers: int
     candidates: tuple[Volunteer, ...]
+    paired: UUID | None = None
 
 
 @dataclass(frozen=True)
@@ -52,11 +56,24 @@ class _Bookings:
 
 
 def staff_batch(demands: list[Demand], limits: Limits) -> list[Offer]:
-    """Offers for the whole batch, maximising the sum of scores. A volunteer appears as one
-    column per unit of spare capacity, each unit scored with the load the earlier ones add,
-    so work spreads. Pairs the solver cannot see as conflicting (the same volunteer twice on
-    one task, an hour cap shared across tasks) are dropped and their rows solved again."""
-    bookings, offers = _Bookings(limits), []
+    """Offers for the whole batch, maximising the sum of scores. A household's paired volunteer
+    is asked alone first (domain/pairing.py); a task whose paired volunteer the batch filled up
+    with other tasks is then staffed as usual, rather than left without an offer."""
+    bookings = _Bookings(limits)
+    first = [paired_first(demand) for demand in demands]
+    offers = _staff(first, bookings)
+    staffed = {offer.task.task_id for offer in offers}
+    others = [demand for demand, narrowed in zip(demands, first)
+              if narrowed is not demand and demand.task.task_id not in staffed]
+    return offers + _staff(others, bookings) if others else offers
+
+
+def _staff(demands: list[Demand], bookings: _Bookings) -> list[Offer]:
+    """A volunteer appears as one column per unit of spare capacity, each unit scored with the
+    load the earlier ones add, so work spreads. Pairs the solver cannot see as conflicting (the
+    same volunteer twice on one task, an hour cap shared across tasks) are dropped and their
+    rows solved again."""
+    offers = []
     wanted = {demand.task.task_id: demand.offers for demand in demands}
     for _ in range(MAX_ROUNDS):
         rows = [d for d in demands for _ in range(wanted[d.task.task_id])]

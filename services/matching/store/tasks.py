@@ -63,10 +63,11 @@ async def set_series(conn: asyncpg.Connection, change: SetSeries) -> None:
 async def save_case(conn: asyncpg.Connection, event: CaseReceived, level: str) -> bool:
     return bool(await conn.fetchval(
         "INSERT INTO mediation_case (case_id, source, external_id, community_code, grid_code, dispute_type, summary, "
-        "severity, correlation_id, level, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) "
-        "ON CONFLICT DO NOTHING RETURNING true",
+        "severity, correlation_id, level, received_at, household_id) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT DO NOTHING RETURNING true",
         event.case_id, event.source, event.external_id, event.community_code, event.grid_code,
-        event.dispute_type.value, event.summary, event.severity, event.correlation_id, level, event.occurred_at))
+        event.dispute_type.value, event.summary, event.severity, event.correlation_id, level, event.occurred_at,
+        event.household_id))
 
 
 async def case(conn: asyncpg.Connection, case_id: UUID, *, lock: bool = False) -> Case | None:
