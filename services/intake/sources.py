@@ -39,7 +39,7 @@ from shared.submissions import Code
 from shared.webhooks import require_secret
 
 SubmissionKey = Literal["request.submit", "request.cancel", "case.submit", "volunteer.register",
-                        "assignment.respond", "service.complete"]
+                        "assignment.respond", "service.complete", "household.register"]
 
 KeyHash = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 # Bytes of randomness in a key `new-key` makes (43 characters of URL-safe base64).
