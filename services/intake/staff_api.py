@@ -17,6 +17,7 @@ from shared.areas import Areas
 from shared.events import StaffRef
 from shared.http import read_body
 from shared.identity import Caller, Refused, Role
+from shared.privacy import mask_name
 from shared.reasons import language_of
 from shared.service import deps_of
 from shared.submissions import HouseholdRegistration
@@ -98,12 +99,15 @@ async def register_household(request: Request, intake: Intake = Depends(deps_of)
             "external_id": registration.external_id}
 
 
-def listed(row) -> dict:
-    """A household as lists show it: the resident's name, the phone masked, no address."""
+def listed(row, who: Caller) -> dict:
+    """A household as lists show it: the resident's name (masked for ops, who read no one's),
+    the phone masked, no address."""
     resident = row["beneficiary"] or {}
+    name = resident.get("name")
     return {"household_id": str(row["household_id"]), "source": row["source"], "external_id": row["external_id"],
             "community_code": row["community_code"], "grid_code": row["grid_code"], "tags": list(row["tags"]),
-            "languages": list(row["languages"]), "name": resident.get("name"),
+            "languages": list(row["languages"]),
+            "name": mask_name(name) if name and who.role == Role.OPS else name,
             "phone": masked_phone(resident.get("phone")), "consent": row["consent"],
             "paired_volunteer": row["paired_volunteer"], "registered_at": row["registered_at"].isoformat(),
             "erased": row["erased_at"] is not None}
@@ -117,19 +121,20 @@ async def list_households(request: Request, community: str | None = None, tag: s
     communities = narrowed(who, known, community)
     async with intake.runtime.pool.acquire() as conn:
         rows = await household_store.households(conn, communities, tag, limit)
-    return [listed(row) for row in rows]
+    return [listed(row, who) for row in rows]
 
 
 @router.get("/households/{household_id}")
 async def household(request: Request, household_id: UUID, intake: Intake = Depends(deps_of),
                     who: Caller = Depends(READERS), known: Areas = Depends(areas)):
-    """One household's file, with its address: for the staff of its community (or street)."""
+    """One household's file, with its address: for the staff of its community (or street);
+    ops read it without the address."""
     async with intake.runtime.pool.acquire() as conn:
         row = await household_store.household_by_id(conn, household_id)
     if row is None:
         raise Refused(404, said("no_household", language(request, who), id=household_id))
     check_community(who, row["community_code"], known, f"household {household_id}")
-    return {**listed(row), "address": row["address"]}
+    return {**listed(row, who), "address": None if who.role == Role.OPS else row["address"]}
 
 
 def campaign_area(who: Caller, known: Areas, start: CampaignStart, lang: str) -> list[str]:
@@ -176,5 +181,6 @@ async def search(q: str = Query(min_length=1, max_length=128), intake: Intake = 
                       "phone": masked_phone(row["phone"])} for row in requests],
         "cases": [{**dict(row), "case_id": str(row["case_id"]), "received_at": row["received_at"].isoformat()}
                   for row in cases],
-        "households": [{key: listed(row)[key] for key in ("household_id", "community_code", "name", "phone", "tags")}
+        "households": [{key: listed(row, who)[key] for key in ("household_id", "community_code", "name", "phone",
+                                                               "tags")}
                        for row in households]}
