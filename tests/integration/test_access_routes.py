@@ -107,6 +107,17 @@ def routes(seed: dict) -> list[tuple]:
          rule(("ops", "source"), service=i)),
         (i, "POST", "/api/v1/requests", "/api/v1/requests", b"{}", BY_KEY),
         (i, "POST", "/api/v1/cancellations", "/api/v1/cancellations", b"{}", BY_KEY),
+        (i, "GET", "/api/v1/households", f"/api/v1/households?community={C1}", None,
+         rule((*AREA_STAFF, "ops"), service=i, sees_people=AREA_STAFF)),
+        (i, "GET", "/api/v1/households/{household_id}", f"/api/v1/households/{seed['household_id']}", None,
+         rule((*AREA_STAFF, "ops"), service=i, sees_people=AREA_STAFF)),
+        (i, "GET", "/api/v1/search", f"/api/v1/search?q={RESIDENT_PHONE}", None,
+         rule((*AREA_STAFF, "ops", "other staff", "other street staff"), service=i, sees_people=AREA_STAFF)),
+        # Staff act (an empty body is a 422, in any area); ops read, not act.
+        (i, "POST", "/api/v1/households", "/api/v1/households", b"{}",
+         rule((*AREA_STAFF, "other staff", "other street staff"), service=i, status=422)),
+        (i, "POST", "/api/v1/campaigns", "/api/v1/campaigns", b"{}",
+         rule((*AREA_STAFF, "other staff", "other street staff"), service=i, status=422)),
         (i, "GET", "/open311/v2/services.{fmt}", "/open311/v2/services.json", None, everyone(200)),
         (i, "GET", "/open311/v2/services/{code}.{fmt}", "/open311/v2/services/elder_care.meals.xml", None,
          everyone(200)),
@@ -177,7 +188,7 @@ async def system(servers, tmp_path_factory):
     """The four services in this process, in a database and vhost of this module's own (their
     queues, left behind, would fill with the other tests' events), with areas of its own, and
     what they hold: a volunteer offered a request, a second request escalated, a case, two
-    rejections."""
+    rejections, a key household."""
     areas = tmp_path_factory.mktemp("areas") / "areas.json"
     areas.write_text(json.dumps({"streets": {S1: {"communities": [C1, C2]}, S2: {"communities": [C3]}}}))
     with isolated_settings(servers) as own:
@@ -208,6 +219,10 @@ async def seeded(mine):
         await announce(mine, RequestEscalated(correlation_id="c", request_id=uuid.uuid4(), source="hotline-12345",
                                               external_id=f"e-{TAG}", category="legal.consultation",
                                               community_code=C1, reason="nobody", urgency="normal"))
+        household = await intake.post("/api/v1/households", headers=CALLERS["staff"], json={
+            "beneficiary": {"name": RESIDENT, "phone": RESIDENT_PHONE}, "community_code": C1, "address": "幸福路1号",
+            "tags": ["living_alone"], "consent": {"given": True}})
+        assert household.status_code == 200, household.text
         dispute = case(C1, None)
         await announce(mine, dispute)
         for source in ("hotline-12345", "grid-platform"):
@@ -224,7 +239,7 @@ async def seeded(mine):
         await eventually(held)
         yield clients, {"request_id": created.json()["request_id"], "external_id": external_id,
                         "volunteer_id": str(volunteer.volunteer_id), "assignment_id": offered["assignment_id"],
-                        "case_id": str(dispute.case_id)}
+                        "case_id": str(dispute.case_id), "household_id": household.json()["household_id"]}
 
 
 async def test_every_route_answers_each_caller_as_its_rule_says(system):
