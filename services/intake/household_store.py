@@ -6,7 +6,7 @@ from uuid import UUID, uuid4
 import asyncpg
 
 from services.intake.domain import phone_key
-from services.intake.households import Campaign, Household
+from services.intake.households import Campaign, Household, Query
 from shared.events import StaffRef
 from shared.submissions import Beneficiary, HouseholdRegistration
 
@@ -16,8 +16,8 @@ HOUSEHOLD_COLUMNS = ("household_id, source, external_id, community_code, grid_co
 SEARCH_LIMIT = 50
 
 
-async def upsert_household(conn: asyncpg.Connection, registration: HouseholdRegistration, registered_by: StaffRef | None,
-                           correlation_id: str, at: datetime) -> UUID:
+async def upsert_household(conn: asyncpg.Connection, registration: HouseholdRegistration,
+                           registered_by: StaffRef | None, correlation_id: str, at: datetime) -> UUID:
     """File a household; one already known by (source, external_id) is updated and keeps its id
     (and is no longer erased: its resident has been filed again)."""
     data = registration.model_dump(mode="json")
@@ -82,7 +82,8 @@ async def insert_campaign(conn: asyncpg.Connection, campaign: Campaign, street: 
 
 # --- search: only the communities the caller sees ($2 NULL: every one) --------------------------
 
-async def search_requests(conn: asyncpg.Connection, q, communities: list[str] | None) -> list[asyncpg.Record]:
+async def search_requests(conn: asyncpg.Connection, q: Query,
+                          communities: list[str] | None) -> list[asyncpg.Record]:
     return await conn.fetch(
         "SELECT request_id, source, external_id, category, community_code, received_at, beneficiary_phone AS phone "
         "FROM service_request WHERE ($2::text[] IS NULL OR community_code = ANY($2)) AND (external_id = $1 "
@@ -91,7 +92,8 @@ async def search_requests(conn: asyncpg.Connection, q, communities: list[str] | 
         SEARCH_LIMIT)
 
 
-async def search_cases(conn: asyncpg.Connection, q, communities: list[str] | None) -> list[asyncpg.Record]:
+async def search_cases(conn: asyncpg.Connection, q: Query,
+                       communities: list[str] | None) -> list[asyncpg.Record]:
     return await conn.fetch(
         "SELECT case_id, community_code, dispute_type, received_at FROM mediation_case "
         "WHERE ($2::text[] IS NULL OR community_code = ANY($2)) AND (external_id = $1 OR case_id = $3 "
@@ -99,7 +101,8 @@ async def search_cases(conn: asyncpg.Connection, q, communities: list[str] | Non
         q.text, communities, q.id, q.phone, q.community, SEARCH_LIMIT)
 
 
-async def search_households(conn: asyncpg.Connection, q, communities: list[str] | None) -> list[asyncpg.Record]:
+async def search_households(conn: asyncpg.Connection, q: Query,
+                            communities: list[str] | None) -> list[asyncpg.Record]:
     return await conn.fetch(
         f"SELECT {HOUSEHOLD_COLUMNS} FROM household WHERE ($2::text[] IS NULL OR community_code = ANY($2)) "
         "AND (external_id = $1 OR household_id = $3 OR phone_digits = $4 OR community_code = $5) "

@@ -9,7 +9,7 @@ from uuid import UUID, uuid4
 from services.intake import household_store, store
 from services.intake.households import Campaign, Household, targets, visit_of
 from shared.events import CampaignStarted, CampaignVisit, HouseholdRegistered, RequestReceived, StaffRef
-from shared.submissions import HouseholdRegistration
+from shared.submissions import HouseholdRegistration, Window
 from shared.unit_of_work import UnitOfWork
 
 
@@ -58,7 +58,7 @@ class Started:
 
 
 async def start_campaign(uow: UnitOfWork, title: str, communities: list[str], street: str | None,
-                         tags: tuple[str, ...], window, staff: StaffRef, correlation_id: str,
+                         tags: tuple[str, ...], window: Window, staff: StaffRef, correlation_id: str,
                          at: datetime) -> Started | None:
     """Store the campaign and one visit request per household it targets (households.targets),
     each announced as `request.received` with the campaign's id, then `campaign.started`; None,

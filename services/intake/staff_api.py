@@ -114,7 +114,7 @@ def listed(row, who: Caller) -> dict:
 
 
 @router.get("/households")
-async def list_households(request: Request, community: str | None = None, tag: str | None = None,
+async def list_households(community: str | None = None, tag: str | None = None,
                           limit: int = Query(100, ge=1, le=1000), intake: Intake = Depends(deps_of),
                           who: Caller = Depends(READERS), known: Areas = Depends(areas)):
     """The key households of the caller's area (or of `community` in it), newest first."""

@@ -22,7 +22,8 @@ from services.intake.domain import (OnCancel, Rejection, S, first_of_same_need, 
 from services.intake.households import for_household
 from services.intake.sources import Sources, unknown_source_reason
 from shared.events import (AssignmentResponded, CancellationRejected, CaseReceived, CaseRejected, CompletionRejected,
-                           CompletionReported, HouseholdRejected, RequestCancelled, RequestDuplicate, RequestReceived, RequestRejected,
+                           CompletionReported, HouseholdRejected, RequestCancelled, RequestDuplicate, RequestReceived,
+                           RequestRejected,
                            ResponseRejected, SubmissionRejected, VolunteerRegistered, VolunteerRejected)
 from shared.mediation import starting_level
 from shared.statuses import FINAL, RequestStatus

@@ -139,7 +139,8 @@ async def test_a_campaign_makes_one_visit_per_matching_household_of_its_area(int
         started = await intake.post("/api/v1/campaigns", json=body, headers=STREET)
         assert started.status_code == 200, started.text
         [campaign] = await tap.wait_for("campaign.started")
-        visits = [e for e in await tap.wait_for("request.received", len(campaign["visits"])) if e["campaign_id"] == campaign["campaign_id"]]
+        visits = [e for e in await tap.wait_for("request.received", len(campaign["visits"]))
+                  if e["campaign_id"] == campaign["campaign_id"]]
     answer = started.json()
     assert answer["done"] == "campaign.started" and answer["campaign_id"] == campaign["campaign_id"]
     assert campaign["street_code"] == S and sorted(campaign["community_codes"]) == [C1, C2]
@@ -198,7 +199,8 @@ async def test_search_finds_by_id_phone_external_id_and_community_in_the_callers
 
     dashed = f"{phone[:3]}-{phone[3:7]}-{phone[7:]}"
     by_phone = await found(dashed)
-    assert [r["request_id"] for r in by_phone["requests"]] == [request_id] and by_phone["requests"][0]["phone"] == masked
+    assert [r["request_id"] for r in by_phone["requests"]] == [request_id]
+    assert by_phone["requests"][0]["phone"] == masked
     assert [c["case_id"] for c in by_phone["cases"]] == [case["case_id"]]
     assert [h["household_id"] for h in by_phone["households"]] == [household_id]
     assert by_phone["households"][0]["phone"] == masked and phone not in json.dumps(by_phone)

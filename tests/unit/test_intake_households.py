@@ -9,6 +9,7 @@ from pydantic import ValidationError
 
 from services.intake.households import (Campaign, CampaignStart, Household, beneficiary_of, for_household,
                                         masked_phone, read_query, targets, visit_of)
+from services.intake.sources import Source, Sources
 from shared.submissions import Beneficiary, HouseholdRegistration, ServiceRequestSubmission, Window
 
 WINDOW = Window(start=datetime(2027, 2, 1, tzinfo=UTC), end=datetime(2027, 2, 10, tzinfo=UTC))
@@ -129,8 +130,8 @@ def test_a_street_campaign_names_its_tags_once():
     assert start.tags == ("living_alone", "empty_nest")
 
 
-REGISTRATION = {"source": "grid-platform", "external_id": "hh-1", "beneficiary": {"name": "王秀英", "phone": "13800005678"},
-                "community_code": "east-1", "tags": ["living_alone"], "consent": {"given": True}}
+REGISTRATION = {"source": "grid-platform", "external_id": "hh-1",
+                "beneficiary": {"name": "王秀英", "phone": "13800005678"}, "community_code": "east-1", "tags": ["living_alone"], "consent": {"given": True}}
 
 
 @pytest.mark.parametrize("changes, reason", [
@@ -142,3 +143,10 @@ REGISTRATION = {"source": "grid-platform", "external_id": "hh-1", "beneficiary":
 def test_a_household_is_filed_only_valid_and_with_consent(changes, reason):
     with pytest.raises(ValidationError, match=reason):
         HouseholdRegistration.model_validate({**REGISTRATION, **changes})
+
+
+@pytest.mark.parametrize("source", ["staff", "campaign"])
+def test_no_system_publishes_as_linlis_own_sources(source):
+    assert not Sources({}, accept_unknown=True).accepts(source)
+    with pytest.raises(ValidationError, match="linli's own"):
+        Source.model_validate({"source": source, "name": "x", "api_key_sha256": ["0" * 64]})

@@ -23,6 +23,7 @@ CREATE TABLE household (
 CREATE INDEX household_by_community ON household (community_code, registered_at);
 CREATE INDEX household_by_phone ON household (phone_digits) WHERE phone_digits IS NOT NULL;
 CREATE INDEX household_by_tags ON household USING gin (tags);
+CREATE INDEX household_by_external_id ON household (external_id);
 
 CREATE TABLE campaign (
     campaign_id     uuid PRIMARY KEY,
@@ -43,6 +44,8 @@ CREATE INDEX service_request_by_household ON service_request (household_id) WHER
 CREATE INDEX service_request_by_campaign ON service_request (campaign_id) WHERE campaign_id IS NOT NULL;
 CREATE INDEX service_request_by_community ON service_request (community_code, received_at);
 CREATE INDEX service_request_by_phone ON service_request (beneficiary_phone) WHERE beneficiary_phone IS NOT NULL;
+-- search: any source's submission by its external id
+CREATE INDEX service_request_by_external_id ON service_request (external_id);
 
 ALTER TABLE mediation_case ADD COLUMN household_id uuid;
 -- The parties' phones as compared (digits, without +86): what search and erasure find a case by.
@@ -52,4 +55,5 @@ UPDATE mediation_case c SET party_phones = ARRAY(
     FROM jsonb_array_elements(c.submission -> 'parties') p WHERE p ->> 'phone' IS NOT NULL);
 CREATE INDEX mediation_case_by_phone ON mediation_case USING gin (party_phones);
 CREATE INDEX mediation_case_by_community ON mediation_case (community_code, received_at);
+CREATE INDEX mediation_case_by_external_id ON mediation_case (external_id);
 CREATE INDEX mediation_case_by_household ON mediation_case (household_id) WHERE household_id IS NOT NULL;
