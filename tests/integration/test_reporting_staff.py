@@ -120,6 +120,12 @@ async def test_the_new_tables_export_as_csv_and_xlsx(reporting):
     assert "reason_params" not in row and "无人能接" in row["reason"]
 
 
+async def test_no_note_of_the_staffs_is_kept(reporting):
+    async with reporting.app.state.runtime.pool.acquire() as conn:
+        kept = await conn.fetch("SELECT routing_key FROM event_archive WHERE body::text ~ '家属已安排|老人说|送去米和油'")
+    assert kept == []
+
+
 async def test_a_rebuild_gives_the_same_staff_figures(reporting, own_settings):
     paths = ("summary", "groups/community", "disputes", "staff-actions", "campaigns", "escalations")
     before = {path: await get(reporting, path) for path in paths}

@@ -5,10 +5,11 @@ import pytest
 
 from services.reporting.domain.figures import FIGURES, coverage, finish
 from services.reporting.domain.increments import (MEDIATION, RETURN_VISIT_COUNTS, STAFF_ACTION_KINDS,
-                                                  public_params, request_increments, return_visit_increments,
-                                                  staff_action)
+                                                  request_increments, return_visit_increments, staff_action)
+from services.reporting.domain.notes import public_params, without_notes
 from shared.events import (CampaignStarted, CaseClosed, CaseEscalated, HouseholdRegistered, RequestCancelled,
-                           RequestCompleted, RequestDuplicate, RequestHandledByStaff, ReturnVisitRecorded)
+                           RequestCompleted, RequestDuplicate, RequestHandledByStaff, ReturnVisitRecorded, public_dump)
+from shared.reasons import Reason
 from tests.builders.reporting import at
 from tests.builders.staff import EXPECTED, STAFF_ACTIONS, StaffWeek, staff_assigned
 
@@ -85,6 +86,26 @@ def test_a_campaigns_coverage_is_its_households_visited_over_those_targeted(visi
 def test_a_reasons_parameters_are_kept_without_staffs_own_words():
     assert public_params({"note": "家属已安排", "task": "case"}) == {"task": "case"}
     assert public_params(None) == {}
+
+
+@pytest.mark.parametrize("body, kept", [
+    (Reason(code="not_needed", params={"note": "家属已安排"}).fields(),
+     {"reason": "not needed", "reason_code": "not_needed", "reason_params": {}}),
+    (Reason(code="moved_up_by_staff", params={"note": "当事人情绪激动"}).fields(),
+     {"reason": "moved up by staff", "reason_code": "moved_up_by_staff", "reason_params": {}}),
+    ({"reason": "someone's words: 张三", "reason_code": "unworded", "reason_params": {"note": "张三"}},
+     {"reason": "unworded", "reason_code": "unworded", "reason_params": {}}),
+    ({"reason": "nobody can take it", "reason_code": None, "reason_params": {}},
+     {"reason": "nobody can take it", "reason_code": None, "reason_params": {}}),
+])
+def test_the_archive_keeps_a_reason_without_staffs_note(body, kept):
+    assert without_notes({"request_id": "r", **body}) == {"request_id": "r", **kept}
+
+
+def test_no_event_of_the_staff_week_is_archived_with_a_note(week):
+    for event in week:
+        kept = str(without_notes(public_dump(event)))
+        assert not any(words in kept for words in ("家属已安排", "老人说", "送去米和油")), event.routing_key
 
 
 def test_every_new_figure_has_a_chinese_label():

@@ -101,11 +101,6 @@ def staff_action(event: Event) -> tuple[str, str] | None:
     return kind, getattr(event, "category", MEDIATION)
 
 
-def public_params(params: dict | None) -> dict:
-    """A reason's parameters without staff's own words (`note`): what reporting may keep."""
-    return {name: value for name, value in (params or {}).items() if name != "note"}
-
-
 def cell_of(event: Event, kind: str | None, city_timezone: str) -> Cell:
     return Cell(day_of(event.occurred_at, city_timezone), getattr(event, "community_code", None) or UNKNOWN,
                 kind or UNKNOWN)

@@ -6,8 +6,9 @@ from collections.abc import Awaitable, Callable, Mapping
 import asyncpg
 
 from services.reporting.domain.increments import (DISPUTE_COUNTS, REQUEST_COUNTS, RETURN_VISIT_COUNTS, cell_of,
-                                                  dispute_increments, public_params, request_increments,
-                                                  return_visit_increments, staff_action)
+                                                  dispute_increments, request_increments, return_visit_increments,
+                                                  staff_action)
+from services.reporting.domain.notes import public_params
 from services.reporting.domain.periods import day_of
 from services.reporting.store.archive import beneficiary_of
 from shared.events import (CampaignStarted, CaseClosed, CaseEscalated, CaseReceived, CompletionReported, Event,
