@@ -187,6 +187,8 @@ def routes(seed: dict) -> list[tuple]:
          rule(FIGURES, service=r)),
         (r, "GET", "/api/v1/reports/disputes", "/api/v1/reports/disputes", None, rule(FIGURES, service=r)),
         (r, "GET", "/api/v1/reports/escalations", "/api/v1/reports/escalations", None, rule(FIGURES, service=r)),
+        (r, "GET", "/api/v1/reports/campaigns", "/api/v1/reports/campaigns", None, rule(FIGURES, service=r)),
+        (r, "GET", "/api/v1/reports/staff-actions", "/api/v1/reports/staff-actions", None, rule(FIGURES, service=r)),
         (r, "GET", "/api/v1/reports/labels", "/api/v1/reports/labels", None, rule(FIGURES, service=r)),
         (r, "GET", "/api/v1/reports/volunteers", "/api/v1/reports/volunteers", None,
          rule(FIGURES[1:], service=r, sees_people=("staff", "other staff", "street staff", "other street staff"))),
