@@ -55,6 +55,9 @@ PEOPLE = ("volunteer", "other volunteer", "staff", "other staff", "street staff"
 SYSTEMS = ("source", "other source")
 AREA_STAFF = ("staff", "street staff")
 FIGURES = ("viewer", "ops", "staff", "other staff", "street staff", "other street staff")
+CONSOLE_USERS = ("ops", *AREA_STAFF, "other staff", "other street staff")
+# reporting's pages (the dashboard, the staff console): a form login, a login page for a 401.
+PAGES = ("dashboard", "console")
 
 
 def rule(ok: tuple[str, ...] = (), *, service: str, status: int = 200, sees_people: tuple[str, ...] = ()) -> dict:
@@ -168,6 +171,16 @@ def routes(seed: dict) -> list[tuple]:
         (r, "GET", "/dashboard/{asset}", "/dashboard/dashboard.js", None, everyone(200)),
         (r, "POST", "/dashboard/login", "/dashboard/login", b"token=", everyone(401)),
         (r, "POST", "/dashboard/logout", "/dashboard/logout", b"", everyone(303)),
+        # The staff console: its page (else the login page, as a 401), and the relay (here to a
+        # service it does not relay: refused before any call, 404).
+        (r, "GET", "/console", "/console", None, {"statuses": {
+            **everyone(401)["statuses"], **dict.fromkeys(CONSOLE_USERS, 200)}, "sees_people": ()}),
+        (r, "GET", "/console/{asset}", "/console/console.js", None, everyone(200)),
+        (r, "POST", "/console/login", "/console/login", b"token=", everyone(401)),
+        (r, "POST", "/console/logout", "/console/logout", b"", everyone(303)),
+        (r, "GET", "/console/me", "/console/me", None, rule(CONSOLE_USERS, service=r)),
+        *((r, method, "/console/api/{service}/{path:path}", "/console/api/notify/inbox", None,
+           rule(CONSOLE_USERS, service=r, status=404)) for method in ("GET", "POST", "PUT", "PATCH", "DELETE")),
     ]
     return table
 
@@ -235,12 +248,12 @@ async def test_every_route_answers_each_caller_as_its_rule_says(system):
             if status == 0:  # a stream: its 200 is not waited for
                 continue
             headers = {**CALLERS[name], **({"Content-Type": "application/x-www-form-urlencoded"}
-                                           if body is not None and "dashboard" in path else {})}
+                                           if body is not None and path.split("/")[1] in PAGES else {})}
             response = await clients[service].request(method, path, headers=headers, content=body)
             if response.status_code != status:
                 wrong.append(f"{service} {method} {path} as {name}: {response.status_code}, not {status} "
                              f"({response.text[:120]})")
-            if status == 401 and response.status_code == 401 and "dashboard" not in path \
+            if status == 401 and response.status_code == 401 and path.split("/")[1] not in PAGES \
                     and not path.startswith("/open311"):
                 assert response.headers.get("www-authenticate") == "Bearer", path
             if status == 403 and response.status_code == 403 and not path.startswith("/open311"):
