@@ -63,8 +63,8 @@ async def test_staff_see_an_escalation_live_assign_it_and_watch_a_campaign_reach
     assert shutil.which(CHROMIUM), f"no {CHROMIUM}: run scripts/ensure-browser.sh (make test does)"
     settings = fresh_settings
     staff_token = token("community_staff", f"staff-{COMMUNITY}", area=COMMUNITY)
-    with system(settings, tmp_path, LINLI_AREAS_FILE=AREAS) as services, event_tap(settings) as tap:
-        async with async_playwright() as playwright:
+    with system(settings, tmp_path, LINLI_AREAS_FILE=AREAS) as services:
+        async with event_tap(settings) as tap, async_playwright() as playwright:
             browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             page = await browser.new_page(viewport=dict(zip(("width", "height"), PHONE)), locale="zh-CN",
                                           is_mobile=True, has_touch=True)
