@@ -185,8 +185,9 @@ async function loadCandidates(item, form) {
   try {
     const params = item.occurrence != null ? { occurrence: item.occurrence } : null;
     const candidates = await call("matching", `requests/${item.request_id}/candidates`, { params });
-    const options = candidates.map((c) => element("option", { value: c.volunteer_id, disabled: !c.fit, "data-fit": String(c.fit) },
-      `${c.name}${c.team ? ` (${c.team})` : ""}${c.fit ? "" : ` — ${c.why || c.reason || "不合适"}`}`));
+    // The unfit stay choosable (staff may know better); matching says why if it refuses.
+    const options = candidates.map((c) => element("option", { value: c.volunteer_id, "data-fit": String(c.fit) },
+      `${c.name}${c.team ? ` (${c.team})` : ""}${c.fit ? "" : ` — 不合适: ${c.why?.reason || c.why || ""}`}`));
     select.replaceChildren(element("option", { value: "" }, options.length ? "请选择" : "本区域暂无志愿者"), ...options);
   } catch (problem) {
     select.replaceChildren(element("option", { value: "" }, "无法载入"));
@@ -283,10 +284,18 @@ const QUEUES = {
   },
 };
 
+const LEVEL_ORDER = ["street_staff", "street", "community", "grid"];
+
+function byLevel(rows) {
+  // Cases by level, the highest first (the most pressing), each level under its heading.
+  return [...rows].sort((a, b) => LEVEL_ORDER.indexOf(a.level) - LEVEL_ORDER.indexOf(b.level));
+}
+
 function drawQueue(kind, rows) {
   const queue = QUEUES[kind];
+  if (kind === "cases") rows = byLevel(rows);
   const list = document.querySelector(`[data-list=${kind}]`);
-  const kept = new Map([...list.children].filter((a) => a.dataset.open).map((a) => [a.dataset.key, a]));
+  const kept = new Map([...list.querySelectorAll("article")].filter((a) => a.dataset.open).map((a) => [a.dataset.key, a]));
   const articles = rows.map((row) => {
     const key = queue.key(row);
     if (kept.has(key)) return kept.get(key);  // a form being filled in is not redrawn under the hand
@@ -296,7 +305,14 @@ function drawQueue(kind, rows) {
       element("div", { class: "panel" }));
     return article;
   });
-  list.replaceChildren(...(articles.length ? articles : [element("p", { class: "empty" }, "暂无")]));
+  const shown = [];
+  articles.forEach((article, index) => {
+    if (kind === "cases" && rows[index].level !== rows[index - 1]?.level) {
+      shown.push(element("h4", { class: "level", "data-level": rows[index].level }, `${LEVELS[rows[index].level] || rows[index].level}级`));
+    }
+    shown.push(article);
+  });
+  list.replaceChildren(...(shown.length ? shown : [element("p", { class: "empty" }, "暂无")]));
 }
 
 async function refreshWork() {
@@ -429,13 +445,44 @@ function progress(c) {
   element("p", { class: "line" }, `已走访 ${c.visited} · 已指派 ${c.assigned} · 未安排 ${c.not_yet} · 共 ${targeted} 户 (${percent}%)`));
 }
 
+const openCampaigns = new Set();  // the campaigns whose visits are shown: kept open across redraws
+
+async function drawVisits(campaignId, box) {
+  try {
+    const found = await call("matching", `campaigns/${campaignId}`);
+    box.replaceChildren(element("ul", { class: "history" }, ...found.visits.map((v) => element("li",
+      { "data-visit": v.request_id, "data-state": v.state },
+      `${VISIT_STATES[v.state] || v.state}${v.volunteer_name ? ` · ${v.volunteer_name}` : ""} · 重点户 ${v.household_id.slice(0, 8)}`))));
+  } catch (problem) {
+    box.replaceChildren(element("p", { class: "problem" }, problem.message));
+  }
+}
+
+function campaignCard(c) {
+  const visits = element("div", { class: "visits" });
+  const toggle = element("button", { type: "button", class: "quiet", "data-visits": c.campaign_id },
+    openCampaigns.has(c.campaign_id) ? "收起明细" : "走访明细");
+  toggle.addEventListener("click", () => {
+    if (openCampaigns.delete(c.campaign_id)) {
+      visits.replaceChildren();
+      toggle.textContent = "走访明细";
+    } else {
+      openCampaigns.add(c.campaign_id);
+      toggle.textContent = "收起明细";
+      drawVisits(c.campaign_id, visits);
+    }
+  });
+  if (openCampaigns.has(c.campaign_id)) drawVisits(c.campaign_id, visits);
+  return element("article", { class: "item", "data-campaign-id": c.campaign_id },
+    element("h3", {}, c.title), line("范围", (c.community_codes || []).join("、")), line("类别", tagNames(c.tags)),
+    line("时间", span(c.window_start, c.window_end)), progress(c), element("div", { class: "actions" }, toggle), visits);
+}
+
 async function refreshCampaigns() {
   try {
     const rows = await call("matching", "campaigns");
     const list = document.getElementById("campaign-list");
-    list.replaceChildren(...(rows.length ? rows.map((c) => element("article", { class: "item", "data-campaign-id": c.campaign_id },
-      element("h3", {}, c.title), line("范围", (c.community_codes || []).join("、")), line("类别", tagNames(c.tags)),
-      line("时间", span(c.window_start, c.window_end)), progress(c))) : [element("p", { class: "empty" }, "暂无走访活动")]));
+    list.replaceChildren(...(rows.length ? rows.map(campaignCard) : [element("p", { class: "empty" }, "暂无走访活动")]));
     show("campaigns-problem", null);
   } catch (problem) {
     show("campaigns-problem", `走访活动无法载入: ${problem.message}`);
@@ -513,6 +560,7 @@ async function start() {
   document.getElementById("who").textContent = `${roles[me.role] || me.role}${me.area ? ` · ${me.area}` : ""}`;
   try { categories = (await call("reporting", "reports/labels")).categories; } catch { categories = {}; }
   fillChoices();
+  for (const form of document.querySelectorAll("#register, #campaign-start")) form.hidden = !me.may_act;  // ops only look
   for (const button of document.querySelectorAll(".tab")) button.addEventListener("click", () => chooseTab(button.dataset.tab));
   chooseTab(tab);
   document.getElementById("search-form").addEventListener("submit", search);
