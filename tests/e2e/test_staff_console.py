@@ -3,7 +3,7 @@ Playwright), the four services running as processes: a community's staff member 
 request nobody can take appears live under 待处理升级 with its reason in Chinese; the staff assign
 a volunteer registered meanwhile, whose notify inbox then holds the offer, and the backlog shrinks;
 then the staff file key households, start a visit campaign and watch its progress reach 100% as
-the volunteers accept and report done on the bus."""
+the volunteers accept and report done on the bus, and find a household's visit on its page."""
 import re
 import shutil
 import uuid
@@ -141,6 +141,16 @@ async def test_staff_see_an_escalation_live_assign_it_and_watch_a_campaign_reach
             await visited_by_volunteers(settings, tap, {str(visit["request_id"]) for visit in started["visits"]})
             await page.wait_for_selector(f".progress[data-campaign='{started['campaign_id']}'][data-percent='100']")
             assert await progress.get_attribute("data-visited") == str(len(HOUSEHOLDS))
+
+            # Search finds a household by its phone (shown masked); its page holds its visit.
+            await page.fill("#q", "139 1234 5678")
+            await page.click("#search-form button")
+            found = page.locator("#search-results article[data-household]", has_text=HOUSEHOLDS[0][0])
+            await found.wait_for()
+            assert "139****5678" in await found.text_content()
+            await found.locator("[data-history]").click()
+            await page.locator("#history h3", has_text=HOUSEHOLDS[0][0]).wait_for()
+            assert "走访" in await page.text_content("#history")
 
             # A phone's screen: one column, nothing wider than it; never the token or a full phone.
             assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE[0]
