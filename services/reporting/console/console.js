@@ -10,6 +10,10 @@ const TAGS = {
   woman_in_difficulty: "困境妇女",
 };
 const LEVELS = { grid: "网格", community: "社区", street: "街道", street_staff: "街道工作人员" };
+const DISPUTES = {
+  neighbour: "邻里纠纷", family: "家庭纠纷", property_management: "物业纠纷", noise: "噪音纠纷", parking: "停车纠纷",
+  debt: "债务纠纷", other: "其他纠纷",
+};
 const OUTCOMES = { agreement: "达成协议", no_agreement: "未达成协议" };
 const SATISFACTION = { satisfied: "满意", basically_satisfied: "基本满意", dissatisfied: "不满意" };
 const URGENCY = { normal: "普通", high: "紧急", emergency: "特急" };
@@ -268,7 +272,7 @@ const QUEUES = {
   },
   cases: {
     key: (r) => r.case_id,
-    title: (r) => `${r.dispute_type || "纠纷"} · ${r.community_code} · ${LEVELS[r.level] || r.level}`,
+    title: (r) => `${DISPUTES[r.dispute_type] || r.dispute_type || "纠纷"} · ${r.community_code} · ${LEVELS[r.level] || r.level}`,
     lines: (r) => [line("受理时间", when(r.received_at)), line("网格", r.grid_code), line("案件编号", r.case_id),
       element("ol", { class: "steps" }, ...(r.steps || []).map((step) => element("li", {},
         `${LEVELS[step.level] || step.level} · ${when(step.at)}${step.reason ? ` · ${step.reason}` : ""}`
@@ -346,7 +350,7 @@ async function search(event) {
       element("h3", {}, `需求 · ${categoryName(r)} · ${r.community_code}`), line("电话", r.phone), line("受理时间", when(r.received_at)),
       line("来源", `${r.source} ${r.external_id || ""}`), line("需求编号", r.request_id)));
     const cases = found.cases.map((c) => element("article", { class: "item", "data-case": c.case_id },
-      element("h3", {}, `案件 · ${c.dispute_type || ""} · ${c.community_code}`), line("受理时间", when(c.received_at)),
+      element("h3", {}, `案件 · ${DISPUTES[c.dispute_type] || c.dispute_type || ""} · ${c.community_code}`), line("受理时间", when(c.received_at)),
       line("案件编号", c.case_id)));
     const households = found.households.map(householdCard);
     const all = [...requests, ...cases, ...households];
@@ -417,7 +421,7 @@ async function showHistory(householdId) {
       `${s.campaign_id ? "走访 · " : ""}${categoryName(s)} · ${span(s.window_start, s.window_end)} · ${STATUSES[s.status] || s.status}`
       + `${s.hours ? ` · ${s.hours} 小时` : ""}${s.handled_by_staff ? " · 工作人员处理" : ""}`));
     const cases = history.cases.map((c) => element("li", { "data-case": c.case_id },
-      `${c.dispute_type || "纠纷"} · ${LEVELS[c.level] || c.level} · ${STATUSES[c.status] || c.status}`
+      `${DISPUTES[c.dispute_type] || c.dispute_type || "纠纷"} · ${LEVELS[c.level] || c.level} · ${STATUSES[c.status] || c.status}`
       + `${c.outcome ? ` · ${OUTCOMES[c.outcome] || c.outcome}` : ""}`
       + `${c.return_visit ? ` · 回访: ${SATISFACTION[c.return_visit.satisfaction] || c.return_visit.satisfaction}` : ""}`));
     box.replaceChildren(element("h3", {}, `档案 · ${file.name || "(未具名)"}`), line("电话", file.phone),
