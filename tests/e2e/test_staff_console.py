@@ -159,3 +159,70 @@ async def test_staff_see_an_escalation_live_assign_it_and_watch_a_campaign_reach
             assert await page.evaluate("document.cookie") == ""
             await page.screenshot(path=str(tmp_path / "console.png"), full_page=True)
             await browser.close()
+
+
+def consultation() -> dict:
+    return {"source": "hotline-12345", "external_id": f"h-{uuid.uuid4().hex[:8]}", "category": "legal.consultation",
+            "description": "法律咨询", "community_code": COMMUNITY, "beneficiary": {"name": "张奶奶", "phone": "13800000001"}}
+
+
+async def acted(item, action: str, **fields) -> None:
+    """Open `action`'s form on the item, fill it (`<name>_choice`: the radio of that value) and send it."""
+    await item.locator(f"[data-open={action}]").click()
+    form = item.locator(f"form[data-action={action}]")
+    for name, value in fields.items():
+        if name.endswith("_choice"):
+            await form.locator(f"[name={name.removesuffix('_choice')}][value={value}]").check()
+        else:
+            await form.locator(f"[name={name}]").fill(value)
+    await form.locator("button[type=submit]").click()
+
+
+async def test_each_queues_actions_work_from_the_page_and_a_refusal_says_why(fresh_settings, tmp_path):
+    settings = fresh_settings
+    with system(settings, tmp_path, LINLI_AREAS_FILE=AREAS, MATCHING_FOLLOW_UP_DAYS="0") as services:
+        async with event_tap(settings) as tap, async_playwright() as playwright:
+            browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = await browser.new_page(viewport=dict(zip(("width", "height"), PHONE)), locale="zh-CN")
+            page.set_default_timeout(TIMEOUT * 1000)
+            await page.goto(f"{services['reporting'].url}/console")
+            await page.fill("#token", token("community_staff", f"staff-{COMMUNITY}", area=COMMUNITY))
+            await page.click("#login button")
+            await page.wait_for_selector("#live[data-state=open]")
+            for _ in range(3):
+                await publish(settings, "request.submit", consultation())
+            handled, duplicate, cancelled = [e["request_id"] for e in await tap.wait_for("request.escalated", 3, TIMEOUT)]
+            await page.wait_for_selector("[data-count=escalated]:text-is('3')")
+
+            def item(request_id):
+                return page.locator(f"[data-list=escalated] article[data-key^='{request_id}']")
+            await acted(item(handled), "handled", hours="1.5", people_served="2", note="电话解答")
+            await page.wait_for_selector("[data-count=escalated]:text-is('2')")
+            await acted(item(duplicate), "duplicate", duplicate_of=duplicate)
+            refusal = item(duplicate).locator("form[data-action=duplicate] .problem:not([hidden])")
+            assert CHINESE.search(await refusal.text_content())  # matching's reason, in Chinese
+            await item(duplicate).locator("form[data-action=duplicate] [name=duplicate_of]").fill(cancelled)
+            await item(duplicate).locator("form[data-action=duplicate] button[type=submit]").click()
+            await page.wait_for_selector("[data-count=escalated]:text-is('1')")
+            await acted(item(cancelled), "cancel", reason="居民已不需要")
+            await page.wait_for_selector("[data-count=escalated]:text-is('0')")
+
+            # A dispute nobody mediates climbs to the street's staff, who close it, then call back.
+            await publish(settings, "case.submit", {
+                "source": "grid-platform", "external_id": f"k-{uuid.uuid4().hex[:6]}", "community_code": COMMUNITY,
+                "dispute_type": "noise", "summary": "楼上噪音", "severity": "serious",
+                "parties": [{"name": "甲", "role": "applicant"}, {"name": "乙", "role": "respondent"}]})
+            await page.click("[data-tab=cases]")
+            await page.wait_for_selector("[data-list=cases] h4[data-level=street_staff]")
+            case = page.locator("[data-list=cases] article").first
+            assert "噪音纠纷" in await case.text_content() and await case.locator(".steps li").count() >= 2
+            await acted(case, "close", outcome_choice="agreement", hours="2")
+            await page.wait_for_selector("[data-count=cases]:text-is('0')")
+            await page.click("[data-tab=return_visits]")
+            await page.wait_for_selector("[data-count=return_visits]:text-is('1')")
+            await acted(page.locator("[data-list=return_visits] article").first, "return_visit",
+                        satisfaction_choice="basically_satisfied", note="居民表示基本满意")
+            await page.wait_for_selector("[data-count=return_visits]:text-is('0')")
+            [visited] = await tap.wait_for("case.return_visited", 1, TIMEOUT)
+            assert visited["satisfaction"] == "basically_satisfied"
+            await browser.close()
