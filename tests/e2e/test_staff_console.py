@@ -3,7 +3,9 @@ Playwright), the four services running as processes: a community's staff member 
 request nobody can take appears live under 待处理升级 with its reason in Chinese; the staff assign
 a volunteer registered meanwhile, whose notify inbox then holds the offer, and the backlog shrinks;
 then the staff file key households, start a visit campaign and watch its progress reach 100% as
-the volunteers accept and report done on the bus, and find a household's visit on its page."""
+the volunteers accept and report done on the bus, and find a household's visit on its page. And
+every queue's actions, from the page: handled, duplicate (a refusal shows matching's reason),
+cancelled, a case closed, its return visit recorded."""
 import re
 import shutil
 import uuid
