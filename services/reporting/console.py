@@ -8,6 +8,7 @@ Bearer` (the page's scripts never see the token: it is an HttpOnly cookie). The 
 would the person (its own area and role checks); the relay passes its status and body on. A service
 that cannot be reached in time is a 503 that says which; only these three services, and only paths
 under their /api/v1, are relayed."""
+import logging
 import re
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -24,6 +25,7 @@ from shared.http import read_body
 from shared.identity import Caller, Refused, Role, bearer_token
 from shared.service import deps_of
 
+log = logging.getLogger(__name__)
 router = APIRouter(tags=["console"], include_in_schema=False)
 ASSETS = Path(__file__).parent / "console"
 # Staff act; ops may look (the services refuse them every action).
@@ -64,8 +66,8 @@ def relayed_headers(token: str, content_type: str | None, language: str | None) 
     return headers
 
 
-def unreachable(service: str, error: httpx.HTTPError) -> str:
-    """Why the service did not answer, for the 503 (the URL and the error's text stay in the log)."""
+def unreachable(service: str, error: Exception) -> str:
+    """Why the service did not answer, for the 503 (its URL stays in the log)."""
     if isinstance(error, httpx.TimeoutException):
         return f"{service} did not answer in time; try again"
     return f"{service} cannot be reached ({type(error).__name__}); try again"
@@ -151,18 +153,23 @@ async def relay(request: Request, service: str, path: str, reporting: Reporting 
         return JSONResponse({"error": f"the body is longer than {MAX_BODY_BYTES} bytes"}, status_code=413)
     headers = relayed_headers(session_token(request), request.headers.get("content-type") if body else None,
                               request.headers.get("accept-language"))
-    client = httpx.AsyncClient(timeout=RELAY_TIMEOUT)
+    client, streaming = httpx.AsyncClient(timeout=RELAY_TIMEOUT), False
     try:
         upstream = await client.send(client.build_request(request.method, url, headers=headers, content=body),
                                      stream=True)
         if upstream.headers.get("content-type", "").startswith("text/event-stream"):
+            streaming = True  # the stream closes the client when it ends
             return StreamingResponse(_streamed(upstream, client), status_code=upstream.status_code,
                                      headers=_passed(upstream))
         content = await upstream.aread()
-    except httpx.HTTPError as error:
-        await client.aclose()
+    except (httpx.HTTPError, httpx.InvalidURL) as error:
+        # The service's base URL only: a query may hold a phone number being searched for.
+        log.warning("console relay: %s at %s did not answer: %s", service, settings.url_of(service),
+                    type(error).__name__)
         return JSONResponse({"error": unreachable(service, error)}, status_code=503)
-    await client.aclose()
+    finally:
+        if not streaming:
+            await client.aclose()
     return Response(content, status_code=upstream.status_code, headers=_passed(upstream))
 
 

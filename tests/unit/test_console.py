@@ -60,6 +60,7 @@ def test_the_service_gets_the_persons_token_and_the_bodys_kind():
     (httpx.ConnectError("refused"), "matching cannot be reached (ConnectError)"),
     (httpx.ReadTimeout("slow"), "matching did not answer in time"),
     (httpx.RemoteProtocolError("closed"), "matching cannot be reached (RemoteProtocolError)"),
+    (httpx.InvalidURL("a misconfigured LINLI_MATCHING_URL"), "matching cannot be reached (InvalidURL)"),
 ])
 def test_a_service_that_does_not_answer_is_named_without_its_address(error, says):
     reason = unreachable("matching", error)
