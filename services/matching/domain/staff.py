@@ -279,9 +279,9 @@ def move_up(case: Case, task: TaskState | None, held: Sequence[AssignmentState],
     if why:
         return why
     reason = Reason(code="moved_up_by_staff", params={"note": note} if note else {})
-    climbed = climb(task, case, reason.text("en"), now, policy)
+    climbed = climb(task, case, reason, now, policy)
     climbed = replace(climbed, events=tuple(
-        event.model_copy(update={**reason.fields(), "staff": staff}) if isinstance(event, CaseEscalated) else event
+        event.model_copy(update={"staff": staff}) if isinstance(event, CaseEscalated) else event
         for event in climbed.events))
     return _withdrawn(task, case, held, MOVED_UP, now) + climbed
 
