@@ -39,8 +39,9 @@ OBSERVER, OPS = "linli-observer", "linli-ops"
 # The autoscaler (KEDA) reads queue depths through the management API and nothing else: no
 # message, no publish (linli-ops may publish on linli.events, to replay dead letters).
 SCALER = "linli-scaler"
-# What a source publishes when the sources file does not say: a hotline's or grid platform's kinds.
-DEFAULT_SOURCE_KEYS = ("request.submit", "request.cancel", "case.submit")
+# What a source publishes when the sources file does not say: a hotline's or grid platform's kinds
+# (a grid platform files the key households of its grids: household.register).
+DEFAULT_SOURCE_KEYS = ("request.submit", "request.cancel", "case.submit", "household.register")
 VOLUNTEER_APP_KEYS = ("volunteer.register", "assignment.respond", "service.complete")
 PERSONAL = "linli.personal"  # the restricted exchange of the events that carry personal data
 NOTHING = "^$"

@@ -445,6 +445,7 @@ class PersonErased(Event):
     requests: tuple[RequestRef, ...] = ()
     case_ids: tuple[UUID, ...] = ()
     volunteers: tuple[VolunteerRef, ...] = ()
+    household_ids: tuple[UUID, ...] = ()  # the key households (建档) filed for them
     # The chains (correlation ids) of those requests and cases: what was said about them.
     correlation_ids: tuple[str, ...] = ()
 

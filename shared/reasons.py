@@ -61,7 +61,9 @@ def task_label(task: str, language: str) -> str:
 
 
 def _failures(failures: Mapping[str, int], language: str) -> str:
-    ordered = sorted(failures.items(), key=lambda kv: (-kv[1], kv[0]))
+    """Most failed rule first; ties in the order of their English words, as the sentences always
+    were (jsonb keeps no key order, so the order is the wording's)."""
+    ordered = sorted(failures.items(), key=lambda kv: (-kv[1], RULES.get(kv[0], (kv[0],))[0]))
     if language == "en":
         return ", ".join(f"{count} {RULES.get(rule, (rule, rule))[0]}" for rule, count in ordered)
     return "、".join(f"{count}人{RULES.get(rule, (rule, rule))[1]}" for rule, count in ordered)
@@ -129,7 +131,7 @@ def text(code: str | None, params: Mapping[str, Any] | None, language: str = DEF
         return None
     try:
         return wording(dict(params or {}), language == "en")
-    except (KeyError, TypeError, ValueError):
+    except (AttributeError, KeyError, TypeError, ValueError):
         return None
 
 

@@ -105,6 +105,11 @@ class Settings(BaseSettings):
     # reporting: open dashboards are told of new figures at most this often (a burst of events,
     # one redraw).
     reporting_live_seconds: float = 5.0
+    # reporting: where the staff console's relay finds the services (unset: 127.0.0.1 at the
+    # service's port above, as `make run` starts them).
+    linli_intake_url: str | None = None
+    linli_matching_url: str | None = None
+    linli_reporting_url: str | None = None
     # notify: the staff directory (JSON: community or street code -> email, phone, languages).
     notify_staff_file: str | None = None
     # notify: a pending offer is reminded once this long before it expires ("" for never), and a
@@ -135,6 +140,10 @@ class Settings(BaseSettings):
 
     def port_of(self, service: str) -> int:
         return getattr(self, f"{service}_port")
+
+    def url_of(self, service: str) -> str:
+        """The base URL of `service`'s HTTP API (intake, matching, reporting), without a trailing slash."""
+        return (getattr(self, f"linli_{service}_url") or f"http://127.0.0.1:{self.port_of(service)}").rstrip("/")
 
     def database_password_of(self, service: str) -> str | None:
         return getattr(self, f"{service}_database_password", None)

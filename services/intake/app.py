@@ -3,11 +3,12 @@ from pathlib import Path
 
 from fastapi import APIRouter
 
-from services.intake import api, erasure, handlers, open311
+from services.intake import api, erasure, handlers, open311, staff_api
 from services.intake.context import Intake
 from services.intake.submissions import EXPIRED_BATCH, KINDS, refuse_expired_cancellations
 from shared.consumer import Consumers
-from shared.events import (AssignmentResponded, CaseReceived, CompletionReported, ErasureDone, PersonErased,
+from shared.events import (AssignmentResponded, CampaignStarted, CaseReceived, CompletionReported, ErasureDone,
+                           HouseholdRegistered, PersonErased,
                            RequestAssigned, RequestCancelled, RequestCompleted, RequestDuplicate, RequestEscalated, RequestMissed,
                            RequestReceived, VolunteerRegistered)
 from shared.retention import Prune
@@ -16,7 +17,7 @@ from shared.sweeper import Sweeper
 from shared.topology import INTAKE
 
 consumers = Consumers()
-for kind in KINDS:  # intake.request-submit, intake.volunteer-register, intake.case-submit, …
+for kind in KINDS:  # intake.request-submit, intake.volunteer-register, intake.household-register, …
     # No size limit of the consumer's: parse_submission rejects an oversized body, with the reason.
     consumers.add(f"intake.{kind.routing_key.replace('.', '-')}", INTAKE, kind.routing_key, handlers.on_submission(kind),
                   max_bytes=None)
@@ -35,6 +36,7 @@ def _expiry(intake: Intake) -> Sweeper:
 
 http = APIRouter()  # /api/v1 and /open311/v2
 http.include_router(api.router)
+http.include_router(staff_api.router)
 http.include_router(open311.router)
 
 SERVICE = ServiceDefinition(name="intake", consumers=consumers, api=http,
@@ -45,4 +47,5 @@ SERVICE = ServiceDefinition(name="intake", consumers=consumers, api=http,
                                        Prune("status_update", "COALESCE(sent_at, created_at)", "status <> 'pending'")),
                             publishes=(RequestReceived, RequestDuplicate, RequestCancelled, CaseReceived,
                                        VolunteerRegistered, AssignmentResponded, CompletionReported, PersonErased,
-                                       ErasureDone, *(kind.rejected for kind in KINDS)))
+                                       ErasureDone, HouseholdRegistered, CampaignStarted,
+                                       *(kind.rejected for kind in KINDS)))

@@ -31,16 +31,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, HttpUrl
+from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator
 
+from services.intake.households import CAMPAIGN_SOURCE, STAFF_SOURCE
 from shared.broker_users import DEFAULT_SOURCE_KEYS
 from shared.identity import Caller, Role
 from shared.submissions import Code
 from shared.webhooks import require_secret
 
 SubmissionKey = Literal["request.submit", "request.cancel", "case.submit", "volunteer.register",
-                        "assignment.respond", "service.complete"]
+                        "assignment.respond", "service.complete", "household.register"]
 
+# The sources of what linli files itself: no system may publish as them.
+RESERVED = frozenset({STAFF_SOURCE, CAMPAIGN_SOURCE})
 KeyHash = Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 # Bytes of randomness in a key `new-key` makes (43 characters of URL-safe base64).
 KEY_BYTES = 32
@@ -57,6 +60,13 @@ class Source(BaseModel):
     webhook_secret: str | None = None
     publishes: tuple[SubmissionKey, ...] = DEFAULT_SOURCE_KEYS
 
+    @field_validator("source")
+    @classmethod
+    def _not_reserved(cls, source):
+        if source in RESERVED:
+            raise ValueError(f"source {source!r} is linli's own (staff's households, campaigns' visits)")
+        return source
+
 
 def key_hash(api_key: str) -> str:
     """The SHA-256 (hex) of a key as sent; any text hashes (a lone surrogate included)."""
@@ -72,7 +82,7 @@ class Sources:
     accept_unknown: bool = False
 
     def accepts(self, source: str) -> bool:
-        return self.accept_unknown or source in self.known
+        return source not in RESERVED and (self.accept_unknown or source in self.known)
 
     def for_api_key(self, api_key: str | None) -> Source | None:
         """The source whose key this is: its hash compared with every known one in constant time."""

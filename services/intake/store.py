@@ -17,21 +17,23 @@ from shared.submissions import (
 )
 
 REQUEST_COLUMNS = ("request_id, source, external_id, category, community_code, status, status_detail, "
-                   "correlation_id, received_at, updated_at")
+                   "correlation_id, received_at, updated_at, household_id, campaign_id")
 
 
 async def insert_request(conn: asyncpg.Connection, submission: ServiceRequestSubmission, correlation_id: str,
-                         received_at: datetime) -> UUID | None:
-    """Store a new request received at `received_at` and return its request_id; None when
-    (source, external_id) is already known."""
+                         received_at: datetime, household_id: UUID | None = None,
+                         campaign_id: UUID | None = None) -> UUID | None:
+    """Store a new request received at `received_at` (for the household and campaign it is of)
+    and return its request_id; None when (source, external_id) is already known."""
     return await conn.fetchval(
         "INSERT INTO service_request (request_id, source, external_id, category, community_code, "
-        "submission, correlation_id, beneficiary_phone, received_at, updated_at) "
-        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9) "
+        "submission, correlation_id, beneficiary_phone, received_at, updated_at, household_id, campaign_id) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11) "
         "ON CONFLICT (source, external_id) DO NOTHING RETURNING request_id",
         uuid4(), submission.source, submission.external_id, submission.category,
         submission.community_code, submission.model_dump(mode="json"), correlation_id,
-        phone_key(submission.beneficiary.phone if submission.beneficiary else None), received_at)
+        phone_key(submission.beneficiary.phone if submission.beneficiary else None), received_at,
+        household_id, campaign_id)
 
 
 async def request_by_key(conn: asyncpg.Connection, source: str, external_id: str) -> asyncpg.Record | None:
@@ -134,14 +136,17 @@ async def link_duplicate(conn: asyncpg.Connection, request_id: UUID, first: UUID
 
 
 async def insert_case(conn: asyncpg.Connection, case: MediationCaseSubmission, level: str,
-                      correlation_id: str) -> UUID | None:
-    """Store a new case; None when (source, external_id) is already known."""
+                      correlation_id: str, household_id: UUID | None = None) -> UUID | None:
+    """Store a new case (with its parties' phones as compared, for search and erasure); None
+    when (source, external_id) is already known."""
+    phones = sorted({phone_key(party.phone) for party in case.parties if party.phone} - {None, ""})
     return await conn.fetchval(
         "INSERT INTO mediation_case (case_id, source, external_id, community_code, grid_code, dispute_type, "
-        "severity, level, submission, correlation_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) "
+        "severity, level, submission, correlation_id, household_id, party_phones) "
+        "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) "
         "ON CONFLICT (source, external_id) DO NOTHING RETURNING case_id",
         uuid4(), case.source, case.external_id, case.community_code, case.grid_code, case.dispute_type.value,
-        case.severity, level, case.model_dump(mode="json"), correlation_id)
+        case.severity, level, case.model_dump(mode="json"), correlation_id, household_id, phones)
 
 
 async def insert_response(conn: asyncpg.Connection, response: AssignmentResponse) -> None:

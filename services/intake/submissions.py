@@ -15,18 +15,21 @@ from uuid import UUID
 from prometheus_client import Counter
 from pydantic import BaseModel
 
-from services.intake import store
+from services.intake import registry, store
 from services.intake.context import Intake
 from services.intake.domain import (OnCancel, Rejection, S, first_of_same_need, on_cancel, parse_submission,
                                     phone_key, status_on_arrival)
+from services.intake.households import for_household
 from services.intake.sources import Sources, unknown_source_reason
 from shared.events import (AssignmentResponded, CancellationRejected, CaseReceived, CaseRejected, CompletionRejected,
-                           CompletionReported, RequestCancelled, RequestDuplicate, RequestReceived, RequestRejected,
+                           CompletionReported, HouseholdRejected, RequestCancelled, RequestDuplicate, RequestReceived,
+                           RequestRejected,
                            ResponseRejected, SubmissionRejected, VolunteerRegistered, VolunteerRejected)
 from shared.mediation import starting_level
 from shared.statuses import FINAL, RequestStatus
-from shared.submissions import (AssignmentResponse, MediationCaseSubmission, RequestCancellation,
-                                ServiceCompletion, ServiceRequestSubmission, VolunteerRegistration)
+from shared.submissions import (AssignmentResponse, HouseholdRegistration, MediationCaseSubmission,
+                                RequestCancellation, ServiceCompletion, ServiceRequestSubmission,
+                                VolunteerRegistration)
 from shared.unit_of_work import UnitOfWork
 
 SUBMISSIONS = Counter("linli_intake_submissions_total", "Submissions taken in, by outcome",
@@ -137,17 +140,24 @@ async def _accept_request(intake: Intake, uow: UnitOfWork, request: ServiceReque
                           arrival: Arrival) -> Accepted:
     """Store a request once per (source, external_id); the same need from another source within
     the window is linked to the first request instead of being dispatched again; a request whose
-    cancellation came first is cancelled at once, never dispatched (domain.status_on_arrival)."""
+    cancellation came first is cancelled at once, never dispatched (domain.status_on_arrival).
+    A request naming a household is for it (and reaches its resident when it names nobody)."""
     conn = uow.connection
+    named = await registry.named_household(uow, request.source, request.household_id, request.household_external_id)
+    if named.reason:
+        return Rejection(named.reason, request.source, request.external_id, request.community_code)
+    household_id = named.household.household_id if named.household else None
+    if named.household:
+        request = for_household(request, named.household)
     await store.take_turn(conn, "request", request.source, request.external_id)  # after or before its cancellations
-    request_id = await store.insert_request(conn, request, arrival.correlation_id, arrival.at)
+    request_id = await store.insert_request(conn, request, arrival.correlation_id, arrival.at, household_id)
     if request_id is None:
         existing = await store.request_by_key(conn, request.source, request.external_id)
         return Accepted("duplicate", existing["request_id"])
     first = await _first_of_same_need(intake, uow, request, request_id, arrival.at)
     waiting = await store.claim_waiting_cancellation(conn, request.source, request.external_id, arrival.at)
     about = {**arrival.stamp, "request_id": request_id, "source": request.source, "external_id": request.external_id,
-             "category": request.category, "community_code": request.community_code}
+             "category": request.category, "community_code": request.community_code, "household_id": household_id}
     status = status_on_arrival(first is not None, waiting is not None)
     if status == RequestStatus.DUPLICATE:
         await _link(intake, uow, about, first)
@@ -158,7 +168,8 @@ async def _accept_request(intake: Intake, uow: UnitOfWork, request: ServiceReque
     if status == RequestStatus.CANCELLED:
         await _cancel_on_arrival(intake, uow, about, waiting["reason"])
         return Accepted("cancelled", request_id)
-    event = RequestReceived(**request.model_dump(), **arrival.stamp, request_id=request_id)
+    event = RequestReceived(**{**request.model_dump(), "household_id": household_id}, **arrival.stamp,
+                            request_id=request_id)
     await uow.emit(event)
     await intake.status_webhooks.queue_request(uow, event, RequestStatus.RECEIVED)
     return Accepted("received", request_id)
@@ -203,13 +214,25 @@ async def _accept_volunteer(intake: Intake, uow: UnitOfWork, registration: Volun
     return Accepted("registered", volunteer_id)
 
 
-async def _accept_case(intake: Intake, uow: UnitOfWork, case: MediationCaseSubmission, arrival: Arrival) -> Accepted:
+async def _accept_case(intake: Intake, uow: UnitOfWork, case: MediationCaseSubmission,
+                       arrival: Arrival) -> Accepted | Rejection:
+    named = await registry.named_household(uow, case.source, case.household_id, case.household_external_id)
+    if named.reason:
+        return Rejection(named.reason, case.source, case.external_id, case.community_code)
+    household_id = named.household.household_id if named.household else None
     level = starting_level(case.grid_code, case.severity)
-    case_id = await store.insert_case(uow.connection, case, level, arrival.correlation_id)
+    case_id = await store.insert_case(uow.connection, case, level, arrival.correlation_id, household_id)
     if case_id is None:
         return Accepted("duplicate")
-    await uow.emit(CaseReceived(**case.model_dump(), case_id=case_id, level=level, **arrival.stamp))
+    await uow.emit(CaseReceived(**{**case.model_dump(), "household_id": household_id}, case_id=case_id, level=level,
+                                **arrival.stamp))
     return Accepted("received", case_id)
+
+
+async def _accept_household(intake: Intake, uow: UnitOfWork, registration: HouseholdRegistration,
+                            arrival: Arrival) -> Accepted:
+    """A new key household or an update of its file (by (source, external_id)): it keeps its id."""
+    return Accepted("registered", await registry.file_household(uow, registration, arrival.stamp))
 
 
 async def _accept_response(intake: Intake, uow: UnitOfWork, response: AssignmentResponse,
@@ -246,7 +269,8 @@ async def _accept_cancellation(intake: Intake, uow: UnitOfWork, cancellation: Re
     if request is None:
         return await _not_cancellable(uow, cancellation)
     event = RequestCancelled(**arrival.stamp, request_id=request["request_id"], reason=cancellation.reason,
-                             **identity, category=request["category"], community_code=request["community_code"])
+                             **identity, category=request["category"], community_code=request["community_code"],
+                             household_id=request["household_id"], campaign_id=request["campaign_id"])
     await uow.emit(event)
     await intake.status_webhooks.queue_request(uow, event, RequestStatus.CANCELLED, reason=event.reason)
     return Accepted("cancelled", event.request_id)
@@ -309,7 +333,8 @@ KINDS = (REQUEST,
          Kind("case.submit", MediationCaseSubmission, CaseRejected, _accept_case),
          Kind("assignment.respond", AssignmentResponse, ResponseRejected, _accept_response),
          Kind("service.complete", ServiceCompletion, CompletionRejected, _accept_completion),
-         CANCELLATION)
+         CANCELLATION,
+         Kind("household.register", HouseholdRegistration, HouseholdRejected, _accept_household))
 
 
 async def receive_request(intake: Intake, uow: UnitOfWork, body: bytes, correlation_id: str,

@@ -9,6 +9,7 @@ from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query
 
+from services.matching import staff_api
 from services.matching import work_api
 from services.matching.context import Matching
 from services.matching.store import assignments, roster, tasks
@@ -100,4 +101,5 @@ async def case(case_id: UUID, matching: Matching = Depends(deps_of), who: Caller
     return found
 
 
+router.include_router(staff_api.router)  # the staff's actions and the assign picker
 router.include_router(work_api.router)

@@ -7,9 +7,11 @@ from services.matching.timers import timers
 from shared.consumer import Consumers
 from shared.events import (AssignmentAccepted, AssignmentDeclined, AssignmentExpired, AssignmentOffered,
                            AssignmentResponded, AssignmentWithdrawn, CaseAssigned, CaseClosed, CaseEscalated,
-                           CaseFollowUpDue, CaseReceived, CampaignStarted, CompletionRejected, CompletionReported, ErasureDone,
-                           HouseholdRegistered, PersonErased, RequestAssigned, RequestCancelled, RequestCompleted, RequestEscalated,
-                           RequestMissed, RequestReceived, ResponseRejected, VolunteerRegistered)
+                           CampaignStarted, CaseFollowUpDue, CaseReceived, CompletionRejected, CompletionReported,
+                           ErasureDone, HouseholdRegistered, PersonErased, RequestAssigned, RequestCancelled,
+                           RequestCompleted, RequestDuplicate, RequestEscalated, RequestHandledByStaff, RequestMissed,
+                           RequestReceived, RequestReopened, RequestStaffAssigned, ResponseRejected,
+                           ReturnVisitRecorded, VolunteerRegistered)
 from shared.retention import Prune
 from shared.service import ServiceDefinition
 
@@ -35,4 +37,8 @@ SERVICE = ServiceDefinition(name="matching", consumers=consumers, api=api.router
                                        AssignmentWithdrawn, RequestAssigned, RequestEscalated, RequestCompleted,
                                        RequestMissed, CaseAssigned, CaseEscalated, CaseClosed, CaseFollowUpDue,
                                        # the answers and reports it refuses (intake refuses bad input)
-                                       ResponseRejected, CompletionRejected, ErasureDone))
+                                       ResponseRejected, CompletionRejected, ErasureDone,
+                                       # the staff's actions (staff_api.py); intake publishes request.cancelled
+                                       # and request.duplicate too
+                                       RequestStaffAssigned, RequestReopened, RequestHandledByStaff,
+                                       RequestCancelled, RequestDuplicate, ReturnVisitRecorded))

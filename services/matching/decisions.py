@@ -7,13 +7,14 @@ from functools import partial
 
 from prometheus_client import Histogram
 
-from services.matching.domain.changes import (AddAssignment, AddTask, CloseCase, Decision, DropReport,
-                                              FollowUpAnnounced, KeepReport, MoveAssignment, MoveCase, MoveTask,
-                                              RecordService, RememberCancellation, SetSeries, SettleBooking,
-                                              WantOffers, WidenSearch)
+from services.matching.domain.changes import (AddAssignment, AddTask, AskAgain, BookPlace, CloseCase, Decision,
+                                              DropReport, FollowUpAnnounced, KeepReport, LinkDuplicate,
+                                              MoveAssignment, MoveCase, MoveTask, RecordHandled, RecordReturnVisit,
+                                              RecordService, RememberCancellation, ReopenTask, SetSeries,
+                                              SettleBooking, WantOffers, WidenSearch)
 from services.matching.domain.lifecycle import Situation
 from services.matching.domain.stages import stages_reached
-from services.matching.store import assignments, roster, stages, tasks, work
+from services.matching.store import assignments, roster, staff, stages, tasks, work
 from shared.metrics import STAGE_BUCKETS
 from shared.unit_of_work import UnitOfWork
 
@@ -26,7 +27,11 @@ _STORE = {AddAssignment: assignments.insert, MoveAssignment: assignments.move,
           MoveTask: tasks.move_task, WantOffers: tasks.want_offers, WidenSearch: tasks.widen,
           MoveCase: tasks.move_case, CloseCase: tasks.close_case, FollowUpAnnounced: tasks.follow_up_announced,
           SetSeries: tasks.set_series, RememberCancellation: tasks.remember_cancellation,
-          KeepReport: assignments.keep_report, DropReport: assignments.drop_report}
+          KeepReport: assignments.keep_report, DropReport: assignments.drop_report,
+          # the staff's actions
+          BookPlace: staff.book_place, AskAgain: staff.ask_again, ReopenTask: staff.reopen_task,
+          RecordHandled: staff.record_handled, LinkDuplicate: staff.link_duplicate,
+          RecordReturnVisit: staff.record_return_visit}
 
 
 async def apply(uow: UnitOfWork, decision: Decision) -> None:

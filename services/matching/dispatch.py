@@ -19,7 +19,7 @@ from services.matching.domain.search import after_offers, wider_area
 from services.matching.domain.staffing import Demand, Offer, staff_batch
 from services.matching.domain.subjects import Subject
 from services.matching.domain.tasks import TaskState, week_of_task, weighed
-from services.matching.store import assignments, households, roster, tasks
+from services.matching.store import assignments, households, roster, staff, tasks
 from shared.unit_of_work import UnitOfWork
 
 OFFERS = Metric("linli_matching_offers_total", "Offers made, by urgency", ["urgency"])
@@ -78,7 +78,8 @@ async def _search(matching: Matching, uow: UnitOfWork, task: TaskState, now: dat
     paired = await tasks.paired(conn, task.request_id, task.occurrence) if task.request_id else frozenset()
     # A mediator offered the case at a lower level is not asked again higher up.
     offered = await tasks.offered_for_case(conn, task.case_id) if task.case_id else frozenset()
-    weighing = weighed(task, offered | {a.volunteer.volunteer_id for a in held}, paired)
+    # Those asked before staff reopened the task may be asked again.
+    weighing = weighed(task, offered | await staff.asked(conn, task.task_id), paired)
     fit, failures = await _able(matching, uow, task, weighing, week)
     area = wider_area(task, len(fit), wanted, policy)
     if area:

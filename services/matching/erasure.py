@@ -58,8 +58,11 @@ async def on_person_erased(matching: Matching, uow: UnitOfWork, event: PersonEra
                             requests, sorted(RequestReceived.personal)),
         "task": ("UPDATE task SET lat = NULL, lon = NULL WHERE request_id = ANY($1::uuid[]) AND lat IS NOT NULL",
                  requests),
-        "mediation_case": ("UPDATE mediation_case SET summary = '' WHERE case_id = ANY($1::uuid[]) AND summary <> ''",
+        "mediation_case": ("UPDATE mediation_case SET summary = '', closing_note = NULL "
+                           "WHERE case_id = ANY($1::uuid[]) AND (summary <> '' OR closing_note IS NOT NULL)",
                            list(event.case_ids)),
+        "return_visit": ("UPDATE return_visit SET note = NULL WHERE case_id = ANY($1::uuid[]) AND note IS NOT NULL",
+                         list(event.case_ids)),
     }
     await _lock(conn, [*volunteers, *requests, *event.case_ids])
     await conn.executemany(

@@ -49,6 +49,9 @@ async def on_case_received(matching: Matching, uow: UnitOfWork, event: CaseRecei
 
 
 async def on_request_cancelled(matching: Matching, uow: UnitOfWork, event: RequestCancelled) -> None:
+    """A publisher's cancellation (from intake); staff's (`cancelled_by`) is matching's own, already applied."""
+    if event.cancelled_by is not None:
+        return
     conn = uow.connection
     await tasks.lock_community(conn, event.community_code)
     await tasks.lock_request(conn, event.request_id)

@@ -2,13 +2,15 @@
 
 A template has a `subject` block and a `body` block. Its fields are raw values (codes, times,
 ids); the filters turn them into the recipient's language: `service`, `level`, `outcome`,
-`dispute`, `when` (a time on the city's clock), `duration`."""
+`dispute`, `when` (a time on the city's clock), `duration`, and `reason` (an event's English
+reason, rendered from its code and parameters where it has them: shared/reasons.py)."""
 from datetime import datetime, timedelta, tzinfo
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from services.notify.domain.routing import CHINESE, ENGLISH
+from shared import reasons
 from shared.catalogue import service_name
 from shared.mediation import Level
 
@@ -54,8 +56,15 @@ class Renderer:
             service=service_name if language == CHINESE else ENGLISH_SERVICES.__getitem__,
             level=words.__getitem__, outcome=words.__getitem__, dispute=lambda code: words.get(code, code),
             when=lambda moment: _local(moment, timezone) if moment else words["unknown time"],
-            duration=lambda lead: _duration(lead, language))
+            duration=lambda lead: _duration(lead, language),
+            reason=lambda words, code, params: _reason(words, code, params, language))
         return environment
+
+
+def _reason(words: str, code: str | None, params: dict, language: str) -> str:
+    """`{{ reason|reason(reason_code, reason_params) }}`: an event from before reasons had codes
+    (or with a code this version cannot word) shows its English words."""
+    return reasons.text(code, params, "en" if language == ENGLISH else "zh") or words
 
 
 def _local(moment: datetime, timezone: tzinfo) -> str:

@@ -118,13 +118,30 @@ def _table(path: str, build: Callable[[asyncpg.Connection, Scope], Awaitable[tab
     """GET `path`: the table `build` makes for the scope (its docstring says what it holds)."""
     async def table(request: Request, scope: Scope = Depends(_scope), format: Format = "json",
                     reporting: Reporting = Depends(deps_of)) -> Response:
-        return respond(await _shared(reporting, (path, scope), lambda conn: build(conn, scope)), format,
-                       query=_asked(request))
+        try:
+            answer = await _shared(reporting, (path, scope), lambda conn: build(conn, scope))
+        except BadQuery as error:
+            raise HTTPException(status_code=422, detail=str(error)) from error
+        return respond(answer, format, query=_asked(request))
     router.add_api_route(path, table, methods=["GET"], name=build.__name__, description=build.__doc__)
 
 
 _table("/api/v1/reports/disputes", tables.disputes)
-_table("/api/v1/reports/escalations", tables.escalations)
+_table("/api/v1/reports/staff-actions", tables.staff_actions)
+_table("/api/v1/reports/campaigns", tables.campaigns)
+
+
+@router.get("/api/v1/reports/escalations")
+async def escalations(request: Request, scope: Scope = Depends(_scope), format: Format = "json",
+                      lang: Literal["zh", "en"] | None = Query(None, description="the reasons' language: zh or en "
+                                                                                 "(default: the caller's)"),
+                      who: Caller = Depends(FIGURE_READERS), reporting: Reporting = Depends(deps_of)) -> Response:
+    """The escalation backlog: occurrences with the community's staff, oldest first, each with
+    its reason in the reader's language."""
+    language = lang or who.language
+    table = await _shared(reporting, ("escalations", scope, language),
+                          lambda conn: tables.escalations(conn, scope, language))
+    return respond(table, format, query=_asked(request))
 
 
 @router.get("/api/v1/reports/volunteers")

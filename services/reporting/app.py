@@ -1,7 +1,7 @@
 """reporting's wiring: its queues, its handler, its API, the listener that makes it live."""
 from pathlib import Path
 
-from services.reporting import api, live, station_metrics
+from services.reporting import api, console, live, station_metrics
 from services.reporting.context import Reporting
 from services.reporting.handlers import on_person_erased, project_event, rekey_legacy
 from services.reporting.store.projections import PROJECTIONS
@@ -9,6 +9,7 @@ from shared.consumer import Consumers
 from shared.events import ErasureDone, PersonErased, RequestReceived
 from shared.service import ServiceDefinition
 
+api.router.include_router(console.router)  # the staff console beside the dashboard
 consumers = Consumers()
 for event_type in PROJECTIONS:  # queues reporting.request-received, reporting.volunteer-registered, …
     # A request whole (linli.personal), only to key its beneficiary: the archive keeps the public form.

@@ -1,6 +1,7 @@
 """Every table as JSON, CSV or XLSX."""
 import csv
 import io
+import json
 from datetime import datetime
 from uuid import UUID
 
@@ -15,11 +16,16 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _cell(value):
-    """A value as a spreadsheet cell: text for ids, ISO text for times (spreadsheets drop offsets)."""
+    """A value as a spreadsheet cell: text for ids, ISO text for times (spreadsheets drop offsets),
+    a list as its items joined by commas (a campaign's communities)."""
     if isinstance(value, UUID):
         return str(value)
     if isinstance(value, datetime):
         return value.isoformat()
+    if isinstance(value, (list, tuple)):
+        return ",".join(str(item) for item in value)
+    if isinstance(value, dict):
+        return json.dumps(value, ensure_ascii=False)
     return value
 
 

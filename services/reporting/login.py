@@ -1,7 +1,9 @@
-"""The dashboard's login: a small page where a person pastes their token (from the city's single
-sign-on; in development, `python -m shared.tokens issue --role report_viewer`). The server checks
-it and keeps it as an HttpOnly, SameSite=Strict session cookie, which the dashboard's fetches,
-exports and EventSource then carry (scripts never read it)."""
+"""The staff login of reporting's pages (the dashboard, the staff console): a small page where a
+person pastes their token (from the city's single sign-on; in development, `python -m shared.tokens
+issue --role report_viewer`). The server checks it and keeps it as an HttpOnly, SameSite=Strict
+session cookie, which the page's fetches, exports and EventSource then carry (scripts never read it).
+Each page names its own `LoginPage`; the functions default to the dashboard's."""
+from dataclasses import dataclass
 from html import escape
 from urllib.parse import parse_qsl
 
@@ -14,15 +16,32 @@ from shared.tokens import DEV_ISSUER
 
 MAX_FORM_BYTES = 16_384
 
+
+@dataclass(frozen=True)
+class LoginPage:
+    """What a page's login says and where it leads."""
+
+    path: str  # the page: the form posts to `path`/login and leads back to `path`
+    title: str
+    heading: str
+    stylesheet: str
+    role: str  # the role the development hint issues a token for
+
+
+DASHBOARD = LoginPage("/dashboard", "登录 · 邻里数据看板", "邻里 · 社区志愿服务数据看板",
+                      "/dashboard/dashboard.css", "report_viewer")
+CONSOLE = LoginPage("/console", "登录 · 邻里社区工作台", "邻里 · 社区工作台",
+                    "/console/console.css", "community_staff --area <社区代码>")
+
 PAGE = """<!doctype html>
 <html lang="zh-CN">
 <head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>登录 · 邻里数据看板</title><link rel="stylesheet" href="/dashboard/dashboard.css"></head>
+<title>{title}</title><link rel="stylesheet" href="{stylesheet}"></head>
 <body>
-<header><h1>邻里 · 社区志愿服务数据看板</h1><p>请登录 (sign in)</p></header>
+<header><h1>{heading}</h1><p>请登录 (sign in)</p></header>
 <main>
   <section>
-    <form id="login" method="post" action="/dashboard/login">
+    <form id="login" method="post" action="{path}/login">
       <label for="token">令牌 (token)</label><br>
       <textarea id="token" name="token" rows="6" cols="80" required autocomplete="off"></textarea><br>
       <input type="hidden" name="next" value="{next}">
@@ -34,15 +53,18 @@ PAGE = """<!doctype html>
 </body>
 </html>
 """
-HINT = ("<p>开发环境 (development): <code>.venv/bin/python -m shared.tokens issue --role report_viewer</code> "
+HINT = ("<p>开发环境 (development): <code>.venv/bin/python -m shared.tokens issue --role {role}</code> "
         "打印一个令牌 (prints a token).</p>")
 
 
-def login_page(issuer: str, problem: str | None = None, next_query: str = "", status: int = 401) -> HTMLResponse:
-    page = PAGE.format(next=escape(next_query, quote=True),
+def login_page(issuer: str, problem: str | None = None, next_query: str = "", status: int = 401,
+               page: LoginPage = DASHBOARD) -> HTMLResponse:
+    html = PAGE.format(title=escape(page.title), stylesheet=escape(page.stylesheet, quote=True),
+                       heading=escape(page.heading), path=escape(page.path, quote=True),
+                       next=escape(next_query, quote=True),
                        problem=f'<p id="problem" class="problem">{escape(problem)}</p>' if problem else "",
-                       hint=HINT if issuer == DEV_ISSUER else "")
-    response = HTMLResponse(page, status_code=status, headers={"Cache-Control": "no-store"})
+                       hint=HINT.format(role=escape(page.role)) if issuer == DEV_ISSUER else "")
+    response = HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
     if problem:
         response.delete_cookie(SESSION_COOKIE, path="/")
     return response
@@ -59,13 +81,19 @@ async def login_form(request: Request) -> dict[str, str]:
         return {}
 
 
-def back_to(next_query: str) -> str:
-    """Where the login leads: the dashboard with the query it was opened with (never elsewhere)."""
-    return "/dashboard" + (next_query if next_query.startswith("?") and "\\" not in next_query else "")
+def back_to(next_query: str, page: LoginPage = DASHBOARD) -> str:
+    """Where the login leads: the page with the query it was opened with (never elsewhere)."""
+    return page.path + (next_query if next_query.startswith("?") and "\\" not in next_query else "")
 
 
-def signed_in(request: Request, token: str, next_query: str) -> RedirectResponse:
-    response = RedirectResponse(back_to(next_query), status_code=303)
+def signed_in(request: Request, token: str, next_query: str, page: LoginPage = DASHBOARD) -> RedirectResponse:
+    response = RedirectResponse(back_to(next_query, page), status_code=303)
     response.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="strict", path="/",
                         secure=request.url.scheme == "https")
+    return response
+
+
+def signed_out(page: LoginPage = DASHBOARD) -> RedirectResponse:
+    response = RedirectResponse(page.path, status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
     return response

@@ -1,15 +1,17 @@
 """The tables the API serves, each as named columns and rows: figures by group, disputes by
-mediation level, each volunteer's hours, the escalation backlog."""
+mediation level, each volunteer's hours, the escalation backlog, the staff's actions and the
+visit campaigns' coverage."""
 from dataclasses import dataclass
 
 import asyncpg
 
 from services.reporting.context import Reporting
-from services.reporting.domain.figures import FIGURES, finish, percentile, residents
+from services.reporting.domain.figures import FIGURES, coverage, finish, percentile, residents
 from services.reporting.domain.periods import GRAINS, periods
-from services.reporting.domain.increments import DISPUTE_COUNTS
-from services.reporting.domain.scope import Scope
+from services.reporting.domain.increments import DISPUTE_COUNTS, RETURN_VISIT_COUNTS, STAFF_ACTION_KINDS
+from services.reporting.domain.scope import BadQuery, Scope
 from services.reporting.store import reports
+from shared.reasons import rendered
 
 
 @dataclass(frozen=True)
@@ -56,9 +58,10 @@ async def summary(conn: asyncpg.Connection, reporting: Reporting, scope: Scope) 
 
 
 async def disputes(conn: asyncpg.Connection, scope: Scope) -> Table:
-    """Disputes received, escalated, closed and mediated with agreement, per mediation level."""
+    """Disputes received, escalated, closed and mediated with agreement, and their return visits
+    by satisfaction, per mediation level."""
     by_level = await reports.disputes_by_level(conn, scope)
-    return Table("disputes-by-level", ("level", *DISPUTE_COUNTS),
+    return Table("disputes-by-level", ("level", *DISPUTE_COUNTS, *RETURN_VISIT_COUNTS),
                  [{"level": level, **counts} for level, counts in sorted(by_level.items())])
 
 
@@ -72,8 +75,33 @@ async def volunteers(conn: asyncpg.Connection, scope: Scope) -> tuple[Table, dic
     return Table("volunteer-hours", columns, rows), fairness
 
 
-async def escalations(conn: asyncpg.Connection, scope: Scope) -> Table:
-    """The escalation backlog: occurrences with the community's staff, oldest first."""
-    rows = [dict(record) for record in await reports.escalation_backlog(conn, scope)]
-    columns = ("request_id", "occurrence", "community_code", "category", "escalated_at", "escalation_reason")
+async def escalations(conn: asyncpg.Connection, scope: Scope, language: str) -> Table:
+    """The escalation backlog: occurrences with the community's staff, oldest first, each with
+    its reason for the reader (`reason`, from `reason_code` and `reason_params` where the event
+    carried them, else the English `escalation_reason`). CSV and XLSX leave the parameters out."""
+    rows = [{**record, "reason": rendered({**record, "reason": record["escalation_reason"]}, language)}
+            for record in map(dict, await reports.escalation_backlog(conn, scope))]
+    columns = ("request_id", "occurrence", "community_code", "category", "escalated_at", "escalation_reason",
+               "reason_code", "reason")
     return Table("escalation-backlog", columns, rows)
+
+
+async def staff_actions(conn: asyncpg.Connection, scope: Scope) -> Table:
+    """What staff did by hand in the period, per kind (with its Chinese name) and community."""
+    if scope.team is not None:
+        raise BadQuery("staff actions belong to no volunteer team: ask without team")
+    rows = [{"kind": record["kind"], "kind_name": STAFF_ACTION_KINDS.get(record["kind"], record["kind"]),
+             "community_code": record["community_code"], "count": record["count"]}
+            for record in await reports.staff_actions(conn, scope)]
+    return Table("staff-actions", ("kind", "kind_name", "community_code", "count"), rows)
+
+
+async def campaigns(conn: asyncpg.Connection, scope: Scope) -> Table:
+    """Each visit campaign of the scope's communities, newest first: the households targeted,
+    those visited (a visit completed or handled by staff) and the coverage, visited/targeted."""
+    rows = [{**record, "community_codes": list(record["community_codes"]),
+             "coverage": coverage(record["visited"], record["targeted"])}
+            for record in map(dict, await reports.campaigns(conn, scope))]
+    columns = ("campaign_id", "title", "community_codes", "window_start", "window_end", "targeted", "visited",
+               "coverage")
+    return Table("campaigns", columns, rows)

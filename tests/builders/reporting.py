@@ -124,4 +124,8 @@ EXPECTED = {
     "within_window_share": 0.5,    # of the two with a window, the meal was in time and the visit late
     "registered_volunteers": 3,    # v3 paused
     "residents": 4000, "volunteer_share_of_residents": 0.0008,
+    # the staff console's figures (tests/builders/staff.py has a week of staff work)
+    "staff_handled": 0, "staff_handled_hours": 0, "households_registered": 0, "return_visits": 0,
+    "return_visits_satisfied": 0, "return_visits_basically_satisfied": 0, "return_visits_dissatisfied": 0,
+    "satisfaction_share": None, "staff_actions": 0,
 }

@@ -55,6 +55,9 @@ PEOPLE = ("volunteer", "other volunteer", "staff", "other staff", "street staff"
 SYSTEMS = ("source", "other source")
 AREA_STAFF = ("staff", "street staff")
 FIGURES = ("viewer", "ops", "staff", "other staff", "street staff", "other street staff")
+CONSOLE_USERS = ("ops", *AREA_STAFF, "other staff", "other street staff")
+# reporting's pages (the dashboard, the staff console): a form login, a login page for a 401.
+PAGES = ("dashboard", "console")
 
 
 def rule(ok: tuple[str, ...] = (), *, service: str, status: int = 200, sees_people: tuple[str, ...] = ()) -> dict:
@@ -107,6 +110,17 @@ def routes(seed: dict) -> list[tuple]:
          rule(("ops", "source"), service=i)),
         (i, "POST", "/api/v1/requests", "/api/v1/requests", b"{}", BY_KEY),
         (i, "POST", "/api/v1/cancellations", "/api/v1/cancellations", b"{}", BY_KEY),
+        (i, "GET", "/api/v1/households", f"/api/v1/households?community={C1}", None,
+         rule((*AREA_STAFF, "ops"), service=i, sees_people=AREA_STAFF)),
+        (i, "GET", "/api/v1/households/{household_id}", f"/api/v1/households/{seed['household_id']}", None,
+         rule((*AREA_STAFF, "ops"), service=i, sees_people=AREA_STAFF)),
+        (i, "GET", "/api/v1/search", f"/api/v1/search?q={RESIDENT_PHONE}", None,
+         rule((*AREA_STAFF, "ops", "other staff", "other street staff"), service=i, sees_people=AREA_STAFF)),
+        # Staff act (an empty body is a 422, in any area); ops read, not act.
+        (i, "POST", "/api/v1/households", "/api/v1/households", b"{}",
+         rule((*AREA_STAFF, "other staff", "other street staff"), service=i, status=422)),
+        (i, "POST", "/api/v1/campaigns", "/api/v1/campaigns", b"{}",
+         rule((*AREA_STAFF, "other staff", "other street staff"), service=i, status=422)),
         (i, "GET", "/open311/v2/services.{fmt}", "/open311/v2/services.json", None, everyone(200)),
         (i, "GET", "/open311/v2/services/{code}.{fmt}", "/open311/v2/services/elder_care.meals.xml", None,
          everyone(200)),
@@ -131,15 +145,25 @@ def routes(seed: dict) -> list[tuple]:
         (m, "GET", "/api/v1/requests/{request_id}", f"/api/v1/requests/{rid}", None,
          rule((*AREA_STAFF, "ops"), service=m)),
         (m, "GET", "/api/v1/cases/{case_id}", f"/api/v1/cases/{cid}", None, rule((*AREA_STAFF, "ops"), service=m)),
-        # the staff console's reads: a household or campaign nobody filed is not found, whoever asks
-        (m, "GET", "/api/v1/work", f"/api/v1/work?community={C1}", None,
+        # The staff's actions: bodies the area's staff are refused for (the seed stays as it is).
+        (m, "GET", "/api/v1/requests/{request_id}/candidates", f"/api/v1/requests/{rid}/candidates", None,
          rule((*AREA_STAFF, "ops"), service=m, sees_people=AREA_STAFF)),
-        (m, "GET", "/api/v1/households/{household_id}/history", f"/api/v1/households/{uuid.uuid4()}/history", None,
-         rule((*AREA_STAFF, "other staff", "other street staff", "ops"), service=m, status=404)),
-        (m, "GET", "/api/v1/campaigns", f"/api/v1/campaigns?community={C1}", None,
-         rule((*AREA_STAFF, "ops"), service=m)),
-        (m, "GET", "/api/v1/campaigns/{campaign_id}", f"/api/v1/campaigns/{uuid.uuid4()}", None,
-         rule((*AREA_STAFF, "other staff", "other street staff", "ops"), service=m, status=404)),
+        (m, "POST", "/api/v1/requests/{request_id}/assign", f"/api/v1/requests/{rid}/assign",
+         json.dumps({"volunteer_id": str(uuid.uuid4())}).encode(), rule(AREA_STAFF, service=m, status=409)),
+        (m, "POST", "/api/v1/requests/{request_id}/reopen", f"/api/v1/requests/{rid}/reopen", b"",
+         rule(AREA_STAFF, service=m, status=409)),
+        (m, "POST", "/api/v1/requests/{request_id}/handled", f"/api/v1/requests/{rid}/handled",
+         b'{"hours": 0, "people_served": 1}', rule(AREA_STAFF, service=m, status=422)),
+        (m, "POST", "/api/v1/requests/{request_id}/cancel", f"/api/v1/requests/{rid}/cancel", b"{}",
+         rule(AREA_STAFF, service=m, status=422)),
+        (m, "POST", "/api/v1/requests/{request_id}/duplicate", f"/api/v1/requests/{rid}/duplicate",
+         json.dumps({"duplicate_of": rid}).encode(), rule(AREA_STAFF, service=m, status=409)),
+        (m, "POST", "/api/v1/cases/{case_id}/escalate", f"/api/v1/cases/{cid}/escalate", b'{"note": 5}',
+         rule(AREA_STAFF, service=m, status=422)),
+        (m, "POST", "/api/v1/cases/{case_id}/close", f"/api/v1/cases/{cid}/close", b'{"outcome": "maybe"}',
+         rule(AREA_STAFF, service=m, status=422)),
+        (m, "POST", "/api/v1/cases/{case_id}/return-visit", f"/api/v1/cases/{cid}/return-visit",
+         b'{"satisfaction": "satisfied"}', rule(AREA_STAFF, service=m, status=409)),
     ]
     n = "notify"
     table += [
@@ -163,6 +187,8 @@ def routes(seed: dict) -> list[tuple]:
          rule(FIGURES, service=r)),
         (r, "GET", "/api/v1/reports/disputes", "/api/v1/reports/disputes", None, rule(FIGURES, service=r)),
         (r, "GET", "/api/v1/reports/escalations", "/api/v1/reports/escalations", None, rule(FIGURES, service=r)),
+        (r, "GET", "/api/v1/reports/campaigns", "/api/v1/reports/campaigns", None, rule(FIGURES, service=r)),
+        (r, "GET", "/api/v1/reports/staff-actions", "/api/v1/reports/staff-actions", None, rule(FIGURES, service=r)),
         (r, "GET", "/api/v1/reports/labels", "/api/v1/reports/labels", None, rule(FIGURES, service=r)),
         (r, "GET", "/api/v1/reports/volunteers", "/api/v1/reports/volunteers", None,
          rule(FIGURES[1:], service=r, sees_people=("staff", "other staff", "street staff", "other street staff"))),
@@ -177,6 +203,16 @@ def routes(seed: dict) -> list[tuple]:
         (r, "GET", "/dashboard/{asset}", "/dashboard/dashboard.js", None, everyone(200)),
         (r, "POST", "/dashboard/login", "/dashboard/login", b"token=", everyone(401)),
         (r, "POST", "/dashboard/logout", "/dashboard/logout", b"", everyone(303)),
+        # The staff console: its page (else the login page, as a 401), and the relay (here to a
+        # service it does not relay: refused before any call, 404).
+        (r, "GET", "/console", "/console", None, {"statuses": {
+            **everyone(401)["statuses"], **dict.fromkeys(CONSOLE_USERS, 200)}, "sees_people": ()}),
+        (r, "GET", "/console/{asset}", "/console/console.js", None, everyone(200)),
+        (r, "POST", "/console/login", "/console/login", b"token=", everyone(401)),
+        (r, "POST", "/console/logout", "/console/logout", b"", everyone(303)),
+        (r, "GET", "/console/me", "/console/me", None, rule(CONSOLE_USERS, service=r)),
+        *((r, method, "/console/api/{service}/{path:path}", "/console/api/notify/inbox", None,
+           rule(CONSOLE_USERS, service=r, status=404)) for method in ("GET", "POST", "PUT", "PATCH", "DELETE")),
     ]
     return table
 
@@ -186,7 +222,7 @@ async def system(servers, tmp_path_factory):
     """The four services in this process, in a database and vhost of this module's own (their
     queues, left behind, would fill with the other tests' events), with areas of its own, and
     what they hold: a volunteer offered a request, a second request escalated, a case, two
-    rejections."""
+    rejections, a key household."""
     areas = tmp_path_factory.mktemp("areas") / "areas.json"
     areas.write_text(json.dumps({"streets": {S1: {"communities": [C1, C2]}, S2: {"communities": [C3]}}}))
     with isolated_settings(servers) as own:
@@ -217,6 +253,10 @@ async def seeded(mine):
         await announce(mine, RequestEscalated(correlation_id="c", request_id=uuid.uuid4(), source="hotline-12345",
                                               external_id=f"e-{TAG}", category="legal.consultation",
                                               community_code=C1, reason="nobody", urgency="normal"))
+        household = await intake.post("/api/v1/households", headers=CALLERS["staff"], json={
+            "beneficiary": {"name": RESIDENT, "phone": RESIDENT_PHONE}, "community_code": C1, "address": "幸福路1号",
+            "tags": ["living_alone"], "consent": {"given": True}})
+        assert household.status_code == 200, household.text
         dispute = case(C1, None)
         await announce(mine, dispute)
         for source in ("hotline-12345", "grid-platform"):
@@ -233,7 +273,7 @@ async def seeded(mine):
         await eventually(held)
         yield clients, {"request_id": created.json()["request_id"], "external_id": external_id,
                         "volunteer_id": str(volunteer.volunteer_id), "assignment_id": offered["assignment_id"],
-                        "case_id": str(dispute.case_id)}
+                        "case_id": str(dispute.case_id), "household_id": household.json()["household_id"]}
 
 
 async def test_every_route_answers_each_caller_as_its_rule_says(system):
@@ -244,12 +284,12 @@ async def test_every_route_answers_each_caller_as_its_rule_says(system):
             if status == 0:  # a stream: its 200 is not waited for
                 continue
             headers = {**CALLERS[name], **({"Content-Type": "application/x-www-form-urlencoded"}
-                                           if body is not None and "dashboard" in path else {})}
+                                           if body is not None and path.split("/")[1] in PAGES else {})}
             response = await clients[service].request(method, path, headers=headers, content=body)
             if response.status_code != status:
                 wrong.append(f"{service} {method} {path} as {name}: {response.status_code}, not {status} "
                              f"({response.text[:120]})")
-            if status == 401 and response.status_code == 401 and "dashboard" not in path \
+            if status == 401 and response.status_code == 401 and path.split("/")[1] not in PAGES \
                     and not path.startswith("/open311"):
                 assert response.headers.get("www-authenticate") == "Bearer", path
             if status == 403 and response.status_code == 403 and not path.startswith("/open311"):

@@ -72,6 +72,11 @@ async def test_a_request_nobody_can_take_is_escalated_with_the_reason(matching, 
                                                      "1 lacks a needed skill")
     [event] = about(escalated, legal)
     assert event["source"] == "hotline-12345" and event["external_id"] == legal.external_id
+    assert (event["reason_code"], event["reason_params"]) == (
+        "nobody_able", {"task": "legal.consultation", "level": None, "places": [place], "failures": {}})
+    [occurrence] = (await matching.get(f"/api/v1/requests/{legal.request_id}")).json()["occurrences"]
+    assert (occurrence["reason"], occurrence["reason_code"], occurrence["reason_params"]) == (
+        event["reason"], event["reason_code"], event["reason_params"])  # kept as data, for staff to read it in theirs
 
 
 async def test_caps_and_availability_keep_a_volunteer_from_being_offered(matching, settings):
@@ -290,6 +295,7 @@ async def test_a_dispute_climbs_from_grid_to_community_to_street_and_closes_with
     assert offers[1]["volunteer"]["volunteer_id"] == str(community_mediator.volunteer_id)
     assert (escalations[1]["from_level"], escalations[1]["level"]) == ("community", "street")
     assert escalations[1]["reason"] == "no agreement at community level"
+    assert (escalations[1]["reason_code"], escalations[1]["reason_params"]) == ("no_agreement", {"level": "community"})
     assert offers[2]["volunteer"]["volunteer_id"] == str(street_mediator.volunteer_id)
     assert closed["outcome"] == "agreement" and closed["level"] == "street"
     assert datetime.fromisoformat(closed["follow_up_at"]) == CLOCK.now() + timedelta(days=7)

@@ -9,8 +9,9 @@ import uuid
 import pytest
 
 from services.notify.app import SERVICE
-from shared.events import (CaseAssigned, RequestAssigned, RequestCompleted, RequestEscalated, RequestReceived,
-                           Staffed, VolunteerRef)
+from shared.events import (CaseAssigned, RequestAssigned, RequestCancelled, RequestCompleted, RequestEscalated,
+                           RequestHandledByStaff, RequestReceived, Staffed, StaffRef, VolunteerRef)
+from shared.reasons import Reason
 from shared.submissions import Urgency
 from tests.builders.notify import offer, received, registered
 from tests.smtp_server import smtp_server
@@ -154,3 +155,46 @@ async def test_a_gateway_that_echoes_the_number_in_its_refusal_has_it_masked_in_
     assert row["status"] == "failed" and "answered 400" in row["last_error"]
     for error in (row["last_error"], failed["error"]):
         assert "139****0002" in error and "13900000002" not in error
+
+
+async def test_staff_read_an_escalation_s_reason_in_the_language_of_their_profile(settings, tmp_path):
+    chinese, english = f"c-{uuid.uuid4().hex[:6]}", f"c-{uuid.uuid4().hex[:6]}"
+    directory = tmp_path / "staff.json"
+    directory.write_text(json.dumps({english: {"languages": ["en"]}}))
+    why = Reason(code="nobody_able", params={"task": "elder_care.meals", "level": None, "places": [chinese],
+                                             "failures": {"lacks_skill": 1}})
+    coded = RequestEscalated(**request_about("h-1", chinese), **why.fields(), urgency="high")
+    old = RequestEscalated(**request_about("h-2", english), reason="nobody could", urgency="high")  # no code
+    read = RequestEscalated(**request_about("h-3", english), **why.fields(), urgency="high")
+    async with running(SERVICE, settings.model_copy(update={"notify_staff_file": str(directory)})) as notify:
+        for event in (coded, old, read):
+            await announce(settings, event)
+        for event in (coded, old, read):
+            await eventually(lambda: sent(notify, event, "inbox"))
+        [to_chinese] = (await inbox_of(notify, f"staff:{chinese}")).json()
+        to_english = (await inbox_of(notify, f"staff:{english}")).json()
+    assert f"社区 {chinese} 无人能接助餐(elder_care.meals):1人缺少所需技能" in to_chinese["body"]
+    bodies = [message["body"] for message in to_english]
+    assert len(bodies) == 2 and all(body.startswith("Nobody can take a meals request") for body in bodies)
+    assert any(why.text("en") in body for body in bodies) and any("nobody could" in body for body in bodies)
+
+
+async def test_a_resident_hears_by_sms_that_staff_handled_or_closed_their_request(settings):
+    staff = StaffRef(subject="staff-1", role="community_staff", area="c-north")
+    handled_about, closed_about = request_about(f"h-{uuid.uuid4().hex[:6]}"), request_about(f"h-{uuid.uuid4().hex[:6]}")
+    by_staff = RequestHandledByStaff(**handled_about, hours=1.0, people_served=1, staff=staff, note="已送餐上门")
+    not_needed = RequestCancelled(**closed_about, cancelled_by=staff,
+                                  **Reason(code="not_needed", params={"note": "已入住养老院"}).fields())
+    async with receiving() as gateway, running(SERVICE, settings.model_copy(update={
+            "notify_sms_url": gateway.url, "notify_sms_secret": SECRET})) as notify:
+        for about in (handled_about, closed_about):
+            await announced_and_handled(notify, "notify", settings, RequestReceived(
+                **about, description="需要助餐", beneficiary={"phone": "13700000008"}))
+        await announce(settings, by_staff)
+        await announce(settings, not_needed)
+        await eventually(lambda: sent(notify, by_staff, "sms"))
+        await eventually(lambda: sent(notify, not_needed, "sms"))
+    texts = sorted(json.loads(body)["text"] for body, _ in gateway.calls)
+    assert texts[0].startswith("助餐服务已完成") and texts[1].startswith("助餐请求已关闭")
+    assert "社区工作人员完成" in texts[0] and "已无需服务" in texts[1]
+    assert not any("已送餐上门" in sms or "已入住养老院" in sms for sms in texts)  # staff notes stay with staff

@@ -14,6 +14,7 @@ from services.matching.domain.series import occurrence_window
 from shared.mediation import next_level, starting_level
 from services.matching.domain.staffing import Demand, staff_batch, staff_greedily
 from shared.quiet_hours import quiet_hours
+from shared.reasons import RULES
 
 LIMITS = Limits(max_open_assignments=3)
 # Monday 2026-11-23, 09:00-11:00 in Shanghai
@@ -32,15 +33,16 @@ def task(n: int = 100, *skills: str, **fields) -> Task:
 
 def test_each_hard_rule_says_why_a_volunteer_cannot_take_a_task():
     meals = task(window=MONDAY_MORNING)
-    assert unfit(volunteer(1), meals, LIMITS) is None
-    assert unfit(volunteer(1, active=False), meals, LIMITS) == "paused"
-    assert unfit(volunteer(1, "cleaning"), task(100, "cleaning", "cooking"), LIMITS) == "lacks a needed skill"
     sunday = (Slot(6, time(9), time(17)),)
-    assert unfit(volunteer(1, availability=sunday), meals, LIMITS) == "not available in the window"
-    assert unfit(volunteer(1, week_hours=7, max_weekly_hours=8), meals, LIMITS) == "at the weekly hour cap"
-    assert unfit(volunteer(1, open_assignments=3), meals, LIMITS) == "at the cap of open assignments"
-    declined = task(offered=frozenset({UUID(int=1)}))
-    assert unfit(volunteer(1), declined, LIMITS).startswith("already offered")
+    cases = [(volunteer(1), meals, None), (volunteer(1, active=False), meals, "paused"),
+             (volunteer(1, "cleaning"), task(100, "cleaning", "cooking"), "lacks_skill"),
+             (volunteer(1, availability=sunday), meals, "not_available"),
+             (volunteer(1, week_hours=7, max_weekly_hours=8), meals, "weekly_cap"),
+             (volunteer(1, open_assignments=3), meals, "open_cap"),
+             (volunteer(1), task(offered=frozenset({UUID(int=1)})), "already_offered")]
+    for candidate, wanted, rule in cases:
+        assert unfit(candidate, wanted, LIMITS) == rule
+        assert rule is None or rule in RULES  # each rule is worded, in English and Chinese
 
 
 def test_availability_is_read_in_the_city_s_local_time_and_needs_the_service_s_hours():
@@ -59,9 +61,12 @@ def test_nobody_reason_counts_the_rules_that_failed():
     fit, failures = able([volunteer(1, active=False), volunteer(2, "legal"), volunteer(3, "legal")],
                          task(), LIMITS)
     assert fit == []
-    assert nobody_reason("elder_care.meals", "community c1", failures) == (
-        "nobody in community c1 can take elder_care.meals: 2 lacks a needed skill, 1 paused")
-    assert nobody_reason("x", "community c1", failures.__class__()).startswith("no active volunteer")
+    why = nobody_reason("elder_care.meals", ("c1",), failures)
+    assert (why.code, why.params) == ("nobody_able", {"task": "elder_care.meals", "level": None, "places": ["c1"],
+                                                      "failures": {"paused": 1, "lacks_skill": 2}})
+    assert why.text("en") == "nobody in community c1 can take elder_care.meals: 2 lacks a needed skill, 1 paused"
+    assert why.text("zh") == "社区 c1 无人能接助餐(elder_care.meals):2人缺少所需技能、1人暂停服务"
+    assert nobody_reason("x", ("c1",), failures.__class__()).text("en").startswith("no active volunteer")
 
 
 def test_the_score_prefers_the_pairing_then_the_nearer_and_less_busy_volunteer():

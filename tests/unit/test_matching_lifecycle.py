@@ -29,9 +29,11 @@ from services.matching.domain.tasks import SeriesStatus, TaskState, TaskStatus, 
 from shared.areas import Areas
 from shared.events import AssignmentResponded, CompletionReported, RequestReceived, VolunteerRef
 from shared.mediation import Level
+from shared.reasons import Reason
 from shared.settings import Settings
 from shared.submissions import Urgency
 
+NOBODY = Reason(code="nobody_able", params={"task": "case", "level": "grid", "places": ["c-north"], "failures": {}})
 NOW = datetime(2026, 3, 2, 2, tzinfo=UTC)  # Monday 10:00 in the city
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 STREET = Areas({"c-north": "s-1", "c-south": "s-1"}, {"s-1": ("c-north", "c-south")})
@@ -87,7 +89,7 @@ def test_every_event_a_decision_emits_happened_now():
     decisions = [accept(task(), REQUEST, [offered], offered, NOW), decline(task(), REQUEST, offered, None, NOW),
                  expire(task(), REQUEST, replace(offered, expires_at=NOW), NOW),
                  miss(task(window_end=NOW - timedelta(seconds=1)), REQUEST, [offered], NOW, POLICY),
-                 climb(case_at(Level.GRID), CASE, "r", NOW, POLICY),
+                 climb(case_at(Level.GRID), CASE, NOBODY, NOW, POLICY),
                  follow_up_due(replace(CASE, outcome="agreement", follow_up_at=NOW), NOW)]
     events = [event for decision in decisions for event in decision.events]
     assert len(events) >= 6 and {event.occurred_at for event in events} == {NOW}
@@ -360,6 +362,7 @@ def test_a_session_without_agreement_climbs_and_one_with_it_or_at_the_street_clo
         escalated = the(decision, "case.escalated")
         assert (escalated.from_level, escalated.level) == (level, climbs_to)
         assert escalated.reason == f"no agreement at {level} level"
+        assert (escalated.reason_code, escalated.reason_params) == ("no_agreement", {"level": level})
         return
     follow_up_at = NOW + timedelta(days=7)
     assert [*decision.changes][2:] == [MoveTask(uuid.UUID(int=200), TaskStatus.CLOSED),
@@ -373,8 +376,9 @@ def test_a_session_without_agreement_climbs_and_one_with_it_or_at_the_street_clo
     (Level.STREET, Level.STREET_STAFF, None),
 ])
 def test_a_case_climbs_a_level_and_past_the_street_goes_to_its_staff(level, to, area):
-    decision = climb(case_at(level), CASE, "nobody", NOW, POLICY)
-    assert decision.changes[0] == MoveTask(uuid.UUID(int=200), TaskStatus.MOVED_UP, "nobody")
+    decision = climb(case_at(level), CASE, NOBODY, NOW, POLICY)
+    assert decision.changes[0] == MoveTask(uuid.UUID(int=200), TaskStatus.MOVED_UP, NOBODY.text("en"), "nobody_able",
+                                           NOBODY.params)
     assert decision.changes[-1] == MoveCase(CASE.case_id, to)
     added = [c.task for c in decision.changes if isinstance(c, AddTask)]
     if area is None:
@@ -383,7 +387,8 @@ def test_a_case_climbs_a_level_and_past_the_street_goes_to_its_staff(level, to, 
         [new] = added
         assert (new.level, new.search_area, new.case_id, new.skills) == (to, area, CASE.case_id, ("mediation",))
     escalated = the(decision, "case.escalated")
-    assert (escalated.from_level, escalated.level, escalated.reason) == (level, to, "nobody")
+    assert (escalated.from_level, escalated.level, escalated.reason, escalated.reason_code,
+            escalated.reason_params) == (level, to, NOBODY.text("en"), "nobody_able", NOBODY.params)
 
 
 def test_at_grid_level_only_the_grid_s_mediators_are_asked():
@@ -473,24 +478,30 @@ def test_a_request_s_search_widens_to_its_street_when_its_community_has_too_few(
 
 
 CAN_T = "1 lacks a needed skill"
+SEARCHED = {"task": "elder_care.meals", "level": None, "places": ["c-north"]}
 
 
-@pytest.mark.parametrize("needed, held, failures, reason", [
-    (1, [], Counter(), "no active volunteer in community c-north has every skill that elder_care.meals needs"),
-    (1, [Status.DECLINED], Counter({"lacks a needed skill": 1}),
-     f"nobody in community c-north can take elder_care.meals: {CAN_T}"),
-    (3, [Status.ACCEPTED, Status.OFFERED], Counter({"lacks a needed skill": 1}),
-     f"found 2 of 3 volunteers; nobody in community c-north can take elder_care.meals: {CAN_T}"),
-    (2, [Status.OFFERED, Status.DECLINED], Counter({"lacks a needed skill": 1}),
-     f"found 1 of 2 volunteers; nobody in community c-north can take elder_care.meals: {CAN_T}"),
+@pytest.mark.parametrize("needed, held, failures, reason, code, found", [
+    (1, [], Counter(), "no active volunteer in community c-north has every skill that elder_care.meals needs",
+     "nobody_able", {}),
+    (1, [Status.DECLINED], Counter({"lacks_skill": 1}),
+     f"nobody in community c-north can take elder_care.meals: {CAN_T}", "nobody_able", {}),
+    (3, [Status.ACCEPTED, Status.OFFERED], Counter({"lacks_skill": 1}),
+     f"found 2 of 3 volunteers; nobody in community c-north can take elder_care.meals: {CAN_T}", "short_staffed",
+     {"found": 2, "needed": 3}),
+    (2, [Status.OFFERED, Status.DECLINED], Counter({"lacks_skill": 1}),
+     f"found 1 of 2 volunteers; nobody in community c-north can take elder_care.meals: {CAN_T}", "short_staffed",
+     {"found": 1, "needed": 2}),
 ])
-def test_a_request_with_a_place_nobody_holds_goes_to_the_staff_with_the_reason(needed, held, failures, reason):
+def test_a_request_with_a_place_nobody_holds_goes_to_the_staff_with_the_reason(needed, held, failures, reason, code,
+                                                                               found):
     offers = [assignment(n, status) for n, status in enumerate(held, 1)]
     decision = after_offers(task(needed=needed), REQUEST, offers, 0, 0, failures, NOW, POLICY)
-    assert [*decision.changes] == [MoveTask(uuid.UUID(int=100), TaskStatus.ESCALATED, reason)]
+    params = {**SEARCHED, "failures": dict(failures), **found}
+    assert [*decision.changes] == [MoveTask(uuid.UUID(int=100), TaskStatus.ESCALATED, reason, code, params)]
     event = the(decision, "request.escalated")
-    assert (event.reason, event.needed, event.accepted, event.urgency) == (
-        reason, needed, held.count(Status.ACCEPTED), "normal")
+    assert (event.reason, event.reason_code, event.reason_params, event.needed, event.accepted, event.urgency) == (
+        reason, code, params, needed, held.count(Status.ACCEPTED), "normal")
 
 
 def test_a_task_with_every_offer_it_needs_waits_and_one_that_lost_a_race_wants_more():
@@ -502,11 +513,13 @@ def test_a_task_with_every_offer_it_needs_waits_and_one_that_lost_a_race_wants_m
 
 def test_a_case_nobody_can_take_at_its_level_climbs_with_the_reason():
     street = case_at(Level.STREET)
-    decision = after_offers(street, CASE, [], 0, 0, Counter({"already offered this task": 1}), NOW, POLICY)
+    decision = after_offers(street, CASE, [], 0, 0, Counter({"already_offered": 1}), NOW, POLICY)
     escalated = the(decision, "case.escalated")
     assert (escalated.from_level, escalated.level) == ("street", "street_staff")
     assert escalated.reason == ("nobody in street level (c-north, c-south) can take the case: "
-                                "1 already offered this task")
+                                "1 already offered this task (declined, expired or pending)")
+    assert (escalated.reason_code, escalated.reason_params) == ("nobody_able", {
+        "task": "case", "level": "street", "places": ["c-north", "c-south"], "failures": {"already_offered": 1}})
 
 
 # -- what a task is weighed and booked as -----------------------------------------------------

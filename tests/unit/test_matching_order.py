@@ -256,10 +256,10 @@ def test_a_lapsed_assignment_releases_the_place_and_tells_the_staff():
     assert [*decision.changes] == [
         MoveAssignment(held[0].assignment_id, Status.MISSED, "accepted but not reported done within 72 hours", NOW),
         SettleBooking(held[0].volunteer.volunteer_id, held[0].week, held[0].planned_hours, 0.0),
-        MoveTask(task().task_id, TaskStatus.ESCALATED, reason)]
+        MoveTask(task().task_id, TaskStatus.ESCALATED, reason, "not_reported", {"hours": 72, "volunteer": True})]
     [escalated] = decision.events
-    assert (escalated.routing_key, escalated.reason, escalated.needed, escalated.accepted) == (
-        "request.escalated", reason, 2, 1)
+    assert (escalated.routing_key, escalated.reason, escalated.reason_code, escalated.needed, escalated.accepted) == (
+        "request.escalated", reason, "not_reported", 2, 1)
     # a task already with the staff: the place is released, nothing more
     again = lapse(task(needed=2, status=TaskStatus.ESCALATED), REQUEST, held, held[0], NOW, POLICY)
     assert len(again.changes) == 2 and again.events == ()
@@ -271,7 +271,8 @@ def test_a_mediator_s_lapsed_session_takes_the_case_up_a_level():
     [escalated] = decision.events
     assert (escalated.routing_key, escalated.level, escalated.from_level) == ("case.escalated", "street_staff",
                                                                               "street")
-    assert escalated.reason == "accepted but not reported done within 72 hours"
+    assert (escalated.reason, escalated.reason_code, escalated.reason_params) == (
+        "accepted but not reported done within 72 hours", "not_reported", {"hours": 72})
 
 
 # -- bookings -----------------------------------------------------------------------------------
@@ -300,7 +301,7 @@ def test_an_offer_is_not_made_to_a_volunteer_booked_in_an_overlapping_window():
     volunteer = Volunteer(volunteer_id=uuid.UUID(int=1), source="s", external_id="v", community_code="c",
                           skills=frozenset({"cooking"}), booked=((at(1), at(3)),))
     wanted = Task(task_id=uuid.UUID(int=9), community_code="c", skills=("cooking",), window=(at(2), at(4)))
-    assert unfit(volunteer, wanted, POLICY.limits) == "booked in an overlapping window"
+    assert unfit(volunteer, wanted, POLICY.limits) == "booked"
     assert unfit(volunteer, replace(wanted, window=(at(3), at(5))), POLICY.limits) is None
     assert unfit(volunteer, replace(wanted, window=None), POLICY.limits) is None
 

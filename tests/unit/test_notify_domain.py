@@ -16,10 +16,12 @@ from services.notify.domain.reminders import duration, durations, offer_reminder
 from services.notify.domain.routing import EMAIL, INBOX, SMS, WEBHOOK, Contact, channels_for, language_for
 from services.notify.rendering import Renderer
 from shared.events import (AssignmentAccepted, AssignmentDeclined, AssignmentOffered, AssignmentWithdrawn,
-                           CaseAssigned, CaseEscalated, CaseFollowUpDue, RequestAssigned, RequestCompleted,
-                           RequestEscalated, RequestMissed, RequestReceived, Staffed, VolunteerRef)
+                           CaseAssigned, CaseEscalated, CaseFollowUpDue, RequestAssigned, RequestCancelled,
+                           RequestCompleted, RequestEscalated, RequestHandledByStaff, RequestMissed, RequestReceived,
+                           Staffed, StaffRef, VolunteerRef)
 from shared.privacy import MaskingFormatter, mask_name, mask_names, mask_phone_numbers
 from shared.quiet_hours import not_before, quiet_hours
+from shared.reasons import Reason
 from shared.settings import Settings
 
 ABOUT = {"correlation_id": "c", "request_id": uuid.UUID(int=7), "source": "hotline-12345", "external_id": "h-1",
@@ -30,6 +32,7 @@ RENDERER = Renderer(SHANGHAI)
 WANG = Contact(phone="13912345678", name="王秀英", has_app=False)  # a resident
 VOLUNTEER = VolunteerRef(volunteer_id=uuid.uuid4(), source="volunteer-app", external_id="v-1")
 EVERYTHING = frozenset({INBOX, WEBHOOK, EMAIL, SMS})
+STAFF = StaffRef(subject="staff-1", role="community_staff", area="c-north")
 
 
 def context(resident: Contact | None = None, **changes) -> Context:
@@ -99,7 +102,9 @@ def test_every_message_renders_in_both_languages_without_a_missing_field():
               CaseAssigned(**case, assignment_id=uuid.uuid4(), volunteer=VOLUNTEER, dispute_type="noise",
                            summary="楼上噪音"),
               CaseEscalated(**case, from_level="grid", reason="no agreement"),
-              CaseFollowUpDue(**case, outcome="agreement", follow_up_at=NOW)]
+              CaseFollowUpDue(**case, outcome="agreement", follow_up_at=NOW),
+              RequestHandledByStaff(**ABOUT, hours=1, people_served=1, staff=STAFF),
+              RequestCancelled(**ABOUT, cancelled_by=STAFF, **Reason(code="not_needed", params={}).fields())]
     assert {type(event) for event in events} == set(COMPOSERS)
     kinds = set()
     for event in events:
@@ -110,7 +115,7 @@ def test_every_message_renders_in_both_languages_without_a_missing_field():
             for language in ("zh-CN", "en"):
                 subject, body = text(message, language)
                 assert subject and body and "None" not in subject + body, (message.kind, language, body)
-    assert len(kinds) == 13
+    assert len(kinds) == 15
 
 
 def test_a_case_offer_names_the_dispute_type_only():
@@ -342,3 +347,91 @@ def test_notify_reads_its_timing_settings_or_stops_naming_the_bad_one():
                                   ("notify_window_reminders", "24h,tomorrow", "not a duration")):
         with pytest.raises(ValueError, match=f"{setting.upper()}: .*{reason}"):
             timing(Settings(**{setting: text}))
+
+
+# -- staff read reasons in their language; what residents and volunteers hear of staff actions --
+
+CASE = {"correlation_id": "c", "case_id": uuid.UUID(int=9), "source": "grid", "external_id": "k",
+        "community_code": "c-north"}
+NOBODY = Reason(code="nobody_able", params={"task": "elder_care.meals", "level": None, "places": ["c-north"],
+                                            "failures": {"lacks_skill": 1}})
+OLD_WORDS = "nobody in community c-north can take elder_care.meals: 1 lacks a needed skill"
+
+
+def escalated(why: Reason | None = None, **changes) -> RequestEscalated:
+    reason = why.fields() if why else {"reason": OLD_WORDS}
+    return RequestEscalated(**{**ABOUT, **reason, "urgency": "normal", **changes})
+
+
+def case_escalated(why: Reason) -> CaseEscalated:
+    return CaseEscalated(**CASE, level="community", from_level="grid", **why.fields())
+
+
+@pytest.mark.parametrize("event, language, reads", [
+    (escalated(NOBODY), "zh-CN", "社区 c-north 无人能接助餐(elder_care.meals):1人缺少所需技能"),
+    (escalated(NOBODY), "en", OLD_WORDS),
+    (escalated(Reason(code="short_staffed", params={**NOBODY.params, "found": 1, "needed": 2})), "zh-CN",
+     "只找到1/2名志愿者;社区 c-north 无人能接"),
+    (escalated(Reason(code="not_reported", params={"hours": 72, "volunteer": True})), "zh-CN",
+     "志愿者接单后72小时内未报告完成"),
+    (escalated(Reason(code="not_reported", params={"hours": 72, "volunteer": True})), "en",
+     "a volunteer accepted but not reported done within 72 hours"),
+    (escalated(), "zh-CN", OLD_WORDS),  # an event from before reasons had codes: its English words
+    (escalated(reason="r", reason_code="from_a_newer_version", reason_params={}), "zh-CN", ":r。"),
+    (escalated(reason="r", reason_code="nobody_able", reason_params={"task": "x"}), "zh-CN", ":r。"),  # bad params
+    (case_escalated(Reason(code="no_agreement", params={"level": "grid"})), "zh-CN", "网格调解未达成协议"),
+    (case_escalated(Reason(code="no_agreement", params={"level": "grid"})), "en", "no agreement at grid level"),
+    (case_escalated(Reason(code="moved_up_by_staff", params={"note": "双方情绪激动"})), "zh-CN",
+     "工作人员上报:双方情绪激动"),
+])
+def test_staff_read_an_escalation_s_reason_in_the_language_of_their_profile(event, language, reads):
+    for message in messages_for(event, context(mediators={"grid": "volunteer:app:m-1"})):
+        assert reads in text(message, language)[1], (message.kind, language)
+
+
+def test_free_text_in_a_reason_s_parameters_is_masked_in_every_language():
+    why = Reason(code="moved_up_by_staff", params={"note": "王秀英说请打 13912345678"})
+    [to_staff] = messages_for(case_escalated(why), context(WANG))
+    for language in ("zh-CN", "en"):
+        body = text(to_staff, language)[1]
+        assert "13912345678" not in body and "139****5678" in body
+    [to_staff] = messages_for(escalated(Reason(code="nobody_able", params={**NOBODY.params, "places": ["王秀英"]})),
+                              context(WANG))
+    assert "王秀英" not in text(to_staff)[1]
+
+
+HANDLED = RequestHandledByStaff(**ABOUT, occurrence=2, hours=1.5, people_served=1, staff=STAFF, note="已送餐")
+NOT_NEEDED = RequestCancelled(**ABOUT, cancelled_by=STAFF, **Reason(code="not_needed", params={"note": "已入住"}).fields())
+WITHDRAWN = RequestCancelled(**ABOUT, reason="duplicate filed by mistake")
+
+
+@pytest.mark.parametrize("event, ctx, kind, says", [
+    (HANDLED, context(WANG), "handled_by_staff", "助餐服务(第 2 次)已由 c-north 社区工作人员完成"),
+    (NOT_NEEDED, context(WANG), "not_needed", "已无需服务,请求已关闭"),
+    (HANDLED, context(None), None, None),  # no phone: the staff who did it are the ones who would tell
+    (NOT_NEEDED, context(WANG, texting=False), None, None),  # no SMS gateway
+    (WITHDRAWN, context(WANG), None, None),  # its publisher withdrew it: they know
+])
+def test_the_resident_hears_what_staff_did_with_their_request(event, ctx, kind, says):
+    messages = messages_for(event, ctx)
+    if kind is None:
+        assert messages == []
+        return
+    [message] = messages
+    assert (message.recipient, message.kind, message.private) == ("resident:hotline-12345:h-1", kind, True)
+    subject, body = text(message)
+    assert says in body and "已送餐" not in body and "已入住" not in body  # staff notes stay with the staff
+    assert text(message, "en")[1].startswith("Hello!")
+
+
+@pytest.mark.parametrize("assigned_by, subject, line", [
+    (STAFF, "已为您安排:助餐服务", "社区工作人员已按与您电话约定的安排"),
+    (None, "已确认:助餐服务", "感谢您承接"),
+])
+def test_a_volunteer_staff_assigned_by_phone_is_told_they_are_assigned(assigned_by, subject, line):
+    messages = messages_for(accepted(assigned_by=assigned_by), context(WANG, window_reminders=durations("1h")))
+    assert [m.kind for m in messages] == ["confirmation", "window_reminder"]  # reminders as for any acceptance
+    confirmation = messages[0]
+    assert confirmation.recipient == "volunteer:volunteer-app:v-1" and confirmation.private
+    assert text(confirmation)[0] == subject and line in text(confirmation)[1]
+    assert text(confirmation, "en")[0].startswith("Assigned to you" if assigned_by else "Confirmed")

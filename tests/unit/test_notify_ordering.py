@@ -12,11 +12,12 @@ from services.notify.domain.messages import Context, messages_for, resident, vol
 from services.notify.domain.ordering import awaited, contact_of, mediator_of
 from services.notify.domain.routing import EMAIL, INBOX, SMS, WEBHOOK, Contact, channels_for
 from shared.events import (AssignmentAccepted, AssignmentOffered, AssignmentWithdrawn, CaseAssigned, CaseEscalated,
-                           CaseFollowUpDue, RequestAssigned, RequestCompleted, RequestEscalated, RequestMissed, Staffed,
-                           VolunteerRef)
+                           CaseFollowUpDue, RequestAssigned, RequestCancelled, RequestCompleted, RequestEscalated,
+                           RequestHandledByStaff, RequestMissed, Staffed, StaffRef, VolunteerRef)
 
 NOW = datetime(2026, 3, 1, 1, 0, tzinfo=UTC)
 LEVELS = ("grid", "community", "street")
+STAFF = StaffRef(subject="staff-1", role="community_staff", area="c-north")
 NAME = "王秀英"  # the resident; free text below never names her, so masking changes nothing
 words = st.text(alphabet="需要帮助老人电话 0123456789", min_size=1, max_size=30)
 volunteers = st.builds(VolunteerRef, volunteer_id=st.uuids(), source=st.just("volunteer-app"),
@@ -33,7 +34,7 @@ def about(draw) -> dict:
 def events(draw):
     """Any event notify composes messages from, with fields drawn at random."""
     kind = draw(st.sampled_from(["offered", "accepted", "withdrawn", "assigned", "completed", "escalated", "missed",
-                                 "case_assigned", "case_escalated", "follow_up"]))
+                                 "case_assigned", "case_escalated", "follow_up", "handled", "cancelled"]))
     if kind.startswith("case") or kind == "follow_up":
         case = {"correlation_id": "c", "case_id": uuid.UUID(int=1), "source": "grid-platform", "external_id": "g-1",
                 "community_code": "c-north", "occurred_at": NOW}
@@ -56,7 +57,10 @@ def events(draw):
             "assigned": lambda: RequestAssigned(**request, volunteers=staffed),
             "completed": lambda: RequestCompleted(**request, volunteers=staffed, hours=1.0, people_served=1),
             "escalated": lambda: RequestEscalated(**request, reason=draw(words), urgency="normal"),
-            "missed": lambda: RequestMissed(**request, volunteers=staffed, window_end=NOW)}[kind]()
+            "missed": lambda: RequestMissed(**request, volunteers=staffed, window_end=NOW),
+            "handled": lambda: RequestHandledByStaff(**request, hours=1.0, people_served=1, staff=STAFF),
+            "cancelled": lambda: RequestCancelled(**request, cancelled_by=draw(st.none() | st.just(STAFF)),
+                                                  reason=draw(words))}[kind]()
 
 
 residents = st.none() | st.builds(Contact, phone=st.none() | st.just("13912345678"), name=st.just(NAME),

@@ -1,12 +1,13 @@
 """Who may take a task: the hard rules, each with the reason a volunteer fails it."""
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from services.matching.domain.bookings import clash
 from services.matching.domain.model import Slot, Task, Volunteer
+from shared.reasons import Reason
 
 
 @dataclass(frozen=True)
@@ -18,33 +19,34 @@ class Limits:
 
 
 def unfit(volunteer: Volunteer, task: Task, limits: Limits) -> str | None:
-    """Why `volunteer` cannot take `task`, or None if they can. The first failing rule wins."""
+    """The rule `volunteer` fails for `task` (a code of shared/reasons.RULES, which words it), or
+    None if they can take it. The first failing rule wins."""
     if not volunteer.active:
         return "paused"
     if volunteer.volunteer_id in task.offered:
-        return "already offered this task (declined, expired or pending)"
+        return "already_offered"
     if not set(task.skills) <= volunteer.skills:
-        return "lacks a needed skill"
+        return "lacks_skill"
     if task.window and not available(volunteer.availability, task.window, task.planned_hours, limits.timezone):
-        return "not available in the window"
+        return "not_available"
     if clash(task.window, volunteer.booked):
-        return "booked in an overlapping window"
+        return "booked"
     if volunteer.week_hours + task.planned_hours > volunteer.max_weekly_hours:
-        return "at the weekly hour cap"
+        return "weekly_cap"
     if volunteer.open_assignments >= limits.max_open_assignments:
-        return "at the cap of open assignments"
+        return "open_cap"
     return None
 
 
 def able(volunteers: Iterable[Volunteer], task: Task, limits: Limits) -> tuple[list[Volunteer], Counter]:
-    """The volunteers who can take `task`, and how many failed each rule."""
+    """The volunteers who can take `task`, and how many failed each rule (by its code)."""
     fit, failures = [], Counter()
     for volunteer in volunteers:
-        reason = unfit(volunteer, task, limits)
-        if reason is None:
+        rule = unfit(volunteer, task, limits)
+        if rule is None:
             fit.append(volunteer)
         else:
-            failures[reason] += 1
+            failures[rule] += 1
     return fit, failures
 
 
@@ -67,9 +69,8 @@ def available(slots: tuple[Slot, ...], window: tuple[datetime, datetime], hours:
     return overlap >= wanted
 
 
-def nobody_reason(task_label: str, searched: str, failures: Counter) -> str:
-    """Why nobody can take a task, in words an operator can act on."""
-    if not failures:
-        return f"no active volunteer in {searched} has every skill that {task_label} needs"
-    parts = ", ".join(f"{count} {reason}" for reason, count in sorted(failures.items(), key=lambda kv: (-kv[1], kv[0])))
-    return f"nobody in {searched} can take {task_label}: {parts}"
+def nobody_reason(task: str, places: Sequence[str], failures: Counter, level: str | None = None) -> Reason:
+    """Why nobody in `places` (a case: at `level`) can take `task` (a catalogue code, or "case"),
+    from how many failed each rule: in words an operator can act on, in their language."""
+    return Reason(code="nobody_able", params={"task": task, "level": level, "places": list(places),
+                                              "failures": dict(failures)})

@@ -1,6 +1,6 @@
 """What a lifecycle decision changes, as plain values the shell applies in its unit of work,
 and the Decision that carries them with the events to emit."""
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from uuid import UUID
 
@@ -8,6 +8,7 @@ from services.matching.domain.offers import Status
 from services.matching.domain.tasks import SeriesStatus, TaskState, TaskStatus
 from shared.events import CompletionReported, Event
 from shared.mediation import Level
+from shared.reasons import Reason
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,13 @@ class MoveTask:
 
     task_id: UUID
     status: TaskStatus
-    reason: str | None = None  # kept when None
+    reason: str | None = None  # in English; the reason is kept when None
+    reason_code: str | None = None  # the reason as data (shared/reasons.py), for staff to read it in theirs
+    reason_params: dict | None = field(default=None, hash=False)
+
+    @classmethod
+    def because(cls, task_id: UUID, status: TaskStatus, why: Reason) -> "MoveTask":
+        return cls(task_id, status, why.text("en"), why.code, why.params)
 
 
 @dataclass(frozen=True)
@@ -94,6 +101,7 @@ class CloseCase:
     case_id: UUID
     outcome: str
     follow_up_at: datetime
+    note: str | None = None  # staff's, when they closed it by hand
 
 
 @dataclass(frozen=True)
@@ -133,9 +141,62 @@ class DropReport:
     assignment_id: UUID
 
 
+# --- what the staff's actions change (domain/staff.py) ----------------------------------------
+
+@dataclass(frozen=True)
+class BookPlace:
+    """A place and the hours of an offer staff made: booked whatever the caps (staff's choice)."""
+
+    volunteer_id: UUID
+    week: date
+    hours: float
+
+
+@dataclass(frozen=True)
+class AskAgain:
+    """The task's ended offers (only `volunteer_id`'s, when set) no longer count as asked."""
+
+    task_id: UUID
+    volunteer_id: UUID | None = None
+
+
+@dataclass(frozen=True)
+class ReopenTask:
+    """An escalated or missed occurrence wants offers again."""
+
+    task_id: UUID
+    at: datetime
+
+
+@dataclass(frozen=True)
+class RecordHandled:
+    task_id: UUID
+    staff_subject: str
+    hours: float
+    people_served: int
+    at: datetime
+
+
+@dataclass(frozen=True)
+class LinkDuplicate:
+    """The request is closed as a duplicate of `duplicate_of`."""
+
+    request_id: UUID
+    duplicate_of: UUID
+
+
+@dataclass(frozen=True)
+class RecordReturnVisit:
+    case_id: UUID
+    satisfaction: str
+    note: str | None
+    staff_subject: str
+    at: datetime
+
+
 Change = (AddAssignment | MoveAssignment | RecordService | SettleBooking | AddTask | MoveTask | WantOffers
           | WidenSearch | MoveCase | CloseCase | FollowUpAnnounced | SetSeries | RememberCancellation | KeepReport
-          | DropReport)
+          | DropReport | BookPlace | AskAgain | ReopenTask | RecordHandled | LinkDuplicate | RecordReturnVisit)
 
 
 @dataclass(frozen=True)

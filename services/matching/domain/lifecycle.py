@@ -31,6 +31,7 @@ from shared.events import (AssignmentAccepted, AssignmentDeclined, AssignmentExp
                            AssignmentResponded, AssignmentWithdrawn, CaseAssigned, CompletionRejected,
                            CompletionReported, RequestAssigned, RequestCompleted, RequestMissed, RequestReceived,
                            ResponseRejected, VolunteerRef)
+from shared.reasons import Reason
 
 EVERY_PLACE_TAKEN = "every place was taken by volunteers who accepted first"
 WINDOW_ENDED = "the service window ended"
@@ -250,14 +251,15 @@ def lapse(task: TaskState, subject: Subject, held: Sequence[AssignmentState], as
             or now < assignment.answered_at + policy.accepted_deadline):
         return Decision()
     hours = policy.accepted_deadline.total_seconds() / 3600
-    reason = f"accepted but not reported done within {hours:g} hours"
-    decision = _release(assignment, Status.MISSED, reason, now)
+    why = Reason(code="not_reported", params={"hours": hours})
+    decision = _release(assignment, Status.MISSED, why.text("en"), now)
     if task.status not in UNDER_WAY:
         return decision
     if isinstance(subject, Case):
-        return decision + climb(task, subject, reason, now, policy)
+        return decision + climb(task, subject, why, now, policy)
     still = sum(a.status in TAKEN for a in held if a.assignment_id != assignment.assignment_id)
-    return decision + escalate(task, subject, f"a volunteer {reason}", still, now)
+    return decision + escalate(task, subject, Reason(code="not_reported", params={"hours": hours, "volunteer": True}),
+                               still, now)
 
 
 def cancel(request_id, request: RequestReceived | None,

@@ -14,6 +14,7 @@ from services.matching.domain.subjects import Case, about_case
 from services.matching.domain.tasks import TaskState, TaskStatus
 from shared.events import CaseClosed, CaseEscalated, CaseFollowUpDue
 from shared.mediation import Level, next_level
+from shared.reasons import Reason
 from shared.submissions import Urgency
 
 MEDIATOR_SKILLS = ("mediation",)
@@ -38,20 +39,21 @@ def within_reach(volunteers: Iterable[Volunteer], task: TaskState) -> list[Volun
     return list(volunteers)
 
 
-def climb(task: TaskState, case: Case, reason: str, now: datetime, policy: Policy) -> Decision:
+def climb(task: TaskState, case: Case, why: Reason, now: datetime, policy: Policy) -> Decision:
     """The case moves up a level, or past the street to its staff (no task there: the staff
     take it over)."""
     level = next_level(task.level)
     new_task = () if level == Level.STREET_STAFF else (AddTask(case_task(case, level, policy)),)
-    return Decision.of(MoveTask(task.task_id, TaskStatus.MOVED_UP, reason), *new_task, MoveCase(case.case_id, level),
-                       CaseEscalated(**about_case(case, level), from_level=task.level, reason=reason,
+    return Decision.of(MoveTask.because(task.task_id, TaskStatus.MOVED_UP, why), *new_task,
+                       MoveCase(case.case_id, level),
+                       CaseEscalated(**about_case(case, level), from_level=task.level, **why.fields(),
                                      occurred_at=now))
 
 
 def session_done(task: TaskState, case: Case, session: AssignmentState, now: datetime, policy: Policy) -> Decision:
     """Agreement closes the case; no agreement takes it up a level, or closes it at the street."""
     if session.outcome == NO_AGREEMENT and next_level(task.level) != Level.STREET_STAFF:
-        return climb(task, case, f"no agreement at {task.level} level", now, policy)
+        return climb(task, case, Reason(code=NO_AGREEMENT, params={"level": str(task.level)}), now, policy)
     follow_up_at = now + policy.follow_up
     return Decision.of(MoveTask(task.task_id, TaskStatus.CLOSED),
                        CloseCase(case.case_id, session.outcome, follow_up_at),

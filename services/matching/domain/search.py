@@ -12,6 +12,7 @@ from services.matching.domain.policy import Policy
 from services.matching.domain.subjects import Case, Subject, about_occurrence
 from services.matching.domain.tasks import TaskState, TaskStatus
 from shared.events import RequestEscalated, RequestReceived
+from shared.reasons import Reason
 
 
 def wider_area(task: TaskState, found: int, wanted: int, policy: Policy) -> tuple[str, ...] | None:
@@ -34,17 +35,17 @@ def after_offers(task: TaskState, subject: Subject, held: Sequence[AssignmentSta
     accepted, pending = places_held(held)
     if not is_exhausted(task.needed, accepted, pending):
         return Decision.of(WantOffers(task.task_id, False))
-    area = ", ".join(task.search_area)
     if isinstance(subject, Case):
-        return climb(task, subject, nobody_reason("the case", f"{task.level} level ({area})", failures), now, policy)
-    reason = nobody_reason(subject.category, f"community {area}", failures)
+        why = nobody_reason("case", task.search_area, failures, level=str(task.level))
+        return climb(task, subject, why, now, policy)
+    why = nobody_reason(subject.category, task.search_area, failures)
     if accepted + pending:
-        reason = f"found {accepted + pending} of {task.needed} volunteers; {reason}"
-    return escalate(task, subject, reason, accepted, now)
+        why = Reason(code="short_staffed", params={**why.params, "found": accepted + pending, "needed": task.needed})
+    return escalate(task, subject, why, accepted, now)
 
 
-def escalate(task: TaskState, request: RequestReceived, reason: str, accepted: int, now: datetime) -> Decision:
+def escalate(task: TaskState, request: RequestReceived, why: Reason, accepted: int, now: datetime) -> Decision:
     """The request goes to the community's staff, with why; the places already held stay held."""
-    return Decision.of(MoveTask(task.task_id, TaskStatus.ESCALATED, reason),
-                       RequestEscalated(**about_occurrence(task, request), reason=reason, urgency=request.urgency,
+    return Decision.of(MoveTask.because(task.task_id, TaskStatus.ESCALATED, why),
+                       RequestEscalated(**about_occurrence(task, request), **why.fields(), urgency=request.urgency,
                                         needed=task.needed, accepted=accepted, occurred_at=now))

@@ -53,12 +53,12 @@ def about_assignment(task: TaskState, subject: Subject, assignment: AssignmentSt
 
 
 def about_occurrence(task: TaskState, request: RequestReceived) -> dict:
-    """What every request.* event about one occurrence carries."""
+    """What every request.* event about one occurrence carries (a campaign's visit: its household and campaign)."""
     return {"correlation_id": request.correlation_id, "request_id": request.request_id, "source": request.source,
             "external_id": request.external_id, "category": request.category,
-            "community_code": request.community_code, "occurrence": task.occurrence,
-            "window_start": task.window_start, "window_end": task.window_end,
-            "household_id": request.household_id, "campaign_id": request.campaign_id}
+            "community_code": request.community_code, "household_id": request.household_id,
+            "campaign_id": request.campaign_id, "occurrence": task.occurrence,
+            "window_start": task.window_start, "window_end": task.window_end}
 
 
 def about_case(case: Case, level: Level) -> dict:

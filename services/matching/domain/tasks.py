@@ -32,6 +32,7 @@ class SeriesStatus(StrEnum):
     OPEN = "open"
     DONE = "done"  # its last occurrence was served or missed
     CANCELLED = "cancelled"
+    DUPLICATE = "duplicate"  # staff linked it to another request of the same need
 
 
 @dataclass(frozen=True)

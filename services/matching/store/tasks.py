@@ -94,8 +94,9 @@ async def move_case(conn: asyncpg.Connection, change: MoveCase) -> None:
 
 
 async def close_case(conn: asyncpg.Connection, change: CloseCase) -> None:
-    await conn.execute("UPDATE mediation_case SET status = 'closed', outcome = $2, follow_up_at = $3 "
-                       "WHERE case_id = $1", change.case_id, change.outcome, change.follow_up_at)
+    await conn.execute("UPDATE mediation_case SET status = 'closed', outcome = $2, follow_up_at = $3, "
+                       "closing_note = $4 WHERE case_id = $1", change.case_id, change.outcome, change.follow_up_at,
+                       change.note)
 
 
 async def insert_task(conn: asyncpg.Connection, change: AddTask) -> None:
@@ -141,8 +142,13 @@ async def communities_waiting(conn: asyncpg.Connection, now: datetime, limit: in
 
 
 async def move_task(conn: asyncpg.Connection, change: MoveTask) -> None:
-    await conn.execute("UPDATE task SET status = $2, wants_offers = false, reason = COALESCE($3, reason) "
-                       "WHERE task_id = $1", change.task_id, change.status, change.reason)
+    """A move with a reason replaces the reason whole (its words, code and parameters); one
+    without keeps it."""
+    await conn.execute(
+        "UPDATE task SET status = $2, wants_offers = false, reason = COALESCE($3, reason), "
+        "reason_code = CASE WHEN $3::text IS NULL THEN reason_code ELSE $4 END, "
+        "reason_params = CASE WHEN $3::text IS NULL THEN reason_params ELSE $5::jsonb END "
+        "WHERE task_id = $1", change.task_id, change.status, change.reason, change.reason_code, change.reason_params)
 
 
 async def widen(conn: asyncpg.Connection, change: WidenSearch) -> None:
@@ -176,11 +182,13 @@ async def open_tasks_of_request(conn: asyncpg.Connection, request_id: UUID) -> l
 
 async def missed(conn: asyncpg.Connection, now: datetime, limit: int) -> list[asyncpg.Record]:
     """Occurrences whose window ended before they were served (task_id, community_code, attempts,
-    due), but those set aside."""
+    due), but those set aside and those staff reopened after it ended."""
     return await conn.fetch(
         "SELECT t.task_id, t.community_code, s.attempts, t.window_end AS due FROM task t "
         + SETBACK.format(key="t.task_id")
-        + "WHERE t.status IN ('open', 'assigned') AND t.window_end < $1 AND t.request_id IS NOT NULL AND "
+        + "WHERE t.status IN ('open', 'assigned') AND t.window_end < $1 AND t.request_id IS NOT NULL "
+        # reopened by staff after its window ended: it is not missed twice
+        "AND (t.reopened_at IS NULL OR t.window_end > t.reopened_at) AND "
         + NOT_SET_ASIDE + " ORDER BY t.window_end LIMIT $2", now, limit, "miss")
 
 
@@ -217,7 +225,8 @@ async def case_view(conn: asyncpg.Connection, case_id: UUID) -> dict | None:
 
 async def _tasks_with_assignments(conn: asyncpg.Connection, key: str, value: UUID) -> list[dict]:
     rows = await conn.fetch(
-        "SELECT t.task_id, t.occurrence, t.level, t.status, t.reason, t.needed, t.window_start, t.window_end, "
+        "SELECT t.task_id, t.occurrence, t.level, t.status, t.reason, t.reason_code, t.reason_params, t.needed, "
+        "t.window_start, t.window_end, "
         "t.search_area, COALESCE(json_agg(json_build_object('assignment_id', a.assignment_id, 'volunteer_id', "
         "a.volunteer_id, 'status', a.status, 'hours', a.hours, 'outcome', a.outcome) ORDER BY a.created_at) "
         "FILTER (WHERE a.assignment_id IS NOT NULL), '[]') AS assignments "

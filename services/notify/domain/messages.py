@@ -3,7 +3,11 @@ resident it is about, the time) comes in a `Context`.
 
 Free text from outside (description, address, reason, summary) is masked: residents write
 their numbers in it, and the resident's name is masked too except in the messages that need
-it (the volunteer who accepted, the resident themselves)."""
+it (the volunteer who accepted, the resident themselves).
+
+A reason travels as its English words and as data (a code and its parameters,
+shared/reasons.py): the template renders it in the reader's language from the data, or shows
+the words of an event that has none."""
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
@@ -13,7 +17,8 @@ from services.notify.domain.reminders import offer_reminder, window_reminders
 from services.notify.domain.routing import Contact
 from shared.events import (AssignmentAccepted, AssignmentDeclined, AssignmentExpired, AssignmentOffered,
                            AssignmentWithdrawn, CaseAssigned, CaseEscalated, CaseFollowUpDue, Event, RequestAssigned,
-                           RequestCompleted, RequestEscalated, RequestMissed)
+                           RequestCancelled, RequestCompleted, RequestEscalated, RequestHandledByStaff,
+                           RequestMissed)
 from shared.privacy import mask_names, mask_phone_numbers
 from shared.submissions import Urgency
 
@@ -99,6 +104,16 @@ def _masked(text: str | None, context: Context) -> str | None:
     return mask_names(mask_phone_numbers(text), names)
 
 
+def _masked_reason(event: RequestEscalated | CaseEscalated, context: Context) -> dict:
+    """The reason's words and its data, with the free text in both masked."""
+    def masked(value):
+        if isinstance(value, str):
+            return _masked(value, context)
+        return [masked(item) for item in value] if isinstance(value, list) else value
+    return {"reason": _masked(event.reason, context), "reason_code": event.reason_code,
+            "reason_params": {key: masked(value) for key, value in event.reason_params.items()}}
+
+
 def _offer(event: AssignmentOffered, context: Context) -> list[Message]:
     fields = {"category": event.category, "community": event.community_code,
               "description": _masked(event.description, context), "address": _masked(event.address, context),
@@ -121,7 +136,8 @@ def _accepted(event: AssignmentAccepted, context: Context) -> list[Message]:
     who = context.resident
     fields = {"category": event.category, "community": event.community_code, "address": event.address,
               "window_start": event.window_start, "assignment_id": event.assignment_id,
-              "resident_name": who.name if who else None, "resident_phone": who.phone if who else None}
+              "resident_name": who.name if who else None, "resident_phone": who.phone if who else None,
+              "by_staff": event.assigned_by is not None}  # staff agreed it with them by phone
     to = volunteer(event.volunteer)
     confirmation = Message(to, CONFIRMATION, fields, private=True, assignment_id=event.assignment_id)
     return [confirmation] + [
@@ -149,9 +165,29 @@ def _to_resident(kind: str) -> Callable[[RequestAssigned | RequestCompleted, Con
     return compose
 
 
+def _told_by_staff(event: RequestHandledByStaff | RequestCancelled, kind: str, fields: dict,
+                   context: Context) -> list[Message]:
+    """The resident hears what staff did with their request on the phone it gave; without one
+    nobody is told: the staff who acted are the ones who would pass it on."""
+    if not (context.texting and context.resident and context.resident.phone):
+        return []
+    return [Message(resident(event.source, event.external_id), kind, {
+        "category": event.category, "community": event.community_code, "request_id": event.request_id,
+        **fields}, private=True)]
+
+
+def _handled_by_staff(event: RequestHandledByStaff, context: Context) -> list[Message]:
+    return _told_by_staff(event, "handled_by_staff", {"occurrence": event.occurrence}, context)
+
+
+def _not_needed(event: RequestCancelled, context: Context) -> list[Message]:
+    """Staff closed the request as not needed; one its publisher withdrew tells nobody (they know)."""
+    return _told_by_staff(event, "not_needed", {}, context) if event.cancelled_by else []
+
+
 def _escalation(event: RequestEscalated, context: Context) -> list[Message]:
     return [Message(staff(event.community_code), "escalation", {
-        "category": event.category, "community": event.community_code, "reason": _masked(event.reason, context),
+        "category": event.category, "community": event.community_code, **_masked_reason(event, context),
         "request_id": event.request_id}, urgent=event.urgency == Urgency.EMERGENCY)]
 
 
@@ -171,7 +207,7 @@ def _case_assigned(event: CaseAssigned, context: Context) -> list[Message]:
 def _case_escalated(event: CaseEscalated, context: Context) -> list[Message]:
     """Staff take the case up; the mediator who had it at the level it leaves hears where it went."""
     fields = {"community": event.community_code, "case_id": event.case_id, "level": event.level,
-              "from_level": event.from_level, "reason": mask_phone_numbers(event.reason)}
+              "from_level": event.from_level, **_masked_reason(event, context)}
     mediator = context.mediators.get(event.from_level)
     return [Message(staff(event.community_code), "case_escalated", fields)] + (
         [Message(mediator, "case_handed_on", fields)] if mediator else [])
@@ -188,6 +224,7 @@ COMPOSERS: dict[type[Event], Callable[[Event, Context], list[Message]]] = {
     AssignmentOffered: _offer, AssignmentAccepted: _accepted, AssignmentWithdrawn: _withdrawal,
     RequestAssigned: _to_resident("assigned"), RequestCompleted: _to_resident("completed"),
     RequestEscalated: _escalation, RequestMissed: _missed, CaseAssigned: _case_assigned,
-    CaseEscalated: _case_escalated, CaseFollowUpDue: _follow_up}
+    CaseEscalated: _case_escalated, CaseFollowUpDue: _follow_up,
+    RequestHandledByStaff: _handled_by_staff, RequestCancelled: _not_needed}
 # Events that tell nobody anything but settle what was pending.
 SETTLING = (AssignmentDeclined, AssignmentExpired)

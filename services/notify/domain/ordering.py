@@ -21,7 +21,8 @@ from datetime import timedelta
 
 from services.notify.domain.messages import COMPOSERS, resident, volunteer
 from shared.events import (AssignmentAccepted, CaseAssigned, CaseEscalated, CaseFollowUpDue, Event, RequestAssigned,
-                           RequestCompleted, RequestReceived, VolunteerRef, VolunteerRegistered)
+                           RequestCancelled, RequestCompleted, RequestHandledByStaff, RequestReceived, VolunteerRef,
+                           VolunteerRegistered)
 
 HOLD_AT_MOST = timedelta(seconds=60)
 
@@ -47,7 +48,7 @@ def awaited(event: Event) -> Awaited:
     if type(event) not in COMPOSERS:
         return Awaited()
     before = ()
-    if isinstance(event, (RequestAssigned, RequestCompleted, AssignmentAccepted)) and event.request_id:
+    if _told_as_the_resident_s_profile_says(event):
         before = (contact_of(resident(event.source, event.external_id)),)  # them or their staff; their phone
     after = ()
     if isinstance(getattr(event, "volunteer", None), VolunteerRef):  # their email, and phone if it is urgent
@@ -57,6 +58,14 @@ def awaited(event: Event) -> Awaited:
     elif isinstance(event, CaseFollowUpDue):
         after += (mediator_of(event.case_id, event.level),)
     return Awaited(before, after)
+
+
+def _told_as_the_resident_s_profile_says(event: Event) -> bool:
+    """A request's step the resident (or their staff) hears of, or whose confirmation names them."""
+    if isinstance(event, RequestCancelled):
+        return event.cancelled_by is not None  # staff closed it; its publisher's withdrawal tells nobody
+    about_a_request = (RequestAssigned, RequestCompleted, RequestHandledByStaff, AssignmentAccepted)
+    return isinstance(event, about_a_request) and event.request_id is not None
 
 
 def arrived(event: Event) -> tuple[str, ...]:

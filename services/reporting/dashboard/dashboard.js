@@ -4,8 +4,9 @@
 const HEADLINE = ["received", "completed", "sessions", "person_times", "service_hours", "participations",
   "active_volunteers", "case_files", "households_visited", "disputes_received", "disputes_agreed",
   "escalated", "registered_volunteers", "volunteer_share_of_residents", "within_window_share",
-  "median_minutes_to_assign"];
-const SHARES = new Set(["volunteer_share_of_residents", "within_window_share"]);
+  "median_minutes_to_assign", "staff_handled", "households_registered", "return_visits", "satisfaction_share",
+  "staff_actions"];
+const SHARES = new Set(["volunteer_share_of_residents", "within_window_share", "satisfaction_share", "coverage"]);
 // from, to, community, street, category, team; or period=all (no from): the page opens on this month.
 const query = new URLSearchParams(location.search);
 let labels = null;
@@ -122,7 +123,28 @@ function drawBacklog(rows) {
     const line = element("tr");
     line.append(element("td", {}, new Date(row.escalated_at).toLocaleString("zh-CN", { timeZone: labels.timezone })),
       element("td", {}, row.community_code), element("td", {}, labels.categories[row.category] || row.category),
-      element("td", {}, row.escalation_reason || ""));
+      element("td", {}, row.reason || row.escalation_reason || ""));
+    return line;
+  }));
+}
+
+function drawCampaigns(rows) {
+  document.querySelector("#campaigns tbody").replaceChildren(...rows.map((row) => {
+    const line = element("tr", { "data-campaign": row.campaign_id });
+    line.append(element("td", {}, row.title), element("td", {}, row.community_codes.join("、")),
+      element("td", { class: "number" }, shown("targeted", row.targeted)),
+      element("td", { class: "number" }, shown("visited", row.visited)),
+      element("td", { class: "number", "data-coverage": JSON.stringify(row.coverage) }, shown("coverage", row.coverage)));
+    return line;
+  }));
+}
+
+function drawStaffActions(rows) {
+  const byKind = new Map();
+  for (const row of rows) byKind.set(row.kind_name, (byKind.get(row.kind_name) || 0) + row.count);
+  document.querySelector("#staff-actions tbody").replaceChildren(...[...byKind].map(([name, count]) => {
+    const line = element("tr");
+    line.append(element("td", {}, name), element("td", { class: "number" }, shown("count", count)));
     return line;
   }));
 }
@@ -163,14 +185,18 @@ function refresh() {
       labels = await api("labels");
       choosePeriod();
     }
-    const [summary, days, categories, communities, backlog] = await Promise.all([
-      api("summary"), api("groups/day"), api("groups/category"), api("groups/community"), api("escalations")]);
+    const [summary, days, categories, communities, backlog, campaigns, staffActions] = await Promise.all([
+      api("summary"), api("groups/day"), api("groups/category"), api("groups/community"),
+      api("escalations", { lang: "zh" }), api("campaigns"),
+      query.has("team") ? { rows: [] } : api("staff-actions")]);  // staff belong to no volunteer team
     describeScope();
     drawHeadline(summary.figures);
     drawTrend(days.rows);
     drawCategories(categories.rows);
     drawCommunities(communities.rows);
     drawBacklog(backlog.rows);
+    drawCampaigns(campaigns.rows);
+    drawStaffActions(staffActions.rows);
     document.body.dataset.version = String(Number(document.body.dataset.version || 0) + 1);
   }).catch((error) => { document.getElementById("live").textContent = `出错: ${error.message}`; });
   return drawing;

@@ -11,9 +11,12 @@ FIGURES: dict[str, str] = {
     "received": "受理需求", "assigned": "已派单", "escalated": "上报社区", "completed": "已完成",
     "rejected": "退回", "missed": "超时未服务", "cancelled": "已撤回",
     "sessions": "服务场次", "person_times": "服务人次", "service_hours": "服务时长(小时)",
+    "staff_handled": "工作人员办结", "staff_handled_hours": "工作人员服务时长(小时)",
     "participations": "志愿者参与人次", "active_volunteers": "参与志愿者(人)", "volunteer_hours": "志愿服务时长(小时)",
-    "case_files": "服务对象建档", "households_visited": "入户走访(户)",
+    "case_files": "服务对象建档", "households_visited": "入户走访(户)", "households_registered": "重点户建档(户)",
     "disputes_received": "受理纠纷", "disputes_agreed": "调解成功", "disputes_escalated": "纠纷上报",
+    "return_visits": "回访", "return_visits_satisfied": "回访满意", "return_visits_basically_satisfied": "回访基本满意",
+    "return_visits_dissatisfied": "回访不满意", "satisfaction_share": "回访满意率", "staff_actions": "工作人员操作",
     "median_minutes_to_assign": "派单用时中位数(分钟)", "p90_minutes_to_assign": "派单用时P90(分钟)",
     "median_minutes_to_complete": "完成用时中位数(分钟)", "p90_minutes_to_complete": "完成用时P90(分钟)",
     "within_window_share": "按时服务率", "registered_volunteers": "注册志愿者",
@@ -60,12 +63,20 @@ def finish(counts: Mapping[str, float | None], durations: Mapping[str, Sequence[
     to the row (e.g. requests of a team) is None."""
     row = dict.fromkeys(FIGURES) | {name: counts[name] for name in FIGURES.keys() & counts.keys()}
     if "completed" in counts:
-        row["sessions"] = counts["completed"] + (counts.get("disputes_closed") or 0)
+        row["sessions"] = sum(counts.get(name) or 0 for name in ("completed", "staff_handled", "disputes_closed"))
         row["within_window_share"] = share(counts["completed_within_window"], counts["completed_with_window"])
+    if "return_visits" in counts:
+        content = counts["return_visits_satisfied"] + counts["return_visits_basically_satisfied"]
+        row["satisfaction_share"] = share(content, counts["return_visits"])
     for step, seconds in durations.items():
         row[f"median_minutes_to_{step}"], row[f"p90_minutes_to_{step}"] = minutes(seconds, 0.5), minutes(seconds, 0.9)
     row["volunteer_share_of_residents"] = share(counts.get("registered_volunteers"), counts.get("residents"))
     return row
+
+
+def coverage(visited: int, targeted: int) -> float | None:
+    """A campaign's coverage: the share of its targeted households visited (None: none targeted)."""
+    return share(visited, targeted)
 
 
 def residents(of_community: Mapping[str, int], communities: Iterable[str]) -> int | None:

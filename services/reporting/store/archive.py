@@ -1,16 +1,18 @@
 """The event archive: every event reporting has projected, in its public form (as
-`linli.events` carries it: no names, phones, addresses), with the keyed beneficiary of a
-request (domain.figures.beneficiary_key) computed once, when it came; what a rebuild replays."""
+`linli.events` carries it: no names, phones, addresses) without staff's notes
+(domain.notes.without_notes), with the keyed beneficiary of a request
+(domain.figures.beneficiary_key) computed once, when it came; what a rebuild replays."""
 from collections.abc import AsyncIterator
 
 import asyncpg
 
 from services.reporting.domain.figures import beneficiary_key
+from services.reporting.domain.notes import without_notes
 from shared.events import EVENT_TYPES, Event, RequestReceived, public_dump
 
 # Every read model; the archive and the messaging tables are not among them.
 READ_MODELS = ("request_rollup", "dispute_rollup", "request_fact", "occurrence_fact", "participation",
-               "reported_hours", "volunteer")
+               "reported_hours", "volunteer", "staff_action_rollup", "household", "campaign", "campaign_visit")
 
 
 async def keep(conn: asyncpg.Connection, event: Event, person_key: bytes) -> bool:
@@ -19,7 +21,7 @@ async def keep(conn: asyncpg.Connection, event: Event, person_key: bytes) -> boo
     return bool(await conn.fetchval(
         "INSERT INTO event_archive (event_id, routing_key, occurred_at, body, beneficiary) "
         "VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING RETURNING true",
-        event.event_id, event.routing_key, event.occurred_at, public_dump(event), beneficiary))
+        event.event_id, event.routing_key, event.occurred_at, without_notes(public_dump(event)), beneficiary))
 
 
 async def beneficiary_of(conn: asyncpg.Connection, event: RequestReceived) -> str | None:

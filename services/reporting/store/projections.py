@@ -5,16 +5,23 @@ from collections.abc import Awaitable, Callable, Mapping
 
 import asyncpg
 
-from services.reporting.domain.increments import (DISPUTE_COUNTS, REQUEST_COUNTS, cell_of,
-                                                  dispute_increments, request_increments)
+from services.reporting.domain.increments import (DISPUTE_COUNTS, REQUEST_COUNTS, RETURN_VISIT_COUNTS, cell_of,
+                                                  dispute_increments, request_increments, return_visit_increments,
+                                                  staff_action)
+from services.reporting.domain.notes import public_params
 from services.reporting.domain.periods import day_of
 from services.reporting.store.archive import beneficiary_of
-from shared.events import (CaseClosed, CaseEscalated, CaseReceived, CompletionReported, Event, OccurrenceEvent,
-                           RequestAssigned, RequestCancelled, RequestCompleted, RequestEscalated, RequestMissed,
-                           RequestReceived, RequestRejected, VolunteerRegistered)
+from shared.events import (CampaignStarted, CaseClosed, CaseEscalated, CaseReceived, CompletionReported, Event,
+                           HouseholdRegistered, OccurrenceEvent, RequestAssigned, RequestCancelled, RequestCompleted,
+                           RequestDuplicate, RequestEscalated, RequestHandledByStaff, RequestMissed, RequestReceived,
+                           RequestRejected, RequestReopened, RequestStaffAssigned, ReturnVisitRecorded,
+                           VolunteerRegistered)
 
-ROLLUPS = {"request_rollup": ("category", REQUEST_COUNTS), "dispute_rollup": ("level", DISPUTE_COUNTS)}
-STEPS = ("assigned", "escalated", "completed", "missed")
+ROLLUPS = {"request_rollup": ("category", REQUEST_COUNTS),
+           "dispute_rollup": ("level", DISPUTE_COUNTS + RETURN_VISIT_COUNTS)}
+# The steps an occurrence reaches; staff_agreed: staff named a volunteer who agreed by phone,
+# handled: staff did the service themselves.
+STEPS = ("assigned", "escalated", "completed", "missed", "staff_agreed", "handled")
 
 
 async def _add_up(conn: asyncpg.Connection, rollup: str, event: Event, kind: str | None,
@@ -44,16 +51,22 @@ async def _mark_step(conn: asyncpg.Connection, event: OccurrenceEvent, step: str
     if step not in STEPS:  # the column names below come from this closed set only
         raise ValueError(f"unknown step {step!r}")
     await _one_request_at_a_time(conn, event.request_id)
+    escalated = isinstance(event, RequestEscalated)
     await conn.execute(
         f"INSERT INTO occurrence_fact AS o (request_id, occurrence, community_code, category, {step}_at, {step}_day, "
-        "escalation_reason, received_at, beneficiary) SELECT $1, $2, $3, $4, $5, $6, $7, r.received_at, r.beneficiary "
+        "escalation_reason, escalation_reason_code, escalation_reason_params, received_at, beneficiary) "
+        "SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, r.received_at, r.beneficiary "
         "FROM (SELECT) AS one LEFT JOIN request_fact r ON r.request_id = $1 "
         "ON CONFLICT (request_id, occurrence) DO UPDATE SET "
         f"{step}_at = EXCLUDED.{step}_at, {step}_day = EXCLUDED.{step}_day, "
-        "escalation_reason = COALESCE(EXCLUDED.escalation_reason, o.escalation_reason) "
+        "escalation_reason = COALESCE(EXCLUDED.escalation_reason, o.escalation_reason), "
+        "escalation_reason_code = COALESCE(EXCLUDED.escalation_reason_code, o.escalation_reason_code), "
+        "escalation_reason_params = COALESCE(EXCLUDED.escalation_reason_params, o.escalation_reason_params) "
         f"WHERE o.{step}_at IS NULL OR EXCLUDED.{step}_at < o.{step}_at",
         event.request_id, event.occurrence, event.community_code, event.category, event.occurred_at,
-        day_of(event.occurred_at, city_timezone), event.reason if isinstance(event, RequestEscalated) else None)
+        day_of(event.occurred_at, city_timezone), event.reason if escalated else None,
+        event.reason_code if escalated else None,
+        public_params(event.reason_params) if escalated and event.reason_code else None)
 
 
 async def _received(conn: asyncpg.Connection, event: RequestReceived, city_timezone: str) -> None:
@@ -67,6 +80,28 @@ async def _received(conn: asyncpg.Connection, event: RequestReceived, city_timez
                        "FROM request_fact r WHERE r.request_id = $1 AND occurrence_fact.request_id = $1",
                        event.request_id)
     await _add_up(conn, "request_rollup", event, event.category, request_increments(event), city_timezone)
+
+
+async def _staff_assigned(conn: asyncpg.Connection, event: RequestStaffAssigned, city_timezone: str) -> None:
+    """A volunteer who agreed by phone holds the occurrence now; an offer holds it only once
+    accepted (request.assigned)."""
+    if event.agreed:
+        await _mark_step(conn, event, "staff_agreed", city_timezone)
+
+
+async def _handled(conn: asyncpg.Connection, event: RequestHandledByStaff, city_timezone: str) -> None:
+    await _mark_step(conn, event, "handled", city_timezone)
+    await _add_up(conn, "request_rollup", event, event.category, request_increments(event), city_timezone)
+
+
+async def _linked(conn: asyncpg.Connection, event: RequestDuplicate, city_timezone: str) -> None:
+    """Staff linked a request as a duplicate: it waits no more. (A duplicate intake found never
+    came in as a request: nothing to write.)"""
+    if event.linked_by is not None:
+        await conn.execute(
+            "INSERT INTO request_fact AS r (request_id, duplicate_at) VALUES ($1, $2) ON CONFLICT (request_id) "
+            "DO UPDATE SET duplicate_at = LEAST(r.duplicate_at, EXCLUDED.duplicate_at)",
+            event.request_id, event.occurred_at)
 
 
 async def _cancelled(conn: asyncpg.Connection, event: RequestCancelled, city_timezone: str) -> None:
@@ -126,15 +161,65 @@ async def _dispute(conn: asyncpg.Connection, event: CaseReceived | CaseEscalated
     await _add_up(conn, "dispute_rollup", event, level, increments, city_timezone)
 
 
+async def _return_visit(conn: asyncpg.Connection, event: ReturnVisitRecorded, city_timezone: str) -> None:
+    level, increments = return_visit_increments(event)
+    await _add_up(conn, "dispute_rollup", event, level, increments, city_timezone)
+
+
+async def _household(conn: asyncpg.Connection, event: HouseholdRegistered, city_timezone: str) -> None:
+    """The latest file's community stands; the day it was first filed stays."""
+    day = day_of(event.occurred_at, city_timezone)
+    await conn.execute(
+        "INSERT INTO household AS h (household_id, community_code, registered_at, first_day) VALUES ($1, $2, $3, $4) "
+        "ON CONFLICT (household_id) DO UPDATE SET community_code = EXCLUDED.community_code, "
+        "registered_at = EXCLUDED.registered_at WHERE EXCLUDED.registered_at >= h.registered_at",
+        event.household_id, event.community_code, event.occurred_at, day)
+    await conn.execute("UPDATE household SET first_day = $2 WHERE household_id = $1 AND first_day > $2",
+                       event.household_id, day)
+
+
+async def _campaign(conn: asyncpg.Connection, event: CampaignStarted, city_timezone: str) -> None:
+    await conn.execute(
+        "INSERT INTO campaign (campaign_id, title, community_codes, street_code, window_start, window_end, targeted, "
+        "started_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
+        event.campaign_id, event.title, list(event.community_codes), event.street_code, event.window_start,
+        event.window_end, len({visit.household_id for visit in event.visits}), event.occurred_at)
+    await conn.executemany(
+        "INSERT INTO campaign_visit (request_id, campaign_id, household_id) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        [(visit.request_id, event.campaign_id, visit.household_id) for visit in event.visits])
+
+
+async def _count_staff_action(conn: asyncpg.Connection, event: Event, city_timezone: str) -> None:
+    """What staff did by hand, per day, community, category and kind (domain.increments.staff_action)."""
+    action = staff_action(event)
+    if action is None:
+        return
+    kind, category = action
+    cell = cell_of(event, category, city_timezone)
+    await conn.execute(
+        "INSERT INTO staff_action_rollup (day, community_code, category, kind, actions) VALUES ($1, $2, $3, $4, 1) "
+        "ON CONFLICT (day, community_code, category, kind) DO UPDATE SET actions = staff_action_rollup.actions + 1",
+        cell.day, cell.community_code, cell.kind, kind)
+
+
+async def _nothing_more(conn: asyncpg.Connection, event: Event, city_timezone: str) -> None:
+    """An event that only counts as a staff action (request.reopened)."""
+
+
 PROJECTIONS: dict[type[Event], Callable[[asyncpg.Connection, Event, str], Awaitable[None]]] = {
     RequestReceived: _received, RequestRejected: _rejected, RequestCancelled: _cancelled,
     RequestAssigned: _occurrence_step("assigned"), RequestEscalated: _occurrence_step("escalated"),
     RequestMissed: _occurrence_step("missed"), RequestCompleted: _completed,
     CompletionReported: _reported, VolunteerRegistered: _registered,
     CaseReceived: _dispute, CaseEscalated: _dispute, CaseClosed: _dispute,
+    RequestStaffAssigned: _staff_assigned, RequestReopened: _nothing_more, RequestHandledByStaff: _handled,
+    RequestDuplicate: _linked, ReturnVisitRecorded: _return_visit, HouseholdRegistered: _household,
+    CampaignStarted: _campaign,
 }
 
 
 async def project(conn: asyncpg.Connection, event: Event, city_timezone: str) -> None:
-    """Write what `event` tells into the read models (the caller guards against doing it twice)."""
+    """Write what `event` tells into the read models (the caller guards against doing it twice),
+    and count it if staff did it."""
     await PROJECTIONS[type(event)](conn, event, city_timezone)
+    await _count_staff_action(conn, event, city_timezone)

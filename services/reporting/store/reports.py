@@ -10,7 +10,8 @@ from decimal import Decimal
 
 import asyncpg
 
-from services.reporting.domain.increments import DISPUTE_COUNTS, MEDIATION, REQUEST_COUNTS, UNKNOWN
+from services.reporting.domain.increments import (DISPUTE_COUNTS, MEDIATION, REQUEST_COUNTS, RETURN_VISIT_COUNTS,
+                                                  UNKNOWN)
 from services.reporting.domain.scope import Scope
 
 HOME_VISIT = "elder_care.home_visit"
@@ -49,22 +50,27 @@ def _seconds_to(step: str, name: str) -> Source:
 
 
 REQUESTS = Source("request_rollup t", "t.day", _sums(REQUEST_COUNTS), category="t.category")
-DISPUTES = Source("dispute_rollup t", "t.day", _sums(DISPUTE_COUNTS), category=f"'{MEDIATION}'", level="t.level")
+DISPUTES = Source("dispute_rollup t", "t.day", _sums(DISPUTE_COUNTS + RETURN_VISIT_COUNTS), category=f"'{MEDIATION}'",
+                  level="t.level")
 VOLUNTEERS_AT_WORK = Source(
     "participation t LEFT JOIN volunteer v USING (volunteer_id) LEFT JOIN reported_hours h USING (assignment_id)",
     "t.day", {"active_volunteers": "count(*)", "participations": "sum(participations)::bigint",
               "volunteer_hours": "sum(volunteer_hours)"},
     category="t.category", team=f"COALESCE(v.team, '{UNKNOWN}')", person="t.volunteer_id",
     per_person={"participations": "count(*)", "volunteer_hours": "sum(COALESCE(h.hours, t.share_hours))"})
-SERVED = Source("occurrence_fact t", "t.completed_day",
+# An occurrence is served when its volunteers reported it done or staff handled it themselves.
+SERVED_DAY = "COALESCE(t.completed_day, t.handled_day)"
+SERVED = Source("occurrence_fact t", SERVED_DAY,
                 {"case_files": "count(*)", "households_visited": "count(*) FILTER (WHERE visited)"},
-                category="t.category", condition="t.completed_day IS NOT NULL",
+                category="t.category", condition=f"{SERVED_DAY} IS NOT NULL",
                 person="COALESCE(t.beneficiary, t.request_id::text)",
                 per_person={"visited": f"bool_or(t.category = '{HOME_VISIT}')"})
 REGISTERED = Source("volunteer t", "t.first_day", {"registered_volunteers": "count(*)"},
                     team=f"COALESCE(t.team, '{UNKNOWN}')", condition="t.active", as_of=True)
+STAFF_ACTIONS = Source("staff_action_rollup t", "t.day", {"staff_actions": "sum(actions)"}, category="t.category")
+HOUSEHOLDS = Source("household t", "t.first_day", {"households_registered": "count(*)"}, as_of=True)
 SOURCES = (REQUESTS, DISPUTES, VOLUNTEERS_AT_WORK, SERVED, _seconds_to("assigned", "assign"),
-           _seconds_to("completed", "complete"), REGISTERED)
+           _seconds_to("completed", "complete"), REGISTERED, STAFF_ACTIONS, HOUSEHOLDS)
 
 # The group key of each group name; {day}, {category}, {team} and {level} are the source's own.
 KEYS = {"all": "'all'", "day": "{day}", "week": "date_trunc('week', {day})::date",
@@ -149,13 +155,42 @@ async def volunteer_hours(conn: asyncpg.Connection, scope: Scope) -> list[asyncp
 
 
 async def escalation_backlog(conn: asyncpg.Connection, scope: Scope) -> list[asyncpg.Record]:
-    """Occurrences escalated to staff and since neither assigned, completed, missed nor cancelled,
-    oldest first (the period does not narrow a backlog: it is what is open now)."""
+    """Occurrences escalated to staff and since neither assigned (by matching, or by staff with
+    the volunteer's agreement), completed, handled by staff, missed, cancelled nor linked as a
+    duplicate, oldest first (the period does not narrow a backlog: it is what is open now)."""
     return await conn.fetch(
-        "SELECT t.request_id, t.occurrence, t.community_code, t.category, t.escalated_at, t.escalation_reason "
+        "SELECT t.request_id, t.occurrence, t.community_code, t.category, t.escalated_at, t.escalation_reason, "
+        "t.escalation_reason_code AS reason_code, COALESCE(t.escalation_reason_params, '{}') AS reason_params "
         "FROM occurrence_fact t LEFT JOIN request_fact r USING (request_id) "
         "WHERE t.escalated_at IS NOT NULL AND t.assigned_at IS NULL AND t.completed_at IS NULL "
-        "AND t.missed_at IS NULL AND r.cancelled_at IS NULL "
+        "AND t.staff_agreed_at IS NULL AND t.handled_at IS NULL "
+        "AND t.missed_at IS NULL AND r.cancelled_at IS NULL AND r.duplicate_at IS NULL "
         "AND ($1::text[] IS NULL OR t.community_code = ANY($1)) AND ($2::text IS NULL OR t.category = $2) "
         "ORDER BY t.escalated_at, t.request_id, t.occurrence",
-        list(scope.communities) if scope.communities is not None else None, scope.category)
+        _communities_filter(scope), scope.category)
+
+
+def _communities_filter(scope: Scope) -> list[str] | None:
+    return list(scope.communities) if scope.communities is not None else None
+
+
+async def staff_actions(conn: asyncpg.Connection, scope: Scope) -> list[asyncpg.Record]:
+    """The staff's actions in the scope, per kind and community."""
+    p = _Parameters()
+    where = _filters(STAFF_ACTIONS, scope, p)
+    return await conn.fetch(
+        f"SELECT t.kind, t.community_code, sum(t.actions)::bigint AS count FROM staff_action_rollup t WHERE {where} "
+        "GROUP BY 1, 2 ORDER BY 2, 1", *p)
+
+
+async def campaigns(conn: asyncpg.Connection, scope: Scope) -> list[asyncpg.Record]:
+    """Every campaign in a community of the scope, newest first, with the households it visited:
+    a visit counts once any occurrence of its request was completed or handled by staff (the
+    period does not narrow it: a campaign's coverage is what it is now)."""
+    return await conn.fetch(
+        "SELECT c.campaign_id, c.title, c.community_codes, c.window_start, c.window_end, c.targeted, "
+        "(SELECT count(DISTINCT v.household_id) FROM campaign_visit v WHERE v.campaign_id = c.campaign_id "
+        " AND EXISTS (SELECT FROM occurrence_fact o WHERE o.request_id = v.request_id "
+        "             AND (o.completed_at IS NOT NULL OR o.handled_at IS NOT NULL))) AS visited "
+        "FROM campaign c WHERE $1::text[] IS NULL OR c.community_codes && $1::text[] "
+        "ORDER BY c.started_at DESC, c.campaign_id", _communities_filter(scope))
