@@ -322,3 +322,35 @@ async def test_a_campaign_shows_its_progress_visit_by_visit(matching, settings):
     assert all(c["campaign_id"] != str(campaign_id)
                for c in (await matching.get("/api/v1/campaigns", headers=as_staff(EAST))).json())
     assert (await matching.get(f"/api/v1/campaigns/{uuid.uuid4()}")).status_code == 404
+
+
+async def test_a_visit_staff_handled_themselves_is_visited_and_in_the_household_s_history(matching, settings):
+    place = community()  # nobody to visit: the visit is escalated, and staff go themselves
+    home = household(place)
+    await filed(matching, settings, home)
+    campaign_id, start = uuid.uuid4(), CLOCK.now()
+    visit = received(place, "elder_care.home_visit", household_id=home.household_id, campaign_id=campaign_id)
+    await announce(settings, CampaignStarted(
+        correlation_id="campaign", campaign_id=campaign_id, title="节日慰问", community_codes=(place,),
+        tags=("living_alone",), window_start=start, window_end=start + timedelta(days=3), occurred_at=CLOCK.now(),
+        visits=(CampaignVisit(household_id=home.household_id, request_id=visit.request_id),),
+        started_by=StaffRef(subject=f"staff-{place}", role="community_staff", area=place)))
+    async with event_tap(settings) as tap:
+        await announce(settings, visit)
+        [escalated] = await tap.wait_for("request.escalated")
+        assert escalated["campaign_id"] == str(campaign_id)
+        response = await matching.post(f"/api/v1/requests/{visit.request_id}/handled", headers=as_staff(place),
+                                       json={"hours": 1.5, "people_served": 1, "note": "社工上门慰问"})
+        assert response.status_code == 200, response.text
+        [handled] = await tap.wait_for("request.handled_by_staff")
+    detail = (await matching.get(f"/api/v1/campaigns/{campaign_id}", headers=as_staff(place))).json()
+    assert {k: detail[k] for k in ("targeted", "visited", "assigned", "not_yet")} == {
+        "targeted": 1, "visited": 1, "assigned": 0, "not_yet": 0}
+    assert detail["visits"] == [{"household_id": str(home.household_id), "request_id": str(visit.request_id),
+                                 "state": "visited", "volunteer_name": None}]
+    [service] = (await matching.get(f"/api/v1/households/{home.household_id}/history",
+                                    headers=as_staff(place))).json()["services"]
+    assert (service["handled_by_staff"], float(service["hours"]), service["people_served"], service["campaign_id"]) == (
+        True, 1.5, 1, str(campaign_id))
+    assert at(service["completed_at"]) == at(handled["occurred_at"])
+    assert all(row["request_id"] != str(visit.request_id) for row in (await work(matching, place))["escalated"])
