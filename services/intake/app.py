@@ -8,9 +8,9 @@ from services.intake.context import Intake
 from services.intake.submissions import EXPIRED_BATCH, KINDS, refuse_expired_cancellations
 from shared.consumer import Consumers
 from shared.events import (AssignmentResponded, CampaignStarted, CaseReceived, CompletionReported, ErasureDone,
-                           HouseholdRegistered, PersonErased,
-                           RequestAssigned, RequestCancelled, RequestCompleted, RequestDuplicate, RequestEscalated, RequestMissed,
-                           RequestReceived, VolunteerRegistered)
+                           HouseholdRegistered, PersonErased, RequestAssigned, RequestCancelled, RequestCompleted,
+                           RequestDuplicate, RequestEscalated, RequestHandledByStaff, RequestMissed, RequestReceived,
+                           VolunteerRegistered)
 from shared.retention import Prune
 from shared.service import ServiceDefinition
 from shared.sweeper import Sweeper
@@ -26,6 +26,10 @@ consumers.on_event("intake", RequestAssigned, handlers.on_request_assigned)
 consumers.on_event("intake", RequestEscalated, handlers.on_request_escalated)
 consumers.on_event("intake", RequestCompleted, handlers.on_request_completed)
 consumers.on_event("intake", RequestMissed, handlers.on_request_missed)
+# What staff did by hand (matching's events): the publisher hears of it as of any other status.
+consumers.on_event("intake", RequestHandledByStaff, handlers.on_request_handled_by_staff)
+consumers.on_event("intake", RequestCancelled, handlers.on_request_cancelled)
+consumers.on_event("intake", RequestDuplicate, handlers.on_request_duplicate)
 
 
 def _expiry(intake: Intake) -> Sweeper:

@@ -4,7 +4,8 @@ from services.intake import store
 from services.intake.context import Intake
 from services.intake.submissions import Kind, count, over_broker, take
 from shared.consumer import Envelope
-from shared.events import Event, RequestAssigned, RequestCompleted, RequestEscalated, RequestMissed
+from shared.events import (Event, RequestAssigned, RequestCancelled, RequestCompleted, RequestDuplicate,
+                           RequestEscalated, RequestHandledByStaff, RequestMissed)
 from shared.statuses import RequestStatus
 from shared.unit_of_work import UnitOfWork
 
@@ -45,3 +46,23 @@ async def on_request_missed(intake: Intake, uow: UnitOfWork, event: RequestMisse
 
 async def on_request_escalated(intake: Intake, uow: UnitOfWork, event: RequestEscalated) -> None:
     await _follow(intake, uow, event, RequestStatus.ESCALATED, {"reason": event.reason})
+
+
+async def on_request_handled_by_staff(intake: Intake, uow: UnitOfWork, event: RequestHandledByStaff) -> None:
+    """Staff did the service themselves: done for the publisher, as a volunteer's report would be."""
+    detail = event.model_dump(mode="json", include={"occurrence", "hours", "people_served", "next_occurrence"})
+    status = RequestStatus.COMPLETED if event.next_occurrence is None else RequestStatus.RECEIVED
+    await _follow(intake, uow, event, status, {**detail, "handled_by_staff": True})
+
+
+async def on_request_cancelled(intake: Intake, uow: UnitOfWork, event: RequestCancelled) -> None:
+    """Staff cancelled the request as not needed (matching's event); a publisher's own
+    cancellation is intake's and already recorded."""
+    if event.cancelled_by is not None:
+        await _follow(intake, uow, event, RequestStatus.CANCELLED, {"reason": event.reason, "by": "staff"})
+
+
+async def on_request_duplicate(intake: Intake, uow: UnitOfWork, event: RequestDuplicate) -> None:
+    """Staff linked the request to another as the same need (intake's own links are recorded)."""
+    if event.linked_by is not None:
+        await _follow(intake, uow, event, RequestStatus.DUPLICATE, {"duplicate_of": str(event.duplicate_of)})

@@ -164,6 +164,15 @@ def routes(seed: dict) -> list[tuple]:
          rule(AREA_STAFF, service=m, status=422)),
         (m, "POST", "/api/v1/cases/{case_id}/return-visit", f"/api/v1/cases/{cid}/return-visit",
          b'{"satisfaction": "satisfied"}', rule(AREA_STAFF, service=m, status=409)),
+        # the staff console's reads: a household or campaign nobody filed is not found, whoever asks
+        (m, "GET", "/api/v1/work", f"/api/v1/work?community={C1}", None,
+         rule((*AREA_STAFF, "ops"), service=m, sees_people=AREA_STAFF)),
+        (m, "GET", "/api/v1/households/{household_id}/history", f"/api/v1/households/{uuid.uuid4()}/history", None,
+         rule((*AREA_STAFF, "other staff", "other street staff", "ops"), service=m, status=404)),
+        (m, "GET", "/api/v1/campaigns", f"/api/v1/campaigns?community={C1}", None,
+         rule((*AREA_STAFF, "ops"), service=m)),
+        (m, "GET", "/api/v1/campaigns/{campaign_id}", f"/api/v1/campaigns/{uuid.uuid4()}", None,
+         rule((*AREA_STAFF, "other staff", "other street staff", "ops"), service=m, status=404)),
     ]
     n = "notify"
     table += [

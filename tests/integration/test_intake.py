@@ -189,3 +189,33 @@ async def test_in_development_any_source_may_publish_without_a_key(settings):
                                                             "intake_accept_unknown_sources": True})) as intake:
         response = await intake.post("/api/v1/requests", json=a_request(source="any-system"))
     assert response.status_code == 202
+
+
+async def test_the_publisher_hears_what_staff_did_by_hand(intake, settings):
+    """Matching's events of the staff's actions move the request's status as its publisher sees it;
+    a request.cancelled or request.duplicate without staff (intake's own) changes nothing here."""
+    staff = {"subject": "staff-1", "role": "community_staff", "area": "c-east"}
+
+    async def after(routing_key: str, **fields) -> dict:
+        created = (await intake.post("/api/v1/requests", json=a_request(), headers=HOTLINE)).json()
+        event = {"correlation_id": "c", "request_id": created["request_id"], "source": "hotline-12345",
+                 "external_id": "x", "category": "elder_care.meals", "community_code": "c-east",
+                 "event_id": str(uuid.uuid4()), "occurred_at": "2030-03-01T03:00:00+00:00", **fields}
+        before = await handled(intake, "intake")
+        await publish(settings, routing_key, event, message_id=event["event_id"], exchange="linli.events")
+        await until_handled(intake, "intake", before, 1)
+        return (await intake.get(f"/api/v1/requests/{created['request_id']}")).json()
+
+    handled_by_staff = await after("request.handled_by_staff", occurrence=1, hours=1.5, people_served=2,
+                                   staff=staff, note="上门送餐")
+    assert handled_by_staff["status"] == "completed"
+    assert handled_by_staff["status_detail"] == {"occurrence": 1, "hours": 1.5, "people_served": 2,
+                                                 "next_occurrence": None, "handled_by_staff": True}
+    cancelled = await after("request.cancelled", cancelled_by=staff, reason="not needed: 家属已照顾",
+                            reason_code="not_needed", reason_params={"note": "家属已照顾"})
+    assert (cancelled["status"], cancelled["status_detail"]["by"]) == ("cancelled", "staff")
+    other = str(uuid.uuid4())
+    assert (await after("request.duplicate", duplicate_of=other, linked_by=staff))["status_detail"] == {
+        "duplicate_of": other}
+    assert (await after("request.cancelled", reason="no longer needed"))["status"] == "received"
+    assert (await after("request.duplicate", duplicate_of=other))["status"] == "received"
