@@ -29,11 +29,12 @@ def key_pair() -> tuple[bytes, dict]:
 
 
 def issue(private_pem: bytes, role: str, subject: str, area: str | None = None, source: str | None = None,
-          hours: float = 12, issuer: str = DEV_ISSUER, now: float | None = None) -> str:
+          hours: float = 12, issuer: str = DEV_ISSUER, now: float | None = None, locale: str | None = None) -> str:
     """A signed token for one caller, checked against linli's own claim rules first."""
     issued = int(now if now is not None else time.time())
     claims = {"iss": issuer, "aud": AUDIENCE, "sub": subject, "iat": issued, "exp": issued + int(hours * 3600),
-              "role": role, **({"area": area} if area else {}), **({"source": source} if source else {})}
+              "role": role, **({"area": area} if area else {}), **({"source": source} if source else {}),
+              **({"locale": locale} if locale else {})}
     caller_of(claims)  # a token linli would refuse is not worth issuing
     return jwt.encode(claims, private_pem, algorithm="ES256", headers={"kid": KEY_ID})
 
@@ -47,6 +48,7 @@ def main(argv: list[str]) -> int:
     issuing.add_argument("--area", help="the community (community_staff) or street (street_staff) code")
     issuing.add_argument("--source", help="a volunteer's: the system that registered them")
     issuing.add_argument("--hours", type=float, default=12)
+    issuing.add_argument("--locale", help="the language the person reads reasons in: en (default: Chinese)")
     issuing.add_argument("--key", type=Path, default=DEV_KEY, help="the private key (PEM)")
     keys = commands.add_parser("keys", help="write a new key pair: dev-token-key.pem, dev-token-jwks.json")
     keys.add_argument("directory", type=Path)
@@ -57,7 +59,8 @@ def main(argv: list[str]) -> int:
         (args.directory / DEV_JWKS.name).write_text(json.dumps(jwks, indent=2) + "\n")
         return 0
     try:
-        print(issue(args.key.read_bytes(), args.role, args.subject or args.role, args.area, args.source, args.hours))
+        print(issue(args.key.read_bytes(), args.role, args.subject or args.role, args.area, args.source, args.hours,
+                    locale=args.locale))
     except Exception as error:  # a refused claim or an unreadable key: say which, no traceback
         print(f"no token: {error}", file=sys.stderr)
         return 2

@@ -34,6 +34,11 @@ def signed(body: dict, pem: bytes = PEM, **headers) -> str:
     (issue(PEM, "volunteer", "v-001", source="volunteer-app"), Caller(Role.VOLUNTEER, "v-001", None, "volunteer-app")),
     (issue(PEM, "ops", "ops-1"), Caller(Role.OPS, "ops-1")),
     (issue(PEM, "report_viewer", "viewer", area="ignored"), Caller(Role.REPORT_VIEWER, "viewer")),
+    # the language reasons are read in: English only when the token's locale asks for it
+    (issue(PEM, "community_staff", "staff-8", area="c-north", locale="en-GB"),
+     Caller(Role.COMMUNITY_STAFF, "staff-8", "c-north", language="en")),
+    (issue(PEM, "community_staff", "staff-9", area="c-north", locale="zh-CN"),
+     Caller(Role.COMMUNITY_STAFF, "staff-9", "c-north", language="zh")),
 ])
 def test_a_valid_token_names_its_caller(token, caller):
     assert TOKENS.caller(token) == caller
