@@ -7,7 +7,7 @@ from enum import StrEnum
 from typing import Annotated, Literal
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from shared.catalogue import BENEFICIARY_TAGS, SERVICES, SKILLS
 
@@ -209,6 +209,17 @@ ReturnVisitSatisfaction = Literal["satisfied", "basically_satisfied", "dissatisf
 Language = Annotated[str, StringConstraints(min_length=1, max_length=32)]
 
 
+def _known_household_tags(tags: tuple[str, ...]) -> tuple[str, ...]:
+    unknown = sorted(set(tags) - BENEFICIARY_TAGS)
+    if unknown:
+        raise ValueError(f"unknown household tags {unknown}")
+    return tuple(dict.fromkeys(tags))
+
+
+# A key household's tags (at least one, each a beneficiary tag), once each, in the order given.
+HouseholdTags = Annotated[tuple[str, ...], Field(min_length=1), AfterValidator(_known_household_tags)]
+
+
 class Consent(BaseModel):
     """The resident's consent to be filed (PIPL art. 13): a household is kept only with it."""
 
@@ -226,19 +237,11 @@ class HouseholdRegistration(Submission):
     community_code: Code
     grid_code: Code | None = None
     address: Annotated[str, StringConstraints(max_length=500)] | None = None
-    tags: tuple[str, ...] = Field(min_length=1)  # why it is a key household: living_alone, …
+    tags: HouseholdTags  # why it is a key household: living_alone, …
     languages: tuple[Language, ...] = ()
     consent: Consent
     # The volunteer paired with the household (结对): asked first for its visits.
     paired_volunteer: SubmissionKey | None = None
-
-    @field_validator("tags")
-    @classmethod
-    def _known_tags(cls, tags):
-        unknown = sorted(set(tags) - BENEFICIARY_TAGS)
-        if unknown:
-            raise ValueError(f"unknown household tags {unknown}")
-        return tuple(dict.fromkeys(tags))
 
     @model_validator(mode="after")
     def _consented(self):

@@ -6,11 +6,10 @@ from dataclasses import dataclass
 from typing import Annotated
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, StringConstraints, model_validator
 
 from services.intake.domain import phone_key
-from shared.catalogue import BENEFICIARY_TAGS
-from shared.submissions import Beneficiary, Code, ServiceRequestSubmission, Window
+from shared.submissions import Beneficiary, Code, HouseholdTags, ServiceRequestSubmission, Window
 
 VISIT_CATEGORY = "elder_care.home_visit"
 CAMPAIGN_SOURCE = "campaign"  # the source of a campaign's visits
@@ -43,16 +42,8 @@ class CampaignStart(BaseModel):
     title: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
     community: Code | None = None
     street: Code | None = None
-    tags: tuple[str, ...] = Field(min_length=1)  # households with ANY of them
+    tags: HouseholdTags  # households with ANY of them
     window: Window
-
-    @field_validator("tags")
-    @classmethod
-    def _known_tags(cls, tags):
-        unknown = sorted(set(tags) - BENEFICIARY_TAGS)
-        if unknown:
-            raise ValueError(f"unknown household tags {unknown}")
-        return tuple(dict.fromkeys(tags))
 
     @model_validator(mode="after")
     def _one_area(self):

@@ -21,8 +21,8 @@ from services.reporting.domain.figures import FIGURES
 from services.reporting.domain.increments import MEDIATION
 from services.reporting.domain.scope import BadQuery, Scope, check_group
 from services.reporting.exports import respond
-from services.reporting.login import login_form, login_page, signed_in
-from shared.access import SESSION_COOKIE, access_of, allow, areas, narrowed
+from services.reporting.login import log_in, page_or_login, signed_out
+from shared.access import allow, areas, narrowed
 from shared.areas import Areas
 from shared.catalogue import SERVICES, service_name
 from shared.identity import Caller, Refused, Role
@@ -189,34 +189,18 @@ async def home() -> RedirectResponse:
 async def dashboard(request: Request, reporting: Reporting = Depends(deps_of)) -> HTMLResponse:
     """The station's dashboard (数据看板): headline figures, trends, breakdowns, the backlog, live.
     Without a valid session, the login page (401)."""
-    query = f"?{request.url.query}" if request.url.query else ""
-    try:
-        FIGURE_READERS(access_of(request).caller(request))
-    except Refused as refused:
-        signed = request.cookies.get(SESSION_COOKIE) or request.headers.get("authorization")
-        return login_page(reporting.settings.linli_token_issuer, refused.reason if signed else None, query)
-    return HTMLResponse((DASHBOARD / "index.html").read_text(encoding="utf-8"), headers={"Cache-Control": "no-store"})
+    return page_or_login(request, reporting.settings.linli_token_issuer, FIGURE_READERS, DASHBOARD / "index.html")
 
 
 @router.post("/dashboard/login", include_in_schema=False)
 async def dashboard_login(request: Request, reporting: Reporting = Depends(deps_of)) -> Response:
     """Check the pasted token; a good one becomes the session cookie, a bad one shows why."""
-    form = await login_form(request)
-    token, next_query = form.get("token", "").strip(), form.get("next", "")
-    try:
-        if not token:
-            raise Refused(401, "paste a token")
-        FIGURE_READERS(access_of(request).token_caller(token))
-    except Refused as refused:
-        return login_page(reporting.settings.linli_token_issuer, refused.reason, next_query)
-    return signed_in(request, token, next_query)
+    return await log_in(request, reporting.settings.linli_token_issuer, FIGURE_READERS)
 
 
 @router.post("/dashboard/logout", include_in_schema=False)
 async def dashboard_logout() -> Response:
-    response = RedirectResponse("/dashboard", status_code=303)
-    response.delete_cookie(SESSION_COOKIE, path="/")
-    return response
+    return signed_out()
 
 
 @router.get("/dashboard/{asset}", include_in_schema=False)

@@ -19,8 +19,8 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response, StreamingResponse
 
 from services.reporting.context import Reporting
-from services.reporting.login import CONSOLE, login_form, login_page, signed_in, signed_out
-from shared.access import SESSION_COOKIE, access_of, allow, communities_of
+from services.reporting.login import CONSOLE, log_in, page_or_login, signed_out
+from shared.access import SESSION_COOKIE, allow, communities_of
 from shared.http import read_body
 from shared.identity import Caller, Refused, Role, bearer_token
 from shared.service import deps_of
@@ -98,28 +98,14 @@ def seen_by(who: Caller, reporting: Reporting) -> dict:
 @router.get("/console", response_class=HTMLResponse)
 async def console(request: Request, reporting: Reporting = Depends(deps_of)) -> HTMLResponse:
     """The staff console (社区工作台). Without a valid staff session, the login page (401)."""
-    query = f"?{request.url.query}" if request.url.query else ""
-    try:
-        CONSOLE_USERS(access_of(request).caller(request))
-    except Refused as refused:
-        signed = request.cookies.get(SESSION_COOKIE) or request.headers.get("authorization")
-        return login_page(reporting.settings.linli_token_issuer, refused.reason if signed else None, query,
-                          page=CONSOLE)
-    return HTMLResponse((ASSETS / "index.html").read_text(encoding="utf-8"), headers={"Cache-Control": "no-store"})
+    return page_or_login(request, reporting.settings.linli_token_issuer, CONSOLE_USERS, ASSETS / "index.html",
+                         CONSOLE)
 
 
 @router.post("/console/login")
 async def console_login(request: Request, reporting: Reporting = Depends(deps_of)) -> Response:
     """Check the pasted token; a staff member's becomes the session cookie, any other shows why."""
-    form = await login_form(request)
-    token, next_query = form.get("token", "").strip(), form.get("next", "")
-    try:
-        if not token:
-            raise Refused(401, "paste a token")
-        CONSOLE_USERS(access_of(request).token_caller(token))
-    except Refused as refused:
-        return login_page(reporting.settings.linli_token_issuer, refused.reason, next_query, page=CONSOLE)
-    return signed_in(request, token, next_query, page=CONSOLE)
+    return await log_in(request, reporting.settings.linli_token_issuer, CONSOLE_USERS, CONSOLE)
 
 
 @router.post("/console/logout")

@@ -3,14 +3,17 @@ person pastes their token (from the city's single sign-on; in development, `pyth
 issue --role report_viewer`). The server checks it and keeps it as an HttpOnly, SameSite=Strict
 session cookie, which the page's fetches, exports and EventSource then carry (scripts never read it).
 Each page names its own `LoginPage`; the functions default to the dashboard's."""
+from collections.abc import Callable
 from dataclasses import dataclass
 from html import escape
+from pathlib import Path
 from urllib.parse import parse_qsl
 
 from fastapi import Request
-from fastapi.responses import HTMLResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from shared.access import SESSION_COOKIE
+from shared.access import SESSION_COOKIE, access_of
+from shared.identity import Caller, Refused
 from shared.http import read_body
 from shared.tokens import DEV_ISSUER
 
@@ -97,3 +100,30 @@ def signed_out(page: LoginPage = DASHBOARD) -> RedirectResponse:
     response = RedirectResponse(page.path, status_code=303)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
+
+
+def page_or_login(request: Request, issuer: str, allowed: Callable[[Caller], Caller], html: Path,
+                  page: LoginPage = DASHBOARD) -> HTMLResponse:
+    """The page for a caller with a session `allowed` takes; else its login page (401), with why
+    when a session or token was sent."""
+    query = f"?{request.url.query}" if request.url.query else ""
+    try:
+        allowed(access_of(request).caller(request))
+    except Refused as refused:
+        signed = request.cookies.get(SESSION_COOKIE) or request.headers.get("authorization")
+        return login_page(issuer, refused.reason if signed else None, query, page=page)
+    return HTMLResponse(html.read_text(encoding="utf-8"), headers={"Cache-Control": "no-store"})
+
+
+async def log_in(request: Request, issuer: str, allowed: Callable[[Caller], Caller],
+                 page: LoginPage = DASHBOARD) -> Response:
+    """Check the pasted token: one `allowed` takes becomes the session cookie, any other shows why."""
+    form = await login_form(request)
+    token, next_query = form.get("token", "").strip(), form.get("next", "")
+    try:
+        if not token:
+            raise Refused(401, "paste a token")
+        allowed(access_of(request).token_caller(token))
+    except Refused as refused:
+        return login_page(issuer, refused.reason, next_query, page=page)
+    return signed_in(request, token, next_query, page)

@@ -1,17 +1,12 @@
 """The staff console's reads in matching over the real servers and HTTP API: each work queue
 (escalated with a Chinese reason, missed, expiring, cases with their steps, due return visits),
 what each caller's area shows, a household's history, a campaign's progress, and a household's
-paired volunteer (结对) asked first.
-
-Stand-ins until the other parts of issue 15 are merged: the rows of matching.return_visit are
-written as matching-actions' handler would, and task.reason_code/reason_params (the reasons
-part's migration 0007) are added and filled here where its producers have not (a no-op once they have)."""
+paired volunteer (结对) asked first."""
 import asyncio
 import json
 import uuid
 from datetime import datetime, timedelta
 
-import asyncpg
 import pytest
 
 from services.matching.app import SERVICE
@@ -26,7 +21,6 @@ pytestmark = pytest.mark.integration
 
 # A street of the tests' own: EAST and WEST are its communities; ELSEWHERE is in no street.
 STREET, EAST, WEST, ELSEWHERE = f"S-{uuid.uuid4().hex[:6]}", community(), community(), community()
-REASON_COLUMNS = "ALTER TABLE task ADD COLUMN IF NOT EXISTS reason_code text, ADD COLUMN IF NOT EXISTS reason_params jsonb"
 CLOCK = SetClock()
 
 
@@ -42,27 +36,11 @@ async def matching(settings, tmp_path_factory):
         "matching_areas_file": str(areas), "matching_clock_seconds": 0.2, "matching_max_open_assignments": 10,
         "matching_follow_up_days": 0, "notify_quiet_hours": "", "matching_widen_to_street": False})
     async with running(SERVICE, configured, clock=CLOCK) as client:
-        await stand_ins(configured)
         yield client
-
-
-async def stand_ins(settings) -> None:
-    await as_owner(settings, REASON_COLUMNS)
 
 
 def at(moment: str) -> datetime:
     return datetime.fromisoformat(moment)
-
-
-async def as_owner(settings, *statements: str, args: tuple = ()) -> None:
-    """Run the statements in matching's schema as its owner (the service's role has no DDL)."""
-    conn = await asyncpg.connect(settings.database_url, server_settings={"search_path": "matching"}, timeout=10)
-    try:
-        await conn.set_type_codec("jsonb", encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
-        for statement in statements:
-            await conn.execute(statement, *args)
-    finally:
-        await conn.close()
 
 
 async def work(matching, place: str, headers: dict | None = None, **params) -> dict:
@@ -89,13 +67,6 @@ async def filed(matching, settings, *households: HouseholdRegistered) -> None:
         await eventually(known)
 
 
-async def with_reason_codes(settings, request_id) -> None:
-    """Stand-in for the reasons part's producers (a no-op once they fill the columns)."""
-    await as_owner(settings, "UPDATE task SET reason_code = 'nobody_able', reason_params = $2 "
-                             "WHERE request_id = $1 AND reason_code IS NULL",
-                   args=(request_id, {"task": "legal.consultation", "places": [EAST], "failures": {}}))
-
-
 async def test_an_escalated_request_is_in_the_queue_with_its_reason_in_the_staff_s_language(matching, settings):
     home = household(EAST)
     await filed(matching, settings, home)
@@ -104,7 +75,6 @@ async def test_an_escalated_request_is_in_the_queue_with_its_reason_in_the_staff
         await announce(settings, request)
         [escalated] = await tap.wait_for("request.escalated")
     assert escalated["household_id"] == str(home.household_id) and escalated["campaign_id"] is None
-    await with_reason_codes(settings, request.request_id)
     queue = await work(matching, EAST)
     [row] = [r for r in queue["escalated"] if r["request_id"] == str(request.request_id)]
     assert row["reason_code"] == "nobody_able" and row["category_name"] == "法律咨询/法律援助"
@@ -213,8 +183,9 @@ async def test_a_closed_case_s_return_visit_is_due_until_it_is_recorded(matching
     history = (await matching.get(f"/api/v1/households/{home.household_id}/history", headers=as_staff(WEST))).json()
     assert history["cases"] == [{"case_id": str(dispute.case_id), "dispute_type": "noise", "level": "community",
                                  "status": "closed", "outcome": "agreement", "return_visit": None}]
-    await as_owner(settings, "INSERT INTO return_visit (case_id, satisfaction, staff_subject, visited_at) "
-                             "VALUES ($1, 'satisfied', 's', $2)", args=(dispute.case_id, CLOCK.now()))
+    visited = await matching.post(f"/api/v1/cases/{dispute.case_id}/return-visit", headers=as_staff(WEST),
+                                  json={"satisfaction": "satisfied"})
+    assert visited.status_code == 200, visited.text
     queue = await work(matching, WEST)
     assert all(v["case_id"] != str(dispute.case_id) for v in queue["return_visits"])
     history = (await matching.get(f"/api/v1/households/{home.household_id}/history", headers=as_staff(WEST))).json()
