@@ -45,14 +45,11 @@ CREATE INDEX request_of_household ON service_request (household_id) WHERE househ
 ALTER TABLE mediation_case ADD COLUMN household_id uuid;
 CREATE INDEX case_of_household ON mediation_case (household_id) WHERE household_id IS NOT NULL;
 
--- When an occurrence went to the staff (escalated, missed) and when staff handled it, on
--- matching's clock, from the events of the decision that did it (store/work.py).
+-- When an occurrence went to the staff (escalated, missed), on matching's clock, from the events
+-- of the decision that did it (store/work.py); what staff handled is in staff_handled (0005).
 ALTER TABLE task
-    ADD COLUMN escalated_at        timestamptz,
-    ADD COLUMN missed_at           timestamptz,
-    ADD COLUMN handled_at          timestamptz,
-    ADD COLUMN staff_hours         numeric,
-    ADD COLUMN staff_people_served integer;
+    ADD COLUMN escalated_at timestamptz,
+    ADD COLUMN missed_at    timestamptz;
 UPDATE task SET escalated_at = created_at WHERE status = 'escalated';
 UPDATE task SET missed_at = COALESCE(window_end, created_at) WHERE status = 'missed';
 -- The work queues of a community: escalated and missed occurrences, newest first.

@@ -53,14 +53,15 @@ async def services_of(conn: asyncpg.Connection, household_id: UUID) -> list[asyn
     """Every occurrence of the household's requests, newest first, with what was served and by whom."""
     return await conn.fetch(
         "SELECT t.request_id, t.occurrence, r.category, t.status, t.window_start, t.window_end, "
-        "COALESCE(t.staff_hours, sum(a.hours) FILTER (WHERE a.status = 'completed')) AS hours, "
-        "COALESCE(t.staff_people_served, sum(a.people_served) FILTER (WHERE a.status = 'completed')) "
+        "COALESCE(h.hours, sum(a.hours) FILTER (WHERE a.status = 'completed')) AS hours, "
+        "COALESCE(h.people_served, sum(a.people_served) FILTER (WHERE a.status = 'completed')) "
         "  AS people_served, "
-        "COALESCE(t.handled_at, max(a.completed_at) FILTER (WHERE a.status = 'completed')) AS completed_at, "
-        "t.handled_at IS NOT NULL AS handled_by_staff, r.campaign_id "
+        "COALESCE(h.handled_at, max(a.completed_at) FILTER (WHERE a.status = 'completed')) AS completed_at, "
+        "h.task_id IS NOT NULL AS handled_by_staff, r.campaign_id "
         "FROM service_request r JOIN task t ON t.request_id = r.request_id "
+        "LEFT JOIN staff_handled h ON h.task_id = t.task_id "
         "LEFT JOIN assignment a ON a.task_id = t.task_id WHERE r.household_id = $1 "
-        "GROUP BY t.task_id, r.request_id ORDER BY COALESCE(t.window_start, r.received_at) DESC, t.occurrence DESC",
+        "GROUP BY t.task_id, r.request_id, h.task_id ORDER BY COALESCE(t.window_start, r.received_at) DESC, t.occurrence DESC",
         household_id)
 
 
@@ -89,11 +90,11 @@ async def visits(conn: asyncpg.Connection, campaign_ids: list[UUID]) -> list[asy
     return await conn.fetch(
         "SELECT cv.campaign_id, cv.household_id, cv.request_id, "
         "COALESCE(array_agg(t.status) FILTER (WHERE t.task_id IS NOT NULL), '{}') AS statuses, "
-        "COALESCE(bool_or(t.handled_at IS NOT NULL), false) AS handled, "
+        "COALESCE(bool_or(h.task_id IS NOT NULL), false) AS handled, "
         "COALESCE(bool_or(a.status = 'accepted'), false) AS accepted, "
         "(array_agg(v.name ORDER BY a.answered_at) FILTER (WHERE a.status IN ('accepted', 'completed')))[1] "
         "  AS volunteer_name "
         "FROM campaign_visit cv LEFT JOIN task t ON t.request_id = cv.request_id "
-        "LEFT JOIN assignment a ON a.task_id = t.task_id LEFT JOIN volunteer v ON v.volunteer_id = a.volunteer_id "
+        "LEFT JOIN staff_handled h ON h.task_id = t.task_id LEFT JOIN assignment a ON a.task_id = t.task_id LEFT JOIN volunteer v ON v.volunteer_id = a.volunteer_id "
         "WHERE cv.campaign_id = ANY($1::uuid[]) GROUP BY cv.campaign_id, cv.household_id, cv.request_id "
         "ORDER BY cv.household_id", campaign_ids)

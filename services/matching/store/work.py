@@ -17,16 +17,13 @@ from datetime import datetime
 
 import asyncpg
 
-from shared.events import CaseClosed, CaseEscalated, Event, RequestEscalated, RequestHandledByStaff, RequestMissed
+from shared.events import CaseClosed, CaseEscalated, Event, RequestEscalated, RequestMissed
 
 _NOTES = {
     RequestEscalated: ("UPDATE task SET escalated_at = $3 WHERE request_id = $1 AND occurrence = $2",
                        lambda e: (e.request_id, e.occurrence, e.occurred_at)),
     RequestMissed: ("UPDATE task SET missed_at = $3 WHERE request_id = $1 AND occurrence = $2",
                     lambda e: (e.request_id, e.occurrence, e.occurred_at)),
-    RequestHandledByStaff: ("UPDATE task SET handled_at = $3, staff_hours = $4, staff_people_served = $5 "
-                            "WHERE request_id = $1 AND occurrence = $2",
-                            lambda e: (e.request_id, e.occurrence, e.occurred_at, e.hours, e.people_served)),
     CaseEscalated: ("INSERT INTO case_step (case_id, level, from_level, at, reason, reason_code, reason_params, staff) "
                     "VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (case_id, level) DO NOTHING",
                     lambda e: (e.case_id, e.level, e.from_level, e.occurred_at, e.reason, e.reason_code,
