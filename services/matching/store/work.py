@@ -45,13 +45,12 @@ def _area(column: str, communities: list[str] | None) -> str:
 
 
 async def escalated(conn: asyncpg.Connection, communities: list[str] | None, limit: int) -> list[asyncpg.Record]:
-    """Escalated occurrences of requests not cancelled, newest first. reason_code and reason_params
-    are read through to_jsonb, so the query stands whether or not task has those columns yet."""
+    """Escalated occurrences of requests not cancelled, newest first, with their reason as data."""
     return await conn.fetch(
         "SELECT t.request_id, t.occurrence, r.category, t.community_code, t.urgency, t.window_start, t.window_end, "
         "t.needed, (SELECT count(*) FROM assignment a WHERE a.task_id = t.task_id "
         "  AND a.status IN ('accepted', 'completed')) AS accepted, t.escalated_at, t.reason, "
-        "to_jsonb(t) ->> 'reason_code' AS reason_code, to_jsonb(t) -> 'reason_params' AS reason_params, "
+        "t.reason_code, t.reason_params, "
         "r.household_id, r.campaign_id, count(*) OVER () AS total "
         "FROM task t JOIN service_request r ON r.request_id = t.request_id "
         f"WHERE t.status = 'escalated' AND r.status <> 'cancelled' AND {_area('t.community_code', communities)} "
