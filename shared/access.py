@@ -17,6 +17,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse
 
 from shared.areas import Areas
+from shared.events import StaffRef
 from shared.identity import Caller, Refused, Role, Tokens, bearer_token
 from shared.settings import Settings
 
@@ -182,6 +183,11 @@ def check_recipient(caller: Caller, recipient: str, areas: Areas) -> None:
 
 def is_own_volunteer(caller: Caller, source: str | None, external_id: str | None) -> bool:
     return caller.role == Role.VOLUNTEER and (caller.source, caller.subject) == (source, external_id)
+
+
+def staff_ref(who: Caller) -> StaffRef:
+    """The member of staff who acts, as events name them (an id, never a name)."""
+    return StaffRef(subject=who.subject, role=who.role.value, area=who.area)
 
 
 def without(row: dict, fields: Iterable[str]) -> dict:

@@ -12,9 +12,8 @@ from services.intake import household_store, registry
 from services.intake.context import Intake
 from services.intake.domain import MAX_BODY_BYTES, S
 from services.intake.households import STAFF_SOURCE, CampaignStart, masked_phone, read_query
-from shared.access import allow, areas, check_community, communities_of, narrowed
+from shared.access import allow, areas, check_community, communities_of, narrowed, staff_ref
 from shared.areas import Areas
-from shared.events import StaffRef
 from shared.http import read_body
 from shared.identity import Caller, Refused, Role
 from shared.privacy import mask_name
@@ -47,10 +46,6 @@ def said(code: str, language: str, **params) -> str:
 
 def language(request: Request, who: Caller) -> str:
     return language_of(request.query_params.get("lang") or who.language)
-
-
-def staff_ref(who: Caller) -> StaffRef:
-    return StaffRef(subject=who.subject, role=who.role.value, area=who.area)
 
 
 async def json_object(request: Request) -> dict:

@@ -21,9 +21,9 @@ from services.matching.domain.changes import Decision
 from services.matching.domain.staff import Refusal
 from services.matching.domain.tasks import TaskState, week_of_task, weighed
 from services.matching.store import assignments, staff, tasks
-from shared.access import STAFF, allow, areas, check_community, without
+from shared.access import STAFF, allow, areas, check_community, staff_ref, without
 from shared.areas import Areas
-from shared.events import StaffRef
+from shared.http import read_body
 from shared.identity import Caller, Refused, Role
 from shared.reasons import RULES, language_of
 from shared.service import deps_of
@@ -33,8 +33,8 @@ from shared.unit_of_work import UnitOfWork
 router = APIRouter(tags=["matching staff"])
 
 ACTING = allow(*STAFF)
-# unfit's English words -> the rule's code (shared/reasons.RULES)
-_RULE_OF = {english: code for code, (english, _) in RULES.items()}
+# Larger than any action's body: refused before it is parsed.
+MAX_BODY_BYTES = 16_384
 NOTE = Field(None, max_length=1000)
 
 
@@ -89,16 +89,14 @@ def documented(model: type[_Body]) -> dict:
 
 async def body_of(request: Request, model: type[_Body]) -> _Body:
     """The JSON body as `model`, or 422 {"error": what is wrong} (an empty body: no fields)."""
-    raw = await request.body()
+    raw = await read_body(request, MAX_BODY_BYTES)
+    if len(raw) > MAX_BODY_BYTES:
+        raise Refused(422, f"body is larger than the limit of {MAX_BODY_BYTES} bytes")
     try:
         return model.model_validate_json(raw or b"{}")
     except ValidationError as error:
         raise Refused(422, "; ".join(f"{'.'.join(map(str, e['loc'])) or 'body'}: {e['msg']}"
                                      for e in error.errors(include_url=False))) from error
-
-
-def staff_of(who: Caller) -> StaffRef:
-    return StaffRef(subject=who.subject, role=who.role.value, area=who.area)
 
 
 def language(who: Caller, lang: str | None) -> str:
@@ -179,13 +177,13 @@ async def candidates(request_id: UUID, occurrence: int | None = None, lang: str 
     return [without(r, ("name",)) if who.role == Role.OPS else r for r in rows]
 
 
-def _candidate(volunteer, name: str, team: str | None, why: str | None, lang: str) -> dict:
+def _candidate(volunteer, name: str, team: str | None, rule: str | None, lang: str) -> dict:
+    """A volunteer for the picker; `rule`: the code of the first rule they fail (None: fit)."""
     row = {"volunteer_id": str(volunteer.volunteer_id), "name": name, "team": team,
-           "community_code": volunteer.community_code, "fit": why is None}
-    if why is not None:
-        code = why if why in RULES else _RULE_OF.get(why, why)
-        english, chinese = RULES.get(code, (why, why))
-        row["why"] = {"reason": english if lang == "en" else chinese, "code": code}
+           "community_code": volunteer.community_code, "fit": rule is None}
+    if rule is not None:
+        english, chinese = RULES[rule]
+        row["why"] = {"reason": english if lang == "en" else chinese, "code": rule}
     return row
 
 
@@ -199,7 +197,7 @@ async def assign(request_id: UUID, http: Request, lang: str | None = None, match
     async def decide(uow, task, request, series, held):
         named = await staff.named(uow.connection, body.volunteer_id)
         week = week_of_task(task, matching.now(), matching.policy.limits.timezone)
-        return rules.assign(task, request, held, named, body.agreed, staff_of(who), matching.now(), week,
+        return rules.assign(task, request, held, named, body.agreed, staff_ref(who), matching.now(), week,
                             matching.policy)
 
     task, decision = await _occurrence_action(matching, who, request_id, "assigned", body.occurrence, lang,
@@ -216,7 +214,7 @@ async def reopen(request_id: UUID, http: Request, lang: str | None = None, match
     body = await body_of(http, Reopen)
 
     async def decide(uow, task, request, series, held):
-        return rules.reopen(task, request, series, staff_of(who), matching.now())
+        return rules.reopen(task, request, series, staff_ref(who), matching.now())
     task, _ = await _occurrence_action(matching, who, request_id, "reopened", body.occurrence, lang, decide)
     return _done("request.reopened", request_id, task)
 
@@ -229,7 +227,7 @@ async def handled(request_id: UUID, http: Request, lang: str | None = None, matc
     body = await body_of(http, Handled)
 
     async def decide(uow, task, request, series, held):
-        return rules.handle(task, request, held, body.hours, body.people_served, body.note, staff_of(who),
+        return rules.handle(task, request, held, body.hours, body.people_served, body.note, staff_ref(who),
                             matching.now(), matching.policy)
     task, _ = await _occurrence_action(matching, who, request_id, "handled", body.occurrence, lang, decide)
     return _done("request.handled_by_staff", request_id, task)
@@ -244,7 +242,7 @@ async def cancel(request_id: UUID, http: Request, lang: str | None = None, match
     async with matching.unit_of_work() as uow:
         row, request, occurrences = await _request(uow, request_id)
         await decided(uow, rules.cancel_not_needed(request, staff.series_status(row), occurrences, body.reason.strip(),
-                                                   staff_of(who), matching.now()), language(who, lang))
+                                                   staff_ref(who), matching.now()), language(who, lang))
     return {"done": "request.cancelled", "request_id": str(request_id)}
 
 
@@ -263,7 +261,7 @@ async def duplicate(request_id: UUID, http: Request, lang: str | None = None, ma
         row, request, occurrences = await _request(uow, request_id)
         await decided(uow, rules.link_duplicate(request, staff.series_status(row), occurrences,
                                                 await tasks.request(conn, body.duplicate_of), first["duplicate_of"],
-                                                staff_of(who), matching.now()), language(who, lang))
+                                                staff_ref(who), matching.now()), language(who, lang))
     return {"done": "request.duplicate", "request_id": str(request_id), "duplicate_of": str(body.duplicate_of)}
 
 
@@ -291,7 +289,7 @@ async def escalate(case_id: UUID, http: Request, lang: str | None = None, matchi
     body = await body_of(http, Escalate)
 
     async def decide(conn, case, task, held):
-        return rules.move_up(case, task, held, body.note, staff_of(who), matching.now(), matching.policy)
+        return rules.move_up(case, task, held, body.note, staff_ref(who), matching.now(), matching.policy)
     await _case_action(matching, who, community, case_id, lang, decide)
     return {"done": "case.escalated", "case_id": str(case_id)}
 
@@ -304,7 +302,7 @@ async def close(case_id: UUID, http: Request, lang: str | None = None, matching:
     body = await body_of(http, Close)
 
     async def decide(conn, case, task, held):
-        return rules.close(case, task, held, body.outcome, body.hours, body.note, staff_of(who), matching.now(),
+        return rules.close(case, task, held, body.outcome, body.hours, body.note, staff_ref(who), matching.now(),
                            matching.policy)
     await _case_action(matching, who, community, case_id, lang, decide)
     return {"done": "case.closed", "case_id": str(case_id)}
@@ -319,6 +317,6 @@ async def return_visit(case_id: UUID, http: Request, lang: str | None = None, ma
 
     async def decide(conn, case, task, held):
         return rules.return_visit(case, await staff.return_visited(conn, case_id), body.satisfaction, body.note,
-                                  staff_of(who), matching.now())
+                                  staff_ref(who), matching.now())
     await _case_action(matching, who, community, case_id, lang, decide)
     return {"done": "case.return_visited", "case_id": str(case_id)}

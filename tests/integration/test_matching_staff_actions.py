@@ -166,6 +166,8 @@ async def test_cancel_as_not_needed_withdraws_the_offers_and_publishes_the_cance
         await until_heard(tap, "assignment.offered", request_id=rid)
         url = f"/api/v1/requests/{rid}/cancel"
         assert (await matching.post(url, headers=as_staff(place), json={"reason": " "})).status_code == 422
+        huge = await matching.post(url, headers=as_staff(place), json={"reason": "很" * 20_000})
+        assert huge.status_code == 422 and "larger than the limit" in huge.json()["error"]
         response = await matching.post(url, headers=as_staff(place), json={"reason": "家属已接走老人"})
         assert response.json() == {"done": "request.cancelled", "request_id": rid}
         [withdrawn] = await until_heard(tap, "assignment.withdrawn", request_id=rid)
