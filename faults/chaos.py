@@ -97,7 +97,8 @@ class Chaos:
         total = 0.0
         for name in names:
             async with httpx.AsyncClient(base_url=self.system.urls[name], headers=OPS, timeout=10) as client:
-                total += await metric(client, "faststream_received_processed_messages_total", status="acked")
+                total += sum([await metric(client, "linli_handled_messages_total", outcome=outcome)
+                              for outcome in ("done", "duplicate")])
         return total
 
     async def broker_down(self, seconds: float) -> None:

@@ -14,6 +14,11 @@ Failures have one policy:
 - Any other failure (a bug, a poison message) is retried with backoff and dead-lettered to
   `<queue>.dlq` after the queue's delivery limit, so one poison message never blocks a queue.
 
+Deliveries of one queue that arrive while its transactions are under way are handled together
+(`Batches`): one transaction claims them all, runs their handlers in the order they came and
+commits once. A batch that fails is undone whole and its messages are handled again one by one,
+so that a failure stays the failing message's own.
+
 Every delivery a handler finishes with is counted once in `linli_handled_messages_total`, by
 service, handler (the queue's name: what `linli status`, the DLQs and RabbitMQ's own series
 call it) and outcome; a wait for the database is not an outcome, what follows it is.
@@ -26,7 +31,6 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from faststream import Context
 from faststream.exceptions import RejectMessage
 from faststream.rabbit import RabbitExchange, RabbitRouter
 from faststream.rabbit.annotations import RabbitMessage
@@ -92,10 +96,6 @@ def retry_delay(delivery_count: int) -> float:
     return min(0.5 * 2 ** delivery_count, 10.0)
 
 
-async def _keep_bytes(message) -> bytes:
-    return message.body
-
-
 @dataclass(frozen=True)
 class _Subscription:
     queue: str
@@ -105,14 +105,75 @@ class _Subscription:
     parse: Parse
     max_bytes: int | None = MAX_EVENT_BYTES
 
-    async def handle(self, deps: Any, envelope: Envelope) -> str:
-        """Parse, claim and handle in one unit of work; returns the outcome: done, or duplicate."""
-        message = self.parse(envelope)
+    async def handle(self, deps: Any, deliveries: list[tuple[Envelope, Any]]) -> list[str]:
+        """Claim and handle parsed deliveries in one unit of work; the outcome of each: done, or
+        duplicate."""
         async with deps.unit_of_work() as uow:
-            claimed = await uow.claim(envelope.message_id, envelope.queue, envelope.user_id)
-            if claimed:
-                await self.handler(deps, uow, message)
-        return "done" if claimed else "duplicate"
+            claimed = await uow.claim_all([(e.message_id, e.queue, e.user_id or "") for e, _ in deliveries])
+            for fresh, (_, message) in zip(claimed, deliveries):
+                if fresh:
+                    await self.handler(deps, uow, message)
+        return ["done" if fresh else "duplicate" for fresh in claimed]
+
+
+@dataclass
+class Bound:
+    """What the consumers are given once the service is wired: its handlers' deps, and the
+    watch on its database (None: no outage handling, as in a test of one handler)."""
+
+    deps: Any = None
+    database: DatabaseWatch | None = None
+
+
+class Batches:
+    """One queue's deliveries, handled `size` at most per transaction and at most `parallel`
+    transactions at a time. A delivery that finds a free transaction goes at once (alone, at
+    low load); those that arrive meanwhile wait for the next, which takes them together."""
+
+    def __init__(self, subscription: _Subscription, bound: Bound, size: int, parallel: int = 2):
+        self.subscription, self._bound = subscription, bound
+        self._size, self._parallel = size, parallel
+        self._waiting: list[tuple[Envelope, Any, asyncio.Future]] = []
+        self._running: set[asyncio.Task] = set()
+
+    async def handle(self, envelope: Envelope, message: Any) -> str:
+        """The delivery's outcome (done, duplicate), or the exception that its own try raised."""
+        future = asyncio.get_running_loop().create_future()
+        self._waiting.append((envelope, message, future))
+        if len(self._running) < self._parallel:
+            task = asyncio.create_task(self._drain())
+            self._running.add(task)
+            task.add_done_callback(self._running.discard)
+        return await future
+
+    async def _drain(self) -> None:
+        while self._waiting:
+            batch, self._waiting = self._waiting[:self._size], self._waiting[self._size:]
+            try:
+                await self._run(batch)
+            finally:  # cancelled (the loop stopping): nobody waits forever
+                for *_, future in batch:
+                    if not future.done():
+                        future.cancel()
+
+    async def _run(self, batch: list[tuple[Envelope, Any, asyncio.Future]]) -> None:
+        deps = self._bound.deps
+        if len(batch) > 1:
+            try:
+                outcomes = await self.subscription.handle(deps, [(e, m) for e, m, _ in batch])
+            except Exception:  # undone whole: each is tried again alone, below
+                pass
+            else:
+                for (*_, future), outcome in zip(batch, outcomes):
+                    future.set_result(outcome)
+                return
+        for envelope, message, future in batch:
+            try:
+                [outcome] = await self.subscription.handle(deps, [(envelope, message)])
+            except Exception as error:
+                future.set_exception(error)
+            else:
+                future.set_result(outcome)
 
 
 class Consumers:
@@ -152,15 +213,22 @@ class Consumers:
         exchange = PERSONAL if personal and event_type.personal else EVENTS
         self.add(f"{service}.{routing_key.replace('.', '-')}", exchange, routing_key, handler, as_event(event_type))
 
-    def router(self, service: str) -> RabbitRouter:
-        """The subscribers, their metrics labelled with `service` (the ServiceDefinition's name)."""
+    def router(self, service: str, bound: Bound, batch_size: int) -> RabbitRouter:
+        """The subscribers, their metrics labelled with `service` (the ServiceDefinition's name),
+        handling up to `batch_size` deliveries of a queue per transaction."""
         router = RabbitRouter()
         for subscription in self._subscriptions:
-            _subscribe(router, subscription, service)
+            _subscribe(router, Batches(subscription, bound, batch_size), bound, service)
         return router
 
 
-def _subscribe(router: RabbitRouter, subscription: _Subscription, service: str) -> None:
+async def _the_message(message) -> Any:
+    """The decoder: the handler takes the broker's message itself (its body, headers, ids)."""
+    return message
+
+
+def _subscribe(router: RabbitRouter, batches: Batches, bound: Bound, service: str) -> None:
+    subscription = batches.subscription
     queue = subscription.queue
     took = HANDLER_SECONDS.labels(service, queue)
 
@@ -168,9 +236,9 @@ def _subscribe(router: RabbitRouter, subscription: _Subscription, service: str) 
         HANDLED.labels(service, queue, outcome).inc()
 
     @router.subscriber(service_queue(queue, subscription.routing_key), subscription.exchange,
-                       decoder=_keep_bytes, title=queue)
-    async def consume(body: bytes, message: RabbitMessage, deps=Context("deps"),
-                      database: DatabaseWatch | None = Context("database", default=None)) -> None:
+                       decoder=_the_message, title=queue)
+    async def consume(message: RabbitMessage) -> None:
+        body, database = message.body, bound.database
         if subscription.max_bytes is not None and len(body) > subscription.max_bytes:
             # Size and queue only: the content of an oversized body is never read, nor logged.
             log.error("%s: a message of %d bytes is over the limit of %d bytes, dead-lettered unread",
@@ -182,7 +250,7 @@ def _subscribe(router: RabbitRouter, subscription: _Subscription, service: str) 
         while True:
             try:
                 started = time.perf_counter()
-                outcome = await subscription.handle(deps, envelope)
+                outcome = await batches.handle(envelope, subscription.parse(envelope))
                 took.observe(time.perf_counter() - started)
                 return count(outcome)
             except ValidationError as error:

@@ -2,6 +2,8 @@
 measure, and the pacing of gauges that cost a query to read."""
 import time
 
+# The outbox: milliseconds from a commit to its publish confirmed, a minute (a broker that is down).
+OUTBOX_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
 # A handler: a few milliseconds (a claim and a row) to a minute (a database that stalls).
 HANDLER_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
 # A delivery: under a second (the inbox), seconds (a gateway, a retry), minutes to hours (retries

@@ -10,9 +10,9 @@ import logging
 from collections.abc import Awaitable, Callable
 
 import asyncpg
-from prometheus_client import Counter, Gauge
+from prometheus_client import Counter, Gauge, Histogram
 
-from shared.metrics import Pace
+from shared.metrics import OUTBOX_BUCKETS, Pace
 from shared.sweeper import Sweeper
 
 log = logging.getLogger(__name__)
@@ -20,6 +20,9 @@ PUBLISHED = Counter("linli_outbox_published_total", "Events published from the o
 FAILED = Counter("linli_outbox_publish_failures_total", "Failed attempts to publish an outbox event",
                  ["routing_key"])
 LAG = Gauge("linli_outbox_lag_seconds", "Age of the oldest unpublished event in the outbox (0 when empty)")
+DELAY = Histogram("linli_outbox_publish_seconds",
+                  "Seconds from an event's commit to its publish confirmed by the broker and marked",
+                  buckets=OUTBOX_BUCKETS)
 BACKING_OFF = Gauge("linli_outbox_backing_off", "Unpublished events waiting for a retry after a failed publish")
 
 # The lag and backoff gauges are read at most this often: the relay sweeps at every commit, and
@@ -85,11 +88,15 @@ class OutboxRelay:
 
 
 async def _mark_published(conn: asyncpg.Connection, published: list) -> None:
+    """Marked with the time their confirms were in (clock_timestamp, not the sweep's start)."""
     if published:
-        await conn.execute(
-            "UPDATE outbox o SET published_at = now(), last_error = NULL, body = COALESCE(p.body, o.body) "
-            "FROM unnest($1::bigint[], $2::bytea[]) AS p(id, body) WHERE o.id = p.id",
+        delays = await conn.fetch(
+            "UPDATE outbox o SET published_at = clock_timestamp(), last_error = NULL, body = COALESCE(p.body, o.body) "
+            "FROM unnest($1::bigint[], $2::bytea[]) AS p(id, body) WHERE o.id = p.id "
+            "RETURNING extract(epoch FROM o.published_at - o.created_at)::float8",
             [row["id"] for row, _ in published], [body for _, body in published])
+        for (delay,) in delays:
+            DELAY.observe(delay)
 
 
 async def _mark_failed(conn: asyncpg.Connection, failed: list) -> None:

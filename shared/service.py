@@ -22,7 +22,6 @@ import uvicorn
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse
 from faststream.rabbit import RabbitBroker
-from faststream.rabbit.prometheus import RabbitPrometheusMiddleware
 from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
 from shared.access import Access, allow, install, tokens_of
@@ -31,7 +30,7 @@ from shared.asyncapi import document as asyncapi_document
 from shared.asyncapi_html import page as asyncapi_page
 from shared.broker import create_broker, declare_topology, publish_event
 from shared.clock import Clock, SystemClock
-from shared.consumer import Consumers
+from shared.consumer import Bound, Consumers
 from shared.database import create_pool, migrate
 from shared.identity import Caller, Role
 from shared.events import Event
@@ -70,6 +69,7 @@ class Runtime:
     relay: OutboxRelay
     clock: Clock
     database: DatabaseWatch
+    consumers: Bound = field(default_factory=Bound)  # what the consumers are handed at connect()
 
     def unit_of_work(self) -> UnitOfWork:
         return UnitOfWork(self.pool, self.relay.wake)
@@ -137,17 +137,17 @@ async def start_runtime(definition: ServiceDefinition, settings: Settings, clock
             migrate, settings.database_url, definition.name, definition.migrations,
             settings.database_password_of(definition.name), settings.database_manage_roles))
     pool = await until_up("PostgreSQL", lambda: create_pool(settings.database_url_of(definition.name), definition.name))
-    broker = create_broker(settings.rabbitmq_url_of(definition.name), settings.prefetch_count,
-                           RabbitPrometheusMiddleware(registry=REGISTRY, app_name=definition.name))
-    broker.include_router(definition.consumers.router(definition.name))
+    broker = create_broker(settings.rabbitmq_url_of(definition.name), settings.prefetch_count)
+    database = DatabaseWatch(pool, definition.name)
+    bound = Bound(database=database)
+    broker.include_router(definition.consumers.router(definition.name, bound, settings.consumer_batch_size))
     relay = OutboxRelay(pool, partial(publish_event, broker), settings.outbox_poll_seconds)
-    return Runtime(settings, pool, broker, relay, clock, DatabaseWatch(pool, definition.name))
+    return Runtime(settings, pool, broker, relay, clock, database, bound)
 
 
 async def connect(runtime: Runtime, definition: ServiceDefinition, deps: Any) -> None:
     broker = runtime.broker
-    broker.context.set_global("deps", deps)
-    broker.context.set_global("database", runtime.database)
+    runtime.consumers.deps = deps
     await until_up("RabbitMQ", broker.connect)
     await until_up("RabbitMQ (topology)", lambda: declare_topology(
         broker, definition.consumers.queue_names, definition.consumers.personal_queues))
@@ -244,4 +244,4 @@ def serve(definition: ServiceDefinition) -> None:
     handler.setFormatter(MaskingFormatter(f"%(asctime)s {definition.name} %(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=logging.INFO, handlers=[handler])
     uvicorn.run(create_app(definition, settings), host=settings.host, port=settings.port_of(definition.name),
-                access_log=False, log_config=None)
+                access_log=False, log_config=None, loop="uvloop")

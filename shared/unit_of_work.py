@@ -1,7 +1,12 @@
-"""The unit of work: one transaction holds the claim on the incoming message, the state change
-and the events it causes. Either all of it commits or none of it does."""
+"""The unit of work: one transaction holds the claim on the incoming messages, the state change
+and the events it causes. Either all of it commits or none of it does.
+
+It is cheap on purpose, since every message pays for it: the events a transaction emits are
+written to the outbox in one statement just before the commit, the claims of a batch of
+messages in one statement, and work after the commit that several messages of a batch ask for
+(a decision over one community) is run once."""
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
 import asyncpg
@@ -9,13 +14,25 @@ import asyncpg
 from shared.broker import encode
 from shared.events import Event
 
+# (message_id, queue, publisher's broker user or "")
+Claim = tuple[str, str, str]
+_CLAIM = ("INSERT INTO processed_message (message_id, queue, publisher) "
+          "SELECT * FROM unnest($1::text[], $2::text[], $3::text[]) ON CONFLICT DO NOTHING "
+          "RETURNING message_id, queue, publisher")
+# created_at is the clock's when the events are written, just before the commit: the relay's
+# delay (linli_outbox_publish_seconds) counts from about the commit, not the transaction's start.
+_EMIT = ("INSERT INTO outbox (event_id, routing_key, body, correlation_id, created_at) "
+         "SELECT e, r, b, c, clock_timestamp() FROM unnest($1::uuid[], $2::text[], $3::bytea[], $4::text[]) "
+         "WITH ORDINALITY AS events(e, r, b, c, n) ORDER BY n")
+
 
 class UnitOfWork:
     def __init__(self, pool: asyncpg.Pool, on_events_committed: Callable[[], None]):
         self._pool = pool
         self._on_events_committed = on_events_committed
         self.connection: asyncpg.Connection | None = None
-        self._after_commit: list[Callable[[], Any]] = []
+        self._after_commit: dict[Hashable, Callable[[], Any]] = {}
+        self._events: list[Event] = []
 
     async def __aenter__(self) -> "UnitOfWork":
         self.connection = await self._pool.acquire()
@@ -28,30 +45,40 @@ class UnitOfWork:
             await self._pool.release(self.connection)
             self.connection = None
             raise
-        self._emitted = 0
         return self
 
     async def __aexit__(self, exc_type, exc, tb) -> None:
+        emitted = len(self._events)
         try:
             if exc_type is None:
-                await self._transaction.commit()
+                await self._commit()
             else:
                 await self._transaction.rollback()
         finally:
             await self._pool.release(self.connection)
             self.connection = None
+            self._events = []
         if exc_type is None:
-            await self._committed()
+            await self._committed(emitted)
 
-    def after_commit(self, callback: Callable[[], Any]) -> None:
+    async def _commit(self) -> None:
+        try:
+            await self._write_events()
+        except BaseException:
+            await self._transaction.rollback()
+            raise
+        await self._transaction.commit()
+
+    def after_commit(self, callback: Callable[[], Any], key: Hashable | None = None) -> None:
         """Run `callback` (plain or async) once this transaction has committed, never if it rolls
-        back: work that needs the committed state, such as a decision in a unit of work of its own."""
-        self._after_commit.append(callback)
+        back: work that needs the committed state, such as a decision in a unit of work of its own.
+        Callbacks given the same `key` run once (the last one given)."""
+        self._after_commit[key if key is not None else object()] = callback
 
-    async def _committed(self) -> None:
-        if self._emitted:
+    async def _committed(self, emitted: int) -> None:
+        if emitted:
             self._on_events_committed()
-        callbacks, self._after_commit = self._after_commit, []
+        callbacks, self._after_commit = list(self._after_commit.values()), {}
         for callback in callbacks:
             result = callback()
             if inspect.isawaitable(result):
@@ -61,14 +88,27 @@ class UnitOfWork:
         """True the first time `publisher` (its broker user) sends the message id on `queue`;
         False for a redelivery or a re-publish, which must then change nothing. A concurrent
         claim of the same key waits for this transaction and then gets False."""
-        claimed = await self.connection.fetchval(
-            "INSERT INTO processed_message (message_id, queue, publisher) VALUES ($1, $2, $3) "
-            "ON CONFLICT DO NOTHING RETURNING true", message_id, queue, publisher or "")
-        return bool(claimed)
+        return (await self.claim_all([(message_id, queue, publisher or "")]))[0]
+
+    async def claim_all(self, claims: Sequence[Claim]) -> list[bool]:
+        """`claim` for several messages in one statement, in their order; a key given twice is
+        claimed by its first."""
+        rows = await self.connection.fetch(_CLAIM, *(list(column) for column in zip(*claims)))
+        fresh = {tuple(row) for row in rows}
+        claimed = []
+        for key in claims:
+            claimed.append(key in fresh)
+            fresh.discard(key)
+        return claimed
 
     async def emit(self, event: Event) -> None:
-        """Record `event` in the outbox; the relay publishes it once this transaction commits."""
-        await self.connection.execute(
-            "INSERT INTO outbox (event_id, routing_key, body, correlation_id) VALUES ($1, $2, $3, $4)",
-            event.event_id, event.routing_key, encode(event), event.correlation_id)
-        self._emitted += 1
+        """Record `event` in the outbox (written just before the commit); the relay publishes it
+        once this transaction commits."""
+        self._events.append(event)
+
+    async def _write_events(self) -> None:
+        if self._events:
+            await self.connection.execute(_EMIT, [e.event_id for e in self._events],
+                                          [e.routing_key for e in self._events],
+                                          [encode(e) for e in self._events],
+                                          [e.correlation_id for e in self._events])

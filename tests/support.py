@@ -106,12 +106,11 @@ async def announce(settings: Settings, event: Event, message_id: str | None = No
 async def announced_and_handled(client: httpx.AsyncClient, service: str, settings: Settings, event: Event) -> None:
     """Announce the event and wait until the service's queue for its routing key has dealt with it
     (whichever exchange the service reads it from)."""
-    async def either() -> float:
-        return sum([await handled(client, service, handler=f"{exchange}.{event.routing_key}")
-                    for exchange in ("linli.events", "linli.personal")])
-    before = await either()
+    async def done() -> float:
+        return await handled(client, service, handler=f"{service}.{event.routing_key.replace('.', '-')}")
+    before = await done()
     await announce(settings, event)
-    await eventually(lambda: _more(either, before))
+    await eventually(lambda: _more(done, before))
 
 
 async def _more(count: Callable[[], Any], before: float) -> bool:
@@ -143,11 +142,11 @@ async def metric(client: httpx.AsyncClient, name: str, **labels) -> float:
 
 
 async def handled(client: httpx.AsyncClient, service: str, **labels: str) -> float:
-    """Messages the service's consumers have finished with (narrowed by labels, e.g. handler=
-    "linli.intake.request.submit"). Each queue works on several at once, so this, not the order
-    of publishing, tells that a copy has been dealt with."""
-    return await metric(client, "faststream_received_processed_messages_total", app_name=service, status="acked",
-                        **labels)
+    """Messages the service's consumers have finished with, handled or found a duplicate
+    (narrowed by labels, e.g. handler="intake.request-submit", the queue). Each queue works on
+    several at once, so this, not the order of publishing, tells that a copy has been dealt with."""
+    return sum([await metric(client, "linli_handled_messages_total", service=service, outcome=outcome, **labels)
+                for outcome in ("done", "duplicate")])
 
 
 async def until_handled(client: httpx.AsyncClient, service: str, before: float, count: int,

@@ -2,6 +2,8 @@
 consumer has claimed the message). Each loads what its decision reads, decides (domain/),
 and applies the decision in that unit of work; offers follow in a decision of their own once
 it has committed, so that a burst's waiting tasks are staffed together."""
+from functools import partial
+
 from prometheus_client import Counter
 
 from services.matching.context import Matching
@@ -35,7 +37,7 @@ async def on_request_received(matching: Matching, uow: UnitOfWork, event: Reques
         return
     await apply(uow, receive(event, await tasks.cancelled_early(conn, event.request_id),
                              matching.policy.service_hours))
-    uow.after_commit(lambda: dispatch(matching, event.community_code))
+    _dispatch_after(uow, matching, event.community_code)
 
 
 async def on_case_received(matching: Matching, uow: UnitOfWork, event: CaseReceived) -> None:
@@ -45,7 +47,7 @@ async def on_case_received(matching: Matching, uow: UnitOfWork, event: CaseRecei
         return
     case = Case.received(event, level)
     await apply(uow, Decision.of(AddTask(case_task(case, level, matching.policy))))
-    uow.after_commit(lambda: dispatch(matching, event.community_code))
+    _dispatch_after(uow, matching, event.community_code)
 
 
 async def on_request_cancelled(matching: Matching, uow: UnitOfWork, event: RequestCancelled) -> None:
@@ -72,7 +74,7 @@ async def on_assignment_responded(matching: Matching, uow: UnitOfWork, event: As
         uow.after_commit(ANSWERS.labels("refused").inc)
         return
     uow.after_commit(ANSWERS.labels("accepted" if event.accept else "declined").inc)
-    uow.after_commit(lambda: dispatch(matching, found.task.community_code))
+    _dispatch_after(uow, matching, found.task.community_code)
 
 
 async def on_completion_reported(matching: Matching, uow: UnitOfWork, event: CompletionReported) -> None:
@@ -86,7 +88,13 @@ async def on_completion_reported(matching: Matching, uow: UnitOfWork, event: Com
         uow.after_commit(ANSWERS.labels("completion_kept").inc)
         return
     uow.after_commit(ANSWERS.labels("completed").inc)
-    uow.after_commit(lambda: dispatch(matching, found.task.community_code))
+    _dispatch_after(uow, matching, found.task.community_code)
+
+
+def _dispatch_after(uow: UnitOfWork, matching: Matching, community: str) -> None:
+    """Once committed, the community's waiting tasks are staffed: once per community, however
+    many messages of a batch asked for it."""
+    uow.after_commit(partial(dispatch, matching, community), key=("dispatch", community))
 
 
 def _refused(decision: Decision) -> bool:

@@ -34,8 +34,8 @@ async def test_two_intake_processes_link_the_same_need_published_at_once_by_two_
         shares = []
         for service in services.values():
             async with httpx.AsyncClient(base_url=service.url, headers=OPS) as client:
-                shares.append(await metric(client, "faststream_received_processed_messages_total",
-                                           handler="linli.intake.request.submit"))
+                shares.append(await metric(client, "linli_handled_messages_total",
+                                           handler="intake.request-submit", outcome="done"))
     received = {e["external_id"]: e["request_id"] for e in tap.of("request.received")}
     linked = {e["external_id"]: e["duplicate_of"] for e in tap.of("request.duplicate")}
     for pair in pairs:

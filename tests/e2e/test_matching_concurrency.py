@@ -49,8 +49,8 @@ async def test_two_matching_processes_share_a_burst_without_over_booking(fresh_s
         shares = []
         for url in (first, second):
             async with httpx.AsyncClient(base_url=url, headers=OPS) as client:
-                shares.append(await metric(client, "faststream_received_processed_messages_total",
-                                           handler="linli.personal.request.received"))
+                shares.append(await metric(client, "linli_handled_messages_total",
+                                           handler="matching.request-received", outcome="done"))
     offers = tap.of("assignment.offered")
     per_volunteer = Counter(o["volunteer"]["volunteer_id"] for o in offers)
     per_request = Counter(o["request_id"] for o in offers)

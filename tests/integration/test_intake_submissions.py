@@ -39,7 +39,7 @@ def request(source: str, phone: str, **changes) -> dict:
 
 async def test_a_case_is_received_once_at_its_level(intake, settings):
     minor, serious = case(), case(severity="serious")
-    cases = {"handler": "linli.intake.case.submit"}
+    cases = {"handler": "intake.case-submit"}
     before = await handled(intake, "intake", **cases)
     async with event_tap(settings) as tap, event_tap(settings, "linli.personal") as whole:
         await publish(settings, "case.submit", minor)
@@ -151,7 +151,7 @@ async def test_every_kind_of_bad_input_is_rejected_with_its_reason_and_the_strea
 async def test_a_publisher_cancels_its_own_request_once(intake, settings):
     wanted = request("hotline-12345", "13800000077")
     cancel = {"source": "hotline-12345", "external_id": wanted["external_id"], "reason": "家属已自行照顾"}
-    cancels = {"handler": "linli.intake.request.cancel"}
+    cancels = {"handler": "intake.request-cancel"}
     before = await handled(intake, "intake", **cancels)
     async with event_tap(settings) as tap:
         await publish(settings, "request.submit", wanted)
@@ -184,7 +184,7 @@ async def test_of_cancels_sent_at_once_one_wins(intake, settings):
 async def test_a_cancelled_request_stays_cancelled_when_matching_reports_on_it_late(intake, settings):
     """matching may assign the request before it hears of the cancellation."""
     wanted = request("hotline-12345", "13800000078")
-    follows = {"handler": "linli.events.request.assigned"}
+    follows = {"handler": "intake.request-assigned"}
     async with event_tap(settings) as tap:
         await publish(settings, "request.submit", wanted)
         [received] = await tap.wait_for("request.received")

@@ -30,12 +30,7 @@ def service_series() -> set[str]:
         for module in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
             if not module.name.endswith("__main__"):
                 importlib.import_module(module.name)
-    from faststream.rabbit.prometheus import RabbitPrometheusMiddleware
-    from prometheus_client import CollectorRegistry
-    middleware = CollectorRegistry()  # the services' own registers its names when the broker is made
-    RabbitPrometheusMiddleware(registry=middleware, app_name="linli")
-    return {name for registry in (REGISTRY, middleware) for family in registry.collect()
-            for name in series_names(family.name, family.type)}
+    return {name for family in REGISTRY.collect() for name in series_names(family.name, family.type)}
 
 
 def detailed_params() -> dict:

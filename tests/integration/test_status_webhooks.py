@@ -73,7 +73,7 @@ async def test_a_source_hears_each_status_change_of_its_requests_signed_and_retr
             volunteers = (Staffed(volunteer_id=uuid.uuid4(), source="volunteer-app", external_id="v-1",
                                   assignment_id=uuid.uuid4()),)
             # matching assigns the cancelled request before it hears of the cancellation: no status change.
-            assigned = {"handler": "linli.events.request.assigned"}
+            assigned = {"handler": "intake.request-assigned"}
             before = await handled(intake, "intake", **assigned)
             await announce(settings, RequestAssigned(**{**about, "external_id": withdrawn["external_id"]},
                                                      request_id=cancelled_id, volunteers=volunteers))
