@@ -1,9 +1,10 @@
-"""Requests through intake and matching, running as processes, with the simulation's volunteers
-(operations/simulation.py) accepting every offer at once, until each request is assigned or
-escalated: with one process of each service, then two of each (competing consumers on the same
-queues); against the ceiling of the same broker, raw aio-pika publishing and consuming persistent,
-confirmed messages of the same size, in the same run. The ratios are what to compare between
-runs; machines here are noisy."""
+"""Two hops, intake then matching (request.submit -> intake -> request.received -> matching ->
+assignment.offered), with the services running as processes and the simulation's volunteers
+registered but not answering, until every request is offered: with one process of each
+service, then two of each (competing consumers on the same queues); against, in the same run,
+the bare FastStream peer over the same two hops (bench/peer.py) and the ceiling of the same
+broker (raw aio-pika publishing and consuming persistent, confirmed messages of the same size).
+The ratios are what to compare between runs; machines here are noisy."""
 import asyncio
 import contextlib
 import json
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import aio_pika
 
+from bench.peer import through_peer
 from bench.sizes import sized
 from operations import day
 from operations.simulation import Simulation, Users
@@ -31,6 +33,7 @@ ONE, TWO = ("intake", "matching"), ("intake", "matching", "intake:2", "matching:
 USERS = Users(grid="grid-platform")  # the tests' broker users (tests/broker-users.json)
 # Volunteers who never complete hold their assignments: room for the whole burst.
 ROOM = {"MATCHING_MAX_OPEN_ASSIGNMENTS": "1000"}
+NOBODY_ANSWERS = day.AnswerPolicy(accept=0.0, decline=0.0, median_seconds=0.0)
 
 
 def requests(run: str) -> list[dict]:
@@ -99,28 +102,55 @@ async def burst(simulation: Simulation, requests: list[dict], timeout: float) ->
             **{name: summary[name] for name in ("assigned", "completed", "escalated")}}
 
 
+def peak_rss_mb(services) -> dict[str, float]:
+    """Each process's peak resident memory so far (VmHWM), in MB."""
+    def peak(pid: int) -> float:
+        status = Path(f"/proc/{pid}/status").read_text()
+        return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmHWM"))) / 1024
+    return {name: round(peak(service.process.pid), 1) for name, service in services.items()}
+
+
 async def through_linli(settings: Settings, run: str, processes: tuple[str, ...], complete: bool = False,
                        timeout: float = 600) -> dict:
     """One run's burst through `processes`, the simulation's volunteers accepting at once (and,
-    with `complete`, reporting the service done at once)."""
-    with tempfile.TemporaryDirectory() as logs, system(settings, Path(logs), processes, **ROOM):
+    with `complete`, reporting the service done at once); with each process's peak memory."""
+    with tempfile.TemporaryDirectory() as logs, system(settings, Path(logs), processes, **ROOM) as services:
         async with Simulation(settings, USERS, day.AT_ONCE, complete=complete) as simulation:
             await simulation.register(volunteers(run), timeout=120)
-            return await burst(simulation, requests(run), timeout=timeout)
+            result = await burst(simulation, requests(run), timeout=timeout)
+        return {**result, "peak_rss_mb": peak_rss_mb(services)}
+
+
+async def offered_by_linli(settings: Settings, run: str, processes: tuple[str, ...], timeout: float = 600) -> dict:
+    """One run's burst through intake and matching until every request has its offer."""
+    bodies = requests(run)
+    with tempfile.TemporaryDirectory() as logs, system(settings, Path(logs), processes, **ROOM) as services:
+        async with Simulation(settings, USERS, NOBODY_ANSWERS, complete=False) as simulation:
+            await simulation.register(volunteers(run), timeout=120)
+            started = time.perf_counter()
+            await asyncio.gather(*(simulation.submit(day.Submission(0.0, "request.submit", r)) for r in bodies))
+            await eventually(lambda: simulation.counts["request.received"] >= len(bodies), timeout, every=0.05)
+            received = time.perf_counter() - started
+            await eventually(lambda: simulation.counts["assignment.offered"] >= len(bodies), timeout, every=0.05)
+            elapsed = time.perf_counter() - started
+        return {"requests": len(bodies), "seconds": round(elapsed, 2),
+                "requests_per_second": round(len(bodies) / elapsed, 1),
+                "seconds_until_all_received_by_intake": round(received, 2),
+                "offered": simulation.counts["assignment.offered"], "peak_rss_mb": peak_rss_mb(services)}
 
 
 async def main() -> dict:
     with own_settings() as settings:
         ceiling = await raw_ceiling(settings.rabbitmq_url,
                                     [json.dumps(r, ensure_ascii=False).encode() for r in requests("one")])
-        one = await through_linli(settings, "one", ONE)
-        two = await through_linli(settings, "two", TWO)
-    return {"raw_broker_messages_per_second": round(ceiling, 1),
+        peer = await through_peer(settings.rabbitmq_url, ONE, requests("peer"), until="assignment.offered")
+        one = await offered_by_linli(settings, "one", ONE)
+        two = await offered_by_linli(settings, "two", TWO)
+    return {"raw_broker_messages_per_second": round(ceiling, 1), "bare_faststream_peer": peer,
             "one_process_each": one, "two_processes_each": two,
+            "ratio_to_peer": round(one["requests_per_second"] / peer["requests_per_second"], 2),
             "ratio_to_raw_broker": round(one["requests_per_second"] / ceiling, 3),
-            "two_processes_ratio_to_raw_broker": round(two["requests_per_second"] / ceiling, 3),
             "two_processes_to_one": round(two["requests_per_second"] / one["requests_per_second"], 2),
             "note": "a request crosses intake and matching (request.submit -> intake -> request.received -> "
-                    "matching -> assignment.offered -> the volunteer app's assignment.respond -> intake -> "
-                    "assignment.responded -> matching -> request.assigned), each hop a database transaction and "
-                    "an outbox publish; the volunteers answer at once"}
+                    "matching -> assignment.offered), each hop a database transaction and an outbox publish; "
+                    "the peer makes the same two hops with bare FastStream (bench/peer.py)"}

@@ -80,7 +80,7 @@ async def test_requests_flow_from_intake_to_matching_to_notify_with_reporting_li
 
             async with httpx.AsyncClient(base_url=services["intake"].url, headers=OPS) as intake:
                 submitted = len(valid) + len(MALFORMED) + 5  # every copy too, before counting
-                await until_handled(intake, "intake", 0, submitted, TIMEOUT, handler="linli.intake.request.submit")
+                await until_handled(intake, "intake", 0, submitted, TIMEOUT, handler="intake.request-submit")
             received = await tap.wait_for("request.received", len(valid), TIMEOUT)
             rejected = await tap.wait_for("request.rejected", len(MALFORMED), TIMEOUT)
 

@@ -26,7 +26,7 @@ async def intake(settings):
 
 async def test_request_over_the_broker_is_received_once_even_if_sent_twice(intake, settings):
     request = a_request()
-    submit = {"handler": "linli.intake.request.submit"}
+    submit = {"handler": "intake.request-submit"}
     before = await handled(intake, "intake", **submit)
     async with event_tap(settings) as tap:
         message_id = await publish(settings, "request.submit", request)

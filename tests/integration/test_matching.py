@@ -16,7 +16,7 @@ from tests.support import announce, enrol, event_tap, handled, publish_burst, ro
 
 pytestmark = pytest.mark.integration
 
-RECEIVED, REGISTERED = "linli.personal.request.received", "linli.personal.volunteer.registered"
+RECEIVED, REGISTERED = "matching.request-received", "matching.volunteer-registered"
 AREAS = "tests/areas.json"
 
 

@@ -21,7 +21,7 @@ from tests.support import (announce, announced_and_handled, enrol, event_tap, ev
 
 pytestmark = pytest.mark.integration
 
-RESPONDED = "linli.events.assignment.responded"
+RESPONDED = "matching.assignment-responded"
 CLOCK = SetClock()  # stands still: no offer expires, no window ends
 MONDAY = datetime(2030, 3, 4, 2, tzinfo=UTC)  # 10:00 in the city
 

@@ -128,13 +128,13 @@ async def test_a_malformed_event_is_dead_lettered_without_a_residents_number_in_
             "description": "d", "beneficiary": {"name": "王秀英", "phone": "13912345678 转 王秀英"}}
     async with running(SERVICE, settings) as notify:
         with caplog.at_level(logging.ERROR, logger="shared.consumer"):
-            before = await handled(notify, "notify", handler="linli.personal.request.received")
+            before = await handled(notify, "notify", handler="notify.request-received")
             await publish(settings, "request.received", body, exchange="linli.personal")
 
             async def logged():
                 return [r for r in caplog.records if "does not match its schema" in r.getMessage()]
             [record] = await eventually(logged)
-        assert await handled(notify, "notify", handler="linli.personal.request.received") == before  # rejected
+        assert await handled(notify, "notify", handler="notify.request-received") == before  # rejected
     assert "beneficiary.phone" in record.getMessage()
     assert "13912345678" not in record.getMessage() and "王秀英" not in record.getMessage()
 

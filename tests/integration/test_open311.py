@@ -224,7 +224,7 @@ async def test_a_completed_or_cancelled_request_is_closed(intake, settings):
 
 
 async def test_a_request_whose_cancellation_came_first_is_created_closed(intake, settings):
-    key, cancels = f"o-{uuid.uuid4().hex[:8]}", {"handler": "linli.intake.request.cancel"}
+    key, cancels = f"o-{uuid.uuid4().hex[:8]}", {"handler": "intake.request-cancel"}
     before = await handled(intake, "intake", **cancels)
     await publish(settings, "request.cancel", {"source": "grid-platform", "external_id": key, "reason": "已自行解决"})
     await until_handled(intake, "intake", before, 1, **cancels)

@@ -163,7 +163,7 @@ async def test_replaying_the_same_message_twice_is_handled_once(own_settings, en
     await _purged(own_settings)
     for _ in range(2):
         await _dead_as_the_broker_writes_it(own_settings, event)
-    before = await handled(reporting, "reporting", handler="linli.events.volunteer.registered")
+    before = await handled(reporting, "reporting", handler="reporting.volunteer-registered")
     replayed = await linli(env, "dlq", "replay", QUEUE)
     assert "replayed 2, 0 skipped" in replayed.stdout, replayed.output
     await eventually(lambda: _handled_more(reporting, before, 2))
@@ -182,7 +182,7 @@ async def archived(settings, event_id) -> int:
 
 
 async def _handled_more(reporting, before: float, count: int) -> bool:
-    return await handled(reporting, "reporting", handler="linli.events.volunteer.registered") - before >= count
+    return await handled(reporting, "reporting", handler="reporting.volunteer-registered") - before >= count
 
 
 async def _dead_as_the_broker_writes_it(settings, event, user_id: str | None = None) -> None:
