@@ -36,11 +36,11 @@ ROOM = {"MATCHING_MAX_OPEN_ASSIGNMENTS": "1000"}
 NOBODY_ANSWERS = day.AnswerPolicy(accept=0.0, decline=0.0, median_seconds=0.0)
 
 
-def requests(run: str) -> list[dict]:
+def requests(run: str, count: int = REQUESTS) -> list[dict]:
     """The burst of one run; each run has its own communities, so runs on one database never meet."""
     return [{"source": USERS.hotline, "external_id": f"b-{run}-{n}", "category": "elder_care.meals",
              "description": "独居老人需要助餐" * 10, "community_code": f"{run}-c-{n % COMMUNITIES}"}
-            for n in range(REQUESTS)]
+            for n in range(count)]
 
 
 def volunteers(run: str) -> list[dict]:

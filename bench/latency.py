@@ -1,0 +1,77 @@
+"""Latency at a steady rate: requests published at `BENCH_LATENCY_RATE` a second (100) for
+`BENCH_LATENCY_SECONDS` (20) into the four services running as processes, the simulation's
+volunteers registered but not answering; for each request, the time from its publish to its
+`assignment.offered` heard on `linli.events` (so one hop more than the service's own), and for
+every event the services published, the time from its commit to its publish confirmed (the outbox
+rows' written and published times, both on the database's clock)."""
+import asyncio
+import statistics
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import asyncpg
+
+from bench.pipeline import NOBODY_ANSWERS, ROOM, USERS, own_settings, peak_rss_mb, requests, volunteers
+from bench.sizes import sized
+from operations import day
+from operations.simulation import Simulation
+from tests.e2e.processes import SERVICES, system
+from tests.support import eventually
+
+RATE = sized(100, 10)
+SECONDS = sized(20, 2)
+
+
+@dataclass
+class Timed(Simulation):
+    """The simulation, noting when each request was published and when its first offer was heard."""
+
+    sent_at: dict = field(default_factory=dict)
+    offered_at: dict = field(default_factory=dict)
+
+    def hear(self, routing_key: str, body: dict) -> None:
+        if routing_key == "assignment.offered":
+            self.offered_at.setdefault(body["external_id"], time.perf_counter())
+        super().hear(routing_key, body)
+
+    async def paced(self, bodies: list[dict], rate: float) -> None:
+        started = time.perf_counter()
+        for n, body in enumerate(bodies):
+            await asyncio.sleep(max(0.0, started + n / rate - time.perf_counter()))
+            self.sent_at[body["external_id"]] = time.perf_counter()
+            await self.submit(day.Submission(0.0, "request.submit", body))
+
+
+def percentiles_ms(seconds: list[float]) -> dict:
+    cuts = statistics.quantiles(seconds, n=100, method="inclusive")
+    return {"p50_ms": round(cuts[49] * 1000, 1), "p90_ms": round(cuts[89] * 1000, 1),
+            "p99_ms": round(cuts[98] * 1000, 1), "max_ms": round(max(seconds) * 1000, 1), "count": len(seconds)}
+
+
+async def outbox_delays(database_url: str) -> list[float]:
+    connection = await asyncpg.connect(database_url, timeout=10)
+    try:
+        rows = await connection.fetch(" UNION ALL ".join(
+            f"SELECT extract(epoch FROM published_at - created_at)::float8 FROM {service}.outbox "
+            "WHERE published_at IS NOT NULL" for service in SERVICES))
+    finally:
+        await connection.close()
+    return [row[0] for row in rows]
+
+
+async def main() -> dict:
+    bodies = requests("latency", RATE * SECONDS)
+    with own_settings() as settings, tempfile.TemporaryDirectory() as logs, \
+            system(settings, Path(logs), SERVICES, **ROOM) as services:
+        async with Timed(settings, USERS, NOBODY_ANSWERS, complete=False) as simulation:
+            await simulation.register(volunteers("latency"), timeout=120)
+            await simulation.paced(bodies, RATE)
+            await eventually(lambda: len(simulation.offered_at) >= len(bodies), 120, every=0.05)
+        to_offer = [simulation.offered_at[key] - sent for key, sent in simulation.sent_at.items()]
+        confirmed = await outbox_delays(settings.database_url)
+        memory = peak_rss_mb(services)
+    return {"rate_per_second": RATE, "seconds": SECONDS, "submission_to_offered": percentiles_ms(to_offer),
+            "outbox_commit_to_confirmed": percentiles_ms(confirmed), "peak_rss_mb": memory,
+            "targets": {"submission_to_offered_p99_ms": 100, "outbox_commit_to_confirmed_p99_ms": 50}}
