@@ -117,7 +117,7 @@ CONNECT_TIMEOUT = ANSWER_SECONDS  # every test connection to the broker has a ti
 RABBITMQCTL_SECONDS = 120  # also the time limit of a call to its management API
 MANAGEMENT_PORT = 15672
 # Recovery of the local RabbitMQ 3.10 when it stops completing handshakes (seen after many vhost cycles).
-BROKER_RECOVERY = "rabbitmqctl eval 'erlang:halt().' then rabbitmq-server -detached"
+BROKER_RECOVERY = "rabbitmqctl eval 'erlang:halt().' then scripts/ensure-servers.sh (it raises the node's open files)"
 
 
 def rabbitmqctl(*args: str, stdin: str | None = None) -> str:
