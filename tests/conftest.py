@@ -1,6 +1,5 @@
 import contextlib
 import os
-from dataclasses import dataclass
 
 import pytest
 
@@ -15,17 +14,23 @@ KEYS = {"hotline-12345": "test-key-hotline", "grid-platform": "test-key-grid",
         "volunteer-app": "test-key-volunteer-app"}
 
 
-@dataclass(frozen=True)
-class Servers:
-    """The run's servers, unpacked as (database server URL, broker URL), and the database every
-    isolated_settings' database is a copy of (the four services' migrations, applied once)."""
+class Servers(tuple):
+    """The run's servers, as the tests have always had them: (database server URL, broker URL);
+    and `template`, the database every isolated_settings' database is a copy of (the four
+    services' migrations, applied once)."""
 
-    database: str
-    broker: str
-    template: str
+    def __new__(cls, database: str, broker: str, template: str):
+        servers = super().__new__(cls, (database, broker))
+        servers.template = template
+        return servers
 
-    def __iter__(self):
-        return iter((self.database, self.broker))
+    @property
+    def database(self) -> str:
+        return self[0]
+
+    @property
+    def broker(self) -> str:
+        return self[1]
 
 
 @pytest.fixture(scope="session")
