@@ -47,7 +47,13 @@ ensure_rabbitmq() {
   # With the shell's usual 1024 open files RabbitMQ's file handle cache allows 927, and a few
   # hundred quorum queues (every test run declares ~60) use them all up: the broker then accepts
   # TCP connections but never answers the AMQP handshake, and never finishes booting.
-  as_root bash -c 'ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec rabbitmq-server -detached' || true
+  # Debian's rabbitmq-server switches to the rabbitmq user with su, whose pam_limits puts the soft
+  # limit back to 1024: so raise it as that user, in the shell that starts the node.
+  if id rabbitmq >/dev/null 2>&1; then
+    as_root su rabbitmq -s /bin/sh -c "ulimit -n 65536 2>/dev/null || ulimit -n \$(ulimit -Hn); cd /var/lib/rabbitmq; exec $(command -v rabbitmq-server) -detached" || true
+  else
+    as_root bash -c 'ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec rabbitmq-server -detached' || true
+  fi
   wait_for RabbitMQ "$host" "$port" 90
 }
 

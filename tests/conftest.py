@@ -3,39 +3,65 @@ import os
 
 import pytest
 
+from services.deployment import migrate_all
 from shared.settings import Settings
 from tests.identities import JWKS_FILE
-from tests.servers import BROKER_USERS, SOURCES, broker_server, check_answers, database_server, own_database, own_vhost
+from tests.servers import (BROKER_USERS, SOURCES, broker_server, check_answers, database_server, migrated_template,
+                           own_database, own_vhost)
 
 # The systems the tests publish as (tests/sources.json), with their API keys.
 KEYS = {"hotline-12345": "test-key-hotline", "grid-platform": "test-key-grid",
         "volunteer-app": "test-key-volunteer-app"}
 
 
+class Servers(tuple):
+    """The run's servers, as the tests have always had them: (database server URL, broker URL);
+    and `template`, the database every isolated_settings' database is a copy of (the four
+    services' migrations, applied once)."""
+
+    def __new__(cls, database: str, broker: str, template: str):
+        servers = super().__new__(cls, (database, broker))
+        servers.template = template
+        return servers
+
+    @property
+    def database(self) -> str:
+        return self[0]
+
+    @property
+    def broker(self) -> str:
+        return self[1]
+
+
 @pytest.fixture(scope="session")
 def servers():
-    """(database server URL, broker URL) for this run: configured, local, or containers; the run
-    stops at once, naming the server, if one does not answer."""
+    """The servers for this run: configured, local, or containers; the run stops at once,
+    naming the server, if one does not answer."""
     with database_server(os.environ.get("DATABASE_URL")) as database, \
             broker_server(os.environ.get("RABBITMQ_URL")) as broker:
         try:
             check_answers(database, broker)
         except RuntimeError as error:
             pytest.exit(str(error), returncode=3)
-        yield database, broker
+        with migrated_template(database, lambda url: migrate_all(settings_for(url, broker))) as template:
+            yield Servers(database, broker, template)
+
+
+def settings_for(database_url: str, rabbitmq_url: str) -> Settings:
+    # No quiet hours: what the tests expect must not depend on the hour they run at. Each
+    # service connects as its own broker user (tests/broker-users.json) and trusts this
+    # session's own token key (tests/identities.py).
+    return Settings(database_url=database_url, rabbitmq_url=rabbitmq_url, outbox_poll_seconds=0.2,
+                    intake_sources_file=str(SOURCES), notify_quiet_hours="", broker_users_file=str(BROKER_USERS),
+                    linli_development=True, reporting_person_key="test-person-key",
+                    linli_token_jwks_file=str(JWKS_FILE))
 
 
 @contextlib.contextmanager
-def isolated_settings(servers):
-    database, broker = servers
-    with own_database(database) as database_url, own_vhost(broker) as rabbitmq_url:
-        # No quiet hours: what the tests expect must not depend on the hour they run at. Each
-        # service connects as its own broker user (tests/broker-users.json) and trusts this
-        # session's own token key (tests/identities.py).
-        yield Settings(database_url=database_url, rabbitmq_url=rabbitmq_url, outbox_poll_seconds=0.2,
-                       intake_sources_file=str(SOURCES), notify_quiet_hours="", broker_users_file=str(BROKER_USERS),
-                       linli_development=True, reporting_person_key="test-person-key",
-                       linli_token_jwks_file=str(JWKS_FILE))
+def isolated_settings(servers: Servers):
+    """A database (migrated) and a vhost of the caller's own, while it lasts."""
+    with own_database(servers.database, servers.template) as database_url, own_vhost(servers.broker) as rabbitmq_url:
+        yield settings_for(database_url, rabbitmq_url)
 
 
 @pytest.fixture(scope="session")

@@ -385,7 +385,7 @@ NOT_FUZZED = {("reporting", "/api/v1/reports/stream")}
 # people (ops, report viewers), and people of another area.
 SEE_NO_ONE = ("nobody", "ops", "viewer", "other volunteer", "other staff", "other street staff")
 FUZZED_AS = (*SEE_NO_ONE, "volunteer", "staff", "source")
-EXAMPLES = 12
+EXAMPLES = 6
 
 
 def fuzzed(service: str, url: str) -> tuple[int, list[str]]:
