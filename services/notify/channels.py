@@ -23,13 +23,18 @@ class InboxChannel:
 
     name = routing.INBOX
     in_database = True
+    COLUMNS = ("notification_id", "recipient", "kind", "subject", "body")
 
     async def deliver(self, notification: asyncpg.Record, connection: asyncpg.Connection) -> None:
+        await self.deliver_all([notification], connection)
+
+    async def deliver_all(self, notifications: list[asyncpg.Record], connection: asyncpg.Connection) -> None:
+        """A sweep's inbox messages in one statement."""
         await connection.execute(
             "INSERT INTO inbox_message (notification_id, recipient, kind, subject, body) "
-            "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (notification_id) DO NOTHING",
-            notification["notification_id"], notification["recipient"], notification["kind"],
-            notification["subject"], notification["body"])
+            "SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[]) "
+            "ON CONFLICT (notification_id) DO NOTHING",
+            *([n[column] for n in notifications] for column in self.COLUMNS))
 
 
 class EmailChannel:
