@@ -15,7 +15,7 @@ import asyncpg
 from prometheus_client import Counter, Histogram
 
 from services.notify import store
-from services.notify.channels import Channel
+from services.notify.channels import CONNECTIONS, Channel
 from shared.deliveries import INTERRUPTED, REPEATS, Claim, claim, to_the_end
 from shared.events import NotificationFailed, NotificationSent
 from shared.metrics import DELIVERY_BUCKETS
@@ -25,7 +25,9 @@ from shared.sweeper import Sweeper
 from shared.unit_of_work import UnitOfWork
 from shared.webhooks import retry_delay
 
-BATCH_SIZE = 100  # a sweep's statements are shared by its batch: the more due at once, the fewer per notification
+# a sweep's statements are shared by its batch (the more due at once, the fewer per notification), and
+# each of its network calls has a connection kept open
+BATCH_SIZE = CONNECTIONS
 POLL_SECONDS = 1.0
 # outcome: sent | retried (failed, tried again later) | failed (its last attempt failed, or it was
 # given up after a second interruption) | taken_over (another process took it meanwhile)
