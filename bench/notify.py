@@ -32,17 +32,34 @@ def _offers(count: int) -> list[AssignmentOffered]:
                               expires_at=expires) for n in range(count)]
 
 
+def _cpu_seconds(pid: int) -> float:
+    """User and system CPU time the process has used (/proc/PID/stat, in clock ticks)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _memory_mb(pid: int) -> dict[str, float]:
+    """The process's resident memory now (VmRSS) and at its peak (VmHWM), in MB."""
+    status = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines())
+    return {name: round(int(status[field].split()[0]) / 1024, 1)
+            for name, field in (("notify_rss_mb", "VmRSS"), ("notify_peak_rss_mb", "VmHWM"))}
+
+
 async def _delivered(settings: Settings, offers: list[AssignmentOffered], channels: int, **environment) -> dict:
-    """Seconds from the first offer published until every one has a `notification.sent` per channel."""
-    with tempfile.TemporaryDirectory() as logs, system(settings, Path(logs), ("notify",), **environment):
+    """Seconds from the first offer published until every one has a `notification.sent` per
+    channel, with notify's CPU time over them and its memory at the end."""
+    with tempfile.TemporaryDirectory() as logs, system(settings, Path(logs), ("notify",), **environment) as services:
+        pid = services["notify"].process.pid
         async with event_tap(settings) as tap:
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), _cpu_seconds(pid)
             await publish_burst(settings, [(o.routing_key, o.model_dump(mode="json"), str(o.event_id))
                                            for o in offers], exchange="linli.personal")  # whole, as notify reads them
             await tap.wait_for("notification.sent", len(offers) * channels, timeout=900)
-            elapsed = time.perf_counter() - started
+            elapsed, cpu = time.perf_counter() - started, _cpu_seconds(pid) - cpu
+            memory = _memory_mb(pid)
     return {"offers": len(offers), "notifications": len(offers) * channels, "seconds": round(elapsed, 2),
-            "offers_per_second": round(len(offers) / elapsed, 1)}
+            "offers_per_second": round(len(offers) / elapsed, 1),
+            "notify_cpu_ms_per_offer": round(1000 * cpu / len(offers), 2), **memory}
 
 
 async def main() -> dict:
@@ -67,5 +84,7 @@ async def main() -> dict:
             "inbox_ratio_to_raw_broker": round(inbox["offers_per_second"] / ceiling, 3),
             "inbox_and_webhook_ratio_to_raw_broker": round(both["offers_per_second"] / ceiling, 3),
             "slow_webhook_ratio_to_raw_broker": round(slow["offers_per_second"] / ceiling, 3),
-            "note": "an offer is one hop (linli.personal -> notify: render, store, deliver, record, emit "
-                    "notification.sent through the outbox); the webhook adds a signed HTTP POST per offer"}
+            "note": "notify_cpu_ms_per_offer is notify's own CPU (user + system) from the first offer published to the "
+                    "last notification.sent, whatever else runs on the machine; an offer is one hop (linli.personal "
+                    "-> notify: render, store, deliver, record, emit notification.sent through the outbox); the "
+                    "webhook adds a signed HTTP POST per offer"}

@@ -76,16 +76,25 @@ class DeliveryTable:
 
     async def sending(self, conn: asyncpg.Connection, key, at: datetime, claimed: Claim) -> None:
         """Mark the row as being sent from `at` (a repeat counts one more)."""
+        await self.all_sending(conn, [key], at, claimed)
+
+    async def all_sending(self, conn: asyncpg.Connection, keys: list, at: datetime, claimed: Claim) -> None:
+        """`sending` for several rows claimed alike, in one statement."""
         await conn.execute(f"UPDATE {self.table} SET status = 'sending', sending_since = $2, "
-                           f"repeats = repeats + $3 WHERE {self.key} = $1", key, at, int(claimed == Claim.REPEAT))
+                           f"repeats = repeats + $3 WHERE {self.key} = ANY($1)", keys, at, int(claimed == Claim.REPEAT))
 
     async def sent(self, conn: asyncpg.Connection, key, at: datetime, since: datetime | None = None) -> bool:
         """Record that it went; a call marked `since` confirms only if no other sender has taken the
         row over meanwhile (it then returns False and changes nothing)."""
-        result = await conn.execute(
+        return bool(await self.all_sent(conn, [key], at, since))
+
+    async def all_sent(self, conn: asyncpg.Connection, keys: list, at: datetime,
+                       since: datetime | None = None) -> set:
+        """`sent` for several rows in one statement; returns the keys it confirmed."""
+        rows = await conn.fetch(
             f"UPDATE {self.table} SET status = 'sent', attempts = attempts + 1, sent_at = $2, last_error = NULL "
-            f"WHERE {self.key} = $1 AND {self._marked('$3')}", key, at, since)
-        return result != "UPDATE 0"
+            f"WHERE {self.key} = ANY($1) AND {self._marked('$3')} RETURNING {self.key}", keys, at, since)
+        return {row[0] for row in rows}
 
     async def failed_attempt(self, conn: asyncpg.Connection, key, error: str, at: datetime,
                              retry_in: timedelta | None, since: datetime | None = None) -> bool:

@@ -243,5 +243,7 @@ def serve(definition: ServiceDefinition) -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(MaskingFormatter(f"%(asctime)s {definition.name} %(levelname)s %(name)s: %(message)s"))
     logging.basicConfig(level=logging.INFO, handlers=[handler])
+    for chatty in ("httpx", "httpcore"):  # a line per request at INFO (every SMS, every webhook): warnings only
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     uvicorn.run(create_app(definition, settings), host=settings.host, port=settings.port_of(definition.name),
                 access_log=False, log_config=None, loop="uvloop")

@@ -15,7 +15,7 @@ import asyncpg
 from prometheus_client import Counter, Histogram
 
 from services.notify import store
-from services.notify.channels import Channel
+from services.notify.channels import CONNECTIONS, Channel
 from shared.deliveries import INTERRUPTED, REPEATS, Claim, claim, to_the_end
 from shared.events import NotificationFailed, NotificationSent
 from shared.metrics import DELIVERY_BUCKETS
@@ -25,7 +25,9 @@ from shared.sweeper import Sweeper
 from shared.unit_of_work import UnitOfWork
 from shared.webhooks import retry_delay
 
-BATCH_SIZE = 10
+# a sweep's statements are shared by its batch (the more due at once, the fewer per notification), and
+# each of its network calls has a connection kept open
+BATCH_SIZE = CONNECTIONS
 POLL_SECONDS = 1.0
 # outcome: sent | retried (failed, tried again later) | failed (its last attempt failed, or it was
 # given up after a second interruption) | taken_over (another process took it meanwhile)
@@ -71,17 +73,12 @@ class DeliveryWorker:
         their outcomes recorded in a second one: a crash after a call cannot undo that it was made."""
         now = self._runtime.clock.now()
         outcomes: list[Outcome] = []
-        calls: list[asyncpg.Record] = []
         async with self._runtime.unit_of_work() as uow:
             due = await store.lock_due(uow.connection, now, BATCH_SIZE)
-            for notification in due:
-                if self.channels[notification["channel"]].in_database:
-                    error = await self._try(notification, uow.connection)
-                    outcomes.append(await self._record(uow, notification, error, self._runtime.clock.now()))
-                elif await self._claim(uow, notification, now):
-                    calls.append(notification)
-                else:
-                    outcomes.append(Outcome(notification["channel"], "failed"))
+            in_database = [n for n in due if self.channels[n["channel"]].in_database]
+            outcomes += await self._store_all(uow, in_database)
+            calls = await self._claim_all(uow, [n for n in due if not self.channels[n["channel"]].in_database],
+                                          now, outcomes)
         for notification in calls:
             if notification["status"] == "sending":
                 REPEATS.labels(notification["channel"]).inc()
@@ -93,23 +90,48 @@ class DeliveryWorker:
                 DELIVERY_SECONDS.labels(channel).observe(seconds)
         return len(due)
 
+    async def _store_all(self, uow: UnitOfWork, notifications: list[asyncpg.Record]) -> list[Outcome]:
+        """The sweep's deliveries into the database, a statement per channel, and one to record
+        them sent; should a channel's statement fail, its notifications are tried one by one (a
+        savepoint each), so that one bad row fails alone."""
+        outcomes = []
+        for channel in {n["channel"] for n in notifications}:
+            batch = [n for n in notifications if n["channel"] == channel]
+            try:
+                async with uow.connection.transaction():
+                    await self.channels[channel].deliver_all(batch, uow.connection)
+            except Exception:
+                outcomes += [await self._record(uow, n, await self._try(n, uow.connection), self._runtime.clock.now())
+                             for n in batch]
+            else:
+                outcomes += await self._record_sent(uow, batch, self._runtime.clock.now())
+        return outcomes
+
+    async def _claim_all(self, uow: UnitOfWork, notifications: list[asyncpg.Record], now: datetime,
+                         outcomes: list[Outcome]) -> list[asyncpg.Record]:
+        """Mark them as being sent from `now` (a statement per kind of claim); those a second
+        interruption gave up instead are failed (counted in `outcomes`). Returns the ones to call."""
+        claims = {n["notification_id"]: claim(n["status"], n["repeats"]) for n in notifications}
+        for notification in notifications:
+            if claims[notification["notification_id"]] == Claim.GIVE_UP:
+                await store.NOTIFICATIONS.given_up(uow.connection, notification["notification_id"], now)
+                await uow.emit(NotificationFailed(**_about(notification, now), error=INTERRUPTED,
+                                                  attempts=notification["attempts"] + 1))
+                outcomes.append(Outcome(notification["channel"], "failed"))
+        for kind in (Claim.SEND, Claim.REPEAT):
+            if keys := [key for key, claimed in claims.items() if claimed == kind]:
+                await store.NOTIFICATIONS.all_sending(uow.connection, keys, now, kind)
+        return [n for n in notifications if claims[n["notification_id"]] != Claim.GIVE_UP]
+
     async def _call(self, calls: list[asyncpg.Record], since: datetime, outcomes: list[Outcome]) -> None:
         """Call each (together), then record their outcomes in one transaction."""
         errors = await asyncio.gather(*(self._try(n, None) for n in calls))
         async with self._runtime.unit_of_work() as uow:
             tried_at = self._runtime.clock.now()
-            outcomes += [await self._record(uow, n, error, tried_at, since) for n, error in zip(calls, errors)]
-
-    async def _claim(self, uow: UnitOfWork, notification: asyncpg.Record, now: datetime) -> bool:
-        """Mark it as being sent from `now`; False when a second interruption gave it up instead."""
-        claimed = claim(notification["status"], notification["repeats"])
-        if claimed == Claim.GIVE_UP:
-            await store.NOTIFICATIONS.given_up(uow.connection, notification["notification_id"], now)
-            await uow.emit(NotificationFailed(**_about(notification, now), error=INTERRUPTED,
-                                              attempts=notification["attempts"] + 1))
-            return False
-        await store.NOTIFICATIONS.sending(uow.connection, notification["notification_id"], now, claimed)
-        return True
+            outcomes += await self._record_sent(uow, [n for n, error in zip(calls, errors) if error is None],
+                                                tried_at, since)
+            outcomes += [Outcome(n["channel"], await self._failed(uow, n, error, tried_at, since))
+                         for n, error in zip(calls, errors) if error is not None]
 
     async def _try(self, notification: asyncpg.Record, connection: asyncpg.Connection | None) -> str | None:
         """Deliver one notification; None when it went, else why not. A gateway's answer may quote
@@ -122,18 +144,30 @@ class DeliveryWorker:
             return mask_phone_numbers(f"{error}" or type(error).__name__)
         return None
 
-    async def _record(self, uow: UnitOfWork, notification: asyncpg.Record, error: str | None, now: datetime,
-                      since: datetime | None = None) -> Outcome:
-        """Record the outcome of the try that ended at `now`: sent, retried or failed; a call marked
-        `since` that another process has taken over meanwhile (it thought this one dead) is theirs."""
-        channel = notification["channel"]
+    async def _record(self, uow: UnitOfWork, notification: asyncpg.Record, error: str | None,
+                      now: datetime) -> Outcome:
+        """Record the outcome of the try that ended at `now`: sent, retried or failed."""
         if error is not None:
-            return Outcome(channel, await self._failed(uow, notification, error, now, since))
-        if not await store.NOTIFICATIONS.sent(uow.connection, notification["notification_id"], now, since):
-            return Outcome(channel, "taken_over")
-        await uow.emit(NotificationSent(**_about(notification, now)))
-        meant_at = notification["meant_at"]
-        return Outcome(channel, "sent", None if meant_at is None else (now - meant_at).total_seconds())
+            return Outcome(notification["channel"], await self._failed(uow, notification, error, now, None))
+        return (await self._record_sent(uow, [notification], now))[0]
+
+    async def _record_sent(self, uow: UnitOfWork, notifications: list[asyncpg.Record], now: datetime,
+                           since: datetime | None = None) -> list[Outcome]:
+        """Record that these went at `now` (one statement), each with its event; a call marked
+        `since` that another process has taken over meanwhile (it thought this one dead) is theirs."""
+        if not notifications:
+            return []
+        confirmed = await store.NOTIFICATIONS.all_sent(uow.connection, [n["notification_id"] for n in notifications],
+                                                       now, since)
+        outcomes = []
+        for notification in notifications:
+            channel, meant_at = notification["channel"], notification["meant_at"]
+            if notification["notification_id"] not in confirmed:
+                outcomes.append(Outcome(channel, "taken_over"))
+                continue
+            await uow.emit(NotificationSent(**_about(notification, now)))
+            outcomes.append(Outcome(channel, "sent", None if meant_at is None else (now - meant_at).total_seconds()))
+        return outcomes
 
     async def _failed(self, uow: UnitOfWork, notification: asyncpg.Record, error: str, now: datetime,
                       since: datetime | None) -> str:

@@ -6,11 +6,11 @@ import asyncpg
 
 from services.notify import store
 from services.notify.context import Notifier
-from services.notify.domain.messages import Context, Message, messages_for, resident, settled_by
+from services.notify.domain.messages import Context, Message, messages_for, resident, settled_by, volunteer
 from services.notify.domain.ordering import HOLD_AT_MOST, arrived, awaited
 from services.notify.domain.routing import SMS, Contact, channels_for, language_for
 from shared.events import (AssignmentEvent, CaseAssigned, CaseEvent, Event, RequestEvent, RequestReceived,
-                           VolunteerRegistered)
+                           VolunteerRef, VolunteerRegistered)
 from shared.quiet_hours import not_before
 from shared.sweeper import Sweeper
 from shared.unit_of_work import UnitOfWork
@@ -62,10 +62,20 @@ async def _tell_when_known(notifier: Notifier, uow: UnitOfWork, event: Event, lo
 
 
 async def _tell_all(notifier: Notifier, uow: UnitOfWork, event: Event) -> None:
-    context = await _context(notifier, uow.connection, event)
+    named = _named(event)
+    people = dict.fromkeys(named) | await store.contacts(uow.connection, named)  # None: known to have none
+    context = await _context(notifier, uow.connection, event, people)
     for message in messages_for(event, context):
-        await _tell(notifier, uow.connection, message, event, context.now)
+        await _tell(notifier, uow.connection, message, event, context.now, people)
     uow.after_commit(notifier.worker.wake)
+
+
+def _named(event: Event) -> list[str]:
+    """The people an event names, whose contacts its messages need: read in one statement."""
+    named = [volunteer(event.volunteer)] if isinstance(getattr(event, "volunteer", None), VolunteerRef) else []
+    if _about_a_resident(event):
+        named.append(resident(event.source, event.external_id))
+    return named
 
 
 async def _release(notifier: Notifier, uow: UnitOfWork, event: Event) -> None:
@@ -93,28 +103,30 @@ async def release_held(notifier: Notifier, uow: UnitOfWork, limit: int) -> int:
     return len(past)
 
 
-async def _context(notifier: Notifier, conn: asyncpg.Connection, event: Event) -> Context:
+async def _context(notifier: Notifier, conn: asyncpg.Connection, event: Event,
+                   people: dict[str, Contact | None]) -> Context:
     """What the rules need to know besides the event: the time, the resident, a case's mediators."""
     mediators = await store.mediators(conn, event.case_id) if isinstance(event, CaseEvent) else {}
-    return Context(notifier.timezone, notifier.now(), await _resident_of(conn, event), mediators,
+    beneficiary = people.get(resident(event.source, event.external_id)) if _about_a_resident(event) else None
+    return Context(notifier.timezone, notifier.now(), beneficiary, mediators,
                    notifier.offer_reminder, notifier.window_reminders, texting=SMS in notifier.worker.available)
 
 
-async def _resident_of(conn: asyncpg.Connection, event: Event) -> Contact | None:
-    """The beneficiary of the request an event is about (a case's parties are not residents to tell)."""
-    if isinstance(event, RequestEvent) or (isinstance(event, AssignmentEvent) and event.request_id):
-        return await store.contact(conn, resident(event.source, event.external_id))
-    return None
+def _about_a_resident(event: Event) -> bool:
+    """An event about a request has its beneficiary (a case's parties are not residents to tell)."""
+    return isinstance(event, RequestEvent) or (isinstance(event, AssignmentEvent) and bool(event.request_id))
 
 
-async def _tell(notifier: Notifier, conn: asyncpg.Connection, message: Message, event: Event, now: datetime) -> None:
+async def _tell(notifier: Notifier, conn: asyncpg.Connection, message: Message, event: Event, now: datetime,
+                people: dict[str, Contact | None]) -> None:
     """The message, in its recipient's language, on each channel their profile and its urgency give."""
-    contact = notifier.staff.get(message.recipient) or await store.contact(conn, message.recipient)
+    recipient = message.recipient
+    contact = notifier.staff.get(recipient) or (
+        people[recipient] if recipient in people else await store.contact(conn, recipient))
     language = language_for(contact)
     text = notifier.renderer.render(message.kind, language, message.fields)
     when = not_before(message.send_at or now, message.urgent, notifier.timezone, notifier.quiet, message.deadline)
     if message.assignment_id:
         await store.lock_assignment(conn, message.assignment_id)
-    available = notifier.worker.available
-    for channel, address in channels_for(contact, message.urgent, message.private, available).items():
-        await store.add(conn, message, text, language, channel, address, event, when)
+    channels = channels_for(contact, message.urgent, message.private, notifier.worker.available)
+    await store.add(conn, message, text, language, channels, event, when)

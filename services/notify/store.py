@@ -22,21 +22,23 @@ async def lock_assignment(conn: asyncpg.Connection, assignment_id: UUID) -> None
     await conn.execute("SELECT pg_advisory_xact_lock(hashtext('notify.assignment:' || $1::uuid::text))", assignment_id)
 
 
-async def add(conn: asyncpg.Connection, message: Message, text: tuple[str, str], language: str, channel: str,
-              address: str | None, event: Event, not_before: datetime) -> None:
-    """One notification per message and channel, once per event (re-delivered, re-published or
-    handled by two notify processes at once: the id is the same, and the table's unique key takes
-    one), and none if its assignment's later events already settled it. It was meant to go at
-    the event's time, or a reminder's (its delivery latency counts from then)."""
+async def add(conn: asyncpg.Connection, message: Message, text: tuple[str, str], language: str,
+              channels: dict[str, str | None], event: Event, not_before: datetime) -> None:
+    """One notification per message and channel (channel -> address), in one statement, once per
+    event (re-delivered, re-published or handled by two notify processes at once: the id is the
+    same, and the table's unique key takes one), and none if its assignment's later events already
+    settled it. It was meant to go at the event's time, or a reminder's (its delivery latency
+    counts from then)."""
     await conn.execute(
         "INSERT INTO notification (notification_id, recipient, channel, address, kind, subject, body, language, "
         "about_event_id, about, correlation_id, next_attempt_at, lead, assignment_id, meant_at) "
-        "SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15 WHERE NOT EXISTS ("
+        "SELECT c.id, $2, c.channel, c.address, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15 "
+        "FROM unnest($1::uuid[], $3::text[], $4::text[]) AS c (id, channel, address) WHERE NOT EXISTS ("
         "  SELECT 1 FROM settled_message WHERE assignment_id = $14 AND kind = $5) "
         "ON CONFLICT DO NOTHING",  # notification_once, and the id that follows from it
-        notification_id(event.event_id, message, channel), message.recipient, channel, address, message.kind, *text,
-        language, event.event_id, event.routing_key, event.correlation_id, not_before, message.lead,
-        message.assignment_id, message.send_at or event.occurred_at)
+        [notification_id(event.event_id, message, channel) for channel in channels], message.recipient,
+        list(channels), list(channels.values()), message.kind, *text, language, event.event_id, event.routing_key,
+        event.correlation_id, not_before, message.lead, message.assignment_id, message.send_at or event.occurred_at)
 
 
 async def settle(conn: asyncpg.Connection, assignment_id: UUID, kinds: tuple[str, ...]) -> int:
@@ -88,18 +90,23 @@ async def mediators(conn: asyncpg.Connection, case_id: UUID) -> dict[str, str]:
 
 
 async def contact(conn: asyncpg.Connection, recipient: str) -> Contact | None:
-    row = await conn.fetchrow("SELECT email, phone, languages, name FROM contact WHERE recipient = $1", recipient)
-    if row is None:
-        return None
-    return Contact(email=row["email"], phone=row["phone"], languages=tuple(row["languages"]), name=row["name"],
-                   has_app=not recipient.startswith("resident:"))
+    return (await contacts(conn, [recipient])).get(recipient)
+
+
+async def contacts(conn: asyncpg.Connection, recipients: list[str]) -> dict[str, Contact]:
+    """The contacts of those among `recipients` who have one, in one statement."""
+    rows = await conn.fetch("SELECT recipient, email, phone, languages, name FROM contact "
+                            "WHERE recipient = ANY($1::text[])", recipients)
+    return {row["recipient"]: Contact(email=row["email"], phone=row["phone"], languages=tuple(row["languages"]),
+                                      name=row["name"], has_app=not row["recipient"].startswith("resident:"))
+            for row in rows}
 
 
 async def take_turns(conn: asyncpg.Connection, keys) -> None:
     """Holding an event for what has not arrived, and its arrival, take turns per key (until
     commit): the arrival then finds the held event, or the event finds what arrived."""
-    for key in sorted(set(keys)):
-        await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 13))", key)
+    if keys := sorted(set(keys)):  # in one order everywhere, and in one statement: unnest keeps the array's order
+        await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(k, 13)) FROM unnest($1::text[]) k", keys)
 
 
 async def unknown(conn: asyncpg.Connection, keys) -> list[str]:

@@ -78,6 +78,7 @@ def test_notify_delivered_every_offer_on_every_channel(report):
     for name in ("inbox", "inbox_and_webhook", "inbox_and_webhook_answering_in_0.2s"):
         run = notify[name]
         assert run["offers"] > 0 and run["offers_per_second"] > 0 and run["notifications"] >= run["offers"]
+        assert 0 < run["notify_rss_mb"] <= run["notify_peak_rss_mb"] and run["notify_cpu_ms_per_offer"] > 0
 
 
 def test_reporting_summed_every_size_from_the_rollup(report):
