@@ -23,12 +23,12 @@ def _place(rng: random.Random) -> tuple[float, float]:
     return 24.45 + rng.random() * 0.06, 118.08 + rng.random() * 0.06  # a few km across
 
 
-def _volunteer(rng: random.Random, n: int, community: str = "c") -> Volunteer:
+def _volunteer(rng: random.Random, n: int, community: str = "c", open_assignments: int = 0) -> Volunteer:
     return Volunteer(volunteer_id=uuid.UUID(int=rng.getrandbits(128)), source="bench", external_id=str(n),
                      community_code=community, skills=frozenset(rng.sample(SKILLS, rng.randint(1, 3))),
                      location=_place(rng), recent_hours=rng.choice((0, 2, 4, 8, 16)),
                      languages=frozenset(rng.sample(("zh", "minnan", "en"), rng.randint(1, 2))),
-                     open_assignments=rng.choice((0, 0, 1)))
+                     open_assignments=open_assignments)
 
 
 def _task(rng: random.Random, n: int, community: str = "c") -> Task:
@@ -53,7 +53,7 @@ def _big_burst(rng: random.Random) -> list[Demand]:
     roster = {c: [] for c in communities}
     for n in range(BIG_VOLUNTEERS):
         community = communities[n % BIG_COMMUNITIES]
-        roster[community].append(_volunteer(rng, n, community))
+        roster[community].append(_volunteer(rng, n, community, open_assignments=rng.choice((0, 0, 1))))
     demands = []
     for n in range(BIG_TASKS):
         task = _task(rng, n, communities[n % BIG_COMMUNITIES])

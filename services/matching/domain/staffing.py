@@ -23,6 +23,8 @@ MAX_ROUNDS = 5
 # Candidates kept per offer a task wants: enough that caps shared between tasks rarely run
 # the kept ones out (the comparison with greedy covers the rest).
 KEEP = 5
+# ... and never fewer than this many, so a small burst is solved whole.
+KEEP_AT_LEAST = 20
 # A matching cost below every offer's: each is COST - score, and leaving a row without an offer
 # costs more than any set of offers, so the solver fills as many places as it can, then scores.
 COST = sum(WEIGHTS.values()) + 1.0
@@ -178,7 +180,8 @@ def _solve(pairs: np.ndarray, wanted: np.ndarray, burst: _Burst) -> np.ndarray:
     n-th place scored with the load of the n - 1 before it, so work spreads); the chosen pairs,
     best first."""
     pairs = pairs[burst.fit(pairs)]
-    kept = _best(pairs, burst.totals(pairs), burst.task_of[pairs], KEEP * wanted[burst.task_of[pairs]])
+    keep = np.maximum(KEEP * wanted[burst.task_of[pairs]], KEEP_AT_LEAST)
+    kept = _best(pairs, burst.totals(pairs), burst.task_of[pairs], keep)
     tasks, volunteers = burst.task_of[kept], burst.volunteer_of[kept]
     free = burst.room[volunteers] - burst.count[volunteers]
     first_row = np.concatenate([[0], np.cumsum(wanted)])
