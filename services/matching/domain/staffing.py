@@ -58,10 +58,12 @@ class _Burst:
         listed = [v for demand in demands for v in demand.candidates]
         _, first, of_object = np.unique(np.fromiter(map(id, listed), dtype=np.int64, count=len(listed)),
                                         return_index=True, return_inverse=True)
-        # In the order they are listed, not of their addresses: the same burst, the same offers.
-        order = np.argsort(first)
-        of_object = np.argsort(order)[of_object]
-        numbered, self.volunteers = self._number([listed[at] for at in first[order]])
+        # Read in the order of their addresses (twice as fast as in the order listed), but ranked
+        # by where each is first listed, which orders the solver's columns: the same burst, the
+        # same offers.
+        numbered, self.volunteers = self._number([listed[at] for at in first])
+        self.rank = np.full(len(self.volunteers), len(listed), dtype=np.int64)
+        np.minimum.at(self.rank, numbered, first)
         self.number = {v.volunteer_id.int: n for n, v in enumerate(self.volunteers)}
         sizes = [len(demand.candidates) for demand in demands]
         self.start = np.concatenate([[0], np.cumsum(sizes)]).astype(np.intp)
@@ -194,7 +196,7 @@ def _solve(pairs: np.ndarray, wanted: np.ndarray, burst: _Burst) -> np.ndarray:
             on = wanted[tasks[at_unit]] > copy
             edges.append(kept[at_unit][on])
             rows.append(first_row[tasks[at_unit][on]] + copy)
-            places.append(volunteers[at_unit][on] * units + unit)
+            places.append(burst.rank[volunteers[at_unit][on]] * units + unit)
             values.append(value[on])
     if not edges:
         return np.zeros(0, dtype=np.intp)
