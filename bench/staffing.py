@@ -1,5 +1,6 @@
-"""Burst mode: the same bursts of waiting tasks staffed together (linear_sum_assignment) and
-one by one (greedy), compared by the total score of the offers and the places filled."""
+"""Burst mode: the same bursts of waiting tasks staffed together (staff_batch) and one by one
+(greedy), compared by the total score of the offers and the places filled: 200 small bursts, and
+one big burst of 1,000 tasks against 100,000 volunteers (each task able to take hundreds)."""
 import random
 import statistics
 import time
@@ -14,23 +15,49 @@ BURSTS = sized(200, 10)
 TASKS, VOLUNTEERS = 30, 20
 SKILLS = ("cooking", "cleaning", "companionship", "medical", "digital")
 LIMITS = Limits(max_open_assignments=2)
+BIG_TASKS, BIG_VOLUNTEERS = sized(1_000, 100), sized(100_000, 5_000)
+BIG_COMMUNITIES = sized(100, 10)
 
 
 def _place(rng: random.Random) -> tuple[float, float]:
     return 24.45 + rng.random() * 0.06, 118.08 + rng.random() * 0.06  # a few km across
 
 
+def _volunteer(rng: random.Random, n: int, community: str = "c", open_assignments: int = 0) -> Volunteer:
+    return Volunteer(volunteer_id=uuid.UUID(int=rng.getrandbits(128)), source="bench", external_id=str(n),
+                     community_code=community, skills=frozenset(rng.sample(SKILLS, rng.randint(1, 3))),
+                     location=_place(rng), recent_hours=rng.choice((0, 2, 4, 8, 16)),
+                     languages=frozenset(rng.sample(("zh", "minnan", "en"), rng.randint(1, 2))),
+                     open_assignments=open_assignments)
+
+
+def _task(rng: random.Random, n: int, community: str = "c") -> Task:
+    return Task(task_id=uuid.UUID(int=n), community_code=community, skills=tuple(rng.sample(SKILLS, rng.randint(1, 2))),
+                location=_place(rng), language=rng.choice((None, "minnan", "zh")), needed=rng.choice((1, 1, 2)))
+
+
 def _burst(rng: random.Random) -> list[Demand]:
-    volunteers = [Volunteer(volunteer_id=uuid.UUID(int=rng.getrandbits(128)), source="bench", external_id=str(n),
-                            community_code="c", skills=frozenset(rng.sample(SKILLS, rng.randint(1, 3))),
-                            location=_place(rng), recent_hours=rng.choice((0, 2, 4, 8, 16)),
-                            languages=frozenset(rng.sample(("zh", "minnan", "en"), rng.randint(1, 2))))
-                  for n in range(VOLUNTEERS)]
+    volunteers = [_volunteer(rng, n) for n in range(VOLUNTEERS)]
     demands = []
     for n in range(TASKS):
-        task = Task(task_id=uuid.UUID(int=n), community_code="c", skills=tuple(rng.sample(SKILLS, rng.randint(1, 2))),
-                    location=_place(rng), language=rng.choice((None, "minnan", "zh")), needed=rng.choice((1, 1, 2)))
+        task = _task(rng, n)
         fit, _ = able(volunteers, task, LIMITS)
+        demands.append(Demand(task, task.needed, tuple(fit)))
+    return demands
+
+
+def _big_burst(rng: random.Random) -> list[Demand]:
+    """Tasks spread over communities, each able to take every volunteer of its community with
+    its skills (hundreds), as dispatch reads them by (community, skill)."""
+    communities = [f"c-{n}" for n in range(BIG_COMMUNITIES)]
+    roster = {c: [] for c in communities}
+    for n in range(BIG_VOLUNTEERS):
+        community = communities[n % BIG_COMMUNITIES]
+        roster[community].append(_volunteer(rng, n, community, open_assignments=rng.choice((0, 0, 1))))
+    demands = []
+    for n in range(BIG_TASKS):
+        task = _task(rng, n, communities[n % BIG_COMMUNITIES])
+        fit, _ = able(roster[task.community_code], task, LIMITS)
         demands.append(Demand(task, task.needed, tuple(fit)))
     return demands
 
@@ -49,7 +76,21 @@ async def main() -> dict:
         greedy.append(_timed(staff_greedily, demands))
         batch.append(_timed(staff_batch, demands))
     ratios = [b[0] / g[0] for b, g in zip(batch, greedy) if g[0]]
-    return {"bursts": BURSTS, "tasks_per_burst": TASKS, "volunteers_per_burst": VOLUNTEERS,
+    return {**_small(BURSTS, greedy, batch, ratios), "big_burst": _big(rng)}
+
+
+def _big(rng: random.Random) -> dict:
+    demands = _big_burst(rng)
+    greedy, batch = _timed(staff_greedily, demands), _timed(staff_batch, demands)
+    return {"tasks": BIG_TASKS, "volunteers": BIG_VOLUNTEERS, "places_wanted": sum(d.offers for d in demands),
+            "candidate_pairs": sum(len(d.candidates) for d in demands),
+            "ms": {"greedy": round(greedy[2], 1), "batch": round(batch[2], 1)},
+            "total_score_batch_to_greedy": round(batch[0] / greedy[0], 4),
+            "places_filled": {"greedy": greedy[1], "batch": batch[1]}}
+
+
+def _small(bursts, greedy, batch, ratios) -> dict:
+    return {"bursts": bursts, "tasks_per_burst": TASKS, "volunteers_per_burst": VOLUNTEERS,
             "total_score_batch_to_greedy": {"mean": round(statistics.mean(ratios), 4), "min": round(min(ratios), 4),
                                             "max": round(max(ratios), 4)},
             "places_filled": {"greedy": sum(g[1] for g in greedy), "batch": sum(b[1] for b in batch)},

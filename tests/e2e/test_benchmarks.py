@@ -70,6 +70,9 @@ def test_burst_staffing_filled_places_both_ways(report):
     burst = report["matching_burst"]
     assert burst["places_filled"]["batch"] >= burst["places_filled"]["greedy"] > 0
     assert all(ms > 0 for ms in burst["median_ms_per_burst"].values())
+    big = burst["big_burst"]
+    assert big["places_filled"]["batch"] >= big["places_filled"]["greedy"] > 0
+    assert big["total_score_batch_to_greedy"] >= 1 and all(ms > 0 for ms in big["ms"].values())
 
 
 def test_notify_delivered_every_offer_on_every_channel(report):

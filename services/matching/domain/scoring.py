@@ -3,6 +3,8 @@ every assignment as its reason."""
 from dataclasses import dataclass
 from math import asin, cos, radians, sin, sqrt
 
+import numpy as np
+
 from services.matching.domain.model import Task, Volunteer
 
 WEIGHTS = {"pairing": 4.0, "skill_fit": 2.0, "proximity": 2.0, "fairness": 2.0, "load": 1.0, "language": 1.0}
@@ -63,3 +65,79 @@ def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
     lat1, lon1, lat2, lon2 = map(radians, (*a, *b))
     h = sin((lat2 - lat1) / 2) ** 2 + cos(lat1) * cos(lat2) * sin((lon2 - lon1) / 2) ** 2
     return 2 * 6371.0 * asin(sqrt(h))
+
+
+
+class Pairs:
+    """Every (task, volunteer) pair of a burst as columns of numbers, so that `score`'s total is
+    computed for hundreds of thousands of pairs at once (numpy) rather than one at a time.
+    `totals` is `score(...).total` (tests/unit/test_matching_solver.py checks that they agree); an
+    offer's reason still comes from `score`, with its parts. The parts that do not move with the
+    load (`fixed`) are computed once."""
+
+    def __init__(self, tasks: list[Task], volunteers: list[Volunteer], task_of: np.ndarray, volunteer_of: np.ndarray):
+        self.task_of, self.volunteer_of = task_of, volunteer_of
+        self.hours = np.array([t.planned_hours for t in tasks], dtype=float)[task_of]
+        self.recent = np.array([v.recent_hours for v in volunteers], dtype=float)[volunteer_of]
+        self.open = np.array([v.open_assignments for v in volunteers], dtype=float)[volunteer_of]
+        self.fixed = (WEIGHTS["skill_fit"] * _skill_fits(tasks, volunteers, task_of, volunteer_of)
+                      + WEIGHTS["proximity"] * _proximities(tasks, volunteers, task_of, volunteer_of)
+                      + WEIGHTS["language"] * _language_fits(tasks, volunteers, task_of, volunteer_of))
+
+    def pair(self, pairs: np.ndarray) -> None:
+        """Mark `pairs` as the task's paired volunteers (结对)."""
+        self.fixed[pairs] += WEIGHTS["pairing"]
+
+    def totals(self, pairs: np.ndarray, added_load: np.ndarray | int = 0) -> np.ndarray:
+        fairness = 1.0 / (1.0 + (self.recent[pairs] + added_load * self.hours[pairs]) / FAIR_HOURS)
+        load = 1.0 / (1.0 + self.open[pairs] + added_load)
+        return self.fixed[pairs] + WEIGHTS["fairness"] * fairness + WEIGHTS["load"] * load
+
+
+def _codes(values) -> tuple[np.ndarray, dict]:
+    """Each value numbered (the same value, the same number), and the numbering."""
+    numbers = {value: n for n, value in enumerate(dict.fromkeys(values))}
+    return np.fromiter(map(numbers.__getitem__, values), dtype=np.int64, count=len(values)), numbers
+
+
+def _masks(sets, bits: dict) -> np.ndarray:
+    """Each set of names as a bit mask, `bits` numbering the names as it goes."""
+    masks = {}
+    for names in set(sets):
+        masks[names] = sum(1 << bits.setdefault(name, len(bits)) for name in names)
+    return np.array([masks[names] for names in sets], dtype=np.int64)
+
+
+def _skill_fits(tasks, volunteers, task_of, volunteer_of) -> np.ndarray:
+    bits = {}
+    have = _masks([v.skills for v in volunteers], bits)
+    wanted = [frozenset(t.skills) | frozenset(t.helpful_skills) for t in tasks]
+    want = _masks(wanted, bits)
+    count = np.array([len(w) for w in wanted], dtype=float)
+    fits = np.bitwise_count(have[volunteer_of] & want[task_of]) / np.maximum(count[task_of], 1.0)
+    return np.where(count[task_of] > 0, fits, 1.0)
+
+
+def _language_fits(tasks, volunteers, task_of, volunteer_of) -> np.ndarray:
+    bits = {}
+    speak = _masks([v.languages for v in volunteers], bits)
+    need = _masks([frozenset((t.language,)) if t.language else frozenset() for t in tasks], bits)
+    spoken = (speak[volunteer_of] & need[task_of] > 0).astype(float)
+    return np.where(need[task_of] == 0, 0.5, spoken)
+
+
+def _proximities(tasks, volunteers, task_of, volunteer_of) -> np.ndarray:
+    areas, numbers = _codes([v.community_code for v in volunteers] + [t.community_code for t in tasks])
+    grids, _ = _codes([v.grid_code for v in volunteers] + [t.grid_code or object() for t in tasks])
+    mine, theirs = areas[len(volunteers):][task_of], areas[:len(volunteers)][volunteer_of]
+    same_grid = grids[len(volunteers):][task_of] == grids[:len(volunteers)][volunteer_of]
+    by_area = np.where(mine != theirs, 0.2, np.where(same_grid, 1.0, 0.8))
+    here, there = (np.radians(np.fromiter((x for place in places for x in place or (0.0, 0.0)), dtype=float)
+                              .reshape(-1, 2))[of] for places, of in (([t.location for t in tasks], task_of),
+                                                                      ([v.location for v in volunteers], volunteer_of)))
+    located = (np.array([t.location is not None for t in tasks], dtype=bool)[task_of]
+               & np.array([v.location is not None for v in volunteers], dtype=bool)[volunteer_of])
+    h = (np.sin((there[:, 0] - here[:, 0]) / 2) ** 2
+         + np.cos(here[:, 0]) * np.cos(there[:, 0]) * np.sin((there[:, 1] - here[:, 1]) / 2) ** 2)
+    near = np.maximum(0.0, 1.0 - 2 * 6371.0 * np.arcsin(np.sqrt(h)) / NEAR_KM)
+    return np.where(located, near, by_area)

@@ -1,0 +1,81 @@
+"""matching's burst solver, with no servers: the scores it weighs many pairs with are the
+rule's own, and on any burst it is never worse than greedy, in places filled nor in total score,
+and never overruns a cap."""
+from collections import Counter
+from uuid import UUID
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from services.matching.domain.candidates import Limits
+from services.matching.domain.model import Task, Volunteer
+from services.matching.domain.scoring import Pairs, score
+from services.matching.domain.staffing import Demand, staff_batch, staff_greedily
+
+SKILLS = ("cooking", "cleaning", "digital")
+PLACES = st.one_of(st.none(), st.tuples(st.floats(24.45, 24.5), st.floats(118.08, 118.13)))
+
+volunteers = st.builds(
+    Volunteer, volunteer_id=st.integers(1, 40).map(lambda n: UUID(int=n)), source=st.just("app"),
+    external_id=st.just("v"), community_code=st.sampled_from(("c1", "c2")),
+    skills=st.frozensets(st.sampled_from(SKILLS), min_size=1), grid_code=st.sampled_from((None, "g1", "g2")),
+    location=PLACES, languages=st.frozensets(st.sampled_from(("zh", "minnan", "en"))),
+    open_assignments=st.integers(0, 2), recent_hours=st.sampled_from((0.0, 2.0, 8.0, 16.0)),
+    week_hours=st.sampled_from((0.0, 2.0, 4.0)), max_weekly_hours=st.sampled_from((4.0, 8.0)))
+
+
+def tasks(n: int):
+    return st.builds(Task, task_id=st.just(UUID(int=1000 + n)), community_code=st.sampled_from(("c1", "c2")),
+                     skills=st.lists(st.sampled_from(SKILLS), min_size=1, max_size=2, unique=True).map(tuple),
+                     helpful_skills=st.sampled_from(((), ("digital",))), grid_code=st.sampled_from((None, "g1")),
+                     location=PLACES, language=st.sampled_from((None, "zh", "minnan")),
+                     planned_hours=st.sampled_from((1.0, 2.0)),
+                     paired=st.frozensets(st.integers(1, 40).map(lambda n: UUID(int=n)), max_size=2))
+
+
+@st.composite
+def bursts(draw):
+    """Tasks sharing a pool of volunteers (who may come as one object per task, as from the store)."""
+    pool = {v.volunteer_id: v for v in draw(st.lists(volunteers, min_size=1, max_size=25))}
+    demands = []
+    for n in range(draw(st.integers(1, 12))):
+        task = draw(tasks(n))
+        chosen = draw(st.lists(st.sampled_from(sorted(pool)), unique=True, max_size=len(pool)))
+        demands.append(Demand(task, draw(st.integers(1, 3)), tuple(pool[v] for v in chosen)))
+    return demands, Limits(max_open_assignments=draw(st.integers(1, 4)))
+
+
+@settings(max_examples=150, deadline=None)
+@given(bursts())
+def test_a_burst_is_never_worse_than_greedy_and_never_overruns_a_cap(burst):
+    demands, limits = burst
+    batch, greedy = staff_batch(demands, limits), staff_greedily(demands, limits)
+    assert len(batch) >= len(greedy)
+    assert sum(o.score.total for o in batch) >= sum(o.score.total for o in greedy) - 1e-9
+    wanted = {d.task.task_id: d for d in demands}
+    assert len({(o.task.task_id, o.volunteer.volunteer_id) for o in batch}) == len(batch)
+    assert all(Counter(o.task.task_id for o in batch)[t] <= d.offers for t, d in wanted.items())
+    assert all(o.volunteer in wanted[o.task.task_id].candidates for o in batch)
+    held, hours = Counter(), Counter()
+    for o in batch:
+        held[o.volunteer.volunteer_id] += 1
+        hours[o.volunteer.volunteer_id] += o.task.planned_hours
+        v = o.volunteer
+        assert v.open_assignments + held[v.volunteer_id] <= limits.max_open_assignments
+        assert v.week_hours + hours[v.volunteer_id] <= v.max_weekly_hours
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(volunteers, min_size=1, max_size=20), st.lists(st.integers(0, 3), min_size=1, max_size=20),
+       tasks(0))
+def test_the_scores_weighed_together_are_the_rule_s_own(people, loads, task):
+    loads = np.array((loads * len(people))[:len(people)])
+    pairs = Pairs([task], people, np.zeros(len(people), dtype=np.intp), np.arange(len(people)))
+    pairs.pair(np.array([n for n, v in enumerate(people) if v.volunteer_id in task.paired], dtype=np.intp))
+    expected = [score(v, task, added_load=int(load)).total for v, load in zip(people, loads)]
+    assert np.allclose(pairs.totals(np.arange(len(people)), loads), expected, rtol=0, atol=1e-9)
+
+
+def test_an_empty_burst_gets_no_offers():
+    assert staff_batch([], Limits()) == staff_greedily([], Limits()) == []
