@@ -4,10 +4,11 @@ import asyncio
 import json
 import sys
 
-from bench import cycle, matching, notify, pipeline, reporting, staffing
+from bench import burst, cycle, matching, notify, pipeline, reporting, staffing
 
 BENCHMARKS = {"pipeline": pipeline.main, "full_cycle": cycle.main, "matching_decision": matching.main,
-              "matching_burst": staffing.main, "notify_delivery": notify.main, "reporting_summary": reporting.main}
+              "matching_burst": staffing.main, "notify_delivery": notify.main, "reporting_summary": reporting.main,
+              "burst": burst.main}
 
 chosen = sys.argv[1:] or list(BENCHMARKS)
 unknown = sorted(set(chosen) - set(BENCHMARKS))
