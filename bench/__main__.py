@@ -4,10 +4,11 @@ import asyncio
 import json
 import sys
 
-from bench import cycle, latency, matching, notify, pipeline, reporting, staffing
+from bench import burst, cycle, latency, matching, notify, pipeline, reporting, staffing
 
-BENCHMARKS = {"pipeline": pipeline.main, "full_cycle": cycle.main, "latency": latency.main, "matching_decision": matching.main,
-              "matching_burst": staffing.main, "notify_delivery": notify.main, "reporting_summary": reporting.main}
+BENCHMARKS = {"pipeline": pipeline.main, "full_cycle": cycle.main, "latency": latency.main, "burst": burst.main,
+              "matching_decision": matching.main, "matching_burst": staffing.main, "notify_delivery": notify.main,
+              "reporting_summary": reporting.main}
 
 chosen = sys.argv[1:] or list(BENCHMARKS)
 unknown = sorted(set(chosen) - set(BENCHMARKS))

@@ -82,6 +82,9 @@ class Settings(BaseSettings):
     # matching: hours from its acceptance that an assignment without a window may go unreported;
     # then the volunteer's place is released and the staff are told (request.escalated / case.escalated).
     matching_accepted_deadline_hours: float = 72.0
+    # matching: seconds a request (not urgent) that finds every able volunteer busy waits for one
+    # to free a place before it is escalated to the community's staff (0: escalated at once).
+    matching_wait_for_free_seconds: float = 600.0
     # matching: seconds between the clock's looks for expired offers, missed windows and due visits.
     matching_clock_seconds: float = 1.0
     # matching: tasks of one community staffed together in one decision (burst mode).

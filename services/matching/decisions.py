@@ -11,7 +11,7 @@ from services.matching.domain.changes import (AddAssignment, AddTask, AskAgain, 
                                               DropReport, FollowUpAnnounced, KeepReport, LinkDuplicate,
                                               MoveAssignment, MoveCase, MoveTask, RecordHandled, RecordReturnVisit,
                                               RecordService, RememberCancellation, ReopenTask, SetSeries,
-                                              SettleBooking, WantOffers, WidenSearch)
+                                              SettleBooking, WaitForFree, WantOffers, WidenSearch)
 from services.matching.domain.lifecycle import Situation
 from services.matching.domain.stages import stages_reached
 from services.matching.store import assignments, roster, staff, stages, tasks, work
@@ -22,9 +22,16 @@ STAGE_SECONDS = Histogram("linli_request_stage_seconds", "Seconds from one stage
                           "once per request: received_to_offered, offered_to_accepted, accepted_to_completed",
                           ["stage"], buckets=STAGE_BUCKETS)
 
+async def _settle(conn, change: SettleBooking) -> None:
+    """A booking settled frees the volunteer's place: the tasks waiting for one wake."""
+    await roster.settle(conn, change)
+    await tasks.wake_waiting(conn, change.volunteer_id)
+
+
 _STORE = {AddAssignment: assignments.insert, MoveAssignment: assignments.move,
-          RecordService: assignments.record_service, SettleBooking: roster.settle, AddTask: tasks.insert_task,
-          MoveTask: tasks.move_task, WantOffers: tasks.want_offers, WidenSearch: tasks.widen,
+          RecordService: assignments.record_service, SettleBooking: _settle, AddTask: tasks.insert_task,
+          MoveTask: tasks.move_task, WaitForFree: tasks.wait_for_free, WantOffers: tasks.want_offers,
+          WidenSearch: tasks.widen,
           MoveCase: tasks.move_case, CloseCase: tasks.close_case, FollowUpAnnounced: tasks.follow_up_announced,
           SetSeries: tasks.set_series, RememberCancellation: tasks.remember_cancellation,
           KeepReport: assignments.keep_report, DropReport: assignments.drop_report,

@@ -1,8 +1,9 @@
 """matching's timers: offers that were not answered in time expire, windows that ended unserved
 are missed, accepted assignments without a window lapse after their deadline, return visits
-fall due, and tasks left waiting (a lost race, a process that died between a request and its
-decision) are decided. Every timer is a stored time, so a restart loses none; row and community
-locks keep two processes from acting twice.
+fall due, requests that waited long enough for a busy volunteer to free a place are woken, and
+tasks left waiting (a lost race, a process that died between a request and its decision, a
+wait that is over) are decided. Every timer is a stored time, so a restart loses none; row
+and community locks keep two processes from acting twice.
 
 A row whose action raises is set aside (domain/setbacks.py: 30 s, doubling, at most an hour),
 logged by its id and the error's type and place (never its message, which may quote personal
@@ -72,6 +73,7 @@ async def tick(matching: Matching) -> int:
         await _each(matching, "follow_up", row["case_id"], row["attempts"], now,
                     lambda: _follow_up(matching, row["case_id"], now))
     async with matching.runtime.pool.acquire() as conn:
+        await tasks.wait_over(conn, now)  # the next decision offers them or escalates them
         waiting = await tasks.communities_waiting(conn, now, BATCH)
     for row in waiting:
         await _each(matching, "dispatch", row["community_code"], row["attempts"], now,

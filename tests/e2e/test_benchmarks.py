@@ -9,7 +9,8 @@ import pytest
 
 pytestmark = pytest.mark.e2e
 
-BENCHMARKS = {"pipeline", "full_cycle", "latency", "matching_decision", "matching_burst", "notify_delivery", "reporting_summary"}
+BENCHMARKS = {"pipeline", "full_cycle", "latency", "burst", "matching_decision", "matching_burst", "notify_delivery",
+              "reporting_summary"}
 
 
 @pytest.fixture(scope="module")

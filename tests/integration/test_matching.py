@@ -28,7 +28,8 @@ CLOCK = SetClock()
 @pytest.fixture(scope="module")
 async def matching(settings):
     configured = settings.model_copy(update={"matching_areas_file": AREAS, "matching_clock_seconds": 0.2,
-                                             "matching_max_open_assignments": 10})
+                                             "matching_max_open_assignments": 10,
+                                             "matching_wait_for_free_seconds": 0})
     async with running(SERVICE, configured, clock=CLOCK) as client:
         yield client
 

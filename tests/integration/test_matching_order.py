@@ -29,7 +29,8 @@ MONDAY = datetime(2030, 3, 4, 2, tzinfo=UTC)  # 10:00 in the city
 @pytest.fixture(scope="module")
 async def matching(settings):
     configured = settings.model_copy(update={"matching_areas_file": "tests/areas.json", "matching_clock_seconds": 0.2,
-                                             "matching_max_open_assignments": 10})
+                                             "matching_max_open_assignments": 10,
+                                             "matching_wait_for_free_seconds": 0})
     async with running(SERVICE, configured, clock=CLOCK) as client:
         yield client
 

@@ -175,3 +175,33 @@ async def test_an_accepted_assignment_without_a_window_unreported_by_its_deadlin
     assert escalated["reason"] == "a volunteer accepted but not reported done within 24 hours"
     assert (escalated["request_id"], escalated["accepted"]) == (str(request.request_id), 0)
     assert profile["open_assignments"] == 0 and tap.of("assignment.expired") == []
+
+
+async def test_a_request_that_finds_every_volunteer_busy_waits_for_a_freed_place_then_for_its_time(fresh_settings):
+    """B waits while the only volunteer holds A's offer, and is offered to them once they decline
+    A; C waits behind B's offer and goes to the staff when its wait is over, with the reason."""
+    wait = TIMEOUT / 2  # B's offer stays open all along
+    settings = timed(fresh_settings, matching_max_open_assignments=1,
+                     matching_wait_for_free_seconds=wait.total_seconds())
+    clock, place = SetClock(), community()
+    first, second, third = (received(place, "employment.guidance") for _ in range(3))
+    async with running(SERVICE, settings, clock=clock) as matching, event_tap(settings) as tap:
+        await enrol(matching, settings, registered(place, "employment"))
+        await announce(settings, first)
+        [offer] = await tap.wait_for("assignment.offered")
+        await announce(settings, second)
+        await asyncio.sleep(LOOKS)
+        assert tap.of("request.escalated") == [] and len(tap.of("assignment.offered")) == 1
+        await announce(settings, answer(offer, accept=False))
+        offered = await tap.wait_for("assignment.offered", 2)
+        await announce(settings, third)
+        await asyncio.sleep(LOOKS)  # decided: its wait begins now
+        clock.advance(wait - timedelta(seconds=1))
+        await asyncio.sleep(LOOKS)
+        escalated = [e["request_id"] for e in tap.of("request.escalated")]
+        assert escalated == [str(first.request_id)]  # declined by the only volunteer: nobody else
+        clock.advance(timedelta(seconds=2))
+        [*_, late] = await tap.wait_for("request.escalated", 2)
+    assert offered[1]["request_id"] == str(second.request_id)
+    assert (late["request_id"], late["reason_code"], late["reason_params"]["failures"]) == (
+        str(third.request_id), "nobody_able", {"open_cap": 1})

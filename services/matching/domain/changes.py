@@ -76,6 +76,15 @@ class MoveTask:
 
 
 @dataclass(frozen=True)
+class WaitForFree:
+    """Every volunteer able to take the task is busy: it waits, wanting no offers, until a
+    volunteer frees a place (then it is decided again) or `until` (then it is escalated)."""
+
+    task_id: UUID
+    until: datetime
+
+
+@dataclass(frozen=True)
 class WantOffers:
     """Whether the next decision should make the task offers (an offer fell away), or it has
     every offer it needs for now."""

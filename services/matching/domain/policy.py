@@ -25,6 +25,8 @@ class Policy:
     # From its acceptance, how long an assignment without a window may go unreported before
     # the volunteer's place is released and the staff are told (domain/lifecycle.lapse).
     accepted_deadline: timedelta = timedelta(hours=72)
+    # How long a request that finds every able volunteer busy waits for one (0: not at all).
+    wait_for_free: timedelta = timedelta(0)
 
     @classmethod
     def of(cls, settings: Settings, areas: Areas) -> "Policy":
@@ -35,7 +37,8 @@ class Policy:
                    service_hours=settings.matching_service_hours, widen_to_street=settings.matching_widen_to_street,
                    follow_up=timedelta(days=settings.matching_follow_up_days),
                    quiet=quiet_hours(settings.notify_quiet_hours),
-                   accepted_deadline=timedelta(hours=settings.matching_accepted_deadline_hours))
+                   accepted_deadline=timedelta(hours=settings.matching_accepted_deadline_hours),
+                   wait_for_free=timedelta(seconds=settings.matching_wait_for_free_seconds))
 
     def offer_expires(self, offered_at: datetime, urgency: Urgency) -> datetime:
         emergency = urgency == Urgency.EMERGENCY

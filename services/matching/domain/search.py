@@ -1,11 +1,19 @@
 """Where a task's volunteers are searched, and what becomes of a task the search leaves short:
-a request goes to the community's staff, a case climbs a level."""
+a request goes to the community's staff, a case climbs a level.
+
+A request that is short only because every volunteer able to take it is busy (at their cap
+of open assignments or weekly hours, or booked at its time) waits for one to free a place
+before it goes to the staff: MATCHING_WAIT_FOR_FREE_SECONDS from the first time it found them
+busy. A freed place wakes the waiting tasks (store/tasks.wake_waiting) for the next decision;
+matching's clock wakes those whose wait is over, and a decision then escalates them as it
+would have at once. Urgent and emergency requests do not wait: a later offer is worth less to
+them than a person on the telephone now."""
 from collections import Counter
 from collections.abc import Sequence
 from datetime import datetime
 
 from services.matching.domain.candidates import nobody_reason
-from services.matching.domain.changes import Decision, MoveTask, WantOffers
+from services.matching.domain.changes import Decision, MoveTask, WaitForFree, WantOffers
 from services.matching.domain.mediation import climb
 from services.matching.domain.offers import AssignmentState, is_exhausted, places_held
 from services.matching.domain.policy import Policy
@@ -13,6 +21,11 @@ from services.matching.domain.subjects import Case, Subject, about_occurrence
 from services.matching.domain.tasks import TaskState, TaskStatus
 from shared.events import RequestEscalated, RequestReceived
 from shared.reasons import Reason
+from shared.submissions import Urgency
+
+# The rules (domain/candidates.unfit, checked last) a volunteer fails only by being busy: a
+# place they free may make them able.
+BUSY = frozenset({"booked", "weekly_cap", "open_cap"})
 
 
 def wider_area(task: TaskState, found: int, wanted: int, policy: Policy) -> tuple[str, ...] | None:
@@ -41,7 +54,20 @@ def after_offers(task: TaskState, subject: Subject, held: Sequence[AssignmentSta
     why = nobody_reason(subject.category, task.search_area, failures)
     if accepted + pending:
         why = Reason(code="short_staffed", params={**why.params, "found": accepted + pending, "needed": task.needed})
+    until = waits_for_free(task, failures, now, policy)
+    if until:
+        return Decision.of(WaitForFree(task.task_id, until))
     return escalate(task, subject, why, accepted, now)
+
+
+def waits_for_free(task: TaskState, failures: Counter, now: datetime, policy: Policy) -> datetime | None:
+    """Until when a request nobody can take now waits for a busy volunteer (None: it goes to the
+    staff now): only a request that is not urgent, only if some volunteer failed nothing but
+    being busy, and only until the wait begun the first time it found them busy is over."""
+    if task.urgency != Urgency.NORMAL or not policy.wait_for_free or not any(failures[rule] for rule in BUSY):
+        return None
+    until = task.wait_until or now + policy.wait_for_free
+    return until if now < until else None
 
 
 def escalate(task: TaskState, request: RequestReceived, why: Reason, accepted: int, now: datetime) -> Decision:

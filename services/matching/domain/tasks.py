@@ -58,6 +58,7 @@ class TaskState:
     window_end: datetime | None = None
     location: tuple[float, float] | None = None
     language: str | None = None
+    wait_until: datetime | None = None  # waiting for a busy volunteer to free a place, until then
 
 
 def week_of_task(task: TaskState, now: datetime, timezone: tzinfo) -> date:

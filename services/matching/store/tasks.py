@@ -9,7 +9,8 @@ from uuid import UUID
 import asyncpg
 
 from services.matching.domain.changes import (AddTask, CloseCase, FollowUpAnnounced, MoveCase, MoveTask,
-                                              RememberCancellation, SetSeries, WantOffers, WidenSearch)
+                                              RememberCancellation, SetSeries, WaitForFree, WantOffers,
+                                              WidenSearch)
 from services.matching.store.setbacks import NOT_SET_ASIDE, SETBACK
 from services.matching.domain.subjects import Case, Subject
 from services.matching.domain.tasks import TaskState, TaskStatus
@@ -124,7 +125,8 @@ def _task(row: asyncpg.Record) -> TaskState:
         request_id=row["request_id"], occurrence=row["occurrence"], case_id=row["case_id"],
         level=Level(row["level"]) if row["level"] else None, grid_code=row["grid_code"],
         helpful_skills=tuple(row["helpful_skills"]), window_start=row["window_start"], window_end=row["window_end"],
-        location=(row["lat"], row["lon"]) if row["lat"] is not None else None, language=row["language"])
+        location=(row["lat"], row["lon"]) if row["lat"] is not None else None, language=row["language"],
+        wait_until=row["wait_until"])
 
 
 async def waiting(conn: asyncpg.Connection, community: str, limit: int) -> list[TaskState]:
@@ -145,7 +147,7 @@ async def move_task(conn: asyncpg.Connection, change: MoveTask) -> None:
     """A move with a reason replaces the reason whole (its words, code and parameters); one
     without keeps it."""
     await conn.execute(
-        "UPDATE task SET status = $2, wants_offers = false, reason = COALESCE($3, reason), "
+        "UPDATE task SET status = $2, wants_offers = false, wait_until = NULL, reason = COALESCE($3, reason), "
         "reason_code = CASE WHEN $3::text IS NULL THEN reason_code ELSE $4 END, "
         "reason_params = CASE WHEN $3::text IS NULL THEN reason_params ELSE $5::jsonb END "
         "WHERE task_id = $1", change.task_id, change.status, change.reason, change.reason_code, change.reason_params)
@@ -155,8 +157,31 @@ async def widen(conn: asyncpg.Connection, change: WidenSearch) -> None:
     await conn.execute("UPDATE task SET search_area = $2 WHERE task_id = $1", change.task_id, list(change.area))
 
 
+async def wait_for_free(conn: asyncpg.Connection, change: WaitForFree) -> None:
+    await conn.execute("UPDATE task SET wants_offers = false, wait_until = $2 WHERE task_id = $1",
+                       change.task_id, change.until)
+
+
+async def wake_waiting(conn: asyncpg.Connection, volunteer_id: UUID) -> None:
+    """The volunteer freed a place: the tasks waiting for one in an area they serve (their
+    community in the task's search area) want offers again, for the next decision there."""
+    await conn.execute(
+        "UPDATE task SET wants_offers = true WHERE wait_until IS NOT NULL AND status = 'open' AND NOT wants_offers "
+        "AND (SELECT community_code FROM volunteer WHERE volunteer_id = $1) = ANY(search_area)", volunteer_id)
+
+
+async def wait_over(conn: asyncpg.Connection, now: datetime) -> int:
+    """The tasks whose wait for a free volunteer is over want offers again: the next decision
+    offers them or escalates them. Returns how many."""
+    return int((await conn.execute(
+        "UPDATE task SET wants_offers = true WHERE wait_until <= $1 AND status = 'open' AND NOT wants_offers",
+        now)).split()[-1])
+
+
 async def want_offers(conn: asyncpg.Connection, change: WantOffers) -> None:
-    await conn.execute("UPDATE task SET wants_offers = $2 WHERE task_id = $1", change.task_id, change.wanted)
+    """A task with every offer it needs ends its wait for a free volunteer, if it had one."""
+    await conn.execute("UPDATE task SET wants_offers = $2, wait_until = CASE WHEN $2 THEN wait_until END "
+                       "WHERE task_id = $1", change.task_id, change.wanted)
 
 
 async def paired(conn: asyncpg.Connection, request_id: UUID, occurrence: int) -> frozenset[UUID]:
