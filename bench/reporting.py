@@ -136,11 +136,11 @@ async def _measure(conn, reporting: Reporting) -> dict:
         "headline_year": await _timed(lambda: headline(YEAR), name="headline_year"),
         "headline_month": await _timed(lambda: headline(MONTH), name="headline_month"),
         "full_summary_month": await _timed(lambda: tables.summary(conn, reporting, MONTH), name="full_summary_month"),
-        "full_summary_year": await _timed(lambda: tables.summary(conn, reporting, YEAR), runs=3,
+        "full_summary_year": await _timed(lambda: tables.summary(conn, reporting, YEAR), runs=2,
                                           name="full_summary_year"),
         "by_community_month": await _timed(lambda: tables.figures(conn, reporting, "community", MONTH), runs=3,
                                            name="by_community_month"),
-        "by_community_year": await _timed(lambda: tables.figures(conn, reporting, "community", YEAR), runs=3,
+        "by_community_year": await _timed(lambda: tables.figures(conn, reporting, "community", YEAR), runs=2,
                                           name="by_community_year"),
         "same_counts_from_raw_facts_year": await _timed(lambda: conn.fetchrow(
             "SELECT count(*), count(completed_at) FROM occurrence_fact WHERE completed_day BETWEEN $1 AND $2",
