@@ -89,6 +89,7 @@ def test_reporting_summed_every_size_from_the_rollup(report):
     reporting = report["reporting_summary"]
     assert len(reporting["services"]) == 2
     for size in reporting["services"].values():
-        assert size["completed_in_year"] > 0 and size["rollup_rows"] > 0
-        assert "request_rollup" in size["headline_reads"]
+        assert size["completed_in_year"] > 0 and size["rollup_rows"] > size["month_rollup_rows"] > 0
+        assert "request_month_rollup" in size["headline_reads"]  # a year's whole months
+        assert all("met" in size[name] for name in ("headline_year", "full_summary_year", "by_community_year"))
         assert all(size[name]["median_ms"] > 0 for name in ("headline_year", "full_summary_month"))

@@ -106,6 +106,22 @@ async def test_figures_by_place_team_category_and_time(reporting):
     assert column(months, "month", "received") == {"2026-02-01": 0, "2026-03-01": 6}
 
 
+@pytest.mark.parametrize("first, last, days", [
+    ("2026-03-01", "2026-03-31", DAYS), ("2026-02-15", "2026-04-10", DAYS), ("2025-12-01", "2026-03-02", DAYS[:1]),
+    ("2026-03-03", "2026-05-31", DAYS[1:]),
+])
+async def test_whole_months_read_from_the_month_rollups_count_as_the_days_do(reporting, first, last, days):
+    """A period's whole months read the month rows, the days at its ends the day rows: the
+    counts are those of the station's days in the period, read from the day rows alone."""
+    counted = ("received", "assigned", "completed", "rejected", "missed", "cancelled", "service_hours",
+               "disputes_received", "disputes_agreed", "return_visits")
+    by_days = (await get(reporting, "summary", **{"from": days[0], "to": days[-1]}))["figures"]
+    by_months = (await get(reporting, "summary", **{"from": first, "to": last}))["figures"]
+    assert {name: by_months[name] for name in counted} == {name: by_days[name] for name in counted}
+    grouped = await get(reporting, "groups/community", **{"from": first, "to": last})
+    assert sum(row["received"] for row in grouped["rows"]) == by_days["received"]
+
+
 async def test_filters_narrow_every_figure(reporting):
     east_1 = (await get(reporting, "summary", community="east-1", **WEEK))["figures"]
     assert (east_1["received"], east_1["completed"], east_1["case_files"], east_1["residents"]) == (3, 4, 2, 1000)

@@ -15,8 +15,8 @@ from tests.support import running
 
 pytestmark = pytest.mark.integration
 
-TABLES = ("event_archive", "request_rollup", "dispute_rollup", "request_fact", "occurrence_fact",
-          "participation", "reported_hours", "volunteer")
+TABLES = ("event_archive", "request_rollup", "request_month_rollup", "dispute_rollup", "dispute_month_rollup",
+          "request_fact", "occurrence_fact", "participation", "reported_hours", "volunteer")
 
 
 def orders(events: list) -> dict[str, list]:

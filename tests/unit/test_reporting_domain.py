@@ -10,7 +10,7 @@ import pytest
 from services.reporting.domain.figures import FIGURES, beneficiary_key, finish, percentile, residents, share
 from services.reporting.domain.increments import (UNKNOWN, cell_of, dispute_increments, request_increments,
                                                   within_window)
-from services.reporting.domain.periods import day_of, period_count, period_start, periods
+from services.reporting.domain.periods import day_of, period_count, period_start, periods, whole_months
 from services.reporting.domain.scope import BadQuery, Scope, check_group
 from shared.events import (CaseClosed, CaseEscalated, CaseReceived, RequestAssigned, RequestCancelled,
                            RequestCompleted, RequestEscalated, RequestMissed, RequestReceived, RequestRejected, Staffed)
@@ -197,6 +197,27 @@ def test_a_trend_has_a_row_for_every_period_up_to_its_bound(group, first, last, 
 def test_a_trend_longer_than_its_bound_is_refused_with_what_to_ask_instead(group, first, last):
     with pytest.raises(BadQuery, match=f"a trend by {group} has at most 1100 rows; from {first} to {last} has"):
         check_group(group, Scope(first, last))
+
+
+D = date
+
+
+@pytest.mark.parametrize("first, last, months, ends", [
+    (D(2025, 1, 1), D(2025, 12, 31), (D(2025, 1, 1), D(2025, 12, 1)), []),
+    (D(2025, 6, 1), D(2025, 6, 30), (D(2025, 6, 1), D(2025, 6, 1)), []),
+    (D(2025, 1, 15), D(2025, 3, 10), (D(2025, 2, 1), D(2025, 2, 1)),
+     [(D(2025, 1, 15), D(2025, 1, 31)), (D(2025, 3, 1), D(2025, 3, 10))]),
+    (D(2024, 2, 2), D(2024, 3, 31), (D(2024, 3, 1), D(2024, 3, 1)), [(D(2024, 2, 2), D(2024, 2, 29))]),
+    (D(2025, 1, 31), D(2025, 2, 27), None, [(D(2025, 1, 31), D(2025, 2, 27))]),
+    (D(2025, 3, 2), D(2025, 3, 30), None, [(D(2025, 3, 2), D(2025, 3, 30))]),
+    (D(2025, 12, 1), D(2026, 1, 31), (D(2025, 12, 1), D(2026, 1, 1)), []),
+    (None, D(2025, 5, 20), (None, D(2025, 4, 1)), [(D(2025, 5, 1), D(2025, 5, 20))]),
+    (D(2025, 5, 20), None, (D(2025, 6, 1), None), [(D(2025, 5, 20), D(2025, 5, 31))]),
+    (None, None, (None, None), []),
+    (D(1970, 1, 1), D(2999, 12, 31), (D(1970, 1, 1), D(2999, 12, 1)), []),
+])
+def test_a_period_splits_into_its_whole_months_and_the_days_at_its_ends(first, last, months, ends):
+    assert whole_months(first, last) == (months, ends)
 
 
 def test_the_hand_made_week_adds_up_to_its_expected_request_counts():

@@ -42,3 +42,27 @@ def periods(first: date, last: date, grain: str) -> Iterator[date]:
     while current <= end:
         yield current
         current = period_start(current + step, grain)  # from a month's 1st, +31 days is in the next month
+
+
+def _next_month(day: date) -> date:
+    return (day.replace(day=1) + timedelta(days=31)).replace(day=1)
+
+
+def whole_months(first: date | None, last: date | None) -> tuple[tuple[date | None, date | None] | None,
+                                                                  list[tuple[date, date]]]:
+    """The whole months from `first` to `last` (the first days of the first and the last of them,
+    None where the period is open) and the days at either end outside them (inclusive ranges):
+    a month rollup answers the months, the day rollup the ends. No whole month: None, and the
+    period is all ends."""
+    start = first if first is None or first.day == 1 else _next_month(first)
+    ends_month = last is not None and (last + timedelta(days=1)).day == 1
+    end = last if last is None or ends_month else last.replace(day=1) - timedelta(days=1)
+    end = None if end is None else end.replace(day=1)
+    if start is not None and end is not None and start > end:
+        return None, [(first, last)]
+    edges = []
+    if first is not None and first < start:
+        edges.append((first, start - timedelta(days=1)))
+    if last is not None and not ends_month:
+        edges.append((_next_month(end), last))
+    return (start, end), edges

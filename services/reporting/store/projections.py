@@ -9,7 +9,7 @@ from services.reporting.domain.increments import (DISPUTE_COUNTS, REQUEST_COUNTS
                                                   dispute_increments, request_increments, return_visit_increments,
                                                   staff_action)
 from services.reporting.domain.notes import public_params
-from services.reporting.domain.periods import day_of
+from services.reporting.domain.periods import day_of, period_start
 from services.reporting.store.archive import beneficiary_of
 from shared.events import (CampaignStarted, CaseClosed, CaseEscalated, CaseReceived, CompletionReported, Event,
                            HouseholdRegistered, OccurrenceEvent, RequestAssigned, RequestCancelled, RequestCompleted,
@@ -17,26 +17,43 @@ from shared.events import (CampaignStarted, CaseClosed, CaseEscalated, CaseRecei
                            RequestRejected, RequestReopened, RequestStaffAssigned, ReturnVisitRecorded,
                            VolunteerRegistered)
 
-ROLLUPS = {"request_rollup": ("category", REQUEST_COUNTS),
-           "dispute_rollup": ("level", DISPUTE_COUNTS + RETURN_VISIT_COUNTS)}
+# Each rollup: its kind column, its counts, and the rollup of the same cells per city month.
+ROLLUPS = {"request_rollup": ("category", REQUEST_COUNTS, "request_month_rollup"),
+           "dispute_rollup": ("level", DISPUTE_COUNTS + RETURN_VISIT_COUNTS, "dispute_month_rollup")}
 # The steps an occurrence reaches; staff_agreed: staff named a volunteer who agreed by phone,
 # handled: staff did the service themselves.
 STEPS = ("assigned", "escalated", "completed", "missed", "staff_agreed", "handled")
 
 
+def _upsert(table: str, period: str, kind_column: str, increments: Mapping[str, float], first: int) -> str:
+    """Add the increments (parameters from `first` on: the period, community, kind, then the counts) to a cell."""
+    columns = [period, "community_code", kind_column, *increments]
+    return (f"INSERT INTO {table} ({', '.join(columns)}) "
+            f"VALUES (${first}, {', '.join(f'${n}' for n in range(2, len(columns) + 1))}) "
+            f"ON CONFLICT ({period}, community_code, {kind_column}) DO UPDATE SET "
+            + ", ".join(f"{name} = {table}.{name} + EXCLUDED.{name}" for name in increments))
+
+
 async def _add_up(conn: asyncpg.Connection, rollup: str, event: Event, kind: str | None,
                   increments: Mapping[str, float], city_timezone: str) -> None:
-    kind_column, counts = ROLLUPS[rollup]
+    """Add to the event's day cell and to its month cell, in one statement."""
+    kind_column, counts, months = ROLLUPS[rollup]
     if not increments.keys() <= set(counts):  # column names come from these closed sets only
         raise ValueError(f"unknown counts {sorted(increments.keys() - set(counts))} for {rollup}")
     cell = cell_of(event, kind, city_timezone)
-    columns = ["day", "community_code", kind_column, *increments]
     await conn.execute(
-        f"INSERT INTO {rollup} ({', '.join(columns)}) "
-        f"VALUES ({', '.join(f'${n}' for n in range(1, len(columns) + 1))}) "
-        f"ON CONFLICT (day, community_code, {kind_column}) DO UPDATE SET "
-        + ", ".join(f"{name} = {rollup}.{name} + EXCLUDED.{name}" for name in increments),
-        cell.day, cell.community_code, cell.kind, *increments.values())
+        f"WITH by_day AS ({_upsert(rollup, 'day', kind_column, increments, 1)}) "
+        + _upsert(months, "month", kind_column, increments, len(increments) + 4),
+        cell.day, cell.community_code, cell.kind, *increments.values(), period_start(cell.day, "month"))
+
+
+async def roll_up_months(conn: asyncpg.Connection, rollup: str) -> None:
+    """Fill a month rollup from its day rows, as migration 0007 did (the bench's load)."""
+    kind_column, counts, months = ROLLUPS[rollup]
+    await conn.execute(
+        f"INSERT INTO {months} (month, community_code, {kind_column}, {', '.join(counts)}) "
+        f"SELECT date_trunc('month', day)::date, community_code, {kind_column}, "
+        f"{', '.join(f'sum({name})' for name in counts)} FROM {rollup} GROUP BY 1, 2, 3")
 
 
 async def _one_request_at_a_time(conn: asyncpg.Connection, request_id) -> None:

@@ -12,9 +12,19 @@ import asyncpg
 
 from services.reporting.domain.increments import (DISPUTE_COUNTS, MEDIATION, REQUEST_COUNTS, RETURN_VISIT_COUNTS,
                                                   UNKNOWN)
+from services.reporting.domain.periods import whole_months
 from services.reporting.domain.scope import Scope
 
 HOME_VISIT = "elder_care.home_visit"
+
+
+@dataclass(frozen=True)
+class Months:
+    """A rollup kept per city month beside its day rollup (store.projections.ROLLUPS): a period's
+    whole months read the month rows, the days at its ends the day rows."""
+    table: str       # its `month` is the month's first day
+    day_table: str
+    columns: str     # the cell's columns but the period, and the counts: both tables have them
 
 
 @dataclass(frozen=True)
@@ -32,6 +42,7 @@ class Source:
     # such a grouping, where count(DISTINCT …) sorts every row: half the time at a year's scale.
     person: str | None = None
     per_person: dict[str, str] = field(default_factory=dict)
+    months: Months | None = None  # the month rollup, for any grouping but by day or week
 
     def selects(self) -> str:
         return ", ".join(f"{expression} AS {name}" for name, expression in self.figures.items())
@@ -49,9 +60,12 @@ def _seconds_to(step: str, name: str) -> Source:
                                                    "AND t.received_at IS NOT NULL")
 
 
-REQUESTS = Source("request_rollup t", "t.day", _sums(REQUEST_COUNTS), category="t.category")
+REQUESTS = Source("request_rollup t", "t.day", _sums(REQUEST_COUNTS), category="t.category",
+                  months=Months("request_month_rollup", "request_rollup",
+                                ", ".join(("community_code", "category", *REQUEST_COUNTS))))
 DISPUTES = Source("dispute_rollup t", "t.day", _sums(DISPUTE_COUNTS + RETURN_VISIT_COUNTS), category=f"'{MEDIATION}'",
-                  level="t.level")
+                  level="t.level", months=Months("dispute_month_rollup", "dispute_rollup", ", ".join(
+                      ("community_code", "level", *DISPUTE_COUNTS, *RETURN_VISIT_COUNTS))))
 VOLUNTEERS_AT_WORK = Source(
     "participation t LEFT JOIN volunteer v USING (volunteer_id) LEFT JOIN reported_hours h USING (assignment_id)",
     "t.day", {"active_volunteers": "count(*)", "participations": "sum(participations)::bigint",
@@ -100,6 +114,24 @@ def _filters(source: Source, scope: Scope, p: _Parameters) -> str:
     return " AND ".join(where)
 
 
+def _between(column: str, first, last, p: _Parameters) -> str:
+    bounds = ([f"{column} >= {p(first)}"] if first else []) + ([f"{column} <= {p(last)}"] if last else [])
+    return " AND ".join(bounds) or "true"
+
+
+def _rows_of(source: Source, group: str, scope: Scope, p: _Parameters) -> str:
+    """The FROM clause: the source's table, or for a rollup kept per month too (and a grouping
+    the months keep), its whole months from the month rows and the ends from the day rows."""
+    months, ends = whole_months(scope.first, scope.last) if source.months else (None, [])
+    if months is None or group in ("day", "week"):
+        return source.table
+    rows = [f"SELECT month AS day, {source.months.columns} FROM {source.months.table} WHERE "
+            f"{_between('month', *months, p)}"]
+    rows += [f"SELECT day, {source.months.columns} FROM {source.months.day_table} WHERE {_between('day', *end, p)}"
+             for end in ends]
+    return f"({' UNION ALL '.join(rows)}) t"
+
+
 def _answers(source: Source, group: str, scope: Scope) -> bool:
     """Whether the source can be split by `group` and narrowed by the scope's filters."""
     wanted = {part: getattr(scope, part, None) or group == part for part in ("category", "team", "level")}
@@ -111,11 +143,12 @@ def query_of(source: Source, group: str, scope: Scope, streets: dict[str, str]) 
     """The source's query for `scope`, grouped by `group`."""
     key = KEYS[group].format(day=source.day, category=source.category, team=source.team, level=source.level)
     p = _Parameters()
+    table = _rows_of(source, group, scope, p)
     where = _filters(source, scope, p)
     join = "" if group != "street" else (
         f" LEFT JOIN unnest({p(list(streets))}::text[], {p(list(streets.values()))}::text[]) "
         "AS area(community_code, street) ON area.community_code = t.community_code")
-    rows = f"FROM {source.table}{join} WHERE {where}"
+    rows = f"FROM {table}{join} WHERE {where}"
     if source.person is None:
         return f"SELECT {key} AS key, {source.selects()} {rows} GROUP BY 1", list(p)
     per_person = "".join(f", {expression} AS {name}" for name, expression in source.per_person.items())
