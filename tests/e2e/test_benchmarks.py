@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(600)]  # every benchmark, tiny, in one run
 
 BENCHMARKS = {"pipeline", "full_cycle", "latency", "burst", "matching_decision", "matching_burst", "notify_delivery",
               "reporting_summary"}
