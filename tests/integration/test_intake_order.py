@@ -41,7 +41,7 @@ def steps(external_id: str) -> list[tuple[str, dict]]:
 async def published_one_at_a_time(intake, settings, messages: list[tuple[str, dict]]) -> None:
     """Each message handled before the next is published: the order is the one given."""
     for routing_key, body in messages:
-        labels = {"handler": f"linli.intake.{routing_key}"}
+        labels = {"handler": f"intake.{routing_key.replace('.', '-')}"}
         before = await handled(intake, "intake", **labels)
         await publish(settings, routing_key, body)
         await until_handled(intake, "intake", before, 1, **labels)
