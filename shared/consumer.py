@@ -161,8 +161,9 @@ class Batches:
         if len(batch) > 1:
             try:
                 outcomes = await self.subscription.handle(deps, [(e, m) for e, m, _ in batch])
-            except Exception:  # undone whole: each is tried again alone, below
-                pass
+            except Exception as error:  # undone whole: each is tried again alone, below
+                log.warning("%s: a batch of %d deliveries failed (%s); each is tried alone",
+                            self.subscription.queue, len(batch), type(error).__name__)
             else:
                 for (*_, future), outcome in zip(batch, outcomes):
                     future.set_result(outcome)
