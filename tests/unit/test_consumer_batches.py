@@ -10,6 +10,8 @@ from shared.consumer import Batches, Bound, Envelope
 class Subscription:
     """Handles deliveries as a transaction would: all of them, or (on a poison) none."""
 
+    queue = "q"
+
     def __init__(self, poison: set[str] = frozenset()):
         self.transactions: list[list[str]] = []
         self.poison = poison
