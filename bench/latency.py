@@ -1,5 +1,4 @@
-"""Latency at a steady rate: requests published at `BENCH_LATENCY_RATE` a second (100) for
-`BENCH_LATENCY_SECONDS` (20) into the four services running as processes, the simulation's
+"""Latency at a steady rate: requests published at 100 a second for 20 s (tiny: 10 for 2 s) into the four services running as processes, the simulation's
 volunteers registered but not answering; for each request, the time from its publish to its
 `assignment.offered` heard on `linli.events` (so one hop more than the service's own), and for
 every event the services published, the time from its commit to its publish confirmed (the outbox

@@ -39,19 +39,19 @@ NEXT = {
 }
 
 
-def routing_keys(service: str) -> list[str]:
-    """The routing keys the linli service's queues are bound to (its app's consumers)."""
+def bindings(service: str) -> list[tuple[str, str]]:
+    """(exchange, routing key) of the linli service's queues (its app's consumers), the peer's
+    exchange for each: its submissions' or its events'."""
     definition = importlib.import_module(f"services.{service}.app").SERVICE
-    return sorted({key for _, key in definition.consumers.bindings})
+    return sorted({(INTAKE if exchange == "linli.intake" else EVENTS, key)
+                   for exchange, key in definition.consumers.bindings}, key=lambda binding: binding[1])
 
 
 def peer_broker(url: str, service: str) -> RabbitBroker:
     # Per-message lines at DEBUG, as linli's (at INFO they cost throughput: STACK-NOTES).
     broker = RabbitBroker(url, default_channel=Channel(prefetch_count=32, publisher_confirms=True),
                           log_level=logging.DEBUG)
-    for key in routing_keys(service):
-        exchange = INTAKE if key.endswith((".submit", ".respond", ".complete", ".register", ".cancel", ".erase")) \
-            else EVENTS
+    for exchange, key in bindings(service):
         queue = RabbitQueue(f"peer.{service}.{key}", durable=True, queue_type=QueueType.QUORUM, routing_key=key)
         broker.subscriber(queue, exchange)(_hop(broker, NEXT[service].get(key, ())))
     return broker
