@@ -33,6 +33,8 @@ ONE, TWO = ("intake", "matching"), ("intake", "matching", "intake:2", "matching:
 USERS = Users(grid="grid-platform")  # the tests' broker users (tests/broker-users.json)
 # Volunteers who never complete hold their assignments: room for the whole burst.
 ROOM = {"MATCHING_MAX_OPEN_ASSIGNMENTS": "1000"}
+# One message per transaction, as before batching (shared/consumer.py): what batching gains, in the same run.
+UNBATCHED = {"CONSUMER_BATCH_SIZE": "1"}
 NOBODY_ANSWERS = day.AnswerPolicy(accept=0.0, decline=0.0, median_seconds=0.0)
 
 
@@ -121,10 +123,12 @@ async def through_linli(settings: Settings, run: str, processes: tuple[str, ...]
         return {**result, "peak_rss_mb": peak_rss_mb(services)}
 
 
-async def offered_by_linli(settings: Settings, run: str, processes: tuple[str, ...], timeout: float = 600) -> dict:
+async def offered_by_linli(settings: Settings, run: str, processes: tuple[str, ...], timeout: float = 600,
+                           **environment: str) -> dict:
     """One run's burst through intake and matching until every request has its offer."""
     bodies = requests(run)
-    with tempfile.TemporaryDirectory() as logs, system(settings, Path(logs), processes, **ROOM) as services:
+    with tempfile.TemporaryDirectory() as logs, \
+            system(settings, Path(logs), processes, **ROOM, **environment) as services:
         async with Simulation(settings, USERS, NOBODY_ANSWERS, complete=False) as simulation:
             await simulation.register(volunteers(run), timeout=120)
             started = time.perf_counter()
@@ -145,12 +149,15 @@ async def main() -> dict:
                                     [json.dumps(r, ensure_ascii=False).encode() for r in requests("one")])
         peer = await through_peer(settings.rabbitmq_url, ONE, requests("peer"), until="assignment.offered")
         one = await offered_by_linli(settings, "one", ONE)
+        unbatched = await offered_by_linli(settings, "unbatched", ONE, **UNBATCHED)
         two = await offered_by_linli(settings, "two", TWO)
     return {"raw_broker_messages_per_second": round(ceiling, 1), "bare_faststream_peer": peer,
-            "one_process_each": one, "two_processes_each": two,
+            "one_process_each": one, "one_process_each_unbatched": unbatched, "two_processes_each": two,
             "ratio_to_peer": round(one["requests_per_second"] / peer["requests_per_second"], 2),
+            "batched_to_unbatched": round(one["requests_per_second"] / unbatched["requests_per_second"], 2),
             "ratio_to_raw_broker": round(one["requests_per_second"] / ceiling, 3),
             "two_processes_to_one": round(two["requests_per_second"] / one["requests_per_second"], 2),
             "note": "a request crosses intake and matching (request.submit -> intake -> request.received -> "
                     "matching -> assignment.offered), each hop a database transaction and an outbox publish; "
-                    "the peer makes the same two hops with bare FastStream (bench/peer.py)"}
+                    "the peer makes the same two hops with bare FastStream (bench/peer.py); unbatched: "
+                    "CONSUMER_BATCH_SIZE=1, each message in a transaction of its own"}

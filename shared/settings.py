@@ -46,9 +46,9 @@ class Settings(BaseSettings):
     linli_timezone: str = "Asia/Shanghai"
     # How many messages each service takes from the broker at once.
     prefetch_count: int = 32
-    # Deliveries of one queue handled in one transaction at most (1: each in its own, the default
-    # until the small fault run's reporting shortfall with 32 is explained: README, Benchmarks).
-    consumer_batch_size: int = 1
+    # Deliveries of one queue handled in one transaction at most (1: each in its own); at most
+    # prefetch_count reach a queue's consumer at once anyway.
+    consumer_batch_size: int = 32
     # Seconds the outbox relay waits between sweeps when nothing wakes it.
     outbox_poll_seconds: float = 1.0
     # intake: the JSON file of the systems allowed to publish (see services/intake/sources.py),

@@ -33,12 +33,12 @@ def test_every_benchmark_ran(report):
 
 def test_two_hops_offered_every_request_with_one_and_two_processes_and_the_peer(report):
     pipeline = report["pipeline"]
-    for run in (pipeline["one_process_each"], pipeline["two_processes_each"]):
+    for run in (pipeline["one_process_each"], pipeline["one_process_each_unbatched"], pipeline["two_processes_each"]):
         assert run["offered"] == run["requests"] > 0 and run["requests_per_second"] > 0
         assert all(0 < mb for mb in run["peak_rss_mb"].values())
     assert pipeline["bare_faststream_peer"]["requests_per_second"] > 0
     assert pipeline["raw_broker_messages_per_second"] > 0 and pipeline["two_processes_to_one"] > 0
-    assert 0 < pipeline["ratio_to_raw_broker"] and 0 < pipeline["ratio_to_peer"]
+    assert 0 < pipeline["ratio_to_raw_broker"] and 0 < pipeline["ratio_to_peer"] and 0 < pipeline["batched_to_unbatched"]
 
 
 def test_the_full_cycle_completed_or_escalated_every_request_with_one_and_two_processes(report):
