@@ -6,11 +6,12 @@ import asyncpg
 
 from services.notify import store
 from services.notify.context import Notifier
+from services.notify.domain import backlog
 from services.notify.domain.messages import Context, Message, messages_for, resident, settled_by, volunteer
 from services.notify.domain.ordering import HOLD_AT_MOST, arrived, awaited
 from services.notify.domain.routing import SMS, Contact, channels_for, language_for
-from shared.events import (AssignmentEvent, CaseAssigned, CaseEvent, Event, RequestEvent, RequestReceived,
-                           VolunteerRef, VolunteerRegistered)
+from shared.events import (AssignmentEvent, CaseAssigned, CaseEvent, Event, RequestEscalated, RequestEvent,
+                           RequestReceived, VolunteerRef, VolunteerRegistered)
 from shared.quiet_hours import not_before
 from shared.sweeper import Sweeper
 from shared.unit_of_work import UnitOfWork
@@ -41,8 +42,24 @@ async def notify(notifier: Notifier, uow: UnitOfWork, event: Event) -> None:
     if isinstance(event, CaseAssigned):
         await store.take_turns(uow.connection, arrived(event))
         await store.save_mediator(uow.connection, event)
-    await _tell_when_known(notifier, uow, event)
+    if not (isinstance(event, RequestEscalated) and await _held_for_the_backlog(notifier, uow, event)):
+        await _tell_when_known(notifier, uow, event)
     await _release(notifier, uow, event)
+
+
+async def _held_for_the_backlog(notifier: Notifier, uow: UnitOfWork, event: RequestEscalated) -> bool:
+    """Whether the escalation waits for its community's backlog message rather than being told
+    now (domain/backlog.py). The community's escalations take turns, so one window is opened at a
+    time, and the time is read once the turn is taken: a window being told holds no more."""
+    conn = uow.connection
+    await store.take_turns(conn, (f"backlog:{event.community_code}",))
+    latest = await store.latest_window(conn, event.community_code)
+    decided = backlog.turn(event, latest, notifier.now(), notifier.staff_digest)
+    if decided.now and decided.window:
+        await store.open_window(conn, event.community_code, decided.window)
+    elif not decided.now:
+        await store.hold_escalation(conn, event, decided.window)
+    return not decided.now
 
 
 async def _tell_when_known(notifier: Notifier, uow: UnitOfWork, event: Event, locked: bool = False) -> None:
@@ -85,6 +102,29 @@ async def _release(notifier: Notifier, uow: UnitOfWork, event: Event) -> None:
             await _tell_when_known(notifier, uow, held, locked=True)
 
 
+def staff_backlogs(notifier: Notifier) -> Sweeper:
+    """The background worker that tells each closed window's backlog to its community's staff."""
+    async def sweep() -> int:
+        async with notifier.runtime.unit_of_work() as uow:
+            return await tell_backlogs(notifier, uow, HELD_BATCH)
+    return Sweeper("staff backlogs", sweep, HELD_BATCH, HELD_POLL_SECONDS)
+
+
+async def tell_backlogs(notifier: Notifier, uow: UnitOfWork, limit: int) -> int:
+    """One backlog message per closed window that held escalations, made once (the window is
+    locked and marked told in the transaction that adds its notifications); returns how many."""
+    now = notifier.now()
+    due = await store.backlogs_due(uow.connection, now, limit)
+    for community_code, window in due:
+        message, about = backlog.backlog(community_code, window,
+                                         await store.held_in(uow.connection, community_code, window), now)
+        await _tell(notifier, uow.connection, message, about, now, {})
+        await store.backlog_told(uow.connection, community_code, window, now)
+    if due:
+        uow.after_commit(notifier.worker.wake)
+    return len(due)
+
+
 def held_events(notifier: Notifier) -> Sweeper:
     """The background worker that tells the held events whose bound has passed."""
     async def sweep() -> int:
@@ -117,7 +157,7 @@ def _about_a_resident(event: Event) -> bool:
     return isinstance(event, RequestEvent) or (isinstance(event, AssignmentEvent) and bool(event.request_id))
 
 
-async def _tell(notifier: Notifier, conn: asyncpg.Connection, message: Message, event: Event, now: datetime,
+async def _tell(notifier: Notifier, conn: asyncpg.Connection, message: Message, event: store.About, now: datetime,
                 people: dict[str, Contact | None]) -> None:
     """The message, in its recipient's language, on each channel their profile and its urgency give."""
     recipient = message.recipient
