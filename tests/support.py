@@ -129,6 +129,13 @@ async def sent(notify: httpx.AsyncClient, event: Event, channel: str) -> dict | 
     return row if row and row["status"] == "sent" else None
 
 
+async def waiting_on_a_lock(pool) -> bool:
+    """Some transaction on the test's database waits for another's lock."""
+    async with pool.acquire() as conn:
+        return await conn.fetchval("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                                   "AND wait_event_type = 'Lock'") > 0
+
+
 async def swept(notify: httpx.AsyncClient) -> None:
     """One sweep of notify's delivery worker, now: what is due goes, what is not stays."""
     await notify.app.state.deps.worker.deliver_due()

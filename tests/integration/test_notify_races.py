@@ -8,17 +8,10 @@ import pytest
 from services.notify.app import SERVICE
 from services.notify.handlers import notify as handle
 from tests.builders.notify import offer
-from tests.support import eventually, running, sent
+from tests.support import eventually, running, sent, waiting_on_a_lock
 from tests.webhook_receiver import SECRET, receiving
 
 pytestmark = pytest.mark.integration
-
-
-async def waiting_on_a_lock(pool) -> bool:
-    """Some transaction on the test's database waits for another's lock."""
-    async with pool.acquire() as conn:
-        return await conn.fetchval("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                                   "AND wait_event_type = 'Lock'") > 0
 
 
 async def test_two_handlers_racing_on_one_event_make_one_notification_per_channel(settings):
