@@ -1,5 +1,6 @@
 """notify's handlers: an event that concerns people becomes pending notifications (or settles
 pending ones); the delivery worker sends them."""
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 import asyncpg
@@ -104,10 +105,7 @@ async def _release(notifier: Notifier, uow: UnitOfWork, event: Event) -> None:
 
 def staff_backlogs(notifier: Notifier) -> Sweeper:
     """The background worker that tells each closed window's backlog to its community's staff."""
-    async def sweep() -> int:
-        async with notifier.runtime.unit_of_work() as uow:
-            return await tell_backlogs(notifier, uow, HELD_BATCH)
-    return Sweeper("staff backlogs", sweep, HELD_BATCH, HELD_POLL_SECONDS)
+    return _in_batches(notifier, "staff backlogs", tell_backlogs)
 
 
 async def tell_backlogs(notifier: Notifier, uow: UnitOfWork, limit: int) -> int:
@@ -127,10 +125,16 @@ async def tell_backlogs(notifier: Notifier, uow: UnitOfWork, limit: int) -> int:
 
 def held_events(notifier: Notifier) -> Sweeper:
     """The background worker that tells the held events whose bound has passed."""
+    return _in_batches(notifier, "held events", release_held)
+
+
+def _in_batches(notifier: Notifier, name: str,
+                work: Callable[[Notifier, UnitOfWork, int], Awaitable[int]]) -> Sweeper:
+    """A background worker doing `work` on at most HELD_BATCH rows a transaction."""
     async def sweep() -> int:
         async with notifier.runtime.unit_of_work() as uow:
-            return await release_held(notifier, uow, HELD_BATCH)
-    return Sweeper("held events", sweep, HELD_BATCH, HELD_POLL_SECONDS)
+            return await work(notifier, uow, HELD_BATCH)
+    return Sweeper(name, sweep, HELD_BATCH, HELD_POLL_SECONDS)
 
 
 async def release_held(notifier: Notifier, uow: UnitOfWork, limit: int) -> int:

@@ -12,7 +12,7 @@ from services.notify.handlers import notify as handle
 from services.notify.handlers import tell_backlogs
 from shared.events import RequestEscalated
 from tests.clock import SetClock
-from tests.support import announce, eventually, handled, inbox_of, running, until_handled, waiting_on_a_lock
+from tests.support import announce, eventually, handled, inbox_of, racing, running, until_handled
 
 pytestmark = pytest.mark.integration
 
@@ -123,17 +123,24 @@ async def test_two_handlers_racing_on_a_quiet_community_tell_one_escalation_at_o
     clock, north = SetClock(), community()
     first, second = escalated(north, clock=clock), escalated(north, clock=clock)
     async with running(SERVICE, settings, clock=clock) as client:
-        notifier = client.app.state.deps
-
-        async def later() -> None:
-            async with notifier.runtime.unit_of_work() as uow:
-                await handle(notifier, uow, second)
-        async with notifier.runtime.unit_of_work() as uow:
-            await handle(notifier, uow, first)
-            racing = asyncio.create_task(later())
-            await eventually(lambda: waiting_on_a_lock(notifier.pool))  # the second waits for the community's turn
-        await racing
+        await racing(client.app.state.deps, handle, first, second)  # the second waits for the community's turn
         await eventually(lambda: _has(client, north, 1))
         clock.advance(timedelta(seconds=settings.notify_staff_digest_seconds))
         await eventually(lambda: _has(client, north, 2))
         assert await kinds(client, north) == ["backlog", "escalation"]
+
+
+async def test_told_and_empty_windows_are_pruned_with_their_escalations(fresh_settings):
+    clock, north, south = SetClock(), community(), community()
+    span = timedelta(seconds=fresh_settings.notify_staff_digest_seconds)
+    async with running(SERVICE, fresh_settings, clock=clock) as notify:
+        await announced(notify, fresh_settings, [escalated(north, clock=clock), escalated(north, clock=clock),
+                                                 escalated(south, clock=clock)])  # south's holds none
+        clock.advance(span)
+        await eventually(lambda: _has(notify, north, 2))
+        pool = notify.app.state.runtime.pool
+        counts = "SELECT (SELECT count(*) FROM staff_backlog), (SELECT count(*) FROM staff_backlog_escalation)"
+        assert tuple(await pool.fetchrow(counts)) == (2, 1)
+        clock.advance(timedelta(days=fresh_settings.linli_retention_days + 1))
+        pruned = await notify.app.state.retention.sweep()
+        assert pruned["staff_backlog"] == 2 and tuple(await pool.fetchrow(counts)) == (0, 0)
