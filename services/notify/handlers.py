@@ -54,6 +54,8 @@ async def _held_for_the_backlog(notifier: Notifier, uow: UnitOfWork, event: Requ
     time, and the time is read once the turn is taken: a window being told holds no more."""
     conn = uow.connection
     await store.take_turns(conn, (f"backlog:{event.community_code}",))
+    if taken := await store.escalation_taken(conn, event.event_id):  # a copy goes as the first did
+        return taken == "held"
     latest = await store.latest_window(conn, event.community_code)
     decided = backlog.turn(event, latest, notifier.now(), notifier.staff_digest)
     if decided.now and decided.window:

@@ -204,6 +204,14 @@ async def open_window(conn: asyncpg.Connection, community_code: str, window: Win
                        "ON CONFLICT DO NOTHING", community_code, window.opens_at, window.closes_at)
 
 
+async def escalation_taken(conn: asyncpg.Connection, event_id: UUID) -> str | None:
+    """'held' if the escalation is held for a backlog message, 'told' if it was told at once
+    (a copy of it comes again, re-published), else None."""
+    return await conn.fetchval(
+        "SELECT CASE WHEN EXISTS (SELECT 1 FROM staff_backlog_escalation WHERE event_id = $1) THEN 'held' "
+        "WHEN EXISTS (SELECT 1 FROM notification WHERE about_event_id = $1) THEN 'told' END", event_id)
+
+
 async def hold_escalation(conn: asyncpg.Connection, event: RequestEscalated, window: Window) -> None:
     """Hold the escalation in the window (opened if it is new), in one statement; one held already
     (re-published) is not counted twice."""

@@ -49,6 +49,10 @@ async def test_a_burst_makes_one_message_at_once_and_one_backlog_message_per_com
     async with running(SERVICE, settings, clock=clock) as notify:
         await announced(notify, settings, burst + [emergency])
         await eventually(lambda: _all_have(notify, {north: 2, south: 1}))
+        before = await handled(notify, "notify")
+        for copy in burst[:3]:  # re-published: each goes as the first did, told or held, and is not counted again
+            await announce(settings, copy, message_id=str(uuid.uuid4()))
+        await until_handled(notify, "notify", before, 3)
         assert await kinds(notify, north) == ["escalation", "escalation"]  # the first, and the emergency
         assert await kinds(notify, south) == ["escalation"]
         clock.advance(span)  # the windows close: the background worker tells each backlog
