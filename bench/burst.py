@@ -5,8 +5,10 @@ stays taken and the rest of the burst finds them all busy: matching's wait for a
 then the escalation to the staff). It reports the seconds until intake received every request,
 until matching decided every one (offered, escalated, or waiting for a free volunteer), the
 broker's queue depths over time (the management API, which refreshes its counts every 5 s) and
-until every linli queue is under 100 messages, and the staff notifications notify sent against
-the requests escalated."""
+until every linli queue is under 100 messages, and the staff messages notify made against the
+requests escalated: with NOTIFY_STAFF_DIGEST_SECONDS short enough that the communities' backlog
+windows close within the run, each community's first escalation at once and the rest in one backlog
+message per window (services/notify/domain/backlog.py)."""
 import asyncio
 import os
 import tempfile
@@ -30,7 +32,10 @@ VOLUNTEERS_PER_COMMUNITY = sized(20, 2)
 OPEN_ASSIGNMENTS = 5  # each volunteer's places: sized(1,000, 20) in all, fewer than the requests
 # Short enough that the waiting requests escalate within the run, so that staff are told.
 WAIT_FOR_FREE_SECONDS = sized(30, 2)
+# The staff's backlog window, short for the same reason (300 s in production).
+STAFF_DIGEST_SECONDS = sized(60, 5)
 QUIET_QUEUE = 100  # messages
+ESCALATION_KINDS = ("escalation", "backlog")  # what staff hear of escalated requests (they hear of others too)
 TIMEOUT = sized(900, 120)
 MANAGEMENT = os.environ.get("RABBITMQ_MANAGEMENT_URL", "http://127.0.0.1:15672")
 
@@ -94,15 +99,33 @@ async def watch(simulation: Simulation, conn: asyncpg.Connection, vhost: str, st
     return marks, samples
 
 
+async def staff_settled(conn: asyncpg.Connection, escalated: int, timeout: float) -> bool:
+    """Wait until notify has taken every escalation (told at once, or held in a window) and told
+    every window that held some; False if `timeout` passed first."""
+    deadline = time.monotonic() + timeout
+    while await conn.fetchval(
+            "SELECT (SELECT count(DISTINCT about_event_id) FROM notify.notification WHERE kind = 'escalation') "
+            "+ (SELECT coalesce(sum(held), 0) FROM notify.staff_backlog) < $1 OR EXISTS (SELECT 1 FROM "
+            "notify.staff_backlog WHERE held > 0 AND told_at IS NULL)", escalated):
+        if time.monotonic() > deadline:
+            return False
+        await asyncio.sleep(1.0)
+    return True
+
+
 async def staff_told(conn: asyncpg.Connection) -> dict:
-    rows = await conn.fetch("SELECT kind, count(*) AS n FROM notify.notification WHERE recipient LIKE 'staff:%' "
-                            "GROUP BY kind")
-    return {row["kind"]: row["n"] for row in rows}
+    """Messages to staff by kind (one per event and recipient, whatever its channels), and the
+    escalations held for backlog messages."""
+    rows = await conn.fetch("SELECT kind, count(DISTINCT (about_event_id, recipient)) AS n FROM notify.notification "
+                            "WHERE recipient LIKE 'staff:%' GROUP BY kind")
+    held = await conn.fetchval("SELECT coalesce(sum(held), 0) FROM notify.staff_backlog WHERE told_at IS NOT NULL")
+    return {"by_kind": {row["kind"]: row["n"] for row in rows}, "escalations_in_backlog_messages": held}
 
 
 async def main() -> dict:
     environment = {"MATCHING_MAX_OPEN_ASSIGNMENTS": str(OPEN_ASSIGNMENTS),
-                   "MATCHING_WAIT_FOR_FREE_SECONDS": str(WAIT_FOR_FREE_SECONDS)}
+                   "MATCHING_WAIT_FOR_FREE_SECONDS": str(WAIT_FOR_FREE_SECONDS),
+                   "NOTIFY_STAFF_DIGEST_SECONDS": str(STAFF_DIGEST_SECONDS)}
     with own_settings() as settings, tempfile.TemporaryDirectory() as logs, \
             system(settings, Path(logs), **environment):
         vhost = urlsplit(settings.rabbitmq_url).path.lstrip("/")
@@ -120,7 +143,9 @@ async def main() -> dict:
                     marks, samples = await watching
                 marks["published"] = round(published, 1)
                 await simulation.settle(WAIT_FOR_FREE_SECONDS + 30)  # the waiting ones escalate
-                summary, told = simulation.summary(), await staff_told(conn)
+                summary = simulation.summary()
+                backlogs = await staff_settled(conn, summary["escalated"], 2 * STAFF_DIGEST_SECONDS + 30)
+                told = await staff_told(conn)
         finally:
             await conn.close()
     peak = max(samples, key=lambda sample: sample["deepest"][1])
@@ -131,5 +156,11 @@ async def main() -> dict:
             "peak_queue": {"name": peak["deepest"][0], "messages": peak["deepest"][1], "at": peak["at"]},
             "queue_messages_over_time": [[sample["at"], sample["messages"]] for sample in samples],
             "assigned": summary["assigned"], "escalated": summary["escalated"],
-            "staff_notifications": told, "note": "seconds from the first publish; queue depths from the "
-            "management API, refreshed every 5 s, sampled every second; decided = no longer wanting offers"}
+            "staff_digest_seconds": STAFF_DIGEST_SECONDS, "staff_messages": told["by_kind"],
+            "staff_messages_per_escalation": round(sum(told["by_kind"].get(kind, 0) for kind in ESCALATION_KINDS)
+                                                   / max(summary["escalated"], 1), 3),
+            "escalations_in_backlog_messages": told["escalations_in_backlog_messages"],
+            "staff_told_of_every_escalation": backlogs,
+            "note": "seconds from the first publish; queue depths from the management API, refreshed every 5 s, "
+                    "sampled every second; decided = no longer wanting offers; staff messages: one per event "
+                    "and recipient whatever its channels, `escalation` told at once, `backlog` one per window"}

@@ -108,6 +108,10 @@ class Settings(BaseSettings):
     notify_quiet_hours: str = "22:00-07:00"
     # Seconds before the first retry of a failed delivery; each further retry waits twice as long.
     notify_retry_base_seconds: float = 2.0
+    # notify: after an escalation told at once, a community's further escalations within this many
+    # seconds are told in one backlog message when the window ends (0: each at once); emergencies
+    # always go at once (services/notify/domain/backlog.py).
+    notify_staff_digest_seconds: float = Field(default=300.0, ge=0)
     # reporting: open dashboards are told of new figures at most this often (a burst of events,
     # one redraw).
     reporting_live_seconds: float = 5.0

@@ -129,6 +129,26 @@ async def sent(notify: httpx.AsyncClient, event: Event, channel: str) -> dict | 
     return row if row and row["status"] == "sent" else None
 
 
+async def waiting_on_a_lock(pool) -> bool:
+    """Some transaction on the test's database waits for another's lock."""
+    async with pool.acquire() as conn:
+        return await conn.fetchval("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                                   "AND wait_event_type = 'Lock'") > 0
+
+
+async def racing(notifier, handle, first: Event, second: Event) -> None:
+    """`handle` `first` in a transaction, and `second` in another begun meanwhile, which waits for
+    a lock the first holds until it commits."""
+    async def later() -> None:
+        async with notifier.runtime.unit_of_work() as uow:
+            await handle(notifier, uow, second)
+    async with notifier.runtime.unit_of_work() as uow:
+        await handle(notifier, uow, first)
+        waiting = asyncio.create_task(later())
+        await eventually(lambda: waiting_on_a_lock(notifier.pool))  # the second is inside, waiting
+    await waiting
+
+
 async def swept(notify: httpx.AsyncClient) -> None:
     """One sweep of notify's delivery worker, now: what is due goes, what is not stays."""
     await notify.app.state.deps.worker.deliver_due()

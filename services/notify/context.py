@@ -29,13 +29,15 @@ class Notifier(ServiceContext):
     quiet: tuple[time, time] | None
     offer_reminder: timedelta | None
     window_reminders: tuple[timedelta, ...]
+    staff_digest: timedelta  # a community's backlog window (domain/backlog.py)
 
     @classmethod
     def of(cls, runtime: Runtime) -> "Notifier":
         settings = runtime.settings
         timezone = ZoneInfo(settings.linli_timezone)
         return cls(runtime, DeliveryWorker(runtime, {channel.name: channel for channel in channels(settings)}),
-                   Renderer(timezone), load_staff(settings.notify_staff_file), timezone, *timing(settings))
+                   Renderer(timezone), load_staff(settings.notify_staff_file), timezone, *timing(settings),
+                   timedelta(seconds=settings.notify_staff_digest_seconds))
 
     @property
     def pool(self) -> asyncpg.Pool:

@@ -1,16 +1,18 @@
 """notify's handlers: an event that concerns people becomes pending notifications (or settles
 pending ones); the delivery worker sends them."""
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 import asyncpg
 
 from services.notify import store
 from services.notify.context import Notifier
+from services.notify.domain import backlog
 from services.notify.domain.messages import Context, Message, messages_for, resident, settled_by, volunteer
 from services.notify.domain.ordering import HOLD_AT_MOST, arrived, awaited
 from services.notify.domain.routing import SMS, Contact, channels_for, language_for
-from shared.events import (AssignmentEvent, CaseAssigned, CaseEvent, Event, RequestEvent, RequestReceived,
-                           VolunteerRef, VolunteerRegistered)
+from shared.events import (AssignmentEvent, CaseAssigned, CaseEvent, Event, RequestEscalated, RequestEvent,
+                           RequestReceived, VolunteerRef, VolunteerRegistered)
 from shared.quiet_hours import not_before
 from shared.sweeper import Sweeper
 from shared.unit_of_work import UnitOfWork
@@ -41,8 +43,26 @@ async def notify(notifier: Notifier, uow: UnitOfWork, event: Event) -> None:
     if isinstance(event, CaseAssigned):
         await store.take_turns(uow.connection, arrived(event))
         await store.save_mediator(uow.connection, event)
-    await _tell_when_known(notifier, uow, event)
+    if not (isinstance(event, RequestEscalated) and await _held_for_the_backlog(notifier, uow, event)):
+        await _tell_when_known(notifier, uow, event)
     await _release(notifier, uow, event)
+
+
+async def _held_for_the_backlog(notifier: Notifier, uow: UnitOfWork, event: RequestEscalated) -> bool:
+    """Whether the escalation waits for its community's backlog message rather than being told
+    now (domain/backlog.py). The community's escalations take turns, so one window is opened at a
+    time, and the time is read once the turn is taken: a window being told holds no more."""
+    conn = uow.connection
+    await store.take_turns(conn, (f"backlog:{event.community_code}",))
+    if taken := await store.escalation_taken(conn, event.event_id):  # a copy goes as the first did
+        return taken == "held"
+    latest = await store.latest_window(conn, event.community_code)
+    decided = backlog.turn(event, latest, notifier.now(), notifier.staff_digest)
+    if decided.now and decided.window:
+        await store.open_window(conn, event.community_code, decided.window)
+    elif not decided.now:
+        await store.hold_escalation(conn, event, decided.window)
+    return not decided.now
 
 
 async def _tell_when_known(notifier: Notifier, uow: UnitOfWork, event: Event, locked: bool = False) -> None:
@@ -85,12 +105,38 @@ async def _release(notifier: Notifier, uow: UnitOfWork, event: Event) -> None:
             await _tell_when_known(notifier, uow, held, locked=True)
 
 
+def staff_backlogs(notifier: Notifier) -> Sweeper:
+    """The background worker that tells each closed window's backlog to its community's staff."""
+    return _in_batches(notifier, "staff backlogs", tell_backlogs)
+
+
+async def tell_backlogs(notifier: Notifier, uow: UnitOfWork, limit: int) -> int:
+    """One backlog message per closed window that held escalations, made once (the window is
+    locked and marked told in the transaction that adds its notifications); returns how many."""
+    now = notifier.now()
+    due = await store.backlogs_due(uow.connection, now, limit)
+    for community_code, window in due:
+        message, about = backlog.backlog(community_code, window,
+                                         await store.held_in(uow.connection, community_code, window), now)
+        await _tell(notifier, uow.connection, message, about, now, {})
+        await store.backlog_told(uow.connection, community_code, window, now)
+    if due:
+        uow.after_commit(notifier.worker.wake)
+    return len(due)
+
+
 def held_events(notifier: Notifier) -> Sweeper:
     """The background worker that tells the held events whose bound has passed."""
+    return _in_batches(notifier, "held events", release_held)
+
+
+def _in_batches(notifier: Notifier, name: str,
+                work: Callable[[Notifier, UnitOfWork, int], Awaitable[int]]) -> Sweeper:
+    """A background worker doing `work` on at most HELD_BATCH rows a transaction."""
     async def sweep() -> int:
         async with notifier.runtime.unit_of_work() as uow:
-            return await release_held(notifier, uow, HELD_BATCH)
-    return Sweeper("held events", sweep, HELD_BATCH, HELD_POLL_SECONDS)
+            return await work(notifier, uow, HELD_BATCH)
+    return Sweeper(name, sweep, HELD_BATCH, HELD_POLL_SECONDS)
 
 
 async def release_held(notifier: Notifier, uow: UnitOfWork, limit: int) -> int:
@@ -117,7 +163,7 @@ def _about_a_resident(event: Event) -> bool:
     return isinstance(event, RequestEvent) or (isinstance(event, AssignmentEvent) and bool(event.request_id))
 
 
-async def _tell(notifier: Notifier, conn: asyncpg.Connection, message: Message, event: Event, now: datetime,
+async def _tell(notifier: Notifier, conn: asyncpg.Connection, message: Message, event: store.About, now: datetime,
                 people: dict[str, Contact | None]) -> None:
     """The message, in its recipient's language, on each channel their profile and its urgency give."""
     recipient = message.recipient

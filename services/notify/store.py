@@ -1,19 +1,32 @@
 """notify's SQL. Every function takes the connection of the current unit of work."""
 from datetime import datetime, timedelta
+from typing import Protocol
 from uuid import UUID
 
 import asyncpg
 
+from services.notify.domain.backlog import Held, Window
 from services.notify.domain.messages import Message, notification_id, resident, volunteer
 from services.notify.domain.routing import Contact
 from shared.deliveries import DeliveryTable, stale_before
 from shared.broker import encode
-from shared.events import EVENT_TYPES, CaseAssigned, Event, RequestReceived, VolunteerRegistered
+from shared.submissions import Urgency
+from shared.events import EVENT_TYPES, CaseAssigned, Event, RequestEscalated, RequestReceived, VolunteerRegistered
 
 NOTIFICATION_COLUMNS = ("notification_id, recipient, channel, kind, language, status, attempts, last_error, "
                         "next_attempt_at, extract(epoch FROM lead)::float8 AS lead_seconds, assignment_id, about, "
                         "about_event_id, created_at, sent_at")
 NOTIFICATIONS = DeliveryTable("notification", "notification_id")
+WINDOW_COLUMNS = "opens_at, closes_at, held, told_at IS NOT NULL AS told"
+
+
+class About(Protocol):
+    """What a notification tells of: an event, or a backlog of escalations (domain/backlog.py)."""
+
+    event_id: UUID
+    routing_key: str
+    correlation_id: str
+    occurred_at: datetime
 
 
 async def lock_assignment(conn: asyncpg.Connection, assignment_id: UUID) -> None:
@@ -23,7 +36,7 @@ async def lock_assignment(conn: asyncpg.Connection, assignment_id: UUID) -> None
 
 
 async def add(conn: asyncpg.Connection, message: Message, text: tuple[str, str], language: str,
-              channels: dict[str, str | None], event: Event, not_before: datetime) -> None:
+              channels: dict[str, str | None], event: About, not_before: datetime) -> None:
     """One notification per message and channel (channel -> address), in one statement, once per
     event (re-delivered, re-published or handled by two notify processes at once: the id is the
     same, and the table's unique key takes one), and none if its assignment's later events already
@@ -177,3 +190,61 @@ async def notifications(conn: asyncpg.Connection, status: str | None, recipient:
         "AND ($4::uuid IS NULL OR assignment_id = $4) AND ($6::text[] IS NULL OR recipient = ANY($6)) "
         "ORDER BY created_at DESC LIMIT $5",
         status, recipient, about_event_id, assignment_id, limit, among)
+
+
+async def latest_window(conn: asyncpg.Connection, community_code: str) -> Window | None:
+    """The community's latest backlog window, locked until commit (its backlog message waits)."""
+    row = await conn.fetchrow(f"SELECT {WINDOW_COLUMNS} FROM staff_backlog WHERE community_code = $1 "
+                              "ORDER BY opens_at DESC LIMIT 1 FOR UPDATE", community_code)
+    return _window(row) if row else None
+
+
+async def open_window(conn: asyncpg.Connection, community_code: str, window: Window) -> None:
+    await conn.execute("INSERT INTO staff_backlog (community_code, opens_at, closes_at) VALUES ($1, $2, $3) "
+                       "ON CONFLICT DO NOTHING", community_code, window.opens_at, window.closes_at)
+
+
+async def escalation_taken(conn: asyncpg.Connection, event_id: UUID) -> str | None:
+    """'held' if the escalation is held for a backlog message, 'told' if it was told at once
+    (a copy of it comes again, re-published), else None."""
+    return await conn.fetchval(
+        "SELECT CASE WHEN EXISTS (SELECT 1 FROM staff_backlog_escalation WHERE event_id = $1) THEN 'held' "
+        "WHEN EXISTS (SELECT 1 FROM notification WHERE about_event_id = $1) THEN 'told' END", event_id)
+
+
+async def hold_escalation(conn: asyncpg.Connection, event: RequestEscalated, window: Window) -> None:
+    """Hold the escalation in the window (opened if it is new), in one statement; one held already
+    (re-published) is not counted twice."""
+    await conn.execute(
+        "WITH held AS (INSERT INTO staff_backlog_escalation (event_id, correlation_id, community_code, opens_at, "
+        "category, urgency, escalated_at) VALUES ($1, $2, $3, $4, $6, $7, $8) ON CONFLICT DO NOTHING RETURNING 1) "
+        "INSERT INTO staff_backlog (community_code, opens_at, closes_at, held) SELECT $3, $4, $5, count(*) FROM held "
+        "ON CONFLICT (community_code, opens_at) DO UPDATE SET held = staff_backlog.held + EXCLUDED.held",
+        event.event_id, event.correlation_id, event.community_code, window.opens_at, window.closes_at,
+        event.category, event.urgency, event.occurred_at)
+
+
+async def backlogs_due(conn: asyncpg.Connection, now: datetime, limit: int) -> list[tuple[str, Window]]:
+    """(community, window) of the closed windows that held escalations and are not told yet,
+    locked so that no other notify process tells them too."""
+    rows = await conn.fetch(f"SELECT community_code, {WINDOW_COLUMNS} FROM staff_backlog WHERE told_at IS NULL "
+                            "AND held > 0 AND closes_at <= $1 ORDER BY closes_at LIMIT $2 FOR UPDATE SKIP LOCKED",
+                            now, limit)
+    return [(row["community_code"], _window(row)) for row in rows]
+
+
+async def held_in(conn: asyncpg.Connection, community_code: str, window: Window) -> list[Held]:
+    rows = await conn.fetch("SELECT event_id, correlation_id, category, urgency, escalated_at "
+                            "FROM staff_backlog_escalation WHERE community_code = $1 AND opens_at = $2",
+                            community_code, window.opens_at)
+    return [Held(row["event_id"], row["correlation_id"], row["category"], Urgency(row["urgency"]),
+                 row["escalated_at"]) for row in rows]
+
+
+def _window(row: asyncpg.Record) -> Window:
+    return Window(row["opens_at"], row["closes_at"], row["held"], row["told"])
+
+
+async def backlog_told(conn: asyncpg.Connection, community_code: str, window: Window, now: datetime) -> None:
+    await conn.execute("UPDATE staff_backlog SET told_at = $3 WHERE community_code = $1 AND opens_at = $2",
+                       community_code, window.opens_at, now)

@@ -60,6 +60,14 @@ def test_latency_was_measured_for_every_request_and_every_published_event(report
         assert 0 <= figures["p50_ms"] <= figures["p99_ms"] <= figures["max_ms"]
 
 
+def test_the_burst_decided_every_request_and_told_staff_of_a_backlog_not_of_each(report):
+    burst = report["burst"]
+    assert burst["assigned"] + burst["escalated"] == burst["requests"] and burst["escalated"] > 0
+    told, held = burst["staff_messages"], burst["escalations_in_backlog_messages"]
+    assert burst["staff_told_of_every_escalation"] and told.get("escalation", 0) + held == burst["escalated"]
+    assert 0 < told.get("backlog", 0) and told["escalation"] + told["backlog"] < burst["escalated"] / 2
+
+
 def test_the_matching_decision_was_timed_at_every_roster_size_reading_the_index(report):
     sizes = report["matching_decision"]["volunteers"]
     assert len(sizes) >= 2

@@ -1,6 +1,5 @@
 """Two notify processes handling the same event at once (it was re-published, or delivered twice
 to two consumers): one notification per recipient and channel, under one id, sent once."""
-import asyncio
 import uuid
 
 import pytest
@@ -8,17 +7,10 @@ import pytest
 from services.notify.app import SERVICE
 from services.notify.handlers import notify as handle
 from tests.builders.notify import offer
-from tests.support import eventually, running, sent
+from tests.support import eventually, racing, running, sent
 from tests.webhook_receiver import SECRET, receiving
 
 pytestmark = pytest.mark.integration
-
-
-async def waiting_on_a_lock(pool) -> bool:
-    """Some transaction on the test's database waits for another's lock."""
-    async with pool.acquire() as conn:
-        return await conn.fetchval("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                                   "AND wait_event_type = 'Lock'") > 0
 
 
 async def test_two_handlers_racing_on_one_event_make_one_notification_per_channel(settings):
@@ -26,15 +18,7 @@ async def test_two_handlers_racing_on_one_event_make_one_notification_per_channe
             "notify_webhook_url": receiver.url, "notify_webhook_secret": SECRET})) as client:
         notifier = client.app.state.deps
         event = offer(f"v-{uuid.uuid4().hex[:6]}")
-
-        async def second() -> None:
-            async with notifier.runtime.unit_of_work() as uow:
-                await handle(notifier, uow, event)
-        async with notifier.runtime.unit_of_work() as uow:
-            await handle(notifier, uow, event)
-            racing = asyncio.create_task(second())
-            await eventually(lambda: waiting_on_a_lock(notifier.pool))  # the second is inside, waiting
-        await racing
+        await racing(notifier, handle, event, event)
         await eventually(lambda: sent(client, event, "webhook"))
         rows = (await client.get("/api/v1/notifications", params={"about_event_id": str(event.event_id)})).json()
     assert sorted(row["channel"] for row in rows) == ["inbox", "webhook"]
