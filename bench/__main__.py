@@ -3,6 +3,7 @@ document on stdout."""
 import asyncio
 import json
 import sys
+import time
 
 from bench import burst, cycle, latency, matching, notify, pipeline, reporting, staffing
 
@@ -14,4 +15,14 @@ chosen = sys.argv[1:] or list(BENCHMARKS)
 unknown = sorted(set(chosen) - set(BENCHMARKS))
 if unknown:
     sys.exit(f"unknown benchmarks {unknown}; there are {sorted(BENCHMARKS)}")
-print(json.dumps({name: asyncio.run(BENCHMARKS[name]()) for name in chosen}, indent=2))
+
+
+def timed(name: str) -> dict:
+    """One benchmark's JSON; how long it took goes to stderr (what makes `make test` long)."""
+    started = time.monotonic()
+    result = asyncio.run(BENCHMARKS[name]())
+    print(f"bench: {name} took {time.monotonic() - started:.1f}s", file=sys.stderr)
+    return result
+
+
+print(json.dumps({name: timed(name) for name in chosen}, indent=2))

@@ -41,13 +41,15 @@ def test_two_hops_offered_every_request_with_one_and_two_processes_and_the_peer(
     assert 0 < pipeline["ratio_to_raw_broker"] and 0 < pipeline["ratio_to_peer"] and 0 < pipeline["batched_to_unbatched"]
 
 
-def test_the_full_cycle_completed_or_escalated_every_request_with_one_and_two_processes(report):
+def test_the_full_cycle_completed_or_escalated_every_request_with_one_process_each(report):
+    """Two processes of each run at full size only (at tiny, the two-hop benchmark's do)."""
     cycle = report["full_cycle"]
-    for run in (cycle["one_process_each"], cycle["two_processes_each"]):
-        accounted(run, "completed", "escalated")
-        assert run["completed"] <= run["assigned"]
-        assert set(run["peak_rss_mb"]) >= {"intake", "matching", "notify", "reporting"}
-    assert cycle["two_processes_to_one"] > 0 and cycle["ratio_to_peer"] > 0
+    run = cycle["one_process_each"]
+    accounted(run, "completed", "escalated")
+    assert run["completed"] <= run["assigned"]
+    assert set(run["peak_rss_mb"]) >= {"intake", "matching", "notify", "reporting"}
+    assert cycle["two_processes_each"] is None and cycle["two_processes_to_one"] is None
+    assert cycle["ratio_to_peer"] > 0
     assert cycle["bare_faststream_peer"]["requests_per_second"] > 0
 
 
