@@ -17,7 +17,11 @@ Failures have one policy:
 Deliveries of one queue that arrive while its transactions are under way are handled together
 (`Batches`): one transaction claims them all, runs their handlers in the order they came and
 commits once. A batch that fails is undone whole and its messages are handled again one by one,
-so that a failure stays the failing message's own.
+so that a failure stays the failing message's own. A subscription may `prepare` a batch before
+its handlers run: the handlers of one message take their locks in the service's one order, but
+a batch takes them message after message, so two batches can deadlock (which costs the
+database's deadlock_timeout, a second, and the batch); taking the batch's locks first, sorted,
+keeps the one order.
 
 Every delivery a handler finishes with is counted once in `linli_handled_messages_total`, by
 service, handler (the queue's name: what `linli status`, the DLQs and RabbitMQ's own series
@@ -78,6 +82,9 @@ def envelope_of(queue: str, message: RabbitMessage) -> Envelope:
 # handler(deps, uow, message): deps is what the service's context gives its handlers (it has a
 # unit_of_work()); message is what the subscription's parse made of the envelope.
 Handler = Callable[[Any, UnitOfWork, Any], Awaitable[None]]
+# prepare(deps, uow, messages): before a batch's handlers, with the fresh messages of the batch
+# (two or more), e.g. to take the locks they will take, in one order.
+Prepare = Callable[[Any, UnitOfWork, list[Any]], Awaitable[None]]
 Parse = Callable[[Envelope], Any]
 # Tries of one delivery, uncounted, after a lost connection on a database that answers: a
 # restart leaves stale connections in the pool, and a connection error that persists is a bug.
@@ -104,16 +111,19 @@ class _Subscription:
     handler: Handler
     parse: Parse
     max_bytes: int | None = MAX_EVENT_BYTES
+    prepare: Prepare | None = None
 
     async def handle(self, deps: Any, deliveries: list[tuple[Envelope, Any]]) -> list[str]:
         """Claim and handle parsed deliveries in one unit of work; the outcome of each: done, or
         duplicate."""
         async with deps.unit_of_work() as uow:
             claimed = await uow.claim_all([(e.message_id, e.queue, e.user_id or "") for e, _ in deliveries])
-            for fresh, (_, message) in zip(claimed, deliveries):
-                if fresh:
-                    await self.handler(deps, uow, message)
-        return ["done" if fresh else "duplicate" for fresh in claimed]
+            fresh = [message for new, (_, message) in zip(claimed, deliveries) if new]
+            if self.prepare is not None and len(fresh) > 1:
+                await self.prepare(deps, uow, fresh)
+            for message in fresh:
+                await self.handler(deps, uow, message)
+        return ["done" if new else "duplicate" for new in claimed]
 
 
 @dataclass
@@ -205,14 +215,17 @@ class Consumers:
         `max_bytes` is dead-lettered unread (None: the parse bounds the size itself)."""
         self._subscriptions.append(_Subscription(queue, exchange, routing_key, handler, parse, max_bytes))
 
-    def on_event(self, service: str, event_type: type[Event], handler: Handler, personal: bool = False) -> None:
+    def on_event(self, service: str, event_type: type[Event], handler: Handler, personal: bool = False,
+                 prepare: Prepare | None = None) -> None:
         """Listen to `event_type` on `linli.events` through the service's own queue,
         named `<service>.<routing-key>` (e.g. `notify.assignment-offered`); the handler is
         given the event, validated. `personal`: the whole event, from `linli.personal` (if
-        its type has personal fields), for a service that must reach or place people."""
+        its type has personal fields), for a service that must reach or place people.
+        `prepare`: what a batch of them does first (see Prepare)."""
         routing_key = event_type.routing_key
         exchange = PERSONAL if personal and event_type.personal else EVENTS
-        self.add(f"{service}.{routing_key.replace('.', '-')}", exchange, routing_key, handler, as_event(event_type))
+        self._subscriptions.append(_Subscription(f"{service}.{routing_key.replace('.', '-')}", exchange, routing_key,
+                                                 handler, as_event(event_type), prepare=prepare))
 
     def router(self, service: str, bound: Bound, batch_size: int) -> RabbitRouter:
         """The subscribers, their metrics labelled with `service` (the ServiceDefinition's name),

@@ -3,6 +3,7 @@ from pathlib import Path
 
 from services.matching import api, erasure, handlers, households
 from services.matching.context import Matching
+from services.matching.decisions import lock_answered
 from services.matching.timers import timers
 from shared.consumer import Consumers
 from shared.events import (AssignmentAccepted, AssignmentDeclined, AssignmentExpired, AssignmentOffered,
@@ -21,8 +22,8 @@ consumers.on_event("matching", VolunteerRegistered, handlers.on_volunteer_regist
 consumers.on_event("matching", RequestReceived, handlers.on_request_received, personal=True)
 consumers.on_event("matching", RequestCancelled, handlers.on_request_cancelled)
 consumers.on_event("matching", CaseReceived, handlers.on_case_received, personal=True)
-consumers.on_event("matching", AssignmentResponded, handlers.on_assignment_responded)
-consumers.on_event("matching", CompletionReported, handlers.on_completion_reported)
+consumers.on_event("matching", AssignmentResponded, handlers.on_assignment_responded, prepare=lock_answered)
+consumers.on_event("matching", CompletionReported, handlers.on_completion_reported, prepare=lock_answered)
 consumers.on_event("matching", PersonErased, erasure.on_person_erased)
 # The public form: a household's place, tags and paired volunteer; a campaign's visits.
 consumers.on_event("matching", HouseholdRegistered, households.on_household_registered)

@@ -13,8 +13,10 @@ from services.matching.domain.changes import (AddAssignment, AddTask, AskAgain, 
                                               RecordService, RememberCancellation, ReopenTask, SetSeries,
                                               SettleBooking, WaitForFree, WantOffers, WidenSearch)
 from services.matching.domain.lifecycle import Situation
+from services.matching.context import Matching
 from services.matching.domain.stages import stages_reached
 from services.matching.store import assignments, roster, staff, stages, tasks, work
+from shared.events import AssignmentResponded, CompletionReported
 from shared.metrics import STAGE_BUCKETS
 from shared.unit_of_work import UnitOfWork
 
@@ -64,6 +66,19 @@ async def situation(uow: UnitOfWork, assignment_id) -> Situation | None:
     assignment = await assignments.find(conn, assignment_id, lock=True)
     task = await tasks.task(conn, assignment.task_id, lock=True)
     return Situation(task, await tasks.subject(conn, task), await assignments.of_task(conn, task.task_id), assignment)
+
+
+async def lock_answered(matching: Matching, uow: UnitOfWork,
+                        events: list[AssignmentResponded | CompletionReported]) -> None:
+    """A batch of answers or reports takes the locks each would take (situation's community,
+    with_bookings' volunteer) all first, each kind in its one order, so that two batches never
+    hold them in opposite orders."""
+    places = await assignments.places_of(uow.connection, [event.assignment_id for event in events])
+    await tasks.lock_communities(uow.connection, [community for community, _ in places.values()])
+    accepting = [places[e.assignment_id][1] for e in events
+                 if isinstance(e, AssignmentResponded) and e.accept and e.assignment_id in places]
+    if accepting:
+        await roster.lock_volunteers(uow.connection, accepting)
 
 
 async def with_bookings(uow: UnitOfWork, found: Situation) -> Situation:

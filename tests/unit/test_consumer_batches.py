@@ -4,7 +4,8 @@ import asyncio
 
 import pytest
 
-from shared.consumer import Batches, Bound, Envelope
+from shared.consumer import Batches, Bound, Envelope, _Subscription
+from shared.topology import EVENTS
 
 
 class Subscription:
@@ -76,3 +77,47 @@ async def test_a_cancelled_transaction_leaves_nobody_waiting():
         task.cancel()
     outcomes = await asyncio.wait_for(waiting, 5)
     assert all(isinstance(o, asyncio.CancelledError) for o in outcomes)
+
+
+class UnitOfWork:
+    """Claims every message id once, as the outbox's table would."""
+
+    claimed: set = set()
+
+    async def __aenter__(self):
+        return self
+
+    async def __aexit__(self, *exc):
+        return False
+
+    async def claim_all(self, claims):
+        fresh = [claim[0] not in self.claimed for claim in claims]
+        self.claimed.update(claim[0] for claim in claims)
+        return fresh
+
+
+@pytest.mark.parametrize("ids, prepared", [
+    (["1", "2", "3"], [["1", "2", "3"]]),
+    (["1", "seen", "2"], [["1", "2"]]),    # a duplicate is not prepared for: its handler never runs
+    (["1", "seen"], []),                   # one fresh message takes its own locks
+])
+async def test_a_batch_is_prepared_with_its_fresh_messages_before_any_handler(ids, prepared):
+    calls = []
+
+    class Deps:
+        def unit_of_work(self):
+            work = UnitOfWork()
+            work.claimed = {"seen"}
+            return work
+
+    async def prepare(deps, uow, messages):
+        calls.append(("prepare", list(messages)))
+
+    async def handler(deps, uow, message):
+        calls.append(("handle", message))
+
+    subscription = _Subscription("q", EVENTS, "k", handler, lambda envelope: envelope, prepare=prepare)
+    outcomes = await subscription.handle(Deps(), [(envelope(n), n) for n in ids])
+    assert outcomes == ["duplicate" if n == "seen" else "done" for n in ids]
+    fresh = [n for n in ids if n != "seen"]
+    assert calls == [("prepare", p) for p in prepared] + [("handle", n) for n in fresh]

@@ -29,6 +29,13 @@ async def community_of(conn: asyncpg.Connection, assignment_id: UUID) -> str | N
                                "WHERE a.assignment_id = $1", assignment_id)
 
 
+async def places_of(conn: asyncpg.Connection, assignment_ids: list[UUID]) -> dict[UUID, tuple[str, UUID]]:
+    """Each known assignment's task's community and its volunteer."""
+    return {row["assignment_id"]: (row["community_code"], row["volunteer_id"]) for row in await conn.fetch(
+        "SELECT a.assignment_id, t.community_code, a.volunteer_id FROM assignment a JOIN task t USING (task_id) "
+        "WHERE a.assignment_id = ANY($1::uuid[])", assignment_ids)}
+
+
 async def find(conn: asyncpg.Connection, assignment_id: UUID, *, lock: bool = False) -> AssignmentState | None:
     row = await conn.fetchrow(_JOINED + "WHERE a.assignment_id = $1" + (" FOR UPDATE OF a" if lock else ""),
                               assignment_id)

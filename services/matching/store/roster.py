@@ -75,8 +75,16 @@ def _slot(slot: dict) -> Slot:
 async def lock_volunteer(conn: asyncpg.Connection, volunteer_id: UUID) -> None:
     """One answer at a time per volunteer, across communities and processes, until the
     transaction ends: each acceptance sees the windows the one before booked. Only answers
-    take it (after their community's lock and rows), so it closes no cycle with other locks."""
-    await conn.execute("SELECT pg_advisory_xact_lock(hashtext('matching.volunteer:' || $1::uuid::text))", volunteer_id)
+    take it (after their community's lock and rows, or a batch's after all its communities'),
+    so it closes no cycle with other locks."""
+    await lock_volunteers(conn, [volunteer_id])
+
+
+async def lock_volunteers(conn: asyncpg.Connection, volunteer_ids: list[UUID]) -> None:
+    """lock_volunteer for each, in the one order (by id), in one statement."""
+    await conn.execute(
+        "SELECT pg_advisory_xact_lock(hashtext('matching.volunteer:' || v::text)) FROM unnest($1::uuid[]) v",
+        sorted(set(volunteer_ids)))
 
 
 async def book(conn: asyncpg.Connection, volunteer_id: UUID, week: date, hours: float, max_open: int) -> bool:

@@ -22,8 +22,15 @@ from shared.submissions import Urgency
 async def lock_community(conn: asyncpg.Connection, community: str) -> None:
     """One decision at a time per community, across every matching process, until the
     transaction ends: each decision sees the loads the one before left. Every path that
-    changes a community's tasks takes this lock first, then row locks, so none deadlock."""
-    await conn.execute("SELECT pg_advisory_xact_lock(hashtext('matching.community:' || $1))", community)
+    changes a community's tasks takes this lock first, then row locks, so none deadlock (a
+    batch of messages takes all its communities' first: lock_communities)."""
+    await lock_communities(conn, [community])
+
+
+async def lock_communities(conn: asyncpg.Connection, communities: list[str]) -> None:
+    """lock_community for each, in the one order (by code), in one statement."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtext('matching.community:' || c)) FROM unnest($1::text[]) c",
+                       sorted(set(communities)))
 
 
 async def lock_request(conn: asyncpg.Connection, request_id: UUID) -> None:
