@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from services.matching.domain.candidates import Limits
+from services.matching.domain.columns import Columns
 from services.matching.domain.model import Task, Volunteer
 from services.matching.domain.scoring import Pairs, score
 from services.matching.domain.staffing import Demand, staff_batch, staff_greedily
@@ -71,7 +72,7 @@ def test_a_burst_is_never_worse_than_greedy_and_never_overruns_a_cap(burst):
        tasks(0))
 def test_the_scores_weighed_together_are_the_rule_s_own(people, loads, task):
     loads = np.array((loads * len(people))[:len(people)])
-    pairs = Pairs([task], people, np.zeros(len(people), dtype=np.intp), np.arange(len(people)))
+    pairs = Pairs([task], Columns.of(people), np.zeros(len(people), dtype=np.intp), np.arange(len(people)))
     pairs.pair(np.array([n for n, v in enumerate(people) if v.volunteer_id in task.paired], dtype=np.intp))
     expected = [score(v, task, added_load=int(load)).total for v, load in zip(people, loads)]
     assert np.allclose(pairs.totals(np.arange(len(people)), loads), expected, rtol=0, atol=1e-9)
