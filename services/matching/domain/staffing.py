@@ -168,12 +168,30 @@ def staff_batch(demands: list[Demand], limits: Limits) -> list[Offer]:
     takes its best volunteers, who are nobody else's), and the solver is not run."""
     if not demands:
         return []
+    if len(demands) == 1:
+        return _alone(demands[0], limits)
     burst = _Burst(demands, limits)
     if len(burst.volunteers.key) == len(burst.task_of):
         return burst.offers(_paired_first(demands, burst, _greedily))
     batch = _paired_first(demands, burst, _staff)
     greedy = _paired_first(demands, burst.afresh(), _greedily)
     return burst.offers(batch if _better(burst, batch, greedy) else greedy)
+
+
+def _alone(demand: Demand, limits: Limits) -> list[Offer]:
+    """A task alone in its decision (most decisions): greedy's answer, which is the best there
+    is, scored one volunteer at a time rather than numbered as a burst (cheaper for a few)."""
+    first = paired_first(demand) if demand.paired else demand
+    return _best_free(first, limits) or (_best_free(demand, limits) if first is not demand else [])
+
+
+def _best_free(demand: Demand, limits: Limits) -> list[Offer]:
+    """The demand's best volunteers with a free place and the hours (of equal scores, the lowest id)."""
+    task = demand.task
+    free = [v for v in demand.candidates if v.open_assignments < limits.max_open_assignments
+            and v.week_hours + task.planned_hours <= v.max_weekly_hours]
+    scored = sorted(((score(v, task), v) for v in free), key=lambda sv: (-sv[0].total, sv[1].volunteer_id.int))
+    return [Offer(task, volunteer, chosen) for chosen, volunteer in scored[:demand.offers]]
 
 
 def _paired_first(demands: list[Demand], burst: _Burst, staff) -> list[tuple[int, int]]:
