@@ -3,6 +3,7 @@
 (`Columns.of`), so that a burst whose tasks share their candidates (a community's roster,
 read once) never walks them one object at a time. The objects are kept, and read only for the
 volunteers offered."""
+from bisect import bisect_right
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from uuid import UUID
@@ -100,14 +101,14 @@ class _Joined(Sequence):
     """The people of several parts as one sequence, without copying them."""
 
     def __init__(self, parts: Sequence[Columns], starts: np.ndarray):
-        self.parts, self.starts = parts, starts
+        self.parts, self.starts = parts, starts.tolist()
 
     def __len__(self) -> int:
-        return int(self.starts[-1])
+        return self.starts[-1]
 
     def __getitem__(self, row: int) -> Volunteer:
-        part = int(np.searchsorted(self.starts, row, side="right")) - 1
-        return self.parts[part].people[row - int(self.starts[part])]
+        part = bisect_right(self.starts, row) - 1
+        return self.parts[part].people[row - self.starts[part]]
 
 
 class _Taken(Sequence):

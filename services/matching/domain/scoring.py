@@ -137,10 +137,12 @@ def _proximities(tasks, volunteers: Columns, task_of, volunteer_of) -> np.ndarra
     grid = _codes_of(tasks, volunteers.grid, lambda t: t.grid_code)[task_of]
     same_grid = (grid >= 0) & (grid == volunteers.grid.codes[volunteer_of])
     by_area = np.where(mine != theirs, 0.2, np.where(same_grid, 1.0, 0.8))
-    here = np.radians(np.array([t.location or (0.0, 0.0) for t in tasks], dtype=float).reshape(-1, 2))[task_of]
-    there = np.radians(volunteers.place)[volunteer_of]
+    here = np.radians(np.array([t.location or (0.0, 0.0) for t in tasks], dtype=float).reshape(-1, 2))
+    there = np.radians(volunteers.place)
     located = np.array([t.location is not None for t in tasks], dtype=bool)[task_of] & volunteers.located[volunteer_of]
-    h = (np.sin((there[:, 0] - here[:, 0]) / 2) ** 2
-         + np.cos(here[:, 0]) * np.cos(there[:, 0]) * np.sin((there[:, 1] - here[:, 1]) / 2) ** 2)
+    # each place's cosine once, not once per pair
+    cosines = np.cos(here[:, 0])[task_of] * np.cos(there[:, 0])[volunteer_of]
+    here, there = here[task_of], there[volunteer_of]
+    h = np.sin((there[:, 0] - here[:, 0]) / 2) ** 2 + cosines * np.sin((there[:, 1] - here[:, 1]) / 2) ** 2
     near = np.maximum(0.0, 1.0 - 2 * 6371.0 * np.arcsin(np.sqrt(h)) / NEAR_KM)
     return np.where(located, near, by_area)

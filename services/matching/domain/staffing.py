@@ -14,6 +14,7 @@ import numpy as np
 
 from services.matching.domain.candidates import Limits
 from services.matching.domain.columns import Candidates, Columns, keys
+from services.matching.domain.hungarian import assign
 from services.matching.domain.model import Task, Volunteer
 from services.matching.domain.pairing import paired_first
 from services.matching.domain.scoring import WEIGHTS, Pairs, Score, score
@@ -27,6 +28,9 @@ KEEP_AT_LEAST = 20
 # A matching cost below every offer's: each is COST - score, and leaving a row without an offer
 # costs more than any set of offers, so the solver fills as many places as it can, then scores.
 COST = sum(WEIGHTS.values()) + 1.0
+# Up to this many cells (rows wanted × places and "no offer" columns, 8 bytes each), a burst's
+# matching is solved dense in numpy; beyond, sparse with scipy.
+DENSE_CELLS = 250_000
 
 
 @dataclass(frozen=True)
@@ -76,6 +80,7 @@ class _Burst:
             if task.paired:
                 self.pairs.pair(self.of(self.stretch(n), keys(task.paired)))
         self.hours = self.pairs.hours
+        self.unloaded = self.pairs.totals(np.arange(len(self.task_of)))
         self.room = limits.max_open_assignments - self.volunteers.open
         self.week = self.volunteers.spare_hours.astype(float)
         self.afresh()
@@ -107,9 +112,19 @@ class _Burst:
         return (self.room[volunteers] > self.count[volunteers]) & (self.hours_left[volunteers] >= self.hours[pairs]) \
             & ~self.taken[pairs]
 
+    def fits(self, pair: int) -> bool:
+        """`fit` for one pair (without building arrays for it)."""
+        volunteer = self.volunteer_of[pair]
+        return bool(self.room[volunteer] > self.count[volunteer] and self.hours_left[volunteer] >= self.hours[pair]
+                    and not self.taken[pair])
+
     def totals(self, pairs: np.ndarray, unit: int = 0) -> np.ndarray:
-        """The scores of `pairs`, each at its volunteer's load so far plus `unit`."""
-        return self.pairs.totals(pairs, self.count[self.volunteer_of[pairs]] + unit)
+        """The scores of `pairs`, each at its volunteer's load so far plus `unit`; those at no
+        load from the scores worked out once for the whole burst."""
+        loads = self.count[self.volunteer_of[pairs]] + unit
+        if unit == 0 and not loads.any():
+            return self.unloaded[pairs]
+        return self.pairs.totals(pairs, loads)
 
     def book(self, pair: int) -> tuple[int, int]:
         """Hand the pair's volunteer the task: the pick (pair, the load it was scored at)."""
@@ -224,7 +239,7 @@ def _staff(demands: list[Demand], burst: _Burst) -> list[tuple[int, int]]:
         if not len(chosen):
             break
         for pair in chosen:
-            if burst.fit(np.array([pair]))[0]:
+            if burst.fits(pair):
                 wanted[burst.task_of[pair]] -= 1
                 picks.append(burst.book(pair))
     return picks
@@ -268,18 +283,33 @@ def _best(pairs: np.ndarray, totals: np.ndarray, tasks: np.ndarray, keep: np.nda
 
 def _match(height: int, rows: np.ndarray, places: np.ndarray, values: np.ndarray) -> np.ndarray:
     """The minimum-cost matching of every row to a place or to its own 'no offer' column: the
-    edges chosen (their indices). scipy is imported here, by the first burst whose tasks share
-    volunteers, not when matching starts: it is a third of the service's memory."""
+    edges chosen (their indices). A small burst (one community's decision) is solved dense, in
+    numpy (domain/hungarian.py); only a bigger one imports scipy, a third of the service's memory."""
+    columns, column_of = np.unique(places, return_inverse=True)
+    column_of = column_of.reshape(-1)
+    width, nobody = len(columns) + height, np.arange(height)
+    if height * width <= DENSE_CELLS:
+        cost = np.full((height, width), np.inf)
+        cost[rows, column_of] = COST - values
+        cost[nobody, len(columns) + nobody] = COST * (height + 1)
+        edge = np.full((height, width), -1, dtype=np.intp)
+        edge[rows, column_of] = np.arange(len(rows))
+        chosen = edge[nobody, assign(cost)]
+        return chosen[chosen >= 0]
+    return _sparse_match(height, width, rows, column_of, values, len(columns))
+
+
+def _sparse_match(height: int, width: int, rows: np.ndarray, column_of: np.ndarray, values: np.ndarray,
+                  places: int) -> np.ndarray:
     from scipy.sparse import csr_matrix
     from scipy.sparse.csgraph import min_weight_full_bipartite_matching
 
-    columns, column_of = np.unique(places, return_inverse=True)
-    width, nobody = len(columns) + height, np.arange(height)
+    nobody = np.arange(height)
     matrix = csr_matrix((np.concatenate([COST - values, np.full(height, COST * (height + 1))]),
-                         (np.concatenate([rows, nobody]), np.concatenate([column_of, len(columns) + nobody]))),
+                         (np.concatenate([rows, nobody]), np.concatenate([column_of, places + nobody]))),
                         shape=(height, width))
     row_index, column_index = min_weight_full_bipartite_matching(matrix)
-    matched = column_index < len(columns)
+    matched = column_index < places
     keys = rows.astype(np.int64) * width + column_of
     order = np.argsort(keys)
     return order[np.searchsorted(keys, row_index[matched].astype(np.int64) * width + column_index[matched],
