@@ -10,9 +10,14 @@ def assign(cost: np.ndarray) -> np.ndarray:
     assignment of least total cost. Each row costs one shortest path, each step of which is
     one pass over the columns: O(rows² × columns) at worst, much less when few rows compete."""
     height, width = cost.shape
-    u, v = np.zeros(height + 1), np.zeros(width + 1)
     row_at = np.zeros(width + 1, dtype=np.intp)  # the row (from 1) in each column (from 1; 0: the start)
-    for row in range(1, height + 1):
+    # A start that is optimal so far: each row's potential is its cheapest cost, and the first
+    # row to want a column gets it; only the others need a search.
+    cheapest = np.argmin(cost, axis=1)
+    u, v = np.concatenate([[0.0], cost[np.arange(height), cheapest]]), np.zeros(width + 1)
+    wanted, first = np.unique(cheapest, return_index=True)
+    row_at[wanted + 1] = first + 1
+    for row in np.setdiff1d(np.arange(1, height + 1), first + 1).tolist():
         row_at[0], column = row, 0
         shortest, via = np.full(width + 1, np.inf), np.zeros(width + 1, dtype=np.intp)
         done = np.zeros(width + 1, dtype=bool)
