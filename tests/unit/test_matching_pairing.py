@@ -6,6 +6,7 @@ from uuid import UUID
 import pytest
 
 from services.matching.domain.candidates import Limits, able
+from services.matching.domain.columns import Candidates
 from services.matching.domain.model import Task, Volunteer
 from services.matching.domain.pairing import first_asked
 from services.matching.domain.staffing import Demand, staff_batch
@@ -37,14 +38,14 @@ PAIRED = UUID(int=2)
 ])
 def test_the_paired_volunteer_is_asked_alone_while_able(candidates, offers, paired, expected):
     people = tuple(volunteer(n) for n in candidates)
-    asked, count = first_asked(people, offers, paired)
+    asked, count = first_asked(Candidates.of(people), offers, paired)
     assert ([v.volunteer_id.int for v in asked], count) == (list(expected[0]), expected[1])
 
 
 def test_a_paired_volunteer_who_declined_is_not_able_so_the_others_are_asked():
     visit = task(offered=frozenset({PAIRED}))
     fit, _ = able([volunteer(1), volunteer(2), volunteer(3)], visit, LIMITS)
-    asked, count = first_asked(tuple(fit), 1, PAIRED)
+    asked, count = first_asked(Candidates.of(fit), 1, PAIRED)
     assert {v.volunteer_id.int for v in asked} == {1, 3} and count == 1
 
 

@@ -2,15 +2,20 @@
 rule's own, and on any burst it is never worse than greedy, in places filled nor in total score,
 and never overruns a cap."""
 from collections import Counter
+from unittest.mock import patch
 from uuid import UUID
 
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy.optimize import linear_sum_assignment
 
 from services.matching.domain.candidates import Limits
+from services.matching.domain.columns import Columns
 from services.matching.domain.model import Task, Volunteer
 from services.matching.domain.scoring import Pairs, score
+from services.matching.domain import staffing
+from services.matching.domain.hungarian import assign
 from services.matching.domain.staffing import Demand, staff_batch, staff_greedily
 
 SKILLS = ("cooking", "cleaning", "digital")
@@ -71,7 +76,7 @@ def test_a_burst_is_never_worse_than_greedy_and_never_overruns_a_cap(burst):
        tasks(0))
 def test_the_scores_weighed_together_are_the_rule_s_own(people, loads, task):
     loads = np.array((loads * len(people))[:len(people)])
-    pairs = Pairs([task], people, np.zeros(len(people), dtype=np.intp), np.arange(len(people)))
+    pairs = Pairs([task], Columns.of(people), np.zeros(len(people), dtype=np.intp), np.arange(len(people)))
     pairs.pair(np.array([n for n, v in enumerate(people) if v.volunteer_id in task.paired], dtype=np.intp))
     expected = [score(v, task, added_load=int(load)).total for v, load in zip(people, loads)]
     assert np.allclose(pairs.totals(np.arange(len(people)), loads), expected, rtol=0, atol=1e-9)
@@ -79,3 +84,26 @@ def test_the_scores_weighed_together_are_the_rule_s_own(people, loads, task):
 
 def test_an_empty_burst_gets_no_offers():
     assert staff_batch([], Limits()) == staff_greedily([], Limits()) == []
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(1, 25), st.integers(0, 30), st.integers(0, 2**32 - 1))
+def test_the_dense_assignment_costs_what_scipy_s_does(height, extra, seed):
+    rng = np.random.default_rng(seed)
+    cost = np.where(rng.random((height, height + extra)) < 0.5, np.inf, rng.random((height, height + extra)) * 10)
+    cost[np.arange(height), extra + np.arange(height)] = 1000.0  # every row can go somewhere
+    columns = assign(cost)
+    rows, best = linear_sum_assignment(np.where(np.isinf(cost), 1e9, cost))
+    assert len(set(columns)) == height
+    assert np.isclose(cost[np.arange(height), columns].sum(), cost[rows, best].sum())
+
+
+@settings(max_examples=50, deadline=None)
+@given(bursts())
+def test_a_burst_too_big_to_solve_dense_is_never_worse_than_greedy_either(burst):
+    demands, limits = burst
+    with patch.object(staffing, "DENSE_CELLS", 0):  # scipy's sparse matching, as for a big burst
+        sparse = staff_batch(demands, limits)
+    greedy = staff_greedily(demands, limits)
+    assert len(sparse) >= len(greedy)
+    assert sum(o.score.total for o in sparse) >= sum(o.score.total for o in greedy) - 1e-9

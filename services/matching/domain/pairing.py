@@ -5,17 +5,14 @@ the task, so they are no longer able to take it: domain/candidates.unfit)."""
 from dataclasses import replace
 from uuid import UUID
 
-from services.matching.domain.model import Volunteer
+from services.matching.domain.columns import Candidates
 
 
-def first_asked(candidates: tuple[Volunteer, ...], offers: int,
-                paired: UUID | None) -> tuple[tuple[Volunteer, ...], int]:
+def first_asked(candidates: Candidates, offers: int, paired: UUID | None) -> tuple[Candidates, int]:
     """Who a task's offers may go to now, and how many: the paired volunteer alone (one offer)
     when they are among the able `candidates`; else every candidate, `offers` of them."""
-    for volunteer in candidates:
-        if volunteer.volunteer_id == paired:
-            return (volunteer,), 1
-    return candidates, offers
+    alone = candidates.only(paired) if paired else candidates
+    return (alone, 1) if paired and len(alone) else (candidates, offers)
 
 
 def paired_first(demand):

@@ -5,6 +5,7 @@ from math import asin, cos, radians, sin, sqrt
 
 import numpy as np
 
+from services.matching.domain.columns import Coded, Columns
 from services.matching.domain.model import Task, Volunteer
 
 WEIGHTS = {"pairing": 4.0, "skill_fit": 2.0, "proximity": 2.0, "fairness": 2.0, "load": 1.0, "language": 1.0}
@@ -67,7 +68,6 @@ def distance_km(a: tuple[float, float], b: tuple[float, float]) -> float:
     return 2 * 6371.0 * asin(sqrt(h))
 
 
-
 class Pairs:
     """Every (task, volunteer) pair of a burst as columns of numbers, so that `score`'s total is
     computed for hundreds of thousands of pairs at once (numpy) rather than one at a time.
@@ -75,11 +75,11 @@ class Pairs:
     offer's reason still comes from `score`, with its parts. The parts that do not move with the
     load (`fixed`) are computed once."""
 
-    def __init__(self, tasks: list[Task], volunteers: list[Volunteer], task_of: np.ndarray, volunteer_of: np.ndarray):
+    def __init__(self, tasks: list[Task], volunteers: Columns, task_of: np.ndarray, volunteer_of: np.ndarray):
         self.task_of, self.volunteer_of = task_of, volunteer_of
         self.hours = np.array([t.planned_hours for t in tasks], dtype=float)[task_of]
-        self.recent = np.array([v.recent_hours for v in volunteers], dtype=float)[volunteer_of]
-        self.open = np.array([v.open_assignments for v in volunteers], dtype=float)[volunteer_of]
+        self.recent = volunteers.recent[volunteer_of].astype(float)
+        self.open = volunteers.open[volunteer_of].astype(float)
         self.fixed = (WEIGHTS["skill_fit"] * _skill_fits(tasks, volunteers, task_of, volunteer_of)
                       + WEIGHTS["proximity"] * _proximities(tasks, volunteers, task_of, volunteer_of)
                       + WEIGHTS["language"] * _language_fits(tasks, volunteers, task_of, volunteer_of))
@@ -94,12 +94,6 @@ class Pairs:
         return self.fixed[pairs] + WEIGHTS["fairness"] * fairness + WEIGHTS["load"] * load
 
 
-def _codes(values) -> tuple[np.ndarray, dict]:
-    """Each value numbered (the same value, the same number), and the numbering."""
-    numbers = {value: n for n, value in enumerate(dict.fromkeys(values))}
-    return np.fromiter(map(numbers.__getitem__, values), dtype=np.int64, count=len(values)), numbers
-
-
 def _masks(sets, bits: dict) -> np.ndarray:
     """Each set of names as a bit mask, `bits` numbering the names as it goes."""
     masks = {}
@@ -108,9 +102,14 @@ def _masks(sets, bits: dict) -> np.ndarray:
     return np.array([masks[names] for names in sets], dtype=np.int64)
 
 
-def _skill_fits(tasks, volunteers, task_of, volunteer_of) -> np.ndarray:
+def _of_volunteers(sets: Coded, bits: dict) -> np.ndarray:
+    """The volunteers' sets of names as bit masks (each distinct set masked once)."""
+    return _masks(sets.values, bits)[sets.codes] if sets.values else np.zeros(len(sets.codes), dtype=np.int64)
+
+
+def _skill_fits(tasks, volunteers: Columns, task_of, volunteer_of) -> np.ndarray:
     bits = {}
-    have = _masks([v.skills for v in volunteers], bits)
+    have = _of_volunteers(volunteers.skills, bits)
     wanted = [frozenset(t.skills) | frozenset(t.helpful_skills) for t in tasks]
     want = _masks(wanted, bits)
     count = np.array([len(w) for w in wanted], dtype=float)
@@ -118,26 +117,32 @@ def _skill_fits(tasks, volunteers, task_of, volunteer_of) -> np.ndarray:
     return np.where(count[task_of] > 0, fits, 1.0)
 
 
-def _language_fits(tasks, volunteers, task_of, volunteer_of) -> np.ndarray:
+def _language_fits(tasks, volunteers: Columns, task_of, volunteer_of) -> np.ndarray:
     bits = {}
-    speak = _masks([v.languages for v in volunteers], bits)
+    speak = _of_volunteers(volunteers.languages, bits)
     need = _masks([frozenset((t.language,)) if t.language else frozenset() for t in tasks], bits)
     spoken = (speak[volunteer_of] & need[task_of] > 0).astype(float)
     return np.where(need[task_of] == 0, 0.5, spoken)
 
 
-def _proximities(tasks, volunteers, task_of, volunteer_of) -> np.ndarray:
-    areas, numbers = _codes([v.community_code for v in volunteers] + [t.community_code for t in tasks])
-    grids, _ = _codes([v.grid_code for v in volunteers] + [t.grid_code or object() for t in tasks])
-    mine, theirs = areas[len(volunteers):][task_of], areas[:len(volunteers)][volunteer_of]
-    same_grid = grids[len(volunteers):][task_of] == grids[:len(volunteers)][volunteer_of]
+def _codes_of(tasks: list[Task], coded: Coded, read) -> np.ndarray:
+    """The tasks' values in the volunteers' coding; -1 for a value no volunteer has, or none."""
+    numbers = {value: n for n, value in enumerate(coded.values) if value is not None}
+    return np.array([numbers.get(read(t), -1) for t in tasks], dtype=np.intp)
+
+
+def _proximities(tasks, volunteers: Columns, task_of, volunteer_of) -> np.ndarray:
+    mine = _codes_of(tasks, volunteers.community, lambda t: t.community_code)[task_of]
+    theirs = volunteers.community.codes[volunteer_of]
+    grid = _codes_of(tasks, volunteers.grid, lambda t: t.grid_code)[task_of]
+    same_grid = (grid >= 0) & (grid == volunteers.grid.codes[volunteer_of])
     by_area = np.where(mine != theirs, 0.2, np.where(same_grid, 1.0, 0.8))
-    here, there = (np.radians(np.fromiter((x for place in places for x in place or (0.0, 0.0)), dtype=float)
-                              .reshape(-1, 2))[of] for places, of in (([t.location for t in tasks], task_of),
-                                                                      ([v.location for v in volunteers], volunteer_of)))
-    located = (np.array([t.location is not None for t in tasks], dtype=bool)[task_of]
-               & np.array([v.location is not None for v in volunteers], dtype=bool)[volunteer_of])
-    h = (np.sin((there[:, 0] - here[:, 0]) / 2) ** 2
-         + np.cos(here[:, 0]) * np.cos(there[:, 0]) * np.sin((there[:, 1] - here[:, 1]) / 2) ** 2)
+    here = np.radians(np.array([t.location or (0.0, 0.0) for t in tasks], dtype=float).reshape(-1, 2))
+    there = np.radians(volunteers.place)
+    located = np.array([t.location is not None for t in tasks], dtype=bool)[task_of] & volunteers.located[volunteer_of]
+    # each place's cosine once, not once per pair
+    cosines = np.cos(here[:, 0])[task_of] * np.cos(there[:, 0])[volunteer_of]
+    here, there = here[task_of], there[volunteer_of]
+    h = np.sin((there[:, 0] - here[:, 0]) / 2) ** 2 + cosines * np.sin((there[:, 1] - here[:, 1]) / 2) ** 2
     near = np.maximum(0.0, 1.0 - 2 * 6371.0 * np.arcsin(np.sqrt(h)) / NEAR_KM)
     return np.where(located, near, by_area)

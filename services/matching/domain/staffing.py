@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from uuid import UUID
 
 import numpy as np
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import min_weight_full_bipartite_matching
 
 from services.matching.domain.candidates import Limits
+from services.matching.domain.columns import Candidates, Columns, keys
+from services.matching.domain.hungarian import assign
 from services.matching.domain.model import Task, Volunteer
 from services.matching.domain.pairing import paired_first
 from services.matching.domain.scoring import WEIGHTS, Pairs, Score, score
@@ -28,17 +28,25 @@ KEEP_AT_LEAST = 20
 # A matching cost below every offer's: each is COST - score, and leaving a row without an offer
 # costs more than any set of offers, so the solver fills as many places as it can, then scores.
 COST = sum(WEIGHTS.values()) + 1.0
+# Up to this many cells (rows wanted × places and "no offer" columns, 8 bytes each), a burst's
+# matching is solved dense in numpy; beyond, sparse with scipy.
+DENSE_CELLS = 250_000
 
 
 @dataclass(frozen=True)
 class Demand:
-    """A task, how many offers it should get now, the volunteers able to take it, and the
-    volunteer paired with its household (结对), asked first (domain/pairing.py)."""
+    """A task, how many offers it should get now, the volunteers able to take it (columns, or
+    any sequence of volunteers, read into columns), and the volunteer paired with its household
+    (结对), asked first (domain/pairing.py)."""
 
     task: Task
     offers: int
-    candidates: tuple[Volunteer, ...]
+    candidates: Candidates
     paired: UUID | None = None
+
+    def __post_init__(self):
+        if not isinstance(self.candidates, Candidates):
+            object.__setattr__(self, "candidates", Candidates.of(tuple(self.candidates)))
 
 
 @dataclass(frozen=True)
@@ -51,46 +59,35 @@ class Offer:
 class _Burst:
     """A burst as numbered pairs: each demand's candidates are a stretch of pairs (`stretch`), each
     volunteer numbered once however many tasks list them; and what this decision has handed
-    each volunteer so far, so no cap is overrun. The batch and greedy share the numbering."""
+    each volunteer so far, so no cap is overrun. The batch and greedy share the numbering; both
+    pick pairs (`book`), and only the answer's picks become offers."""
 
     def __init__(self, demands: list[Demand], limits: Limits):
         self.tasks = [demand.task for demand in demands]
-        listed = [v for demand in demands for v in demand.candidates]
-        _, first, of_object = np.unique(np.fromiter(map(id, listed), dtype=np.int64, count=len(listed)),
-                                        return_index=True, return_inverse=True)
-        # Read in the order of their addresses (twice as fast as in the order listed), but ranked
-        # by where each is first listed, which orders the solver's columns: the same burst, the
-        # same offers.
-        numbered, self.volunteers = self._number([listed[at] for at in first])
-        self.rank = np.full(len(self.volunteers), len(listed), dtype=np.int64)
-        np.minimum.at(self.rank, numbered, first)
-        self.number = {v.volunteer_id.int: n for n, v in enumerate(self.volunteers)}
+        parts = list({id(d.candidates.columns): d.candidates.columns for d in demands}.values())
+        joined, starts = Columns.joined(parts)
+        start_of = {id(part): start for part, start in zip(parts, starts)}
+        listed = np.concatenate([start_of[id(d.candidates.columns)] + d.candidates.rows for d in demands]
+                                ).astype(np.intp)
+        rows, self.volunteer_of, self.rank = _numbered(joined, listed, len(parts) > 1)
+        self.volunteers = joined.take(rows)
         sizes = [len(demand.candidates) for demand in demands]
         self.start = np.concatenate([[0], np.cumsum(sizes)]).astype(np.intp)
         self.at = {demand.task.task_id: n for n, demand in enumerate(demands)}
-        task_of = np.repeat(np.arange(len(demands)), sizes)
-        self.volunteer_of = numbered[of_object]
-        self.pairs = Pairs(self.tasks, self.volunteers, task_of, self.volunteer_of)
+        self.task_of = np.repeat(np.arange(len(demands)), sizes)
+        self.pairs = Pairs(self.tasks, self.volunteers, self.task_of, self.volunteer_of)
         for n, task in enumerate(self.tasks):
-            paired = [self.number[p.int] for p in task.paired if p.int in self.number]
-            if paired:
-                stretch = self.stretch(n)
-                self.pairs.pair(stretch[np.isin(self.volunteer_of[stretch], paired)])
-        self.task_of, self.hours = task_of, self.pairs.hours
-        self.room = limits.max_open_assignments - np.array([v.open_assignments for v in self.volunteers], dtype=int)
-        self.week = np.array([v.max_weekly_hours - v.week_hours for v in self.volunteers], dtype=float)
+            if task.paired:
+                self.pairs.pair(self.of(self.stretch(n), keys(task.paired)))
+        self.hours = self.pairs.hours
+        self.unloaded = self.pairs.totals(np.arange(len(self.task_of)))
+        self.room = limits.max_open_assignments - self.volunteers.open
+        self.week = self.volunteers.spare_hours.astype(float)
         self.afresh()
 
-    @staticmethod
-    def _number(objects: list[Volunteer]) -> tuple[np.ndarray, list[Volunteer]]:
-        """Each object's volunteer number, and one object per volunteer: a volunteer may come as
-        several objects, one per task that read them (numbering objects first is the cheap part)."""
-        last = dict(zip((v.volunteer_id.int for v in objects), range(len(objects))))
-        if len(last) == len(objects):
-            return np.arange(len(objects)), objects
-        kept, numbered = np.unique(np.fromiter(map(last.__getitem__, (v.volunteer_id.int for v in objects)),
-                                               dtype=np.intp, count=len(objects)), return_inverse=True)
-        return numbered, [objects[at] for at in kept]
+    def of(self, pairs: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+        """Those of `pairs` whose volunteer has one of the `wanted` keys."""
+        return pairs[np.isin(self.volunteers.key[self.volunteer_of[pairs]], wanted)]
 
     def afresh(self) -> "_Burst":
         """Nothing handed out yet."""
@@ -107,8 +104,7 @@ class _Burst:
         stretch = self.stretch(n)
         if len(demand.candidates) == len(stretch):
             return n, stretch
-        ids = [self.number[v.volunteer_id.int] for v in demand.candidates]
-        return n, stretch[np.isin(self.volunteer_of[stretch], ids)]
+        return n, self.of(stretch, demand.candidates.columns.key[demand.candidates.rows])
 
     def fit(self, pairs: np.ndarray) -> np.ndarray:
         """Which `pairs` have a free place and the hours, and are not already booked."""
@@ -116,52 +112,124 @@ class _Burst:
         return (self.room[volunteers] > self.count[volunteers]) & (self.hours_left[volunteers] >= self.hours[pairs]) \
             & ~self.taken[pairs]
 
-    def totals(self, pairs: np.ndarray, unit: int = 0) -> np.ndarray:
-        """The scores of `pairs`, each at its volunteer's load so far plus `unit`."""
-        return self.pairs.totals(pairs, self.count[self.volunteer_of[pairs]] + unit)
+    def fits(self, pair: int) -> bool:
+        """`fit` for one pair (without building arrays for it)."""
+        volunteer = self.volunteer_of[pair]
+        return bool(self.room[volunteer] > self.count[volunteer] and self.hours_left[volunteer] >= self.hours[pair]
+                    and not self.taken[pair])
 
-    def book(self, pair: int) -> Offer:
-        task, row = self.tasks[self.task_of[pair]], self.volunteer_of[pair]
-        volunteer = self.volunteers[row]
-        offer = Offer(task, volunteer, score(volunteer, task, added_load=int(self.count[row])))
+    def totals(self, pairs: np.ndarray, unit: int = 0) -> np.ndarray:
+        """The scores of `pairs`, each at its volunteer's load so far plus `unit`; those at no
+        load from the scores worked out once for the whole burst."""
+        loads = self.count[self.volunteer_of[pairs]] + unit
+        if unit == 0 and not loads.any():
+            return self.unloaded[pairs]
+        return self.pairs.totals(pairs, loads)
+
+    def book(self, pair: int) -> tuple[int, int]:
+        """Hand the pair's volunteer the task: the pick (pair, the load it was scored at)."""
+        row = self.volunteer_of[pair]
+        pick = (int(pair), int(self.count[row]))
         self.count[row] += 1
-        self.hours_left[row] -= task.planned_hours
+        self.hours_left[row] -= self.hours[pair]
         self.taken[pair] = True
-        return offer
+        return pick
+
+    def total(self, picks: list[tuple[int, int]]) -> float:
+        pairs, loads = np.array(picks, dtype=np.intp).reshape(-1, 2).T
+        return float(self.pairs.totals(pairs, loads).sum())
+
+    def offers(self, picks: list[tuple[int, int]]) -> list[Offer]:
+        """The picks as offers, each with its score's parts (the offer's reason)."""
+        offers = []
+        for pair, load in picks:
+            task, volunteer = self.tasks[self.task_of[pair]], self.volunteers.people[int(self.volunteer_of[pair])]
+            offers.append(Offer(task, volunteer, score(volunteer, task, added_load=load)))
+        return offers
+
+
+def _numbered(joined: Columns, listed: np.ndarray, several: bool) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each volunteer's row (in `joined`), each listed row's volunteer number, and where each
+    volunteer is first listed (which orders the solver's columns: the same burst, the same
+    offers). Rows are numbered without sorting; a volunteer in `several` parts (one object per
+    task that read them, as from the store) is found by their key and numbered once."""
+    first = np.full(len(joined.key), len(listed), dtype=np.intp)
+    np.minimum.at(first, listed, np.arange(len(listed)))
+    rows = np.flatnonzero(first < len(listed))
+    number = np.zeros(len(joined.key), dtype=np.intp)
+    number[rows] = np.arange(len(rows))
+    volunteer_of, rank = number[listed], first[rows]
+    if several and _repeated(joined.key[rows]):
+        _, kept, folded = np.unique(joined.key[rows], return_index=True, return_inverse=True)
+        folded = folded.reshape(-1)
+        volunteer_of, rows, ranks = folded[volunteer_of], rows[kept], rank
+        rank = np.full(len(kept), len(listed), dtype=np.intp)
+        np.minimum.at(rank, folded, ranks)
+    return rows, volunteer_of, rank
+
+
+def _repeated(key: np.ndarray) -> bool:
+    """Whether a key may come twice: their 64-bit hashes are sorted, not the keys (a collision
+    only costs the exact fold)."""
+    halves = key.view("<u8").reshape(-1, 2)
+    hashed = halves[:, 0] * np.uint64(0x9E3779B97F4A7C15) ^ halves[:, 1]
+    return len(np.unique(hashed)) < len(hashed)
 
 
 def staff_batch(demands: list[Demand], limits: Limits) -> list[Offer]:
     """Offers for the whole batch, filling as many places as it can, then maximising the sum of
-    scores; greedy's offers instead when the batch's fill fewer places or score less (`_better`)."""
+    scores; greedy's offers instead when the batch's fill fewer places or score less (`_better`).
+    When no volunteer is listed by two tasks, greedy's offers are the best there are (each task
+    takes its best volunteers, who are nobody else's), and the solver is not run."""
     if not demands:
         return []
+    if len(demands) == 1:
+        return _alone(demands[0], limits)
     burst = _Burst(demands, limits)
+    if len(burst.volunteers.key) == len(burst.task_of):
+        return burst.offers(_paired_first(demands, burst, _greedily))
     batch = _paired_first(demands, burst, _staff)
     greedy = _paired_first(demands, burst.afresh(), _greedily)
-    return batch if _better(batch, greedy) else greedy
+    return burst.offers(batch if _better(burst, batch, greedy) else greedy)
 
 
-def _paired_first(demands: list[Demand], burst: _Burst, staff) -> list[Offer]:
+def _alone(demand: Demand, limits: Limits) -> list[Offer]:
+    """A task alone in its decision (most decisions): greedy's answer, which is the best there
+    is, scored one volunteer at a time rather than numbered as a burst (cheaper for a few)."""
+    first = paired_first(demand) if demand.paired else demand
+    return _best_free(first, limits) or (_best_free(demand, limits) if first is not demand else [])
+
+
+def _best_free(demand: Demand, limits: Limits) -> list[Offer]:
+    """The demand's best volunteers with a free place and the hours (of equal scores, the lowest id)."""
+    task = demand.task
+    free = [v for v in demand.candidates if v.open_assignments < limits.max_open_assignments
+            and v.week_hours + task.planned_hours <= v.max_weekly_hours]
+    scored = sorted(((score(v, task), v) for v in free), key=lambda sv: (-sv[0].total, sv[1].volunteer_id.int))
+    return [Offer(task, volunteer, chosen) for chosen, volunteer in scored[:demand.offers]]
+
+
+def _paired_first(demands: list[Demand], burst: _Burst, staff) -> list[tuple[int, int]]:
     """A household's paired volunteer is asked alone first (domain/pairing.py); a task whose
     paired volunteer the burst filled up with other tasks is then staffed as usual, rather than
     left without an offer. Without pairings, this is `staff` itself."""
     first = [paired_first(demand) if demand.paired else demand for demand in demands]
-    offers = staff(first, burst)
-    staffed = {offer.task.task_id for offer in offers}
+    picks = staff(first, burst)
+    staffed = {int(burst.task_of[pair]) for pair, _ in picks}
     others = [demand for demand, narrowed in zip(demands, first)
-              if narrowed is not demand and demand.task.task_id not in staffed]
-    return offers + staff(others, burst) if others else offers
+              if narrowed is not demand and burst.at[demand.task.task_id] not in staffed]
+    return picks + staff(others, burst) if others else picks
 
 
-def _better(batch: list[Offer], greedy: list[Offer]) -> bool:
+def _better(burst: _Burst, batch: list[tuple[int, int]], greedy: list[tuple[int, int]]) -> bool:
     """Whether the batch is no worse than greedy in places filled and in total score."""
-    return len(batch) >= len(greedy) and sum(o.score.total for o in batch) >= sum(o.score.total for o in greedy)
+    return len(batch) >= len(greedy) and burst.total(batch) >= burst.total(greedy)
 
 
-def _staff(demands: list[Demand], burst: _Burst) -> list[Offer]:
+def _staff(demands: list[Demand], burst: _Burst) -> list[tuple[int, int]]:
     """Pairs the solver cannot see as conflicting (an hour cap shared across tasks) are dropped
     and their rows solved again."""
-    offers, wanted, allowed = [], np.zeros(len(burst.tasks), dtype=int), np.zeros(len(burst.task_of), dtype=bool)
+    picks, wanted, allowed = [], np.zeros(len(burst.tasks), dtype=int), np.zeros(len(burst.task_of), dtype=bool)
     for demand in demands:
         n, pairs = burst.among(demand)
         wanted[n] = demand.offers
@@ -171,10 +239,10 @@ def _staff(demands: list[Demand], burst: _Burst) -> list[Offer]:
         if not len(chosen):
             break
         for pair in chosen:
-            if burst.fit(np.array([pair]))[0]:
+            if burst.fits(pair):
                 wanted[burst.task_of[pair]] -= 1
-                offers.append(burst.book(pair))
-    return offers
+                picks.append(burst.book(pair))
+    return picks
 
 
 def _solve(pairs: np.ndarray, wanted: np.ndarray, burst: _Burst) -> np.ndarray:
@@ -215,14 +283,33 @@ def _best(pairs: np.ndarray, totals: np.ndarray, tasks: np.ndarray, keep: np.nda
 
 def _match(height: int, rows: np.ndarray, places: np.ndarray, values: np.ndarray) -> np.ndarray:
     """The minimum-cost matching of every row to a place or to its own 'no offer' column: the
-    edges chosen (their indices)."""
+    edges chosen (their indices). A small burst (one community's decision) is solved dense, in
+    numpy (domain/hungarian.py); only a bigger one imports scipy, a third of the service's memory."""
     columns, column_of = np.unique(places, return_inverse=True)
+    column_of = column_of.reshape(-1)
     width, nobody = len(columns) + height, np.arange(height)
+    if height * width <= DENSE_CELLS:
+        cost = np.full((height, width), np.inf)
+        cost[rows, column_of] = COST - values
+        cost[nobody, len(columns) + nobody] = COST * (height + 1)
+        edge = np.full((height, width), -1, dtype=np.intp)
+        edge[rows, column_of] = np.arange(len(rows))
+        chosen = edge[nobody, assign(cost)]
+        return chosen[chosen >= 0]
+    return _sparse_match(height, width, rows, column_of, values, len(columns))
+
+
+def _sparse_match(height: int, width: int, rows: np.ndarray, column_of: np.ndarray, values: np.ndarray,
+                  places: int) -> np.ndarray:
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import min_weight_full_bipartite_matching
+
+    nobody = np.arange(height)
     matrix = csr_matrix((np.concatenate([COST - values, np.full(height, COST * (height + 1))]),
-                         (np.concatenate([rows, nobody]), np.concatenate([column_of, len(columns) + nobody]))),
+                         (np.concatenate([rows, nobody]), np.concatenate([column_of, places + nobody]))),
                         shape=(height, width))
     row_index, column_index = min_weight_full_bipartite_matching(matrix)
-    matched = column_index < len(columns)
+    matched = column_index < places
     keys = rows.astype(np.int64) * width + column_of
     order = np.argsort(keys)
     return order[np.searchsorted(keys, row_index[matched].astype(np.int64) * width + column_index[matched],
@@ -231,13 +318,17 @@ def _match(height: int, rows: np.ndarray, places: np.ndarray, values: np.ndarray
 
 def staff_greedily(demands: list[Demand], limits: Limits) -> list[Offer]:
     """Each task in turn takes the best volunteer still free."""
-    return _greedily(demands, _Burst(demands, limits)) if demands else []
+    if not demands:
+        return []
+    burst = _Burst(demands, limits)
+    return burst.offers(_greedily(demands, burst))
 
 
-def _greedily(demands: list[Demand], burst: _Burst) -> list[Offer]:
+def _greedily(demands: list[Demand], burst: _Burst) -> list[tuple[int, int]]:
     """Booking a volunteer changes only their own score and room, and they are then on the task:
-    a task's candidates are weighed once for all its offers."""
-    offers = []
+    a task's candidates are weighed once for all its offers. Of equal scores, the volunteer
+    with the lowest id (the lowest number) wins."""
+    picks = []
     for demand in demands:
         _, pairs = burst.among(demand)
         free = pairs[burst.fit(pairs)]
@@ -245,7 +336,7 @@ def _greedily(demands: list[Demand], burst: _Burst) -> list[Offer]:
         for _ in range(min(demand.offers, len(free))):
             best = np.flatnonzero(totals == totals.max())
             pick = best[0] if len(best) == 1 else min(
-                best, key=lambda at: burst.volunteers[burst.volunteer_of[free[at]]].volunteer_id.int)
-            offers.append(burst.book(int(free[pick])))
+                best, key=lambda at: burst.volunteers.key[burst.volunteer_of[free[at]]].tobytes())
+            picks.append(burst.book(int(free[pick])))
             totals[pick] = -np.inf
-    return offers
+    return picks

@@ -10,10 +10,18 @@ from services.matching.domain.offers import AssignmentState, Status
 from services.matching.store.setbacks import NOT_SET_ASIDE, SETBACK
 from shared.events import CompletionReported, VolunteerRef
 
-# An assignment with the volunteer as the outside world knows them, and a report kept for it.
-_JOINED = ("SELECT a.*, v.source AS volunteer_source, v.external_id AS volunteer_external_id, k.report AS kept "
-           "FROM assignment a JOIN volunteer v USING (volunteer_id) LEFT JOIN kept_report k USING (assignment_id) ")
-
+# An assignment with the volunteer as the outside world knows them, and a report kept for it:
+# the fields _assignment reads, and where each comes from.
+_FIELDS = {"assignment_id": "a.assignment_id", "task_id": "a.task_id", "status": "a.status",
+           "volunteer_id": "a.volunteer_id", "volunteer_source": "v.source", "volunteer_external_id": "v.external_id",
+           "week": "a.week", "planned_hours": "a.planned_hours", "expires_at": "a.expires_at", "hours": "a.hours",
+           "people_served": "a.people_served", "outcome": "a.outcome", "answered_at": "a.answered_at",
+           "kept": "k.report"}
+_FROM = "FROM assignment a JOIN volunteer v USING (volunteer_id) LEFT JOIN kept_report k USING (assignment_id) "
+_JOINED = "SELECT " + ", ".join(f"{source} AS {name}" for name, source in _FIELDS.items()) + " " + _FROM
+# A task's assignments, oldest first, as anonymous records (for an array in a bigger statement:
+# store/waiting.py); `as_assignments` reads them.
+OF_TASK = "SELECT ROW(" + ", ".join(_FIELDS.values()) + ") " + _FROM + "WHERE a.task_id = {task} ORDER BY a.created_at"
 
 
 async def insert(conn: asyncpg.Connection, change: AddAssignment) -> None:
@@ -47,7 +55,12 @@ async def of_task(conn: asyncpg.Connection, task_id: UUID) -> tuple[AssignmentSt
     return tuple(map(_assignment, await conn.fetch(_JOINED + "WHERE a.task_id = $1 ORDER BY a.created_at", task_id)))
 
 
-def _assignment(row: asyncpg.Record) -> AssignmentState:
+def as_assignments(records: list[tuple]) -> tuple[AssignmentState, ...]:
+    """OF_TASK's records as assignments."""
+    return tuple(_assignment(dict(zip(_FIELDS, record))) for record in records)
+
+
+def _assignment(row: asyncpg.Record | dict) -> AssignmentState:
     return AssignmentState(
         assignment_id=row["assignment_id"], task_id=row["task_id"], status=Status(row["status"]),
         volunteer=VolunteerRef(volunteer_id=row["volunteer_id"], source=row["volunteer_source"],

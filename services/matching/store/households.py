@@ -36,12 +36,11 @@ async def save_campaign(conn: asyncpg.Connection, event: CampaignStarted) -> Non
                            [(event.campaign_id, visit.household_id, visit.request_id) for visit in event.visits])
 
 
-async def paired_volunteer(conn: asyncpg.Connection, request_id: UUID) -> UUID | None:
-    """The volunteer paired with the household of the request (结对), if it has one on the roster."""
-    return await conn.fetchval(
-        "SELECT v.volunteer_id FROM service_request r JOIN household h ON h.household_id = r.household_id "
-        "JOIN volunteer v ON (v.source, v.external_id) = (h.paired_source, h.paired_external_id) "
-        "WHERE r.request_id = $1", request_id)
+# The volunteer paired with the household of a request (结对), if it has one on the roster;
+# formatted with the request (a column of store/waiting.py's statement).
+PAIRED_VOLUNTEER = ("SELECT v.volunteer_id FROM service_request r JOIN household h ON h.household_id = r.household_id "
+                    "JOIN volunteer v ON (v.source, v.external_id) = (h.paired_source, h.paired_external_id) "
+                    "WHERE r.request_id = {request}")
 
 
 async def household(conn: asyncpg.Connection, household_id: UUID) -> asyncpg.Record | None:

@@ -89,29 +89,19 @@ async def lock_volunteers(conn: asyncpg.Connection, volunteer_ids: list[UUID]) -
 
 async def book(conn: asyncpg.Connection, volunteer_id: UUID, week: date, hours: float, max_open: int) -> bool:
     """Hold a place and `hours` of the volunteer's week for an offer, if their caps allow it
-    now. The row locks make two decisions (in any process) see each other's bookings."""
-    try:
-        async with conn.transaction():  # a savepoint: a refused hour cap undoes the place
-            placed = await conn.fetchval(
-                "UPDATE volunteer SET open_assignments = open_assignments + 1 "
-                "WHERE volunteer_id = $1 AND active AND open_assignments < $2 RETURNING max_weekly_hours",
-                volunteer_id, max_open)
-            if placed is None:
-                return False
-            booked = await conn.fetchval(
-                "INSERT INTO volunteer_week AS w (volunteer_id, week, hours) SELECT $1, $2, $3::numeric WHERE $3::numeric <= $4 "
-                "ON CONFLICT (volunteer_id, week) DO UPDATE SET hours = w.hours + EXCLUDED.hours "
-                "WHERE w.hours + EXCLUDED.hours <= $4 RETURNING true",
-                volunteer_id, week, hours, placed)
-            if not booked:
-                raise _Refused()
-    except _Refused:
-        return False
-    return True
-
-
-class _Refused(Exception):
-    pass
+    now, in one statement: the volunteer's row is locked first (FOR UPDATE re-reads it after
+    any decision that held it, in any process), the week's hours are added only within the cap
+    (ON CONFLICT sees the latest hours), and the place only if they were; else nothing."""
+    return bool(await conn.fetchval(
+        "WITH placed AS (SELECT max_weekly_hours FROM volunteer WHERE volunteer_id = $1 AND active "
+        "  AND open_assignments < $4 FOR UPDATE), "
+        "booked AS (INSERT INTO volunteer_week AS w (volunteer_id, week, hours) "
+        "  SELECT $1, $2, $3::numeric FROM placed WHERE $3::numeric <= placed.max_weekly_hours "
+        "  ON CONFLICT (volunteer_id, week) DO UPDATE SET hours = w.hours + EXCLUDED.hours "
+        "  WHERE w.hours + EXCLUDED.hours <= (SELECT max_weekly_hours FROM placed) RETURNING w.volunteer_id) "
+        "UPDATE volunteer v SET open_assignments = v.open_assignments + 1 FROM booked "
+        "WHERE v.volunteer_id = booked.volunteer_id RETURNING true",
+        volunteer_id, week, hours, max_open))
 
 
 async def settle(conn: asyncpg.Connection, change: SettleBooking) -> None:

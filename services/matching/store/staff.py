@@ -31,9 +31,13 @@ async def ask_again(conn: asyncpg.Connection, change: AskAgain) -> None:
                        change.task_id, list(ENDED), change.volunteer_id)
 
 
+# The volunteers a task was offered to (and not to be asked again since it was reopened),
+# formatted with the task: a parameter, or a column of a bigger statement (store/waiting.py).
+ASKED = "SELECT volunteer_id FROM assignment WHERE task_id = {task} AND NOT ask_again"
+
+
 async def asked(conn: asyncpg.Connection, task_id: UUID) -> frozenset[UUID]:
-    """The volunteers the task was offered to (and not to be asked again since it was reopened)."""
-    rows = await conn.fetch("SELECT volunteer_id FROM assignment WHERE task_id = $1 AND NOT ask_again", task_id)
+    rows = await conn.fetch(ASKED.format(task="$1"), task_id)
     return frozenset(row["volunteer_id"] for row in rows)
 
 

@@ -136,13 +136,6 @@ def _task(row: asyncpg.Record) -> TaskState:
         wait_until=row["wait_until"])
 
 
-async def waiting(conn: asyncpg.Connection, community: str, limit: int) -> list[TaskState]:
-    """The community's tasks that want offers, oldest first (the caller holds the community's lock)."""
-    return [_task(row) for row in await conn.fetch(
-        "SELECT * FROM task WHERE community_code = $1 AND wants_offers AND status = 'open' "
-        "ORDER BY created_at LIMIT $2 FOR UPDATE", community, limit)]
-
-
 async def communities_waiting(conn: asyncpg.Connection, now: datetime, limit: int) -> list[asyncpg.Record]:
     """Communities with tasks that want offers (community_code, attempts), but those set aside."""
     return await conn.fetch(
@@ -191,19 +184,18 @@ async def want_offers(conn: asyncpg.Connection, change: WantOffers) -> None:
                        "WHERE task_id = $1", change.task_id, change.wanted)
 
 
+# Who served the latest earlier occurrence of a series (the pairing to keep); and who was
+# offered a case, at any level. Formatted with the request, occurrence or case they are of: a
+# parameter, or a column of a bigger statement (store/waiting.py).
+PAIRED = ("SELECT a.volunteer_id FROM assignment a JOIN task t USING (task_id) WHERE t.request_id = {request} "
+          "AND t.occurrence = (SELECT max(p.occurrence) FROM task p JOIN assignment pa USING (task_id) "
+          "  WHERE p.request_id = {request} AND p.occurrence < {occurrence} AND pa.status = 'completed') "
+          "AND a.status = 'completed'")
+OFFERED_FOR_CASE = "SELECT a.volunteer_id FROM assignment a JOIN task t USING (task_id) WHERE t.case_id = {case}"
+
+
 async def paired(conn: asyncpg.Connection, request_id: UUID, occurrence: int) -> frozenset[UUID]:
-    """Who served the latest earlier occurrence of the series (the pairing to keep)."""
-    rows = await conn.fetch(
-        "SELECT a.volunteer_id FROM assignment a JOIN task t USING (task_id) WHERE t.request_id = $1 "
-        "AND t.occurrence = (SELECT max(p.occurrence) FROM task p JOIN assignment pa USING (task_id) "
-        "  WHERE p.request_id = $1 AND p.occurrence < $2 AND pa.status = 'completed') AND a.status = 'completed'",
-        request_id, occurrence)
-    return frozenset(row["volunteer_id"] for row in rows)
-
-
-async def offered_for_case(conn: asyncpg.Connection, case_id: UUID) -> frozenset[UUID]:
-    rows = await conn.fetch("SELECT a.volunteer_id FROM assignment a JOIN task t USING (task_id) WHERE t.case_id = $1",
-                            case_id)
+    rows = await conn.fetch(PAIRED.format(request="$1", occurrence="$2"), request_id, occurrence)
     return frozenset(row["volunteer_id"] for row in rows)
 
 
