@@ -64,8 +64,18 @@ CREATE FUNCTION duration_add(date, text, text, text, float8, int) RETURNS void L
     WHERE month = $1 AND community_code = $2 AND category IN ($3, '*') AND step = $4;
 $$;
 
--- Fill both from the facts (this migration, and the benchmark's load): the ranks per register are
--- grouped first, then each cell's bytes are written in one pass, the gaps as runs of zeros.
+-- The bytes of `size` values of `width` bytes each (big-endian), zero but at `positions`: the gaps
+-- are written as runs of zeros, so that a sparse cell costs what it holds.
+CREATE FUNCTION dense_bytes(positions int[], vals bigint[], width int, size int) RETURNS bytea
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+    SELECT decode(string_agg(repeat('00', width * gap) || lpad(to_hex(val), 2 * width, '0'), '' ORDER BY position)
+                  || repeat('00', width * (size - 1 - max(position))), 'hex')
+    FROM (SELECT position, val, position - 1 - COALESCE(lag(position) OVER (ORDER BY position), -1) AS gap
+          FROM unnest(positions, vals) AS entry(position, val)) AS entries
+$$;
+
+-- Fill both from the facts (this migration, and the benchmark's load): the ranks per register and
+-- the counts per bucket are grouped first, then each cell's bytes are written at once.
 CREATE PROCEDURE sketches_fill() LANGUAGE sql AS $$
     WITH people AS (
         SELECT date_trunc('month', day)::date AS month, community_code, category, 'volunteer' AS kind,
@@ -81,16 +91,10 @@ CREATE PROCEDURE sketches_fill() LANGUAGE sql AS $$
         FROM (SELECT month, community_code, category, kind, hll_slot(person) AS slot FROM people) AS hashed,
              unnest(ARRAY[category, '*']) AS level
         GROUP BY 1, 2, 3, 4, 5
-    ), gaps AS (
-        SELECT *, register - 1 - COALESCE(lag(register) OVER (PARTITION BY month, community_code, category, kind
-                                                              ORDER BY register), -1) AS gap
-        FROM slots
     )
     INSERT INTO reach_sketch (month, community_code, category, kind, registers)
-    SELECT month, community_code, category, kind,
-           decode(string_agg(repeat('00', gap) || lpad(to_hex(top), 2, '0'), '' ORDER BY register)
-                  || repeat('00', 4095 - max(register)), 'hex')
-    FROM gaps GROUP BY 1, 2, 3, 4;
+    SELECT month, community_code, category, kind, dense_bytes(array_agg(register), array_agg(top::bigint), 1, 4096)
+    FROM slots GROUP BY 1, 2, 3, 4;
 
     WITH durations AS (
         SELECT date_trunc('month', assigned_day)::date AS month, community_code, category, 'assign' AS step,
@@ -104,16 +108,10 @@ CREATE PROCEDURE sketches_fill() LANGUAGE sql AS $$
         SELECT month, community_code, level AS category, step, duration_bucket(seconds) AS bucket, count(*) AS n
         FROM durations, unnest(ARRAY[category, '*']) AS level
         GROUP BY 1, 2, 3, 4, 5
-    ), gaps AS (
-        SELECT *, bucket - 1 - COALESCE(lag(bucket) OVER (PARTITION BY month, community_code, category, step
-                                                          ORDER BY bucket), -1) AS gap
-        FROM counted
     )
     INSERT INTO duration_histogram (month, community_code, category, step, counts)
-    SELECT month, community_code, category, step,
-           decode(string_agg(repeat('00000000', gap) || lpad(to_hex(n), 8, '0'), '' ORDER BY bucket)
-                  || repeat('00000000', 869 - max(bucket)), 'hex')
-    FROM gaps GROUP BY 1, 2, 3, 4;
+    SELECT month, community_code, category, step, dense_bytes(array_agg(bucket), array_agg(n), 4, 870)
+    FROM counted GROUP BY 1, 2, 3, 4;
 $$;
 
 -- The hours volunteers gave (reported, else an equal share of the service's), added up beside the
