@@ -13,7 +13,7 @@ from services.reporting import tables
 from services.reporting.app import SERVICE
 from services.reporting.domain.figures import finish
 from services.reporting.domain.scope import Scope
-from services.reporting.domain.sketches import ESTIMATES, RELATIVE_ERROR, STANDARD_ERROR
+from services.reporting.domain.sketches import ESTIMATES, RELATIVE_ERROR, STANDARD_ERROR, distinct, registers_of
 from services.reporting.handlers import project_event
 from services.reporting.store import reports
 from services.reporting.store.archive import READ_MODELS
@@ -124,3 +124,11 @@ async def test_what_the_events_built_is_what_the_fill_makes_from_the_facts(proje
     assert filled == built and len(built["reach_sketch"]) > 0
     assert refilled_hours == hours
     assert {"reach_sketch", "duration_histogram"} <= set(READ_MODELS)  # a rebuild empties and refills them
+
+
+@pytest.mark.parametrize("count", [30, 3_000, 100_000])
+async def test_the_sql_hash_counts_a_known_set_within_four_standard_errors(projected, count):
+    deps = projected[0].app.state.deps
+    async with deps.runtime.pool.acquire() as conn:
+        slots = await conn.fetchval("SELECT array_agg(hll_slot('person-' || i)) FROM generate_series(1, $1) AS i", count)
+    assert abs(distinct(registers_of(slots)) - count) <= max(1, 4 * STANDARD_ERROR * count)

@@ -11,7 +11,6 @@ Both are estimates, with these bounds:
 
 Which occurrences and people they count, and how events that arrive in any order change them
 (`people_served`, `duration_changes`), is decided here from an occurrence before and after an event."""
-import hashlib
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -21,7 +20,6 @@ import numpy as np
 
 PRECISION = 12
 REGISTERS = 1 << PRECISION
-RANK_BITS = 64 - PRECISION
 STANDARD_ERROR = 1.04 / math.sqrt(REGISTERS)
 _ALPHA = 0.7213 / (1 + 1.079 / REGISTERS)
 
@@ -39,16 +37,9 @@ ESTIMATES = {
 }
 
 
-def slot_of(person: str) -> tuple[int, int]:
-    """The register a person falls in and their rank, as SQL's hll_slot: of the first 64 bits of
-    md5(person), the first 12 name the register and the rank is where the first 1 is among the rest."""
-    bits = int.from_bytes(hashlib.md5(person.encode()).digest()[:8], "big")
-    rest = bits & ((1 << RANK_BITS) - 1)
-    return bits >> RANK_BITS, RANK_BITS - rest.bit_length() + 1
-
-
 def registers_of(slots: Iterable[Sequence[int]], merged: Iterable[bytes] = ()) -> np.ndarray:
-    """The registers of the people in `slots` ({register, rank} each) and of the sketches `merged`."""
+    """The registers of the people in `slots` ({register, rank} each, as SQL's hll_slot gives them)
+    and of the sketches `merged`."""
     registers = np.zeros(REGISTERS, dtype=np.uint8)
     for sketch in merged:
         np.maximum(registers, np.frombuffer(sketch, dtype=np.uint8), out=registers)

@@ -2,12 +2,16 @@
 -- summary merges at most 12 rows a community instead of reading the year's facts. Plain SQL, no
 -- extension. domain/sketches.py holds the same constants (precision, buckets) and reads them.
 
--- HyperLogLog: a person (text) falls in one of 4,096 registers (the first 12 bits of md5) with a
--- rank (where the first 1 is among the next 52 bits, 53 when none is); a register keeps the
--- highest rank. Returns {register, rank}.
+-- HyperLogLog: a person (text) falls in one of 4,096 registers (the top 12 bits of the 64-bit
+-- hashtextextended) with a rank (where the first 1 is among the other 52 bits, 53 when none is); a
+-- register keeps the highest rank. Returns {register, rank}. One expression, so that PostgreSQL
+-- inlines it (a fill hashes every participation). The hash is PostgreSQL's: the registers are
+-- derived data, and `linli rebuild reporting` makes them again on any server.
 CREATE FUNCTION hll_slot(person text) RETURNS int[] LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT ARRAY[substring(bits FROM 1 FOR 12)::int, COALESCE(NULLIF(position(B'1' IN substring(bits FROM 13)), 0), 53)]
-    FROM (SELECT ('x' || substr(md5(person), 1, 16))::bit(64) AS bits) AS hashed
+    SELECT ARRAY[((hashtextextended(person, 0) >> 52) & 4095)::int,
+                 CASE WHEN hashtextextended(person, 0) & 4503599627370495 = 0 THEN 53
+                      ELSE 52 - floor(ln((hashtextextended(person, 0) & 4503599627370495)::float8) / ln(2::float8))::int
+                 END]
 $$;
 
 -- A duration's bucket: 0 up to 1 s (and a step told before the receipt), else bucket i holds
