@@ -84,6 +84,8 @@ async def projected(servers):
     ("all", TWO_MONTHS), ("community", TWO_MONTHS), ("category", TWO_MONTHS),
     ("all", Scope(TWO_MONTHS.first, datetime(2026, 3, 20).date())),                  # a month and 20 days of facts
     ("month", Scope(TWO_MONTHS.first, TWO_MONTHS.last, category="elder_care.home_visit")),
+    ("community", Scope(TWO_MONTHS.first, TWO_MONTHS.last, category="elder_care.meals")),
+    ("category", Scope(TWO_MONTHS.first, TWO_MONTHS.last, communities=("c-0", "c-2"))),
 ])
 async def test_the_sketches_give_the_facts_figures_within_their_bounds(projected, group, scope):
     deps = projected[0].app.state.deps

@@ -21,8 +21,8 @@ CREATE FUNCTION duration_bucket(seconds float8) RETURNS int LANGUAGE sql IMMUTAB
     SELECT CASE WHEN seconds <= 1 THEN 0 ELSE least(ceil(ln(seconds) / ln(1.01::float8 / 0.99))::int, 869) END
 $$;
 
--- Per city month, community and category, and per month and community over every category
--- (category '*'): the registers of the volunteers who took part (kind 'volunteer', on the day of
+-- Per city month, community and category, per month and community over every category (category
+-- '*') and per month and category over every community (community '*'): the registers of the volunteers who took part (kind 'volunteer', on the day of
 -- the completion) and of the people served (kind 'beneficiary': the case file, on the day an
 -- occurrence was completed or handled by staff, once its request's receipt is known).
 CREATE TABLE reach_sketch (
@@ -45,27 +45,29 @@ CREATE TABLE duration_histogram (
     PRIMARY KEY (month, community_code, category, step)
 );
 
--- Add a person to a cell and to its community's '*' cell (the projections, once per event).
+-- Add a person to a cell, to its community's '*' cell and to its category's (the projections, once per event).
 CREATE FUNCTION reach_add(date, text, text, text, text) RETURNS void LANGUAGE sql AS $$
     INSERT INTO reach_sketch (month, community_code, category, kind, registers)
-    SELECT $1, $2, level, $4, decode(repeat('00', 4096), 'hex') FROM unnest(ARRAY[$3, '*']) AS level
+    SELECT $1, level.community_code, level.category, $4, decode(repeat('00', 4096), 'hex')
+    FROM (VALUES ($2, $3), ($2, '*'), ('*', $3)) AS level(community_code, category)
     ON CONFLICT DO NOTHING;
     UPDATE reach_sketch SET registers = set_byte(registers, slot[1], greatest(get_byte(registers, slot[1]), slot[2]))
     FROM hll_slot($5) AS slot
-    WHERE month = $1 AND community_code = $2 AND category IN ($3, '*') AND kind = $4;
+    WHERE month = $1 AND (community_code, category) IN (($2, $3), ($2, '*'), ('*', $3)) AND kind = $4;
 $$;
 
--- Count a duration in (delta 1) or out of (delta -1) a cell and its community's '*' cell.
+-- Count a duration in (delta 1) or out of (delta -1) a cell and its '*' cells.
 CREATE FUNCTION duration_add(date, text, text, text, float8, int) RETURNS void LANGUAGE sql AS $$
     INSERT INTO duration_histogram (month, community_code, category, step, counts)
-    SELECT $1, $2, level, $4, decode(repeat('00', 4 * 870), 'hex') FROM unnest(ARRAY[$3, '*']) AS level
+    SELECT $1, level.community_code, level.category, $4, decode(repeat('00', 4 * 870), 'hex')
+    FROM (VALUES ($2, $3), ($2, '*'), ('*', $3)) AS level(community_code, category)
     ON CONFLICT DO NOTHING;
     UPDATE duration_histogram
     SET counts = overlay(counts PLACING int4send(
             ('x' || encode(substring(counts FROM 4 * bucket + 1 FOR 4), 'hex'))::bit(32)::int + $6)
         FROM 4 * bucket + 1 FOR 4)
     FROM duration_bucket($5) AS bucket
-    WHERE month = $1 AND community_code = $2 AND category IN ($3, '*') AND step = $4;
+    WHERE month = $1 AND (community_code, category) IN (($2, $3), ($2, '*'), ('*', $3)) AND step = $4;
 $$;
 
 -- The bytes of `size` values of `width` bytes each (big-endian), zero but at `positions`: the gaps
@@ -91,9 +93,10 @@ CREATE PROCEDURE sketches_fill() LANGUAGE sql AS $$
         FROM occurrence_fact o, LATERAL (VALUES (o.completed_day), (o.handled_day)) AS served(day)
         WHERE served.day IS NOT NULL AND o.received_at IS NOT NULL
     ), slots AS (
-        SELECT month, community_code, level AS category, kind, slot[1] AS register, max(slot[2]) AS top
+        SELECT month, level.community_code, level.category, kind, slot[1] AS register, max(slot[2]) AS top
         FROM (SELECT month, community_code, category, kind, hll_slot(person) AS slot FROM people) AS hashed,
-             unnest(ARRAY[category, '*']) AS level
+             LATERAL (VALUES (community_code, category), (community_code, '*'), ('*', category))
+                 AS level(community_code, category)
         GROUP BY 1, 2, 3, 4, 5
     )
     INSERT INTO reach_sketch (month, community_code, category, kind, registers)
@@ -109,8 +112,9 @@ CREATE PROCEDURE sketches_fill() LANGUAGE sql AS $$
                extract(epoch FROM completed_at - received_at)::float8
         FROM occurrence_fact WHERE occurrence = 1 AND completed_at IS NOT NULL AND received_at IS NOT NULL
     ), counted AS (
-        SELECT month, community_code, level AS category, step, duration_bucket(seconds) AS bucket, count(*) AS n
-        FROM durations, unnest(ARRAY[category, '*']) AS level
+        SELECT month, level.community_code, level.category, step, duration_bucket(seconds) AS bucket, count(*) AS n
+        FROM durations, LATERAL (VALUES (community_code, category), (community_code, '*'), ('*', category))
+                            AS level(community_code, category)
         GROUP BY 1, 2, 3, 4, 5
     )
     INSERT INTO duration_histogram (month, community_code, category, step, counts)

@@ -1,8 +1,8 @@
 """The figures read from the sketches (migration 0008, domain.sketches) instead of the period's
 facts: distinct people and duration percentiles, for a period that holds whole months (or is open)
-grouped by anything but day, week and team. The whole months read the month rows (each community's
-row over every category, unless the report is by or for a category); the days at the ends of the
-period are read from the facts and merged in. Any other report reads the facts (`reports`), exactly."""
+grouped by anything but day, week and team. The whole months read the month rows (`_level`: each
+community's row over every category, or each category's over every community, or the cells of both);
+the days at the ends of the period are read from the facts and merged in. Any other report reads the facts (`reports`), exactly."""
 import dataclasses
 
 import asyncpg
@@ -34,21 +34,28 @@ def _month_rows(table: str, column: str, condition: str) -> Source:
                   condition=condition)
 
 
-def _level(scope: Scope, group: str) -> str:
-    """The month rows per category for a report by or for a category, else each community's over all."""
-    return "t.category <> '*'" if scope.category is not None or group == "category" else "t.category = '*'"
+def _level(scope: Scope, group: str, category: str | None = None) -> str:
+    """The month rows a report reads: per category (`category` alone, if given) for a report by or
+    for a category, over every community unless it is by or for places; else each community's over
+    every category."""
+    by_category = category is not None or scope.category is not None or group == "category"
+    citywide = scope.communities is None and group not in ("community", "street")
+    communities = "t.community_code = '*'" if by_category and citywide else "t.community_code <> '*'"
+    categories = (f"t.category = '{category}'" if category else "t.category <> '*'") if by_category else (
+        "t.category = '*'")
+    return f"{communities} AND {categories}"
 
 
 def _people(scope: Scope, group: str) -> dict[str, tuple[Source, Source]]:
     """Each distinct count: its month rows and, for the ends, its facts (each person's slot)."""
-    level = _level(scope, group)
-    visits = f"t.category = '{HOME_VISIT}'"
+    level, visits = _level(scope, group), f"t.category = '{HOME_VISIT}'"
     served = dataclasses.replace(SERVED, figures=SLOTS, per_person={}, condition=f"{SERVED.condition} AND {RECEIVED}")
     return {
         "active_volunteers": (_month_rows("reach_sketch", "registers", f"t.kind = 'volunteer' AND {level}"),
                               dataclasses.replace(VOLUNTEERS_AT_WORK, figures=SLOTS, per_person={})),
         "case_files": (_month_rows("reach_sketch", "registers", f"t.kind = 'beneficiary' AND {level}"), served),
-        "households_visited": (_month_rows("reach_sketch", "registers", f"t.kind = 'beneficiary' AND {visits}"),
+        "households_visited": (_month_rows("reach_sketch", "registers",
+                                           f"t.kind = 'beneficiary' AND {_level(scope, group, HOME_VISIT)}"),
                                dataclasses.replace(served, condition=f"{served.condition} AND {visits}")),
     }
 
