@@ -5,7 +5,8 @@ per city month, community and category, with the same constants as here).
 Both are estimates, with these bounds:
 - a distinct count (active volunteers, case files, households visited) has a standard error of
   1.04 / √4096 = 1.6% (within 3.3% 19 times in 20); under about 10,000 people the registers count
-  by linear counting, exact but for two people falling in the same register;
+  by linear counting, whose error is smaller still (about 1% at 1,000), and a few dozen people come
+  out exact unless two of them fall in the same register;
 - a duration percentile lies within 1% of the exact one (PostgreSQL's percentile_cont over the
   same durations), or within 1 s for durations under a second.
 
