@@ -1,12 +1,14 @@
 """reporting's summary at city scale: 1 million, then 10 million recorded services (received,
 assigned, completed by a volunteer) in a database of its own, and the time of the summary query
 the API runs: the headline counts (read from the month and day rollups the projections keep) over a
-year and a month, the whole summary (with distinct people and duration percentiles from the facts)
-and the figures by community over a year and a month, and for contrast the same counts scanned
-from the raw facts; each beside its target (issue 16). The services are made inside PostgreSQL
-(INSERT … SELECT from generate_series, a million per statement: faster than COPY from Python), and
-the rollups are filled as the projections would fill them (the month rows from the day rows, as
-migration 0007 does)."""
+year and a month, the whole summary (distinct people and duration percentiles from the month
+sketches) and the figures by community over a year and a month, by category over a year, the
+summary of 30 days that hold no whole month (from the facts, exact), and for contrast the same
+counts scanned from the raw facts; each beside its target (issue 16), and the month's estimates
+beside the exact figures. The services are made inside PostgreSQL (INSERT … SELECT from
+generate_series, a million per statement: faster than COPY from Python), the rollups are filled as
+the projections would fill them (the month rows from the day rows, as migration 0007 does) and the
+sketches by migration 0008's own fill."""
 import asyncio
 import os
 import statistics
