@@ -1,12 +1,14 @@
 """reporting's summary at city scale: 1 million, then 10 million recorded services (received,
 assigned, completed by a volunteer) in a database of its own, and the time of the summary query
 the API runs: the headline counts (read from the month and day rollups the projections keep) over a
-year and a month, the whole summary (with distinct people and duration percentiles from the facts)
-and the figures by community over a year and a month, and for contrast the same counts scanned
-from the raw facts; each beside its target (issue 16). The services are made inside PostgreSQL
-(INSERT … SELECT from generate_series, a million per statement: faster than COPY from Python), and
-the rollups are filled as the projections would fill them (the month rows from the day rows, as
-migration 0007 does)."""
+year and a month, the whole summary (distinct people and duration percentiles from the month
+sketches) and the figures by community over a year and a month, by category over a year, the
+summary of 30 days that hold no whole month (from the facts, exact), and for contrast the same
+counts scanned from the raw facts; each beside its target (issue 16), and the month's estimates
+beside the exact figures. The services are made inside PostgreSQL (INSERT … SELECT from
+generate_series, a million per statement: faster than COPY from Python), the rollups are filled as
+the projections would fill them (the month rows from the day rows, as migration 0007 does) and the
+sketches by migration 0008's own fill."""
 import asyncio
 import os
 import statistics
@@ -17,7 +19,9 @@ from bench.sizes import sized
 from services.reporting import tables
 from services.reporting.app import SERVICE
 from services.reporting.context import Reporting
+from services.reporting.domain.figures import finish
 from services.reporting.domain.scope import Scope
+from services.reporting.domain.sketches import ESTIMATES
 from services.reporting.store import archive, projections, reports
 from shared.areas import Areas
 from shared.catalogue import SERVICES
@@ -35,7 +39,10 @@ MONTH = Scope(first=date(2025, 6, 1), last=date(2025, 6, 30))
 FACTS = ["request_fact", "occurrence_fact", "participation"]
 # Issue 16's targets at 10 million services, in ms: headline counts, then any figure over a month, a year.
 TARGETS_MS = {"headline_year": 50, "headline_month": 50, "full_summary_month": 200, "full_summary_year": 1000,
-              "by_community_month": 200, "by_community_year": 1000}
+              "by_community_month": 200, "by_community_year": 1000, "by_category_year": 1000,
+              "full_summary_30_days_across_two_months": 200}
+# 30 days that hold no whole month: the sketches do not answer, the facts do (exactly).
+ACROSS = Scope(first=date(2025, 6, 16), last=date(2025, 7, 15))
 
 
 def day(moment: str) -> str:
@@ -69,9 +76,9 @@ LOAD = [
 # What the projections add to the rollup for every service: a receipt, an assignment, a completion.
 ROLLUP = f"""
 INSERT INTO request_rollup (day, community_code, category, received, assigned, completed, person_times,
-                            service_hours, participations)
+                            service_hours, participations, volunteer_hours)
 SELECT day, community_code, category, sum(received), sum(assigned), sum(completed), sum(completed),
-       1.5 * sum(completed), sum(completed)
+       1.5 * sum(completed), sum(completed), 1.5 * sum(completed)
 FROM (SELECT {day("received_at")} AS day, community_code, category, 1 AS received, 0 AS assigned, 0 AS completed
       FROM request_fact
       UNION ALL SELECT assigned_day, community_code, category, 0, 1, 0 FROM occurrence_fact
@@ -79,9 +86,10 @@ FROM (SELECT {day("received_at")} AS day, community_code, category, 1 AS receive
 GROUP BY 1, 2, 3"""
 
 
-async def _load(conn, first: int, last: int) -> None:
+async def _load(conn, first: int, last: int) -> float:
     """Load services `first` to `last`; the facts' indexes are dropped meanwhile and built again
-    after (building an index at once is many times faster than growing it row by row)."""
+    after (building an index at once is many times faster than growing it row by row). Returns
+    the seconds the sketches took to fill from the facts."""
     indexes = await conn.fetch(
         "SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema() "
         "AND tablename = ANY($1::text[])", FACTS)
@@ -99,7 +107,11 @@ async def _load(conn, first: int, last: int) -> None:
     await conn.execute("TRUNCATE request_rollup, request_month_rollup")  # what the projections would have added up
     await conn.execute(ROLLUP)
     await projections.roll_up_months(conn, "request_rollup")
+    await conn.execute("TRUNCATE reach_sketch, duration_histogram")
+    started = time.perf_counter()
+    await conn.execute("CALL sketches_fill()")  # as migration 0008 fills them
     await conn.execute("ANALYZE")
+    return round(time.perf_counter() - started, 1)
 
 
 async def _timed(action, runs: int = RUNS, name: str | None = None) -> dict:
@@ -125,6 +137,18 @@ def _relations(plan) -> set[str]:
     return set()
 
 
+async def _estimates(conn, reporting: Reporting) -> dict:
+    """Each estimated figure of the month's summary beside the exact one from the facts, and the
+    relative error (domain.sketches.ESTIMATES gives the bounds)."""
+    estimated = await tables.summary(conn, reporting, MONTH)
+    counts = (await reports.figures(conn, "all", MONTH, {}, ["all"], sources=(
+        reports.VOLUNTEERS_AT_WORK, reports.SERVED, reports.TIMES_TO_ASSIGN, reports.TIMES_TO_COMPLETE)))["all"]
+    exact = finish(counts, {step: counts.pop(f"seconds_to_{step}") for step in ("assign", "complete")})
+    return {name: {"estimate": estimated[name], "exact": exact[name],
+                   "error": round(estimated[name] / exact[name] - 1, 4) if exact[name] else None}
+            for name in ESTIMATES}
+
+
 async def _measure(conn, reporting: Reporting) -> dict:
     async def headline(scope):
         return await reports.figures(conn, "all", scope, {}, ["all"], sources=(reports.REQUESTS, reports.DISPUTES))
@@ -142,12 +166,21 @@ async def _measure(conn, reporting: Reporting) -> dict:
                                            name="by_community_month"),
         "by_community_year": await _timed(lambda: tables.figures(conn, reporting, "community", YEAR), runs=2,
                                           name="by_community_year"),
+        "by_category_year": await _timed(lambda: tables.figures(conn, reporting, "category", YEAR), runs=2,
+                                         name="by_category_year"),
+        "full_summary_30_days_across_two_months": await _timed(lambda: tables.summary(conn, reporting, ACROSS),
+                                                               runs=2, name="full_summary_30_days_across_two_months"),
+        "estimates_month": await _estimates(conn, reporting),
         "same_counts_from_raw_facts_year": await _timed(lambda: conn.fetchrow(
             "SELECT count(*), count(completed_at) FROM occurrence_fact WHERE completed_day BETWEEN $1 AND $2",
             YEAR.first, YEAR.last)),
         "headline_reads": sorted(_relations(plan)),
         "rollup_rows": await conn.fetchval("SELECT count(*) FROM request_rollup"),
         "month_rollup_rows": await conn.fetchval("SELECT count(*) FROM request_month_rollup"),
+        "sketch_rows": await conn.fetchval("SELECT count(*) FROM reach_sketch"),
+        "histogram_rows": await conn.fetchval("SELECT count(*) FROM duration_histogram"),
+        "sketch_mb": round(await conn.fetchval(
+            "SELECT pg_total_relation_size('reach_sketch') + pg_total_relation_size('duration_histogram')") / 1e6),
         "completed_in_year": summary["completed"],
     }
 
@@ -166,10 +199,10 @@ async def main() -> dict:
                     f"ALTER TABLE {table} SET UNLOGGED" for table in archive.READ_MODELS))
                 for size in SIZES:
                     started = time.perf_counter()
-                    await _load(conn, loaded + 1, size)
+                    fill_s = await _load(conn, loaded + 1, size)
                     loaded = size
                     results[str(size)] = {"load_s": round(time.perf_counter() - started, 1),
-                                          **await _measure(conn, reporting)}
+                                          "sketch_fill_s": fill_s, **await _measure(conn, reporting)}
         finally:
             await pool.close()
     small, large = (results[str(size)] for size in SIZES)

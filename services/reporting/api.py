@@ -22,6 +22,7 @@ from services.reporting.domain.increments import MEDIATION
 from services.reporting.domain.scope import BadQuery, Scope, check_group
 from services.reporting.exports import respond
 from services.reporting.login import log_in, page_or_login, signed_out
+from services.reporting.store import sketches
 from shared.access import allow, areas, narrowed
 from shared.areas import Areas
 from shared.catalogue import SERVICES, service_name
@@ -95,23 +96,25 @@ def _asked(request: Request) -> dict:
 @router.get("/api/v1/reports/summary")
 async def summary(request: Request, scope: Scope = Depends(_scope), format: Format = "json",
                   reporting: Reporting = Depends(deps_of)) -> Response:
-    """Every figure for the scope, in one row."""
+    """Every figure for the scope, in one row; `estimates` names the figures estimated from sketches
+    (a period of whole months, or open) with their error bounds."""
     figures = await _shared(reporting, ("summary", scope), lambda conn: tables.summary(conn, reporting, scope))
     if format == "json":
-        return respond(tables.Table("summary", (), []), format, query=_asked(request), figures=figures)
+        return respond(tables.Table("summary", (), []), format, query=_asked(request), figures=figures,
+                       estimates=sketches.estimates("all", scope))
     return respond(tables.Table("summary", tuple(FIGURES), [figures]), format)
 
 
 @router.get("/api/v1/reports/groups/{group}")
 async def by_group(request: Request, group: str, scope: Scope = Depends(_scope), format: Format = "json",
                    reporting: Reporting = Depends(deps_of)) -> Response:
-    """Every figure per community, street, team, category, day, week or month."""
+    """Every figure per community, street, team, category, day, week or month; `estimates` as for the summary."""
     try:
         check_group(group, scope)
     except BadQuery as error:
         raise HTTPException(status_code=422, detail=str(error)) from error
     table = await _shared(reporting, (group, scope), lambda conn: tables.figures(conn, reporting, group, scope))
-    return respond(table, format, query=_asked(request), group=group)
+    return respond(table, format, query=_asked(request), group=group, estimates=sketches.estimates(group, scope))
 
 
 def _table(path: str, build: Callable[[asyncpg.Connection, Scope], Awaitable[tables.Table]]) -> None:

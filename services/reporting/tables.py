@@ -10,7 +10,7 @@ from services.reporting.domain.figures import FIGURES, coverage, finish, percent
 from services.reporting.domain.periods import GRAINS, periods
 from services.reporting.domain.increments import DISPUTE_COUNTS, RETURN_VISIT_COUNTS, STAFF_ACTION_KINDS
 from services.reporting.domain.scope import BadQuery, Scope
-from services.reporting.store import reports
+from services.reporting.store import reports, sketches
 from shared.reasons import rendered
 
 
@@ -46,14 +46,14 @@ async def figures(conn: asyncpg.Connection, reporting: Reporting, group: str, sc
     """Every figure per group key; a trend (day, week, month) has a row for every period of a
     bounded scope, quiet ones too."""
     keys = periods(scope.first, scope.last, group) if group in GRAINS and scope.first and scope.last else ()
-    by_key = await reports.figures(conn, group, scope, reporting.areas.street_of_community, keys)
+    by_key = await sketches.figures(conn, group, scope, reporting.areas.street_of_community, keys)
     rows = [{group: key, **_row(reporting, group, key, scope, counts)}
             for key, counts in sorted(by_key.items(), key=lambda item: str(item[0]))]
     return Table(f"by-{group}", (group, *FIGURES), rows)
 
 
 async def summary(conn: asyncpg.Connection, reporting: Reporting, scope: Scope) -> dict:
-    by_key = await reports.figures(conn, "all", scope, reporting.areas.street_of_community, ["all"])
+    by_key = await sketches.figures(conn, "all", scope, reporting.areas.street_of_community, ["all"])
     return _row(reporting, "all", "all", scope, by_key["all"])
 
 

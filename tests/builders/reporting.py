@@ -5,6 +5,7 @@ import uuid
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from services.reporting.domain.sketches import ESTIMATES, RELATIVE_ERROR
 from shared.events import (CaseClosed, CaseEscalated, CaseReceived, CompletionReported, RequestAssigned,
                            RequestCancelled, RequestCompleted, RequestEscalated, RequestMissed, RequestReceived,
                            RequestRejected, Staffed, VolunteerRegistered)
@@ -129,3 +130,18 @@ EXPECTED = {
     "return_visits_satisfied": 0, "return_visits_basically_satisfied": 0, "return_visits_dissatisfied": 0,
     "satisfaction_share": None, "staff_actions": 0,
 }
+
+
+def off_bounds(figures: dict, expected: dict = EXPECTED) -> dict:
+    """The figures that differ from `expected`: an exact one at all, an estimate from the sketches
+    (domain.sketches.ESTIMATES) by more than its bound: a distinct count by more than 1 (a small
+    count is exact but for two people in one register), a percentile by more than its relative
+    error, 1 s and the rounding to 0.1 minute."""
+    def off(name, value, wanted) -> bool:
+        if name not in ESTIMATES or value is None or wanted is None:
+            return value != wanted
+        if name.endswith(("_assign", "_complete")):
+            return abs(value - wanted) > RELATIVE_ERROR * wanted + 1 / 60 + 0.05
+        return abs(value - wanted) > 1
+    return {name: (figures.get(name), wanted) for name, wanted in expected.items()
+            if off(name, figures.get(name), wanted)}

@@ -34,7 +34,8 @@ SCHEMAS = ("intake", "matching", "notify", "reporting")
 
 
 async def rows_naming(database_url: str, secrets: list[str]) -> dict[str, int]:
-    """Per table of every service, the rows in which any of `secrets` appears (bytea read as UTF-8)."""
+    """Per table of every service, the rows in which any of `secrets` appears (in bytea, as UTF-8
+    bytes: a column may hold binary, e.g. reporting's sketch registers)."""
     patterns = [f"%{s}%" for s in secrets] + [f"%{json.dumps(s)[1:-1]}%" for s in secrets]
     found = {}
     conn = await asyncpg.connect(database_url)
@@ -45,9 +46,11 @@ async def rows_naming(database_url: str, secrets: list[str]) -> dict[str, int]:
             binary = [r["column_name"] for r in await conn.fetch(
                 "SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2 "
                 "AND data_type = 'bytea'", schema, table)]
-            texts = ["t::text", *(f"convert_from(t.{column}, 'UTF8')" for column in binary)]
-            where = " OR ".join(f"{text} LIKE ANY($1::text[])" for text in texts)
-            if n := await conn.fetchval(f'SELECT count(*) FROM "{schema}"."{table}" t WHERE {where}', patterns):
+            where = " OR ".join(["t::text LIKE ANY($1::text[])", *(f"t.{column} LIKE ANY($2::bytea[])"
+                                                                   for column in binary)])
+            as_bytes = [[pattern.encode() for pattern in patterns]] if binary else []
+            if n := await conn.fetchval(f'SELECT count(*) FROM "{schema}"."{table}" t WHERE {where}', patterns,
+                                        *as_bytes):
                 found[f"{schema}.{table}"] = n
     finally:
         await conn.close()

@@ -12,7 +12,7 @@ from services.reporting.app import SERVICE
 from services.reporting.live import LISTENER
 from services.reporting.rebuild import rebuild
 from tests.conftest import isolated_settings
-from tests.builders.reporting import DAYS, EXPECTED, station_week
+from tests.builders.reporting import DAYS, EXPECTED, off_bounds, station_week
 from tests.support import announce, eventually, handled, metric, running, until_handled
 
 pytestmark = pytest.mark.integration
@@ -57,7 +57,7 @@ async def everything(reporting) -> dict:
 
 
 async def test_the_summary_gives_every_figure_as_defined(reporting):
-    assert (await get(reporting, "summary"))["figures"] == EXPECTED
+    assert off_bounds((await get(reporting, "summary"))["figures"]) == {}  # all time: from the sketches
     assert (await get(reporting, "summary", **WEEK))["figures"] == EXPECTED
 
 
@@ -162,7 +162,7 @@ async def test_every_table_exports_as_csv_and_xlsx(reporting):
         assert [dict(zip(header, values)) for values in cells] == [{key: row[key] for key in header} for row in rows]
     summary = await reporting.get("/api/v1/reports/summary", params={"format": "xlsx"})
     header, values = list(load_workbook(io.BytesIO(summary.content)).active.values)
-    assert dict(zip(header, values)) == EXPECTED
+    assert off_bounds(dict(zip(header, values))) == {}
 
 
 @pytest.mark.parametrize(("path", "params", "reason"), [
@@ -209,7 +209,7 @@ async def test_events_in_any_order_give_the_same_figures(servers):
             for event in events:
                 await announce(settings, event)
             await until_handled(client, "reporting", before, len(events))
-            assert (await get(client, "summary"))["figures"] == EXPECTED
+            assert off_bounds((await get(client, "summary"))["figures"]) == {}
 
 
 async def test_commits_reach_the_live_streams_again_after_the_listening_connection_is_lost(reporting, own_settings):

@@ -9,14 +9,15 @@ import pytest
 
 from services.reporting.app import SERVICE
 from services.reporting.handlers import project_event
-from tests.builders.reporting import EXPECTED, station_week
+from tests.builders.reporting import off_bounds, station_week
 from tests.integration.test_reporting import AREAS, everything, get
 from tests.support import running
 
 pytestmark = pytest.mark.integration
 
 TABLES = ("event_archive", "request_rollup", "request_month_rollup", "dispute_rollup", "dispute_month_rollup",
-          "request_fact", "occurrence_fact", "participation", "reported_hours", "volunteer")
+          "request_fact", "occurrence_fact", "participation", "reported_hours", "volunteer", "reach_sketch",
+          "duration_histogram")
 
 
 def orders(events: list) -> dict[str, list]:
@@ -50,6 +51,6 @@ async def test_every_order_of_the_week_gives_the_same_figures_and_tables(fresh_s
     async with running(SERVICE, fresh_settings.model_copy(update={"matching_areas_file": AREAS})) as reporting:
         results = {name: await figures_after(reporting, order) for name, order in orders(events).items()}
         summary = (await get(reporting, "summary"))["figures"]
-    assert summary == EXPECTED  # the last order's figures are the week's
+    assert off_bounds(summary) == {}  # the last order's figures are the week's
     in_order = results.pop("in order")
     assert {name: tables for name, tables in results.items() if tables != in_order} == {}

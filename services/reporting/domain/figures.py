@@ -4,6 +4,7 @@ import hmac
 import math
 from collections.abc import Iterable, Mapping, Sequence
 
+from services.reporting.domain.sketches import Histogram
 from shared.events import RequestReceived
 
 # Every figure a report row may carry, in the order tables show them, with the dashboard's label.
@@ -52,14 +53,16 @@ def beneficiary_key(request: RequestReceived, secret: bytes) -> str | None:
     return hmac.new(secret, key.encode(), hashlib.sha256).hexdigest()
 
 
-def minutes(seconds: Sequence[float], fraction: float) -> float | None:
-    value = percentile(seconds, fraction)
+def minutes(seconds: Sequence[float] | Histogram, fraction: float) -> float | None:
+    """A percentile of durations in minutes: exact from the seconds, or estimated from a histogram."""
+    value = seconds.percentile(fraction) if isinstance(seconds, Histogram) else percentile(seconds, fraction)
     return None if value is None else round(value / 60, 1)
 
 
-def finish(counts: Mapping[str, float | None], durations: Mapping[str, Sequence[float]]) -> dict[str, float | None]:
+def finish(counts: Mapping[str, float | None],
+           durations: Mapping[str, Sequence[float] | Histogram]) -> dict[str, float | None]:
     """A report row: the added-up and counted figures with those derived from them. `durations`
-    holds the seconds from received to `assign` and to `complete`. A figure that does not apply
+    holds the seconds from received to `assign` and to `complete` (or their histograms). A figure that does not apply
     to the row (e.g. requests of a team) is None."""
     row = dict.fromkeys(FIGURES) | {name: counts[name] for name in FIGURES.keys() & counts.keys()}
     if "completed" in counts:

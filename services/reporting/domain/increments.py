@@ -21,7 +21,8 @@ MEDIATION = catalogue.MEDIATION[0]
 
 REQUEST_COUNTS = ("received", "assigned", "escalated", "completed", "missed", "cancelled", "rejected",
                   "person_times", "service_hours", "participations", "completed_with_window",
-                  "completed_within_window", "staff_handled", "staff_handled_hours")
+                  "completed_within_window", "staff_handled", "staff_handled_hours",
+                  "volunteer_hours")  # the projections add the last from the volunteers' reports
 DISPUTE_COUNTS = ("disputes_received", "disputes_escalated", "disputes_closed", "disputes_agreed",
                   "mediation_hours")
 RETURN_VISIT_COUNTS = ("return_visits", "return_visits_satisfied", "return_visits_basically_satisfied",

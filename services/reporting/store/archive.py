@@ -13,7 +13,7 @@ from shared.events import EVENT_TYPES, Event, RequestReceived, public_dump
 # Every read model; the archive and the messaging tables are not among them.
 READ_MODELS = ("request_rollup", "request_month_rollup", "dispute_rollup", "dispute_month_rollup", "request_fact",
                "occurrence_fact", "participation", "reported_hours", "volunteer", "staff_action_rollup", "household",
-               "campaign", "campaign_visit")
+               "campaign", "campaign_visit", "reach_sketch", "duration_histogram")
 
 
 async def keep(conn: asyncpg.Connection, event: Event, person_key: bytes) -> bool:

@@ -5,11 +5,12 @@ from collections.abc import Awaitable, Callable, Mapping
 
 import asyncpg
 
-from services.reporting.domain.increments import (DISPUTE_COUNTS, REQUEST_COUNTS, RETURN_VISIT_COUNTS, cell_of,
-                                                  dispute_increments, request_increments, return_visit_increments,
-                                                  staff_action)
+from services.reporting.domain.increments import (DISPUTE_COUNTS, REQUEST_COUNTS, RETURN_VISIT_COUNTS, Cell,
+                                                  cell_of, dispute_increments, request_increments,
+                                                  return_visit_increments, staff_action)
 from services.reporting.domain.notes import public_params
 from services.reporting.domain.periods import day_of, period_start
+from services.reporting.domain.sketches import Occurrence, duration_changes, people_served
 from services.reporting.store.archive import beneficiary_of
 from shared.events import (CampaignStarted, CaseClosed, CaseEscalated, CaseReceived, CompletionReported, Event,
                            HouseholdRegistered, OccurrenceEvent, RequestAssigned, RequestCancelled, RequestCompleted,
@@ -36,11 +37,15 @@ def _upsert(table: str, period: str, kind_column: str, increments: Mapping[str, 
 
 async def _add_up(conn: asyncpg.Connection, rollup: str, event: Event, kind: str | None,
                   increments: Mapping[str, float], city_timezone: str) -> None:
-    """Add to the event's day cell and to its month cell, in one statement."""
+    """Add to the event's day cell and to its month cell."""
+    await _add_to(conn, rollup, cell_of(event, kind, city_timezone), increments)
+
+
+async def _add_to(conn: asyncpg.Connection, rollup: str, cell: Cell, increments: Mapping[str, float]) -> None:
+    """Add to a day cell and to its month cell, in one statement."""
     kind_column, counts, months = ROLLUPS[rollup]
     if not increments.keys() <= set(counts):  # column names come from these closed sets only
         raise ValueError(f"unknown counts {sorted(increments.keys() - set(counts))} for {rollup}")
-    cell = cell_of(event, kind, city_timezone)
     await conn.execute(
         f"WITH by_day AS ({_upsert(rollup, 'day', kind_column, increments, 1)}) "
         + _upsert(months, "month", kind_column, increments, len(increments) + 4),
@@ -62,14 +67,40 @@ async def _one_request_at_a_time(conn: asyncpg.Connection, request_id) -> None:
     await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1::uuid::text, 6))", request_id)
 
 
+# What the sketches read of an occurrence (domain.sketches.Occurrence), and the steps they count.
+SKETCHED = ", ".join(Occurrence.__dataclass_fields__)
+SKETCHED_STEPS = ("assigned", "completed", "handled")
+
+
+def _occurrence(record: asyncpg.Record | None) -> Occurrence | None:
+    return None if record is None else Occurrence(**record)
+
+
+async def _sketch(conn: asyncpg.Connection, before: Occurrence | None, after: Occurrence) -> None:
+    """Count what an event changed of an occurrence into the sketches: the people it served and
+    the durations to its steps (domain.sketches)."""
+    await conn.executemany("SELECT reach_add($1, $2, $3, 'beneficiary', $4)",
+                           [(cell.month, cell.community_code, cell.category, person)
+                            for cell, person in people_served(before, after)])
+    await conn.executemany("SELECT duration_add($1, $2, $3, $4, $5, $6)",
+                           [(cell.month, cell.community_code, cell.category, step, seconds, delta)
+                            for cell, step, seconds, delta in duration_changes(before, after)])
+
+
 async def _mark_step(conn: asyncpg.Connection, event: OccurrenceEvent, step: str, city_timezone: str) -> None:
     """The occurrence reached `step`; the earliest time stands when it is told twice. A new
-    occurrence copies its request's receipt, if that came first."""
+    occurrence copies its request's receipt, if that came first. The sketches count the change
+    of the steps they know, from the occurrence as it was (read under the request's lock)."""
     if step not in STEPS:  # the column names below come from this closed set only
         raise ValueError(f"unknown step {step!r}")
     await _one_request_at_a_time(conn, event.request_id)
+    before = None
+    if step in SKETCHED_STEPS:
+        before = _occurrence(await conn.fetchrow(
+            f"SELECT {SKETCHED} FROM occurrence_fact WHERE request_id = $1 AND occurrence = $2",
+            event.request_id, event.occurrence))
     escalated = isinstance(event, RequestEscalated)
-    await conn.execute(
+    after = await conn.fetchrow(
         f"INSERT INTO occurrence_fact AS o (request_id, occurrence, community_code, category, {step}_at, {step}_day, "
         "escalation_reason, escalation_reason_code, escalation_reason_params, received_at, beneficiary) "
         "SELECT $1, $2, $3, $4, $5, $6, $7, $8, $9, r.received_at, r.beneficiary "
@@ -79,11 +110,13 @@ async def _mark_step(conn: asyncpg.Connection, event: OccurrenceEvent, step: str
         "escalation_reason = COALESCE(EXCLUDED.escalation_reason, o.escalation_reason), "
         "escalation_reason_code = COALESCE(EXCLUDED.escalation_reason_code, o.escalation_reason_code), "
         "escalation_reason_params = COALESCE(EXCLUDED.escalation_reason_params, o.escalation_reason_params) "
-        f"WHERE o.{step}_at IS NULL OR EXCLUDED.{step}_at < o.{step}_at",
+        f"WHERE o.{step}_at IS NULL OR EXCLUDED.{step}_at < o.{step}_at RETURNING {SKETCHED}",
         event.request_id, event.occurrence, event.community_code, event.category, event.occurred_at,
         day_of(event.occurred_at, city_timezone), event.reason if escalated else None,
         event.reason_code if escalated else None,
         public_params(event.reason_params) if escalated and event.reason_code else None)
+    if step in SKETCHED_STEPS and after is not None:
+        await _sketch(conn, before, _occurrence(after))
 
 
 async def _received(conn: asyncpg.Connection, event: RequestReceived, city_timezone: str) -> None:
@@ -93,9 +126,14 @@ async def _received(conn: asyncpg.Connection, event: RequestReceived, city_timez
         "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (request_id) DO UPDATE SET community_code = EXCLUDED.community_code, "
         "category = EXCLUDED.category, received_at = EXCLUDED.received_at, beneficiary = EXCLUDED.beneficiary",
         event.request_id, event.community_code, event.category, event.occurred_at, await beneficiary_of(conn, event))
-    await conn.execute("UPDATE occurrence_fact SET received_at = r.received_at, beneficiary = r.beneficiary "
-                       "FROM request_fact r WHERE r.request_id = $1 AND occurrence_fact.request_id = $1",
-                       event.request_id)
+    before = {row["occurrence"]: _occurrence(row) for row in await conn.fetch(
+        f"SELECT {SKETCHED} FROM occurrence_fact WHERE request_id = $1", event.request_id)}
+    for after in await conn.fetch(
+            "UPDATE occurrence_fact SET received_at = r.received_at, beneficiary = r.beneficiary "
+            "FROM request_fact r WHERE r.request_id = $1 AND occurrence_fact.request_id = $1 "
+            f"RETURNING {', '.join(f'occurrence_fact.{name}' for name in Occurrence.__dataclass_fields__)}",
+            event.request_id):
+        await _sketch(conn, before[after["occurrence"]], _occurrence(after))
     await _add_up(conn, "request_rollup", event, event.category, request_increments(event), city_timezone)
 
 
@@ -140,21 +178,51 @@ def _occurrence_step(step: str) -> Callable[[asyncpg.Connection, OccurrenceEvent
     return project_step
 
 
+async def _one_assignment_at_a_time(conn: asyncpg.Connection, assignment_id) -> None:
+    """A completion and the volunteer's report of the same assignment take turns (until commit):
+    whichever comes second adds the volunteer's hours as reported."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1::uuid::text, 7))", assignment_id)
+
+
 async def _completed(conn: asyncpg.Connection, event: RequestCompleted, city_timezone: str) -> None:
+    """The occurrence is done; each volunteer took part (once), for the hours they reported, else
+    an equal share of the service's."""
     await _occurrence_step("completed")(conn, event, city_timezone)
-    await conn.executemany(
-        "INSERT INTO participation (assignment_id, volunteer_id, request_id, occurrence, community_code, category, "
-        "day, share_hours) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
-        [(volunteer.assignment_id, volunteer.volunteer_id, event.request_id, event.occurrence, event.community_code,
-          event.category, day_of(event.occurred_at, city_timezone), event.hours / len(event.volunteers))
-         for volunteer in event.volunteers])
+    for assignment_id in sorted(volunteer.assignment_id for volunteer in event.volunteers):
+        await _one_assignment_at_a_time(conn, assignment_id)
+    cell = cell_of(event, event.category, city_timezone)
+    taking_part = await conn.fetch(
+        "WITH taking_part AS (INSERT INTO participation (assignment_id, volunteer_id, request_id, occurrence, "
+        "community_code, category, day, share_hours) SELECT assignment_id, volunteer_id, $3, $4, $5, $6, $7, $8 "
+        "FROM unnest($1::uuid[], $2::uuid[]) AS v(assignment_id, volunteer_id) ON CONFLICT DO NOTHING "
+        "RETURNING assignment_id, volunteer_id, share_hours) "
+        "SELECT t.volunteer_id::text AS volunteer, COALESCE(h.hours, t.share_hours) AS hours "
+        "FROM taking_part t LEFT JOIN reported_hours h USING (assignment_id)",
+        [volunteer.assignment_id for volunteer in event.volunteers],
+        [volunteer.volunteer_id for volunteer in event.volunteers], event.request_id, event.occurrence,
+        event.community_code, event.category, cell.day, event.hours / len(event.volunteers))
+    if taking_part:
+        await _add_to(conn, "request_rollup", cell, {"volunteer_hours": sum(row["hours"] for row in taking_part)})
+        await conn.executemany("SELECT reach_add($1, $2, $3, 'volunteer', $4)",
+                               [(period_start(cell.day, "month"), cell.community_code, cell.kind, row["volunteer"])
+                                for row in taking_part])
 
 
 async def _reported(conn: asyncpg.Connection, event: CompletionReported, city_timezone: str) -> None:
-    await conn.execute(
-        "INSERT INTO reported_hours AS h (assignment_id, hours, reported_at) VALUES ($1, $2, $3) "
+    """The latest report stands; a participation already counted moves from its share of the
+    service's hours (or the report before) to these."""
+    await _one_assignment_at_a_time(conn, event.assignment_id)
+    moved = await conn.fetchrow(
+        "WITH earlier AS (SELECT hours FROM reported_hours WHERE assignment_id = $1), "
+        "reported AS (INSERT INTO reported_hours AS h (assignment_id, hours, reported_at) VALUES ($1, $2, $3) "
         "ON CONFLICT (assignment_id) DO UPDATE SET hours = EXCLUDED.hours, reported_at = EXCLUDED.reported_at "
-        "WHERE EXCLUDED.reported_at >= h.reported_at", event.assignment_id, event.hours, event.occurred_at)
+        "WHERE EXCLUDED.reported_at >= h.reported_at RETURNING hours) "
+        "SELECT p.day, p.community_code, p.category, r.hours - COALESCE(e.hours, p.share_hours) AS hours "
+        "FROM reported r JOIN participation p ON p.assignment_id = $1 LEFT JOIN earlier e ON true",
+        event.assignment_id, event.hours, event.occurred_at)
+    if moved is not None and moved["hours"]:
+        await _add_to(conn, "request_rollup", Cell(moved["day"], moved["community_code"], moved["category"]),
+                      {"volunteer_hours": moved["hours"]})
 
 
 async def _registered(conn: asyncpg.Connection, event: VolunteerRegistered, city_timezone: str) -> None:

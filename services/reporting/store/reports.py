@@ -83,8 +83,9 @@ REGISTERED = Source("volunteer t", "t.first_day", {"registered_volunteers": "cou
                     team=f"COALESCE(t.team, '{UNKNOWN}')", condition="t.active", as_of=True)
 STAFF_ACTIONS = Source("staff_action_rollup t", "t.day", {"staff_actions": "sum(actions)"}, category="t.category")
 HOUSEHOLDS = Source("household t", "t.first_day", {"households_registered": "count(*)"}, as_of=True)
-SOURCES = (REQUESTS, DISPUTES, VOLUNTEERS_AT_WORK, SERVED, _seconds_to("assigned", "assign"),
-           _seconds_to("completed", "complete"), REGISTERED, STAFF_ACTIONS, HOUSEHOLDS)
+TIMES_TO_ASSIGN, TIMES_TO_COMPLETE = _seconds_to("assigned", "assign"), _seconds_to("completed", "complete")
+SOURCES = (REQUESTS, DISPUTES, VOLUNTEERS_AT_WORK, SERVED, TIMES_TO_ASSIGN, TIMES_TO_COMPLETE, REGISTERED,
+           STAFF_ACTIONS, HOUSEHOLDS)
 
 # The group key of each group name; {day}, {category}, {team} and {level} are the source's own.
 KEYS = {"all": "'all'", "day": "{day}", "week": "date_trunc('week', {day})::date",
