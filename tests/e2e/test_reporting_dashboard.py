@@ -15,7 +15,7 @@ from playwright.async_api import async_playwright
 from shared.events import RequestReceived
 from tests.e2e.processes import system
 from tests.identities import OPS, token
-from tests.builders.reporting import EXPECTED, at, station_week
+from tests.builders.reporting import EXPECTED, at, off_bounds, station_week
 from tests.support import announce, eventually
 
 pytestmark = pytest.mark.e2e
@@ -46,7 +46,7 @@ async def test_the_dashboard_shows_the_apis_figures_and_follows_new_events(fresh
             await announce(fresh_settings, event)
 
         async def all_counted():
-            return await figures_of(url) == EXPECTED
+            return not off_bounds(await figures_of(url))  # an open period: distinct people are estimates
         await eventually(all_counted)
 
         async with async_playwright() as playwright:
