@@ -210,10 +210,11 @@ class Consumers:
         return [(subscription.exchange.name, subscription.routing_key) for subscription in self._subscriptions]
 
     def add(self, queue: str, exchange: RabbitExchange, routing_key: str, handler: Handler,
-            parse: Parse = lambda envelope: envelope, max_bytes: int | None = MAX_EVENT_BYTES) -> None:
+            parse: Parse = lambda envelope: envelope, max_bytes: int | None = MAX_EVENT_BYTES,
+            prepare: Prepare | None = None) -> None:
         """Listen on `queue`; by default the handler is given the envelope itself. A body over
         `max_bytes` is dead-lettered unread (None: the parse bounds the size itself)."""
-        self._subscriptions.append(_Subscription(queue, exchange, routing_key, handler, parse, max_bytes))
+        self._subscriptions.append(_Subscription(queue, exchange, routing_key, handler, parse, max_bytes, prepare))
 
     def on_event(self, service: str, event_type: type[Event], handler: Handler, personal: bool = False,
                  prepare: Prepare | None = None) -> None:
@@ -224,8 +225,8 @@ class Consumers:
         `prepare`: what a batch of them does first (see Prepare)."""
         routing_key = event_type.routing_key
         exchange = PERSONAL if personal and event_type.personal else EVENTS
-        self._subscriptions.append(_Subscription(f"{service}.{routing_key.replace('.', '-')}", exchange, routing_key,
-                                                 handler, as_event(event_type), prepare=prepare))
+        self.add(f"{service}.{routing_key.replace('.', '-')}", exchange, routing_key, handler, as_event(event_type),
+                 prepare=prepare)
 
     def router(self, service: str, bound: Bound, batch_size: int) -> RabbitRouter:
         """The subscribers, their metrics labelled with `service` (the ServiceDefinition's name),

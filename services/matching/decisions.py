@@ -7,13 +7,13 @@ from functools import partial
 
 from prometheus_client import Histogram
 
+from services.matching.context import Matching
 from services.matching.domain.changes import (AddAssignment, AddTask, AskAgain, BookPlace, CloseCase, Decision,
                                               DropReport, FollowUpAnnounced, KeepReport, LinkDuplicate,
                                               MoveAssignment, MoveCase, MoveTask, RecordHandled, RecordReturnVisit,
                                               RecordService, RememberCancellation, ReopenTask, SetSeries,
                                               SettleBooking, WaitForFree, WantOffers, WidenSearch)
 from services.matching.domain.lifecycle import Situation
-from services.matching.context import Matching
 from services.matching.domain.stages import stages_reached
 from services.matching.store import assignments, roster, staff, stages, tasks, work
 from shared.events import AssignmentResponded, CompletionReported
