@@ -178,18 +178,19 @@ def _occurrence_step(step: str) -> Callable[[asyncpg.Connection, OccurrenceEvent
     return project_step
 
 
-async def _one_assignment_at_a_time(conn: asyncpg.Connection, assignment_id) -> None:
+async def _one_assignment_at_a_time(conn: asyncpg.Connection, *assignment_ids) -> None:
     """A completion and the volunteer's report of the same assignment take turns (until commit):
-    whichever comes second adds the volunteer's hours as reported."""
-    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1::uuid::text, 7))", assignment_id)
+    whichever comes second adds the volunteer's hours as reported. Several are taken in one
+    statement, in one order."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(a::text, 7)) FROM unnest($1::uuid[]) a",
+                       sorted(set(assignment_ids)))
 
 
 async def _completed(conn: asyncpg.Connection, event: RequestCompleted, city_timezone: str) -> None:
     """The occurrence is done; each volunteer took part (once), for the hours they reported, else
     an equal share of the service's."""
     await _occurrence_step("completed")(conn, event, city_timezone)
-    for assignment_id in sorted(volunteer.assignment_id for volunteer in event.volunteers):
-        await _one_assignment_at_a_time(conn, assignment_id)
+    await _one_assignment_at_a_time(conn, *(volunteer.assignment_id for volunteer in event.volunteers))
     cell = cell_of(event, event.category, city_timezone)
     taking_part = await conn.fetch(
         "WITH taking_part AS (INSERT INTO participation (assignment_id, volunteer_id, request_id, occurrence, "
