@@ -103,7 +103,8 @@ async def test_the_api_says_which_figures_are_estimates_and_their_bounds(project
     client = projected[0]
     months = (await client.get("/api/v1/reports/summary", params={"from": "2026-02-01"})).json()
     days = (await client.get("/api/v1/reports/summary", params={"from": "2026-02-02", "to": "2026-02-20"})).json()
-    assert months["estimates"] == ESTIMATES and months["figures"]["active_volunteers"] == 40
+    # 40 volunteers with random ids: two may share a register (about one run in six), which the bound allows
+    assert months["estimates"] == ESTIMATES and within_bound("active_volunteers", months["figures"]["active_volunteers"], 40)
     assert days["estimates"] == {}  # no whole month: from the facts, exact
 
 
