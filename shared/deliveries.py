@@ -7,7 +7,7 @@ are compared with.
 A delivery over the network is marked 'sending' (with the time) in a transaction of its own
 before the call, and confirmed sent or failed in another after it: the call is never made inside
 an open transaction, so a crash after the call cannot roll back the fact that it was made. A row
-still 'sending' after SENDING_TIMEOUT was left by a process that died mid-call: it is sent again
+still 'sending' three times as long as a call may take (DELIVERY_CALL_SECONDS) was left by a process that died mid-call: it is sent again
 once, under the same id (which the receiver is given, to drop the repeat), and given up after a
 second such interruption (`claim`)."""
 import asyncio
@@ -19,11 +19,9 @@ from enum import StrEnum
 import asyncpg
 from prometheus_client import Counter
 
-from shared.webhooks import TIMEOUT_SECONDS
-
-# A call gives up after TIMEOUT_SECONDS; a row 'sending' three times as long was left by a sender
+# A call gives up after its timeout; a row 'sending' this many times as long was left by a sender
 # that died (a live one has confirmed or failed it by then, even with a slow database).
-SENDING_TIMEOUT = timedelta(seconds=3 * TIMEOUT_SECONDS)
+STALE_CALLS = 3
 MAX_REPEATS = 1
 INTERRUPTED = "interrupted twice between the call and its confirmation: it may or may not have arrived"
 REPEATS = Counter("linli_delivery_repeats_total", "Deliveries sent again, under the same id, after a sender "
@@ -58,9 +56,10 @@ async def to_the_end(calls_and_record: Awaitable) -> None:
         raise
 
 
-def stale_before(now: datetime) -> datetime:
-    """A row marked 'sending' before this was left by a sender that died."""
-    return now - SENDING_TIMEOUT
+def stale_before(now: datetime, call_seconds: float) -> datetime:
+    """A row marked 'sending' before this was left by a sender that died (its calls time out
+    after `call_seconds`)."""
+    return now - timedelta(seconds=STALE_CALLS * call_seconds)
 
 
 @dataclass(frozen=True)

@@ -106,6 +106,10 @@ class Settings(BaseSettings):
     # notify: messages that can wait are held in these hours of the city's clock ("" for none);
     # matching gives an offer made in them its answer time from when they end.
     notify_quiet_hours: str = "22:00-07:00"
+    # Seconds an outgoing call (notify's webhook, SMS gateway and mail server, intake's status
+    # webhooks) may take before it counts as failed; a delivery still 'sending' three times as long
+    # was left by a process that died mid-call, and is sent again once (shared/deliveries.py).
+    delivery_call_seconds: float = 5.0
     # Seconds before the first retry of a failed delivery; each further retry waits twice as long.
     notify_retry_base_seconds: float = 2.0
     # notify: after an escalation told at once, a community's further escalations within this many

@@ -16,7 +16,6 @@ import time
 
 import httpx
 
-TIMEOUT_SECONDS = 5.0
 MAX_RETRY_DELAY_SECONDS = 300.0
 REPLAY_WINDOW_SECONDS = 300
 DEFAULT_SECRET = "change-me"

@@ -11,12 +11,12 @@ import httpx
 
 from services.intake import store
 from services.intake.sources import Sources
-from shared.deliveries import REPEATS, Claim, claim, to_the_end
+from shared.deliveries import REPEATS, Claim, claim, stale_before, to_the_end
 from shared.events import Event
 from shared.service import Runtime
 from shared.sweeper import Sweeper
 from shared.unit_of_work import UnitOfWork
-from shared.webhooks import TIMEOUT_SECONDS, DeliveryFailed, post_signed, retry_delay
+from shared.webhooks import DeliveryFailed, post_signed, retry_delay
 
 BATCH_SIZE = 20
 POLL_SECONDS = 1.0
@@ -27,7 +27,7 @@ class StatusWebhooks:
     def __init__(self, runtime: Runtime, sources: Sources):
         self._runtime = runtime
         self._sources = sources
-        self._client = httpx.AsyncClient(timeout=TIMEOUT_SECONDS)
+        self._client = httpx.AsyncClient(timeout=runtime.settings.delivery_call_seconds)
         self._sweeper = Sweeper("status webhooks", self.deliver_due, BATCH_SIZE, POLL_SECONDS)
 
     async def queue(self, uow: UnitOfWork, source: str | None, occurred_at: datetime, **status) -> None:
@@ -56,7 +56,8 @@ class StatusWebhooks:
         transaction, then their outcomes recorded (shared/deliveries.py); returns how many."""
         now = self._runtime.clock.now()
         async with self._runtime.unit_of_work() as uow:
-            due = await store.lock_due_status_updates(uow.connection, now, BATCH_SIZE)
+            stale = stale_before(now, self._runtime.settings.delivery_call_seconds)
+            due = await store.lock_due_status_updates(uow.connection, now, stale, BATCH_SIZE)
             calls = [update for update in due if await self._claim(uow, update, now)]
         REPEATS.labels(CHANNEL).inc(sum(update["status"] == "sending" for update in calls))
         if calls:

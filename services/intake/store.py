@@ -5,7 +5,7 @@ from uuid import UUID, uuid4
 import asyncpg
 
 from services.intake.domain import OtherRequest, Rejection, body_excerpt, phone_key
-from shared.deliveries import DeliveryTable, stale_before
+from shared.deliveries import DeliveryTable
 from shared.privacy import mask_raw_body
 from shared.submissions import (
     AssignmentResponse,
@@ -168,15 +168,15 @@ async def queue_status_update(conn: asyncpg.Connection, source: str, url: str, b
                        source, url, body, due_at)
 
 
-async def lock_due_status_updates(conn: asyncpg.Connection, now: datetime, limit: int) -> list[asyncpg.Record]:
-    """Status updates due by `now` (or left 'sending' by a process that died mid-call), locked so
+async def lock_due_status_updates(conn: asyncpg.Connection, now: datetime, stale: datetime, limit: int) -> list[asyncpg.Record]:
+    """Status updates due by `now` (or left 'sending' before `stale` by a process that died mid-call), locked so
     that no other intake process sends them too. A source gets its
     updates in order: while an earlier one waits for a retry, the later ones wait behind it."""
     return await conn.fetch(
         "SELECT id, source, url, body, attempts, status, repeats, delivery_id FROM status_update u "
         f"WHERE {STATUS_UPDATES.due} AND NOT EXISTS (SELECT 1 FROM status_update earlier "
         "WHERE earlier.source = u.source AND earlier.status IN ('pending', 'sending') AND earlier.id < u.id) "
-        "ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED", now, stale_before(now), limit)
+        "ORDER BY id LIMIT $3 FOR UPDATE SKIP LOCKED", now, stale, limit)
 
 
 STATUS_UPDATES = DeliveryTable("status_update", "id")

@@ -8,15 +8,15 @@ import asyncpg
 import httpx
 
 from services.notify.domain import routing
-from shared.webhooks import TIMEOUT_SECONDS, post_signed
+from shared.webhooks import post_signed
 
 CONNECTIONS = 100  # calls made at once, and connections kept, per channel: a sweep's batch (delivery.py)
 
 
-def _client() -> httpx.AsyncClient:
+def _client(call_seconds: float) -> httpx.AsyncClient:
     """One pooled client per channel, keeping as many connections open as a sweep calls at once
     (httpx keeps 20 by default: the rest of a batch of 100 would connect afresh every sweep)."""
-    return httpx.AsyncClient(timeout=TIMEOUT_SECONDS, limits=httpx.Limits(max_connections=CONNECTIONS,
+    return httpx.AsyncClient(timeout=call_seconds, limits=httpx.Limits(max_connections=CONNECTIONS,
                                                                           max_keepalive_connections=CONNECTIONS))
 
 
@@ -52,15 +52,15 @@ class EmailChannel:
     name = routing.EMAIL
     in_database = False
 
-    def __init__(self, host: str, port: int, sender: str):
-        self._host, self._port, self._sender = host, port, sender
+    def __init__(self, host: str, port: int, sender: str, call_seconds: float):
+        self._host, self._port, self._sender, self._call_seconds = host, port, sender, call_seconds
 
     async def deliver(self, notification: asyncpg.Record, connection: None) -> None:
         email = EmailMessage()
         email["From"], email["To"], email["Subject"] = self._sender, notification["address"], notification["subject"]
         email["Message-ID"] = f"<{notification['notification_id']}@linli>"  # lets a mail server drop a resend
         email.set_content(notification["body"])
-        await aiosmtplib.send(email, hostname=self._host, port=self._port, timeout=TIMEOUT_SECONDS)
+        await aiosmtplib.send(email, hostname=self._host, port=self._port, timeout=self._call_seconds)
 
 
 class SmsChannel:
@@ -70,9 +70,9 @@ class SmsChannel:
     name = routing.SMS
     in_database = False
 
-    def __init__(self, url: str, secret: str):
+    def __init__(self, url: str, secret: str, call_seconds: float):
         self._url, self._secret = url, secret
-        self._client = _client()
+        self._client = _client(call_seconds)
 
     async def deliver(self, notification: asyncpg.Record, connection: None) -> None:
         body = json.dumps({"phone": notification["address"], "text": f"{notification['subject']}:{notification['body']}",
@@ -90,10 +90,10 @@ class WebhookChannel:
     name = routing.WEBHOOK
     in_database = False
 
-    def __init__(self, url: str, secret: str):
+    def __init__(self, url: str, secret: str, call_seconds: float):
         self._url = url
         self._secret = secret
-        self._client = _client()
+        self._client = _client(call_seconds)
 
     async def deliver(self, notification: asyncpg.Record, connection: None) -> None:
         body = json.dumps({key: str(notification[key]) for key in (

@@ -49,13 +49,14 @@ def channels(settings: Settings) -> list[Channel]:
     configured: list[Channel] = [InboxChannel()]
     if settings.notify_webhook_url:  # truthy: an empty NOTIFY_WEBHOOK_URL means no webhook
         require_secret(settings.notify_webhook_secret, "NOTIFY_WEBHOOK_SECRET", settings.linli_development)
-        configured.append(WebhookChannel(settings.notify_webhook_url, settings.notify_webhook_secret))
+        configured.append(WebhookChannel(settings.notify_webhook_url, settings.notify_webhook_secret,
+                                         settings.delivery_call_seconds))
     if settings.notify_sms_url:
         require_secret(settings.notify_sms_secret, "NOTIFY_SMS_SECRET", settings.linli_development)
-        configured.append(SmsChannel(settings.notify_sms_url, settings.notify_sms_secret))
+        configured.append(SmsChannel(settings.notify_sms_url, settings.notify_sms_secret, settings.delivery_call_seconds))
     if settings.notify_smtp_host:
         configured.append(EmailChannel(settings.notify_smtp_host, settings.notify_smtp_port,
-                                       settings.notify_smtp_sender))
+                                       settings.notify_smtp_sender, settings.delivery_call_seconds))
     return configured
 
 

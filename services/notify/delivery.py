@@ -16,7 +16,7 @@ from prometheus_client import Counter, Histogram
 
 from services.notify import store
 from services.notify.channels import CONNECTIONS, Channel
-from shared.deliveries import INTERRUPTED, REPEATS, Claim, claim, to_the_end
+from shared.deliveries import INTERRUPTED, REPEATS, Claim, claim, stale_before, to_the_end
 from shared.events import NotificationFailed, NotificationSent
 from shared.metrics import DELIVERY_BUCKETS
 from shared.privacy import mask_phone_numbers
@@ -74,7 +74,8 @@ class DeliveryWorker:
         now = self._runtime.clock.now()
         outcomes: list[Outcome] = []
         async with self._runtime.unit_of_work() as uow:
-            due = await store.lock_due(uow.connection, now, BATCH_SIZE)
+            due = await store.lock_due(uow.connection, now, stale_before(now, self._settings.delivery_call_seconds),
+                                       BATCH_SIZE)
             in_database = [n for n in due if self.channels[n["channel"]].in_database]
             outcomes += await self._store_all(uow, in_database)
             calls = await self._claim_all(uow, [n for n in due if not self.channels[n["channel"]].in_database],

@@ -8,7 +8,7 @@ import asyncpg
 from services.notify.domain.backlog import Held, Window
 from services.notify.domain.messages import Message, notification_id, resident, volunteer
 from services.notify.domain.routing import Contact
-from shared.deliveries import DeliveryTable, stale_before
+from shared.deliveries import DeliveryTable
 from shared.broker import encode
 from shared.submissions import Urgency
 from shared.events import EVENT_TYPES, CaseAssigned, Event, RequestEscalated, RequestReceived, VolunteerRegistered
@@ -167,12 +167,12 @@ def _decoded(row: asyncpg.Record) -> Event:
     return EVENT_TYPES[row["routing_key"]].model_validate_json(row["body"])
 
 
-async def lock_due(conn: asyncpg.Connection, now: datetime, limit: int) -> list[asyncpg.Record]:
+async def lock_due(conn: asyncpg.Connection, now: datetime, stale: datetime, limit: int) -> list[asyncpg.Record]:
     """Pending notifications whose time has come by `now`, and those left 'sending' by a process
-    that died mid-call, locked so no other notify process takes them too."""
+    that died mid-call (marked before `stale`), locked so no other notify process takes them too."""
     return await conn.fetch(
         f"SELECT * FROM notification WHERE {NOTIFICATIONS.due} "
-        "ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED", now, stale_before(now), limit)
+        "ORDER BY next_attempt_at LIMIT $3 FOR UPDATE SKIP LOCKED", now, stale, limit)
 
 
 async def inbox(conn: asyncpg.Connection, recipient: str, limit: int) -> list[asyncpg.Record]:

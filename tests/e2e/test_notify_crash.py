@@ -8,7 +8,7 @@ import pytest
 from tests.builders.notify import offer
 from tests.e2e.processes import system
 from tests.identities import OPS, as_volunteer
-from shared.deliveries import INTERRUPTED, SENDING_TIMEOUT
+from shared.deliveries import INTERRUPTED, STALE_CALLS
 from tests.support import announce, eventually
 from tests.webhook_receiver import SECRET, receiving, signed_by_secret
 
@@ -44,7 +44,10 @@ async def test_a_notify_process_killed_between_attempts_delivers_once_after_rest
     assert len(inbox) == 1
 
 
-WEBHOOK_TIMEOUT = SENDING_TIMEOUT.total_seconds() + 30
+# A call the gateway never answers times out after this: long enough for the kill to come first,
+# short enough that the next process finds the notification stale soon.
+CALL_SECONDS = 2
+WEBHOOK_TIMEOUT = STALE_CALLS * CALL_SECONDS + 30
 
 
 def webhook_row(url: str, event) -> dict | None:
@@ -73,7 +76,8 @@ async def test_a_notify_process_killed_between_the_call_and_its_confirmation_sen
         fresh_settings, tmp_path):
     settings, event = fresh_settings, offer("v-mid-call")
     async with receiving() as receiver:
-        webhook = {"NOTIFY_WEBHOOK_URL": receiver.url, "NOTIFY_WEBHOOK_SECRET": SECRET}
+        webhook = {"NOTIFY_WEBHOOK_URL": receiver.url, "NOTIFY_WEBHOOK_SECRET": SECRET,
+                   "DELIVERY_CALL_SECONDS": str(CALL_SECONDS)}
         (tmp_path / "first").mkdir(), (tmp_path / "second").mkdir()
         receiver.stalled = True
         await killed_mid_call(settings, tmp_path / "first", webhook, receiver, event)
@@ -91,7 +95,8 @@ async def test_a_notify_process_killed_between_the_call_and_its_confirmation_sen
 async def test_a_delivery_cut_off_twice_is_given_up_rather_than_sent_a_third_time(fresh_settings, tmp_path):
     settings, event = fresh_settings, offer("v-twice")
     async with receiving() as receiver:
-        webhook = {"NOTIFY_WEBHOOK_URL": receiver.url, "NOTIFY_WEBHOOK_SECRET": SECRET}
+        webhook = {"NOTIFY_WEBHOOK_URL": receiver.url, "NOTIFY_WEBHOOK_SECRET": SECRET,
+                   "DELIVERY_CALL_SECONDS": str(CALL_SECONDS)}
         for name in ("first", "second", "third"):
             (tmp_path / name).mkdir()
         receiver.stalled = True

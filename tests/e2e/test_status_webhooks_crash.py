@@ -6,7 +6,7 @@ import uuid
 import httpx
 import pytest
 
-from shared.deliveries import SENDING_TIMEOUT
+from shared.deliveries import STALE_CALLS
 from tests.e2e.processes import system
 from tests.identities import OPS
 from tests.integration.test_status_webhooks import sources_file
@@ -22,6 +22,11 @@ def repeats_counted(url: str) -> float:
                if line.startswith('linli_delivery_repeats_total{channel="status_webhook"}'))
 
 
+# A call the source never answers times out after this: long enough for the kill to come first,
+# short enough that the next process finds the update stale soon.
+CALL_SECONDS = 2
+
+
 async def test_an_update_cut_off_mid_call_is_sent_once_more_with_the_same_idempotency_key(fresh_settings, tmp_path):
     async with receiving() as receiver:
         settings = fresh_settings.model_copy(update={"intake_sources_file": sources_file(tmp_path, receiver.url)})
@@ -29,13 +34,13 @@ async def test_an_update_cut_off_mid_call_is_sent_once_more_with_the_same_idempo
                    "category": "legal.consultation", "description": "法律咨询", "community_code": "c-9"}
         (tmp_path / "first").mkdir(), (tmp_path / "second").mkdir()
         receiver.stalled = True
-        with system(settings, tmp_path / "first", names=("intake",)) as services:
+        with system(settings, tmp_path / "first", names=("intake",), DELIVERY_CALL_SECONDS=str(CALL_SECONDS)) as services:
             httpx.post(f"{services['intake'].url}/api/v1/requests", json=request, headers={"X-Api-Key": "k1"})
             await eventually(lambda: len(receiver.calls) == 1)
             services["intake"].kill()
         receiver.stalled = False  # the source took the call; intake died before it heard so
-        with system(settings, tmp_path / "second", names=("intake",)) as services:
-            await eventually(lambda: len(receiver.calls) == 2, SENDING_TIMEOUT.total_seconds() + 30)
+        with system(settings, tmp_path / "second", names=("intake",), DELIVERY_CALL_SECONDS=str(CALL_SECONDS)) as services:
+            await eventually(lambda: len(receiver.calls) == 2, STALE_CALLS * CALL_SECONDS + 30)
             repeats = await eventually(lambda: repeats_counted(services["intake"].url))
     assert receiver.calls[0][0] == receiver.calls[1][0] and receiver.keys[0] == receiver.keys[1] is not None
     assert repeats == 1

@@ -1,9 +1,9 @@
 """The repeat rule for deliveries cut off by a crash (shared/deliveries.py): sent again at most once."""
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from shared.deliveries import MAX_REPEATS, SENDING_TIMEOUT, Claim, claim, stale_before
+from shared.deliveries import MAX_REPEATS, Claim, claim, stale_before
 
 
 @pytest.mark.parametrize(("status", "repeats", "expected"), [
@@ -25,5 +25,5 @@ def test_a_finished_delivery_is_never_claimed(status):
 
 def test_a_row_is_stale_only_once_a_live_sender_would_have_finished_its_call():
     now = datetime(2026, 1, 1, tzinfo=UTC)
-    assert stale_before(now) == now - SENDING_TIMEOUT
-    assert SENDING_TIMEOUT.total_seconds() > 5.0  # longer than a call's own timeout (shared/webhooks.py)
+    assert stale_before(now, 5.0) == now - timedelta(seconds=15)  # three calls' time: a live one has finished
+    assert stale_before(now, 2.0) == now - timedelta(seconds=6)
