@@ -18,7 +18,6 @@ from tests.identities import OPS
 from tests.support import metric
 
 RECOVERY_TIMEOUT_SECONDS = 120.0
-KILL_EVERY_SECONDS = 10.0
 BASELINE_SECONDS = 10.0  # load without faults, the latency the poison is measured against
 POISON_WINDOW_SECONDS = 20.0  # load while the poison is retried (about 6 deliveries)
 PAUSE_SECONDS = 5.0
@@ -29,16 +28,17 @@ SIBLING_ANSWER_SECONDS = 5.0  # a killed replica's siblings must answer /readyz 
 class Plan:
     """Which faults, how long and how often (`--size small` or `full`, or flag by flag)."""
 
-    kill_rounds: int = 1  # each service SIGKILLed in turn, every KILL_EVERY_SECONDS, this many times over
+    kill_rounds: int = 1  # each service SIGKILLed in turn, every kill_every_seconds, this many times over
     broker_down_seconds: float = 10.0
     database_outage_seconds: float = 60.0
     poison: int = 5
     cut_connection_of: str = "linli-matching"
+    kill_every_seconds: float = 10.0  # at least: a kill's window lasts until the work is back
 
     def planned_seconds(self, services: int) -> float:
         """How long the load runs, window by window (the baseline, the poison, each fault), as
         `Chaos.run` feeds it."""
-        return (BASELINE_SECONDS + POISON_WINDOW_SECONDS + self.kill_rounds * services * KILL_EVERY_SECONDS
+        return (BASELINE_SECONDS + POISON_WINDOW_SECONDS + self.kill_rounds * services * self.kill_every_seconds
                 + PAUSE_SECONDS + (self.broker_down_seconds + PAUSE_SECONDS) + PAUSE_SECONDS
                 + (self.database_outage_seconds + PAUSE_SECONDS))
 
@@ -67,10 +67,10 @@ class Chaos:
             record["not_recovered"] = str(error).splitlines()[0]
         self.recoveries.append(record)
 
-    async def kill(self, name: str) -> None:
+    async def kill(self, name: str, seconds: float) -> None:
         """SIGKILL the replica; the supervisor restarts it. Its siblings (with --replicas) must keep
-        running and answering meanwhile. Takes at least KILL_EVERY_SECONDS."""
-        slot = time.monotonic() + KILL_EVERY_SECONDS
+        running and answering meanwhile. Takes at least `seconds`."""
+        slot = time.monotonic() + seconds
         siblings = self.system.siblings(name)
         before = {sibling: self.system.pids().get(sibling) for sibling in siblings}
         handled = await self._handled(siblings)
@@ -132,7 +132,7 @@ class Chaos:
 
         for round_ in range(plan.kill_rounds):
             for replicas in self.system.replicas.values():
-                await through(self.kill(victim(replicas, round_)), KILL_EVERY_SECONDS)
+                await through(self.kill(victim(replicas, round_), plan.kill_every_seconds), plan.kill_every_seconds)
         await through(self.cut_connection(plan.cut_connection_of), PAUSE_SECONDS)
         await through(self.broker_down(plan.broker_down_seconds), plan.broker_down_seconds + PAUSE_SECONDS)
         await through(self.database_restart(), PAUSE_SECONDS)

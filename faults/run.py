@@ -95,7 +95,8 @@ class Run:
 
     async def __call__(self) -> dict:
         args = self.args
-        plan = Plan(args.kill_rounds, args.broker_down_seconds, args.outage_seconds, args.poison)
+        plan = Plan(args.kill_rounds, args.broker_down_seconds, args.outage_seconds, args.poison,
+                    kill_every_seconds=args.kill_every_seconds)
         with own_servers() as servers:
             settings = await asyncio.to_thread(self.set_up, servers)
             await self.poison_trigger(settings)
