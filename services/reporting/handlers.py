@@ -27,6 +27,11 @@ async def project_event(reporting: Reporting, uow: UnitOfWork, event: Event) -> 
     uow.after_commit(PROJECTED.labels(event.routing_key).inc)
 
 
+async def take_turns(reporting: Reporting, uow: UnitOfWork, events: list[Event]) -> None:
+    """A batch's requests' and assignments' locks first, sorted (shared/consumer.py's prepare)."""
+    await projections.take_turns(uow.connection, events)
+
+
 async def on_person_erased(reporting: Reporting, uow: UnitOfWork, event: PersonErased) -> None:
     """Nothing to erase: reporting holds ids, keyed beneficiaries and counts, never a name, phone
     or address (its archive keeps public forms). The keys stay, so the figures stay correct."""

@@ -55,10 +55,12 @@ async def roll_up_months(conn: asyncpg.Connection, rollup: str) -> None:
         f"{', '.join(f'sum({name})' for name in counts)} FROM {rollup} GROUP BY 1, 2, 3")
 
 
-async def _one_request_at_a_time(conn: asyncpg.Connection, request_id) -> None:
+async def _one_request_at_a_time(conn: asyncpg.Connection, *request_ids) -> None:
     """Projections that copy between a request and its occurrences take turns per request (until
-    commit): each then sees what the other wrote, whichever came first."""
-    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1::uuid::text, 6))", request_id)
+    commit): each then sees what the other wrote, whichever came first. Several are taken in one
+    statement, in one order."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(r::text, 6)) FROM unnest($1::uuid[]) r",
+                       sorted(set(request_ids)))
 
 
 # What the sketches read of an occurrence (domain.sketches.Occurrence), and the steps they count.
@@ -314,3 +316,15 @@ async def project(conn: asyncpg.Connection, event: Event, city_timezone: str, ch
     await PROJECTIONS[type(event)](conn, event, city_timezone, changes)
     _count_staff_action(changes, event, city_timezone)
 
+
+async def take_turns(conn: asyncpg.Connection, events: list[Event]) -> None:
+    """Take the turns that the events' projections will take, all first: every request's, then
+    every assignment's, each sorted in one statement. Taken message after message, two batches
+    could hold them in opposite orders; taking one again later is harmless."""
+    if requests := [event.request_id for event in events if getattr(event, "request_id", None) is not None]:
+        await _one_request_at_a_time(conn, *requests)
+    assignments = [volunteer.assignment_id for event in events if isinstance(event, RequestCompleted)
+                   for volunteer in event.volunteers]
+    assignments += [event.assignment_id for event in events if isinstance(event, CompletionReported)]
+    if assignments:
+        await _one_assignment_at_a_time(conn, *assignments)
