@@ -81,6 +81,5 @@ RETURNS void LANGUAGE sql AS $$
           = (added.month, added.community_code, added.category, added.step);
 $$;
 
--- Replaced by the two above.
-DROP FUNCTION reach_add(date, text, text, text, text);
-DROP FUNCTION duration_add(date, text, text, text, float8, int);
+-- reach_add and duration_add (0008), which the two above replace, stay for one release: a reporting
+-- process of the version before, still running during a rolling update, calls them.
