@@ -4,10 +4,11 @@ and the events it causes. Either all of it commits or none of it does.
 It is cheap on purpose, since every message pays for it: the events a transaction emits are
 written to the outbox in one statement just before the commit, the claims of a batch of
 messages in one statement, and work after the commit that several messages of a batch ask for
-(a decision over one community) is run once."""
+(a decision over one community) is run once. Writes that several messages add to (reporting's
+rollup cells) can be collected and written once, just before the commit (`collect`)."""
 import inspect
-from collections.abc import Callable, Hashable, Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Hashable, Sequence
+from typing import Any, TypeVar
 
 import asyncpg
 
@@ -24,6 +25,7 @@ _CLAIM = ("INSERT INTO processed_message (message_id, queue, publisher) "
 _EMIT = ("INSERT INTO outbox (event_id, routing_key, body, correlation_id, created_at) "
          "SELECT e, r, b, c, clock_timestamp() FROM unnest($1::uuid[], $2::text[], $3::bytea[], $4::text[]) "
          "WITH ORDINALITY AS events(e, r, b, c, n) ORDER BY n")
+T = TypeVar("T")
 
 
 class UnitOfWork:
@@ -32,6 +34,7 @@ class UnitOfWork:
         self._on_events_committed = on_events_committed
         self.connection: asyncpg.Connection | None = None
         self._after_commit: dict[Hashable, Callable[[], Any]] = {}
+        self._collected: dict[Hashable, tuple[Any, Callable[[asyncpg.Connection, Any], Awaitable[None]]]] = {}
         self._events: list[Event] = []
 
     async def __aenter__(self) -> "UnitOfWork":
@@ -57,17 +60,28 @@ class UnitOfWork:
         finally:
             await self._pool.release(self.connection)
             self.connection = None
-            self._events = []
+            self._events, self._collected = [], {}
         if exc_type is None:
             await self._committed(emitted)
 
     async def _commit(self) -> None:
         try:
+            for collected, write in self._collected.values():
+                await write(self.connection, collected)
             await self._write_events()
         except BaseException:
             await self._transaction.rollback()
             raise
         await self._transaction.commit()
+
+    def collect(self, key: Hashable, factory: Callable[[], T],
+                write: Callable[[asyncpg.Connection, T], Awaitable[None]]) -> T:
+        """This transaction's object under `key`, made by `factory` the first time it is asked for;
+        `write(connection, it)` runs once, just before the commit (before the outbox's events), in
+        the order the keys were first asked for. Never if the transaction rolls back."""
+        if key not in self._collected:
+            self._collected[key] = (factory(), write)
+        return self._collected[key][0]
 
     def after_commit(self, callback: Callable[[], Any], key: Hashable | None = None) -> None:
         """Run `callback` (plain or async) once this transaction has committed, never if it rolls

@@ -3,7 +3,7 @@ from pathlib import Path
 
 from services.reporting import api, console, live, station_metrics
 from services.reporting.context import Reporting
-from services.reporting.handlers import on_person_erased, project_event, rekey_legacy
+from services.reporting.handlers import on_person_erased, project_event, rekey_legacy, take_turns
 from services.reporting.store.projections import PROJECTIONS
 from shared.consumer import Consumers
 from shared.events import ErasureDone, PersonErased, RequestReceived
@@ -13,7 +13,8 @@ api.router.include_router(console.router)  # the staff console beside the dashbo
 consumers = Consumers()
 for event_type in PROJECTIONS:  # queues reporting.request-received, reporting.volunteer-registered, …
     # A request whole (linli.personal), only to key its beneficiary: the archive keeps the public form.
-    consumers.on_event("reporting", event_type, project_event, personal=event_type is RequestReceived)
+    consumers.on_event("reporting", event_type, project_event, personal=event_type is RequestReceived,
+                       prepare=take_turns)
 consumers.on_event("reporting", PersonErased, on_person_erased)
 
 SERVICE = ServiceDefinition(

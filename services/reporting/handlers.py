@@ -6,8 +6,8 @@ from prometheus_client import Counter
 
 from services.reporting import live
 from services.reporting.context import Reporting
-from services.reporting.store import archive
-from services.reporting.store.projections import project
+from services.reporting.domain.changes import CellChanges
+from services.reporting.store import archive, cells, projections
 from shared.events import ErasureDone, Event, PersonErased
 from shared.unit_of_work import UnitOfWork
 
@@ -18,12 +18,18 @@ PROJECTED = Counter("linli_reporting_events_projected_total", "Events projected 
 async def project_event(reporting: Reporting, uow: UnitOfWork, event: Event) -> None:
     """Two guards, both in the projection's transaction: the consumer's claim stops a
     redelivered message, the archive's event_id stops the same event re-published under another
-    message id."""
+    message id. The cells it adds to are written with the transaction's others, before the commit."""
     if not await archive.keep(uow.connection, event, reporting.person_key):
         return
-    await project(uow.connection, event, reporting.city_timezone)
+    changes = uow.collect("reporting.cells", CellChanges, cells.write)
+    await projections.project(uow.connection, event, reporting.city_timezone, changes)
     await live.announce(uow.connection)
     uow.after_commit(PROJECTED.labels(event.routing_key).inc)
+
+
+async def take_turns(reporting: Reporting, uow: UnitOfWork, events: list[Event]) -> None:
+    """A batch's requests' and assignments' locks first, sorted (shared/consumer.py's prepare)."""
+    await projections.take_turns(uow.connection, events)
 
 
 async def on_person_erased(reporting: Reporting, uow: UnitOfWork, event: PersonErased) -> None:

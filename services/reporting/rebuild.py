@@ -9,12 +9,15 @@ from collections.abc import Callable
 from services.reporting import live
 from services.reporting.app import SERVICE
 from services.reporting.context import person_key_of
-from services.reporting.store import archive
+from services.reporting.domain.changes import CellChanges
+from services.reporting.store import archive, cells
 from services.reporting.store.projections import project
 from shared.database import create_pool, migrate
 from shared.settings import Settings
 
 log = logging.getLogger(__name__)
+# Events whose cell changes are added up before they are written (the rebuild holds every cell alone).
+CELLS_EVERY = 500
 
 
 async def rebuild(settings: Settings, progress: Callable[[int, int], None] = lambda done, total: None) -> int:
@@ -31,10 +34,15 @@ async def rebuild(settings: Settings, progress: Callable[[int, int], None] = lam
             await archive.empty_read_models(conn)
             total = await archive.count(conn)
             progress(0, total)
+            changes = CellChanges()
             async for event in archive.in_order(conn):
-                await project(conn, event, settings.linli_timezone)
+                await project(conn, event, settings.linli_timezone, changes)
                 replayed += 1
+                if replayed % CELLS_EVERY == 0:
+                    await cells.write(conn, changes)
+                    changes = CellChanges()
                 progress(replayed, total)
+            await cells.write(conn, changes)
             await live.announce(conn)
     finally:
         await pool.close()

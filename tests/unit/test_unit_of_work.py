@@ -76,3 +76,32 @@ async def test_work_after_the_commit_never_runs_when_the_transaction_rolls_back(
             uow.after_commit(lambda: pool.log.append("counted"))
             raise ValueError("the handler failed")
     assert pool.log == ["begin", "rollback"] and pool.released == [pool.lent]
+
+
+async def test_what_the_messages_collect_is_written_once_just_before_the_commit():
+    pool = Working()
+
+    async def write(connection, cells):
+        pool.log.append(("written", connection is pool.lent, sorted(cells)))
+    async with UnitOfWork(pool, lambda: None) as uow:
+        for cell in ("b", "a"):
+            uow.collect("cells", set, write).add(cell)
+            pool.log.append("work")
+    assert pool.log == ["begin", "work", "work", ("written", True, ["a", "b"]), "commit"]
+
+
+@pytest.mark.parametrize("failing", ["handler", "write"])
+async def test_nothing_commits_when_the_handler_or_the_collected_write_fails(failing):
+    pool = Working()
+
+    async def write(connection, cells):
+        pool.log.append("written")
+        if failing == "write":
+            raise ValueError("the write failed")
+    with pytest.raises(ValueError):
+        async with UnitOfWork(pool, lambda: None) as uow:
+            uow.collect("cells", set, write)
+            if failing == "handler":
+                raise ValueError("the handler failed")
+    assert pool.log == ["begin", *(["written"] if failing == "write" else []), "rollback"]
+    assert pool.released == [pool.lent]

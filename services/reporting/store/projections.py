@@ -1,55 +1,49 @@
 """What each event writes into the read models. The same code serves the handlers and the
-rebuild. Each write is either an increment of a rollup cell or an upsert that keeps the
-earliest (or latest) time, so the read models end the same whatever order events come in."""
+rebuild. Each write is either an increment of a rollup cell (or a sketch cell) or an upsert that
+keeps the earliest (or latest) time, so the read models end the same whatever order events come in.
+
+The facts are written at once, each request's and each assignment's in turn (advisory locks);
+the cells' changes are collected (domain.changes) and written at the end of the transaction
+(store.cells), sorted."""
 from collections.abc import Awaitable, Callable, Mapping
 
 import asyncpg
 
-from services.reporting.domain.increments import (DISPUTE_COUNTS, REQUEST_COUNTS, RETURN_VISIT_COUNTS, Cell,
-                                                  cell_of, dispute_increments, request_increments,
+from services.reporting.domain.changes import CellChanges
+from services.reporting.domain.increments import (Cell, cell_of, dispute_increments, request_increments,
                                                   return_visit_increments, staff_action)
 from services.reporting.domain.notes import public_params
 from services.reporting.domain.periods import day_of, period_start
+from services.reporting.domain.sketches import Cell as SketchCell
 from services.reporting.domain.sketches import Occurrence, duration_changes, people_served
 from services.reporting.store.archive import beneficiary_of
+from services.reporting.store.cells import ROLLUPS
 from shared.events import (CampaignStarted, CaseClosed, CaseEscalated, CaseReceived, CompletionReported, Event,
                            HouseholdRegistered, OccurrenceEvent, RequestAssigned, RequestCancelled, RequestCompleted,
                            RequestDuplicate, RequestEscalated, RequestHandledByStaff, RequestMissed, RequestReceived,
                            RequestRejected, RequestReopened, RequestStaffAssigned, ReturnVisitRecorded,
                            VolunteerRegistered)
 
-# Each rollup: its kind column, its counts, and the rollup of the same cells per city month.
-ROLLUPS = {"request_rollup": ("category", REQUEST_COUNTS, "request_month_rollup"),
-           "dispute_rollup": ("level", DISPUTE_COUNTS + RETURN_VISIT_COUNTS, "dispute_month_rollup")}
 # The steps an occurrence reaches; staff_agreed: staff named a volunteer who agreed by phone,
 # handled: staff did the service themselves.
 STEPS = ("assigned", "escalated", "completed", "missed", "staff_agreed", "handled")
+# projection(conn, event, city timezone, the transaction's cell changes)
+Projection = Callable[[asyncpg.Connection, Event, str, CellChanges], Awaitable[None]]
 
 
-def _upsert(table: str, period: str, kind_column: str, increments: Mapping[str, float], first: int) -> str:
-    """Add the increments (parameters from `first` on: the period, community, kind, then the counts) to a cell."""
-    columns = [period, "community_code", kind_column, *increments]
-    return (f"INSERT INTO {table} ({', '.join(columns)}) "
-            f"VALUES (${first}, {', '.join(f'${n}' for n in range(2, len(columns) + 1))}) "
-            f"ON CONFLICT ({period}, community_code, {kind_column}) DO UPDATE SET "
-            + ", ".join(f"{name} = {table}.{name} + EXCLUDED.{name}" for name in increments))
-
-
-async def _add_up(conn: asyncpg.Connection, rollup: str, event: Event, kind: str | None,
-                  increments: Mapping[str, float], city_timezone: str) -> None:
+def _add_up(changes: CellChanges, rollup: str, event: Event, kind: str | None, increments: Mapping[str, float],
+            city_timezone: str) -> None:
     """Add to the event's day cell and to its month cell."""
-    await _add_to(conn, rollup, cell_of(event, kind, city_timezone), increments)
+    _add_to(changes, rollup, cell_of(event, kind, city_timezone), increments)
 
 
-async def _add_to(conn: asyncpg.Connection, rollup: str, cell: Cell, increments: Mapping[str, float]) -> None:
-    """Add to a day cell and to its month cell, in one statement."""
-    kind_column, counts, months = ROLLUPS[rollup]
+def _add_to(changes: CellChanges, rollup: str, cell: Cell, increments: Mapping[str, float]) -> None:
+    """Add to a day cell and to its month cell."""
+    _, counts, months = ROLLUPS[rollup]
     if not increments.keys() <= set(counts):  # column names come from these closed sets only
         raise ValueError(f"unknown counts {sorted(increments.keys() - set(counts))} for {rollup}")
-    await conn.execute(
-        f"WITH by_day AS ({_upsert(rollup, 'day', kind_column, increments, 1)}) "
-        + _upsert(months, "month", kind_column, increments, len(increments) + 4),
-        cell.day, cell.community_code, cell.kind, *increments.values(), period_start(cell.day, "month"))
+    changes.add(rollup, (cell.day, cell.community_code, cell.kind), increments)
+    changes.add(months, (period_start(cell.day, "month"), cell.community_code, cell.kind), increments)
 
 
 async def roll_up_months(conn: asyncpg.Connection, rollup: str) -> None:
@@ -61,10 +55,12 @@ async def roll_up_months(conn: asyncpg.Connection, rollup: str) -> None:
         f"{', '.join(f'sum({name})' for name in counts)} FROM {rollup} GROUP BY 1, 2, 3")
 
 
-async def _one_request_at_a_time(conn: asyncpg.Connection, request_id) -> None:
+async def _one_request_at_a_time(conn: asyncpg.Connection, *request_ids) -> None:
     """Projections that copy between a request and its occurrences take turns per request (until
-    commit): each then sees what the other wrote, whichever came first."""
-    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1::uuid::text, 6))", request_id)
+    commit): each then sees what the other wrote, whichever came first. Several are taken in one
+    statement, in one order."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(r::text, 6)) FROM unnest($1::uuid[]) r",
+                       sorted(set(request_ids)))
 
 
 # What the sketches read of an occurrence (domain.sketches.Occurrence), and the steps they count.
@@ -76,18 +72,17 @@ def _occurrence(record: asyncpg.Record | None) -> Occurrence | None:
     return None if record is None else Occurrence(**record)
 
 
-async def _sketch(conn: asyncpg.Connection, before: Occurrence | None, after: Occurrence) -> None:
+def _sketch(changes: CellChanges, before: Occurrence | None, after: Occurrence) -> None:
     """Count what an event changed of an occurrence into the sketches: the people it served and
     the durations to its steps (domain.sketches)."""
-    await conn.executemany("SELECT reach_add($1, $2, $3, 'beneficiary', $4)",
-                           [(cell.month, cell.community_code, cell.category, person)
-                            for cell, person in people_served(before, after)])
-    await conn.executemany("SELECT duration_add($1, $2, $3, $4, $5, $6)",
-                           [(cell.month, cell.community_code, cell.category, step, seconds, delta)
-                            for cell, step, seconds, delta in duration_changes(before, after)])
+    for cell, person in people_served(before, after):
+        changes.see(cell, "beneficiary", person)
+    for cell, step, seconds, delta in duration_changes(before, after):
+        changes.move(cell, step, seconds, delta)
 
 
-async def _mark_step(conn: asyncpg.Connection, event: OccurrenceEvent, step: str, city_timezone: str) -> None:
+async def _mark_step(conn: asyncpg.Connection, event: OccurrenceEvent, step: str, city_timezone: str,
+                     changes: CellChanges) -> None:
     """The occurrence reached `step`; the earliest time stands when it is told twice. A new
     occurrence copies its request's receipt, if that came first. The sketches count the change
     of the steps they know, from the occurrence as it was (read under the request's lock)."""
@@ -116,10 +111,11 @@ async def _mark_step(conn: asyncpg.Connection, event: OccurrenceEvent, step: str
         event.reason_code if escalated else None,
         public_params(event.reason_params) if escalated and event.reason_code else None)
     if step in SKETCHED_STEPS and after is not None:
-        await _sketch(conn, before, _occurrence(after))
+        _sketch(changes, before, _occurrence(after))
 
 
-async def _received(conn: asyncpg.Connection, event: RequestReceived, city_timezone: str) -> None:
+async def _received(conn: asyncpg.Connection, event: RequestReceived, city_timezone: str,
+                    changes: CellChanges) -> None:
     await _one_request_at_a_time(conn, event.request_id)
     await conn.execute(
         "INSERT INTO request_fact (request_id, community_code, category, received_at, beneficiary) "
@@ -133,23 +129,26 @@ async def _received(conn: asyncpg.Connection, event: RequestReceived, city_timez
             "FROM request_fact r WHERE r.request_id = $1 AND occurrence_fact.request_id = $1 "
             f"RETURNING {', '.join(f'occurrence_fact.{name}' for name in Occurrence.__dataclass_fields__)}",
             event.request_id):
-        await _sketch(conn, before[after["occurrence"]], _occurrence(after))
-    await _add_up(conn, "request_rollup", event, event.category, request_increments(event), city_timezone)
+        _sketch(changes, before[after["occurrence"]], _occurrence(after))
+    _add_up(changes, "request_rollup", event, event.category, request_increments(event), city_timezone)
 
 
-async def _staff_assigned(conn: asyncpg.Connection, event: RequestStaffAssigned, city_timezone: str) -> None:
+async def _staff_assigned(conn: asyncpg.Connection, event: RequestStaffAssigned, city_timezone: str,
+                          changes: CellChanges) -> None:
     """A volunteer who agreed by phone holds the occurrence now; an offer holds it only once
     accepted (request.assigned)."""
     if event.agreed:
-        await _mark_step(conn, event, "staff_agreed", city_timezone)
+        await _mark_step(conn, event, "staff_agreed", city_timezone, changes)
 
 
-async def _handled(conn: asyncpg.Connection, event: RequestHandledByStaff, city_timezone: str) -> None:
-    await _mark_step(conn, event, "handled", city_timezone)
-    await _add_up(conn, "request_rollup", event, event.category, request_increments(event), city_timezone)
+async def _handled(conn: asyncpg.Connection, event: RequestHandledByStaff, city_timezone: str,
+                   changes: CellChanges) -> None:
+    await _mark_step(conn, event, "handled", city_timezone, changes)
+    _add_up(changes, "request_rollup", event, event.category, request_increments(event), city_timezone)
 
 
-async def _linked(conn: asyncpg.Connection, event: RequestDuplicate, city_timezone: str) -> None:
+async def _linked(conn: asyncpg.Connection, event: RequestDuplicate, city_timezone: str,
+                  changes: CellChanges) -> None:
     """Staff linked a request as a duplicate: it waits no more. (A duplicate intake found never
     came in as a request: nothing to write.)"""
     if event.linked_by is not None:
@@ -159,22 +158,25 @@ async def _linked(conn: asyncpg.Connection, event: RequestDuplicate, city_timezo
             event.request_id, event.occurred_at)
 
 
-async def _cancelled(conn: asyncpg.Connection, event: RequestCancelled, city_timezone: str) -> None:
+async def _cancelled(conn: asyncpg.Connection, event: RequestCancelled, city_timezone: str,
+                     changes: CellChanges) -> None:
     await conn.execute(
         "INSERT INTO request_fact AS r (request_id, cancelled_at) VALUES ($1, $2) ON CONFLICT (request_id) "
         "DO UPDATE SET cancelled_at = LEAST(r.cancelled_at, EXCLUDED.cancelled_at)",
         event.request_id, event.occurred_at)
-    await _add_up(conn, "request_rollup", event, event.category, request_increments(event), city_timezone)
+    _add_up(changes, "request_rollup", event, event.category, request_increments(event), city_timezone)
 
 
-async def _rejected(conn: asyncpg.Connection, event: RequestRejected, city_timezone: str) -> None:
-    await _add_up(conn, "request_rollup", event, None, request_increments(event), city_timezone)
+async def _rejected(conn: asyncpg.Connection, event: RequestRejected, city_timezone: str,
+                    changes: CellChanges) -> None:
+    _add_up(changes, "request_rollup", event, None, request_increments(event), city_timezone)
 
 
-def _occurrence_step(step: str) -> Callable[[asyncpg.Connection, OccurrenceEvent, str], Awaitable[None]]:
-    async def project_step(conn: asyncpg.Connection, event: OccurrenceEvent, city_timezone: str) -> None:
-        await _mark_step(conn, event, step, city_timezone)
-        await _add_up(conn, "request_rollup", event, event.category, request_increments(event), city_timezone)
+def _occurrence_step(step: str) -> Projection:
+    async def project_step(conn: asyncpg.Connection, event: OccurrenceEvent, city_timezone: str,
+                           changes: CellChanges) -> None:
+        await _mark_step(conn, event, step, city_timezone, changes)
+        _add_up(changes, "request_rollup", event, event.category, request_increments(event), city_timezone)
     return project_step
 
 
@@ -186,10 +188,11 @@ async def _one_assignment_at_a_time(conn: asyncpg.Connection, *assignment_ids) -
                        sorted(set(assignment_ids)))
 
 
-async def _completed(conn: asyncpg.Connection, event: RequestCompleted, city_timezone: str) -> None:
+async def _completed(conn: asyncpg.Connection, event: RequestCompleted, city_timezone: str,
+                     changes: CellChanges) -> None:
     """The occurrence is done; each volunteer took part (once), for the hours they reported, else
     an equal share of the service's."""
-    await _occurrence_step("completed")(conn, event, city_timezone)
+    await _occurrence_step("completed")(conn, event, city_timezone, changes)
     await _one_assignment_at_a_time(conn, *(volunteer.assignment_id for volunteer in event.volunteers))
     cell = cell_of(event, event.category, city_timezone)
     taking_part = await conn.fetch(
@@ -203,13 +206,14 @@ async def _completed(conn: asyncpg.Connection, event: RequestCompleted, city_tim
         [volunteer.volunteer_id for volunteer in event.volunteers], event.request_id, event.occurrence,
         event.community_code, event.category, cell.day, event.hours / len(event.volunteers))
     if taking_part:
-        await _add_to(conn, "request_rollup", cell, {"volunteer_hours": sum(row["hours"] for row in taking_part)})
-        await conn.executemany("SELECT reach_add($1, $2, $3, 'volunteer', $4)",
-                               [(period_start(cell.day, "month"), cell.community_code, cell.kind, row["volunteer"])
-                                for row in taking_part])
+        _add_to(changes, "request_rollup", cell, {"volunteer_hours": sum(row["hours"] for row in taking_part)})
+        month = SketchCell(period_start(cell.day, "month"), cell.community_code, cell.kind)
+        for row in taking_part:
+            changes.see(month, "volunteer", row["volunteer"])
 
 
-async def _reported(conn: asyncpg.Connection, event: CompletionReported, city_timezone: str) -> None:
+async def _reported(conn: asyncpg.Connection, event: CompletionReported, city_timezone: str,
+                    changes: CellChanges) -> None:
     """The latest report stands; a participation already counted moves from its share of the
     service's hours (or the report before) to these."""
     await _one_assignment_at_a_time(conn, event.assignment_id)
@@ -222,11 +226,12 @@ async def _reported(conn: asyncpg.Connection, event: CompletionReported, city_ti
         "FROM reported r JOIN participation p ON p.assignment_id = $1 LEFT JOIN earlier e ON true",
         event.assignment_id, event.hours, event.occurred_at)
     if moved is not None and moved["hours"]:
-        await _add_to(conn, "request_rollup", Cell(moved["day"], moved["community_code"], moved["category"]),
-                      {"volunteer_hours": moved["hours"]})
+        _add_to(changes, "request_rollup", Cell(moved["day"], moved["community_code"], moved["category"]),
+                {"volunteer_hours": moved["hours"]})
 
 
-async def _registered(conn: asyncpg.Connection, event: VolunteerRegistered, city_timezone: str) -> None:
+async def _registered(conn: asyncpg.Connection, event: VolunteerRegistered, city_timezone: str,
+                      changes: CellChanges) -> None:
     """The latest profile stands (ids, community, team: no name); the day of the first registration stays."""
     day = day_of(event.occurred_at, city_timezone)
     await conn.execute(
@@ -242,17 +247,19 @@ async def _registered(conn: asyncpg.Connection, event: VolunteerRegistered, city
 
 
 async def _dispute(conn: asyncpg.Connection, event: CaseReceived | CaseEscalated | CaseClosed,
-                   city_timezone: str) -> None:
+                   city_timezone: str, changes: CellChanges) -> None:
     level, increments = dispute_increments(event)
-    await _add_up(conn, "dispute_rollup", event, level, increments, city_timezone)
+    _add_up(changes, "dispute_rollup", event, level, increments, city_timezone)
 
 
-async def _return_visit(conn: asyncpg.Connection, event: ReturnVisitRecorded, city_timezone: str) -> None:
+async def _return_visit(conn: asyncpg.Connection, event: ReturnVisitRecorded, city_timezone: str,
+                        changes: CellChanges) -> None:
     level, increments = return_visit_increments(event)
-    await _add_up(conn, "dispute_rollup", event, level, increments, city_timezone)
+    _add_up(changes, "dispute_rollup", event, level, increments, city_timezone)
 
 
-async def _household(conn: asyncpg.Connection, event: HouseholdRegistered, city_timezone: str) -> None:
+async def _household(conn: asyncpg.Connection, event: HouseholdRegistered, city_timezone: str,
+                     changes: CellChanges) -> None:
     """The latest file's community stands; the day it was first filed stays."""
     day = day_of(event.occurred_at, city_timezone)
     await conn.execute(
@@ -264,7 +271,8 @@ async def _household(conn: asyncpg.Connection, event: HouseholdRegistered, city_
                        event.household_id, day)
 
 
-async def _campaign(conn: asyncpg.Connection, event: CampaignStarted, city_timezone: str) -> None:
+async def _campaign(conn: asyncpg.Connection, event: CampaignStarted, city_timezone: str,
+                    changes: CellChanges) -> None:
     await conn.execute(
         "INSERT INTO campaign (campaign_id, title, community_codes, street_code, window_start, window_end, targeted, "
         "started_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
@@ -275,24 +283,21 @@ async def _campaign(conn: asyncpg.Connection, event: CampaignStarted, city_timez
         [(visit.request_id, event.campaign_id, visit.household_id) for visit in event.visits])
 
 
-async def _count_staff_action(conn: asyncpg.Connection, event: Event, city_timezone: str) -> None:
+def _count_staff_action(changes: CellChanges, event: Event, city_timezone: str) -> None:
     """What staff did by hand, per day, community, category and kind (domain.increments.staff_action)."""
     action = staff_action(event)
     if action is None:
         return
     kind, category = action
     cell = cell_of(event, category, city_timezone)
-    await conn.execute(
-        "INSERT INTO staff_action_rollup (day, community_code, category, kind, actions) VALUES ($1, $2, $3, $4, 1) "
-        "ON CONFLICT (day, community_code, category, kind) DO UPDATE SET actions = staff_action_rollup.actions + 1",
-        cell.day, cell.community_code, cell.kind, kind)
+    changes.add("staff_action_rollup", (cell.day, cell.community_code, cell.kind, kind), {"actions": 1})
 
 
-async def _nothing_more(conn: asyncpg.Connection, event: Event, city_timezone: str) -> None:
+async def _nothing_more(conn: asyncpg.Connection, event: Event, city_timezone: str, changes: CellChanges) -> None:
     """An event that only counts as a staff action (request.reopened)."""
 
 
-PROJECTIONS: dict[type[Event], Callable[[asyncpg.Connection, Event, str], Awaitable[None]]] = {
+PROJECTIONS: dict[type[Event], Projection] = {
     RequestReceived: _received, RequestRejected: _rejected, RequestCancelled: _cancelled,
     RequestAssigned: _occurrence_step("assigned"), RequestEscalated: _occurrence_step("escalated"),
     RequestMissed: _occurrence_step("missed"), RequestCompleted: _completed,
@@ -304,8 +309,22 @@ PROJECTIONS: dict[type[Event], Callable[[asyncpg.Connection, Event, str], Awaita
 }
 
 
-async def project(conn: asyncpg.Connection, event: Event, city_timezone: str) -> None:
+async def project(conn: asyncpg.Connection, event: Event, city_timezone: str, changes: CellChanges) -> None:
     """Write what `event` tells into the read models (the caller guards against doing it twice),
-    and count it if staff did it."""
-    await PROJECTIONS[type(event)](conn, event, city_timezone)
-    await _count_staff_action(conn, event, city_timezone)
+    and count it if staff did it. Its cells' changes go to `changes`, for the caller to write
+    (store.cells.write) before the transaction commits."""
+    await PROJECTIONS[type(event)](conn, event, city_timezone, changes)
+    _count_staff_action(changes, event, city_timezone)
+
+
+async def take_turns(conn: asyncpg.Connection, events: list[Event]) -> None:
+    """Take the turns that the events' projections will take, all first: every request's, then
+    every assignment's, each sorted in one statement. Taken message after message, two batches
+    could hold them in opposite orders; taking one again later is harmless."""
+    if requests := [event.request_id for event in events if getattr(event, "request_id", None) is not None]:
+        await _one_request_at_a_time(conn, *requests)
+    assignments = [volunteer.assignment_id for event in events if isinstance(event, RequestCompleted)
+                   for volunteer in event.volunteers]
+    assignments += [event.assignment_id for event in events if isinstance(event, CompletionReported)]
+    if assignments:
+        await _one_assignment_at_a_time(conn, *assignments)

@@ -20,7 +20,7 @@ HOME_VISIT = "elder_care.home_visit"
 
 @dataclass(frozen=True)
 class Months:
-    """A rollup kept per city month beside its day rollup (store.projections.ROLLUPS): a period's
+    """A rollup kept per city month beside its day rollup (store.cells.ROLLUPS): a period's
     whole months read the month rows, the days at its ends the day rows."""
     table: str       # its `month` is the month's first day
     day_table: str
