@@ -288,17 +288,31 @@ def _match(height: int, rows: np.ndarray, places: np.ndarray, values: np.ndarray
     service's memory, for its sparse matching."""
     columns, column_of = np.unique(places, return_inverse=True)
     column_of = column_of.reshape(-1)
-    width, nobody = len(columns) + height, np.arange(height)
+    width = len(columns) + height
     if height * width <= DENSE_CELLS:
-        cost = np.full((height, width), np.inf)
+        cost = np.full((height, len(columns)), np.inf)
         cost[rows, column_of] = COST - values
-        cost[nobody, len(columns) + nobody] = COST * (height + 1)
-        edge = np.full((height, width), -1, dtype=np.intp)
+        edge = np.full((height, len(columns)), -1, dtype=np.intp)
         edge[rows, column_of] = np.arange(len(rows))
-        _, column_of_row, _ = lap.lapjv(cost, extend_cost=True)
-        chosen = edge[nobody, column_of_row]
-        return chosen[chosen >= 0]
+        return edge[_dense_match(cost)]
     return _sparse_match(height, width, rows, column_of, values, len(columns))
+
+
+def _dense_match(cost: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The (row, column) cells of the most cells matched, then the least cost (inf: no edge),
+    by LAPJV with a 'nobody' column of its own for each row. The shorter side is made the rows:
+    with more rows than columns (more offers wanted than places: everyone busy) LAPJV took 2 s
+    for 1,000 rows and 100 places, against 7 ms the other way round, for the same matching."""
+    flipped = cost.shape[0] > cost.shape[1]
+    short = cost.T if flipped else cost
+    height, width = short.shape
+    extended = np.full((height, width + height), np.inf)
+    extended[:, :width] = short
+    extended[np.arange(height), width + np.arange(height)] = COST * (height + 1)  # more than any matching's cost
+    _, column_of_row, _ = lap.lapjv(extended, extend_cost=True)
+    matched = np.flatnonzero(column_of_row < width)
+    cells = (matched, column_of_row[matched])
+    return cells[::-1] if flipped else cells
 
 
 def _sparse_match(height: int, width: int, rows: np.ndarray, column_of: np.ndarray, values: np.ndarray,
