@@ -110,3 +110,24 @@ def test_the_dense_and_the_sparse_matching_are_equally_good(height, places, seed
     assert len(set(rows[dense])) == len(dense) and len(set(columns[dense])) == len(dense)  # one place per row
     assert len(dense) == len(sparse)
     assert np.isclose(values[dense].sum(), values[sparse].sum())
+
+
+@settings(max_examples=30, deadline=None)
+@given(bursts())
+def test_with_room_for_a_thousand_offers_each_a_volunteer_has_no_more_places_than_the_burst_has_rows(burst):
+    """A volunteer can take one place per row at most: the places past that are left out (with
+    room for 1,000 each, 4 rows once had 20,000 columns, which LAPJV squares)."""
+    demands, _ = burst
+    limits, solved = Limits(max_open_assignments=1000), []
+
+    def recorded(height, rows, places, values):
+        solved.append((height, len(np.unique(places))))
+        return real(height, rows, places, values)
+    real = staffing._match
+    with patch.object(staffing, "_match", recorded):
+        batch = staff_batch(demands, limits)
+    people = {v.volunteer_id for d in demands for v in d.candidates}
+    assert all(columns <= height * len(people) for height, columns in solved)
+    greedy = staff_greedily(demands, limits)
+    assert len(batch) >= len(greedy)
+    assert sum(o.score.total for o in batch) >= sum(o.score.total for o in greedy) - 1e-9

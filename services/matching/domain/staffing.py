@@ -247,8 +247,9 @@ def _staff(demands: list[Demand], burst: _Burst) -> list[tuple[int, int]]:
 
 def _solve(pairs: np.ndarray, wanted: np.ndarray, burst: _Burst) -> np.ndarray:
     """One round: a row per offer wanted, a column per free place of each volunteer kept (the
-    n-th place scored with the load of the n - 1 before it, so work spreads); the chosen pairs,
-    best first."""
+    n-th place scored with the load of the n - 1 before it, so work spreads; no more places than
+    rows, which is all a volunteer could take: with room for 1,000 open offers each, 4 rows had
+    20,000 columns, and LAPJV squares its matrix); the chosen pairs, best first."""
     pairs = pairs[burst.fit(pairs)]
     keep = np.maximum(KEEP * wanted[burst.task_of[pairs]], KEEP_AT_LEAST)
     kept = _best(pairs, burst.totals(pairs), burst.task_of[pairs], keep)
@@ -257,7 +258,7 @@ def _solve(pairs: np.ndarray, wanted: np.ndarray, burst: _Burst) -> np.ndarray:
     first_row = np.concatenate([[0], np.cumsum(wanted)])
     units = int(burst.room.max(initial=0)) + 1
     edges, rows, places, values = [], [], [], []
-    for unit in range(int(free.max(initial=0))):
+    for unit in range(min(int(free.max(initial=0)), int(first_row[-1]))):
         at_unit = free > unit
         value = burst.totals(kept[at_unit], unit)
         for copy in range(int(wanted.max(initial=0))):
