@@ -53,6 +53,9 @@ class Timed(Simulation):
 
 
 def percentiles_ms(seconds: list[float]) -> dict:
+    """p50, p90, p99 and max in ms (none but the count when fewer than two were timed)."""
+    if len(seconds) < 2:
+        return {"count": len(seconds)}
     cuts = statistics.quantiles(seconds, n=100, method="inclusive")
     return {"p50_ms": round(cuts[49] * 1000, 1), "p90_ms": round(cuts[89] * 1000, 1),
             "p99_ms": round(cuts[98] * 1000, 1), "max_ms": round(max(seconds) * 1000, 1), "count": len(seconds)}
@@ -84,6 +87,6 @@ async def main() -> dict:
     first_sent = min(simulation.sent_at.values())
     return {"rate_per_second": RATE, "seconds": SECONDS, "submission_to_offered": percentiles_ms(to_offer),
             "not_offered_within_wait": len(bodies) - len(to_offer), "wait_seconds": WAIT_SECONDS,
-            "offered_per_second": round(len(offered) / (max(offered.values()) - first_sent), 1),
+            "offered_per_second": round(len(offered) / (max(offered.values()) - first_sent), 1) if offered else 0.0,
             "outbox_commit_to_confirmed": percentiles_ms(confirmed), "peak_rss_mb": memory,
             "targets": {"submission_to_offered_p99_ms": 100, "outbox_commit_to_confirmed_p99_ms": 50}}
