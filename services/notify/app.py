@@ -5,7 +5,7 @@ from services.notify import api, erasure
 from services.notify.context import Notifier
 from services.notify.domain.messages import COMPOSERS, SETTLING
 from services.notify.handlers import (held_events, notify, on_request_received, on_volunteer_registered,
-                                     staff_backlogs)
+                                     staff_backlogs, take_turns)
 from shared.consumer import Consumers
 from shared.events import (ErasureDone, NotificationFailed, NotificationSent, PersonErased, RequestReceived,
                            VolunteerRegistered)
@@ -15,9 +15,9 @@ from shared.service import ServiceDefinition
 # notify reaches people: every event it reads that has personal fields comes whole, from linli.personal.
 consumers = Consumers()
 for event_type in (*COMPOSERS, *SETTLING):  # notify.assignment-offered, notify.request-escalated, …
-    consumers.on_event("notify", event_type, notify, personal=True)
-consumers.on_event("notify", VolunteerRegistered, on_volunteer_registered, personal=True)
-consumers.on_event("notify", RequestReceived, on_request_received, personal=True)
+    consumers.on_event("notify", event_type, notify, personal=True, prepare=take_turns)
+consumers.on_event("notify", VolunteerRegistered, on_volunteer_registered, personal=True, prepare=take_turns)
+consumers.on_event("notify", RequestReceived, on_request_received, personal=True, prepare=take_turns)
 consumers.on_event("notify", PersonErased, erasure.on_person_erased)
 
 SERVICE = ServiceDefinition(name="notify", consumers=consumers, api=api.router,

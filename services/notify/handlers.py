@@ -9,7 +9,7 @@ from services.notify import store
 from services.notify.context import Notifier
 from services.notify.domain import backlog
 from services.notify.domain.messages import Context, Message, messages_for, resident, settled_by, volunteer
-from services.notify.domain.ordering import HOLD_AT_MOST, arrived, awaited
+from services.notify.domain.ordering import HOLD_AT_MOST, arrived, awaited, turns
 from services.notify.domain.routing import SMS, Contact, channels_for, language_for
 from shared.events import (AssignmentEvent, CaseAssigned, CaseEvent, Event, RequestEscalated, RequestEvent,
                            RequestReceived, VolunteerRef, VolunteerRegistered)
@@ -23,37 +23,44 @@ HELD_POLL_SECONDS = 1.0
 
 async def on_volunteer_registered(notifier: Notifier, uow: UnitOfWork, event: VolunteerRegistered) -> None:
     """How to reach a volunteer: their contact follows their latest registration."""
-    await store.take_turns(uow.connection, arrived(event))
+    await store.take_turns(uow.connection, turns(event))
     await store.save_volunteer(uow.connection, event)
     await _release(notifier, uow, event)
 
 
 async def on_request_received(notifier: Notifier, uow: UnitOfWork, event: RequestReceived) -> None:
     """How to reach the resident a request is for (at the phone it gave, if any)."""
-    await store.take_turns(uow.connection, arrived(event))
+    await store.take_turns(uow.connection, turns(event))
     await store.save_resident(uow.connection, event)
     await _release(notifier, uow, event)
 
 
 async def notify(notifier: Notifier, uow: UnitOfWork, event: Event) -> None:
     """An event settles the pending messages it makes pointless at once, and becomes
-    notifications once what they need has arrived (domain/ordering.py)."""
+    notifications once what they need has arrived (domain/ordering.py). Every turn it takes is
+    taken first (a batch's, before its first message: take_turns below)."""
+    await store.take_turns(uow.connection, turns(event))
     for assignment_id, kinds in settled_by(event):
         await store.settle(uow.connection, assignment_id, kinds)
     if isinstance(event, CaseAssigned):
-        await store.take_turns(uow.connection, arrived(event))
         await store.save_mediator(uow.connection, event)
     if not (isinstance(event, RequestEscalated) and await _held_for_the_backlog(notifier, uow, event)):
         await _tell_when_known(notifier, uow, event)
     await _release(notifier, uow, event)
 
 
+async def take_turns(notifier: Notifier, uow: UnitOfWork, events: list[Event]) -> None:
+    """A batch's turns first, in the one order (shared/consumer.py's prepare): taken message
+    after message, two batches deadlocked on them."""
+    await store.take_turns(uow.connection, [key for event in events for key in turns(event)])
+
+
 async def _held_for_the_backlog(notifier: Notifier, uow: UnitOfWork, event: RequestEscalated) -> bool:
     """Whether the escalation waits for its community's backlog message rather than being told
     now (domain/backlog.py). The community's escalations take turns, so one window is opened at a
-    time, and the time is read once the turn is taken: a window being told holds no more."""
+    time (the handler took the turn), and the time is read once it is taken: a window being
+    told holds no more."""
     conn = uow.connection
-    await store.take_turns(conn, (f"backlog:{event.community_code}",))
     if taken := await store.escalation_taken(conn, event.event_id):  # a copy goes as the first did
         return taken == "held"
     latest = await store.latest_window(conn, event.community_code)
@@ -65,12 +72,11 @@ async def _held_for_the_backlog(notifier: Notifier, uow: UnitOfWork, event: Requ
     return not decided.now
 
 
-async def _tell_when_known(notifier: Notifier, uow: UnitOfWork, event: Event, locked: bool = False) -> None:
+async def _tell_when_known(notifier: Notifier, uow: UnitOfWork, event: Event) -> None:
     """Tell what `event` means, unless it waits for a profile (then it is held), and hold it to
-    be told again if a case's mediator may still come; never past HOLD_AT_MOST."""
+    be told again if a case's mediator may still come; never past HOLD_AT_MOST. The caller
+    holds the turns of what it waits for."""
     conn, waits = uow.connection, awaited(event)
-    if not locked:
-        await store.take_turns(conn, waits.before + waits.after)
     missing = await store.unknown(conn, waits.before + waits.after)
     holding = bool(missing) and await store.hold(conn, event, missing, not set(missing) & set(waits.before),
                                                  notifier.now(), HOLD_AT_MOST)
@@ -102,7 +108,7 @@ async def _release(notifier: Notifier, uow: UnitOfWork, event: Event) -> None:
     """What `event` made known releases the events held for it (this transaction holds their keys' turns)."""
     if keys := arrived(event):
         for held in await store.held_for(uow.connection, keys):
-            await _tell_when_known(notifier, uow, held, locked=True)
+            await _tell_when_known(notifier, uow, held)
 
 
 def staff_backlogs(notifier: Notifier) -> Sweeper:

@@ -7,6 +7,7 @@ import asyncpg
 
 from services.notify.domain.backlog import Held, Window
 from services.notify.domain.messages import Message, notification_id, resident, volunteer
+from services.notify.domain.ordering import assignment_turn
 from services.notify.domain.routing import Contact
 from shared.deliveries import DeliveryTable
 from shared.broker import encode
@@ -32,7 +33,7 @@ class About(Protocol):
 async def lock_assignment(conn: asyncpg.Connection, assignment_id: UUID) -> None:
     """Adding a message about an assignment and settling the assignment's messages take turns,
     so that neither misses the other's rows."""
-    await conn.execute("SELECT pg_advisory_xact_lock(hashtext('notify.assignment:' || $1::uuid::text))", assignment_id)
+    await take_turns(conn, (assignment_turn(assignment_id),))
 
 
 async def add(conn: asyncpg.Connection, message: Message, text: tuple[str, str], language: str,
@@ -116,10 +117,15 @@ async def contacts(conn: asyncpg.Connection, recipients: list[str]) -> dict[str,
 
 
 async def take_turns(conn: asyncpg.Connection, keys) -> None:
-    """Holding an event for what has not arrived, and its arrival, take turns per key (until
-    commit): the arrival then finds the held event, or the event finds what arrived."""
-    if keys := sorted(set(keys)):  # in one order everywhere, and in one statement: unnest keeps the array's order
-        await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(k, 13)) FROM unnest($1::text[]) k", keys)
+    """Holding an event for what has not arrived and its arrival, adding an assignment's messages
+    and settling them, take turns per key (domain/ordering.py; until commit): the arrival then
+    finds the held event, or the event finds what arrived. The locks are taken in one statement,
+    in the order of their ids everywhere, so that two transactions never wait for each other."""
+    if keys := list(set(keys)):
+        await conn.execute(
+            "SELECT pg_advisory_xact_lock(t.id) FROM (SELECT DISTINCT CASE WHEN k LIKE 'assignment:%' "
+            "THEN hashtext('notify.' || k)::bigint ELSE hashtextextended(k, 13) END AS id "  # the ids they always had
+            "FROM unnest($1::text[]) k ORDER BY id) t", keys)
 
 
 async def unknown(conn: asyncpg.Connection, keys) -> list[str]:

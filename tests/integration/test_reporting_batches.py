@@ -1,10 +1,8 @@
-"""Two of reporting's batches at once (shared/consumer.py: up to two transactions a queue, each
-handling the deliveries that came meanwhile), through the service's own subscriptions, against
-real PostgreSQL. Each batch's second message touches what the other's first did: rollup cells of
-two communities, two requests, two assignments. Each batch waits (a second at most) after its
-first message for the other's, so that on their own the two would hold those rows in opposite
-orders and deadlock. They do not: the cells are written at the commit, sorted, and a batch takes
-its requests' and assignments' locks first, sorted. And what a batch of 32 receipts costs."""
+"""Two of reporting's batches at once (tests/batches.py), against real PostgreSQL. Each batch's
+second message touches what the other's first did: rollup cells of two communities, two
+requests, two assignments. They do not deadlock: the cells are written at the commit, sorted,
+and a batch takes its requests' and assignments' locks first, sorted. And what a batch of 32
+receipts costs."""
 import asyncio
 import contextlib
 import dataclasses
@@ -14,8 +12,8 @@ from datetime import datetime, timedelta
 import pytest
 
 from services.reporting.app import SERVICE
-from shared.consumer import Envelope
 from shared.events import CompletionReported, RequestCancelled, RequestReceived
+from tests.batches import crossed, deliveries, subscription
 from tests.builders.reporting import CITY, Request, _volunteer
 from tests.conftest import isolated_settings
 from tests.integration.test_reporting import AREAS
@@ -25,29 +23,6 @@ pytestmark = pytest.mark.integration
 
 DAY = datetime(2026, 3, 2, 9, tzinfo=CITY)
 VOLUNTEER = _volunteer("v1", "east-1", "康乃馨", DAY)
-CROSSING_SECONDS = 1.0  # how long a batch waits for the other's first message
-
-
-def subscription(event_type):
-    """reporting's own subscription to `event_type` (its prepare and handler, as wired)."""
-    return next(s for s in SERVICE.consumers._subscriptions if s.routing_key == event_type.routing_key)
-
-
-def deliveries(queue: str, events: list) -> list[tuple[Envelope, object]]:
-    return [(Envelope(queue=queue, routing_key="", message_id=str(uuid.uuid4()), correlation_id="c", body=b""), event)
-            for event in events]
-
-
-def waiting_after_the_first(handler, mine: asyncio.Event, theirs: asyncio.Event):
-    """The handler, but after its batch's first message it tells so and waits for the other
-    batch's first message (or CROSSING_SECONDS, if the other waits for this one's locks)."""
-    async def handle(deps, uow, event):
-        await handler(deps, uow, event)
-        if not mine.is_set():
-            mine.set()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(theirs.wait(), CROSSING_SECONDS)
-    return handle
 
 
 def received(community: str):
@@ -88,22 +63,14 @@ async def reporting(servers):
 
 @pytest.mark.parametrize("kind", ["cells", "sketches", "requests", "assignments"])
 async def test_two_batches_touching_the_same_rows_in_opposite_orders_both_commit(reporting, kind):
-    first, second = crossing(kind)
-    told = asyncio.Event(), asyncio.Event()
-    batches = [dataclasses.replace(subscription(type(batch[0])),
-                                   handler=waiting_after_the_first(subscription(type(batch[0])).handler, mine, theirs))
-               for batch, mine, theirs in ((first, *told), (second, *told[::-1]))]
-    outcomes = await asyncio.wait_for(asyncio.gather(
-        *(batch.handle(reporting, deliveries(batch.queue, events)) for batch, events in zip(batches, (first, second))),
-        return_exceptions=True), 30)
-    assert outcomes == [["done", "done"], ["done", "done"]]
+    assert await crossed(SERVICE, reporting, *crossing(kind)) == [["done", "done"], ["done", "done"]]
 
 
 async def test_a_batch_of_32_receipts_in_one_cell_writes_the_cell_in_two_statements(reporting):
     """One statement for the day cell and one for the month cell, whatever the batch's size: 230
     statements in all (7 a receipt, 6 a batch), where writing the cells at each receipt took 259.
     Counted on the second batch: the first teaches the connection the statements' types."""
-    subscribed = subscription(RequestReceived)
+    subscribed = subscription(SERVICE, RequestReceived)
     async with reporting.runtime.pool.acquire() as conn:
         deps = dataclasses.replace(reporting, runtime=dataclasses.replace(reporting.runtime, pool=OnePool(conn)))
         for _ in range(2):

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.notify.domain.messages import Context, messages_for, resident, volunteer
-from services.notify.domain.ordering import awaited, contact_of, mediator_of
+from services.notify.domain.messages import Context, messages_for, resident, settled_by, volunteer
+from services.notify.domain.ordering import arrived, assignment_turn, awaited, backlog_turn, contact_of, mediator_of, turns
 from services.notify.domain.routing import EMAIL, INBOX, SMS, WEBHOOK, Contact, channels_for
 from shared.events import (AssignmentAccepted, AssignmentOffered, AssignmentWithdrawn, CaseAssigned, CaseEscalated,
                            CaseFollowUpDue, RequestAssigned, RequestCancelled, RequestCompleted, RequestEscalated,
@@ -103,6 +103,21 @@ def test_a_mediator_arriving_later_only_adds_messages(event, known, before, more
     later = {**before, **more}
     assert told(event, context(known, before)) <= told(event, context(known, later)) or \
         any(before.get(level) != later.get(level) for level in before)
+
+
+@given(events(), residents, mediators)
+def test_the_turns_an_event_takes_first_are_every_turn_its_handler_takes(event, known, cases):
+    """What a batch locks before its first message (shared/consumer.py's prepare) covers what
+    each message's handler locks: its assignments' messages and settling, what it waits for and
+    makes known, its community's backlog window."""
+    taken = set(turns(event))
+    waits = awaited(event)
+    assert {*arrived(event), *waits.before, *waits.after} <= taken
+    assert {assignment_turn(assignment_id) for assignment_id, _ in settled_by(event)} <= taken
+    assert {assignment_turn(m.assignment_id) for m in messages_for(event, context(known, cases))
+            if m.assignment_id} <= taken
+    if isinstance(event, RequestEscalated):
+        assert backlog_turn(event.community_code) in taken
 
 
 @given(st.builds(Contact, email=st.none() | st.just("a@b.cn"), phone=st.none() | st.just("13900000002"),

@@ -19,10 +19,10 @@ the volunteer's profile named English stays in Chinese (its email, added later, 
 from dataclasses import dataclass
 from datetime import timedelta
 
-from services.notify.domain.messages import COMPOSERS, resident, volunteer
+from services.notify.domain.messages import COMPOSERS, resident, settled_by, volunteer
 from shared.events import (AssignmentAccepted, CaseAssigned, CaseEscalated, CaseFollowUpDue, Event, RequestAssigned,
-                           RequestCancelled, RequestCompleted, RequestHandledByStaff, RequestReceived, VolunteerRef,
-                           VolunteerRegistered)
+                           RequestCancelled, RequestCompleted, RequestEscalated, RequestHandledByStaff, RequestReceived,
+                           VolunteerRef, VolunteerRegistered)
 
 HOLD_AT_MOST = timedelta(seconds=60)
 
@@ -77,3 +77,24 @@ def arrived(event: Event) -> tuple[str, ...]:
     if isinstance(event, CaseAssigned):
         return (mediator_of(event.case_id, event.level),)
     return ()
+
+
+def assignment_turn(assignment_id) -> str:
+    """The key an assignment's messages take turns on: adding one and settling them."""
+    return f"assignment:{assignment_id}"
+
+
+def backlog_turn(community_code: str) -> str:
+    """The key a community's escalations take turns on, so one backlog window opens at a time."""
+    return f"backlog:{community_code}"
+
+
+def turns(event: Event) -> tuple[str, ...]:
+    """Every key whose turn handling `event` takes (store.take_turns): taken together first, in
+    one order, by a message or by a batch of them, so that no two transactions wait for each other."""
+    assignments = [assignment_id for assignment_id, _ in settled_by(event)]
+    if getattr(event, "assignment_id", None):
+        assignments.append(event.assignment_id)
+    waits = awaited(event)
+    backlog = (backlog_turn(event.community_code),) if isinstance(event, RequestEscalated) else ()
+    return (*map(assignment_turn, assignments), *arrived(event), *waits.before, *waits.after, *backlog)
