@@ -112,6 +112,32 @@ def test_the_dense_and_the_sparse_matching_are_equally_good(height, places, seed
     assert np.isclose(values[dense].sum(), values[sparse].sum())
 
 
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(st.integers(1, 8), st.integers(1, 10)), min_size=1, max_size=6), st.integers(0, 2**32 - 1))
+def test_a_big_matching_solved_part_by_part_is_as_good_as_solved_whole(blocks, seed):
+    """Rows that share no place (tasks of communities apart) are matched part by part once the
+    whole is too big to solve dense: as many rows matched, the same total, as the whole solved
+    dense; some parts dense and some sparse alike."""
+    rng = np.random.default_rng(seed)
+    rows, columns, height, width = [], [], 0, 0
+    for block_height, block_width in blocks:
+        edges = rng.random((block_height, block_width)) < 0.5
+        block_rows, block_columns = np.nonzero(edges)
+        rows.append(block_rows + height)
+        columns.append(block_columns + width)
+        height, width = height + block_height, width + block_width
+    rows, columns = np.concatenate(rows), np.concatenate(columns)
+    values = rng.random(len(rows)) * (staffing.COST - 1)
+    whole = staffing._match(height, rows, columns, values)
+    largest = max(h * (w + h) for h, w in blocks)
+    for dense_cells in (largest // 2, largest):  # the biggest part sparse, or every part dense
+        with patch.object(staffing, "DENSE_CELLS", min(dense_cells, height * (width + height) - 1)):
+            parts = staffing._match(height, rows, columns, values)
+        assert len(set(rows[parts])) == len(parts) and len(set(columns[parts])) == len(parts)
+        assert len(parts) == len(whole)
+        assert np.isclose(values[parts].sum(), values[whole].sum())
+
+
 @settings(max_examples=30, deadline=None)
 @given(bursts())
 def test_with_room_for_a_thousand_offers_each_a_volunteer_has_no_more_places_than_the_burst_has_rows(burst):
