@@ -42,7 +42,7 @@ async def test_two_processes_of_every_service_share_the_flow_without_doing_anyth
     with supervised(settings, tmp_path, replicas=2, OUTBOX_POLL_SECONDS="0.2",
                     MATCHING_MAX_OPEN_ASSIGNMENTS="10") as system:
         assert sorted(system.pids()) == sorted(f"{s}-{k}" for s in ("intake", "matching", "notify", "reporting")
-                                               for k in (1, 2))
+                                               for k in (1, 2)), system.tail()  # a replica that died says why
         async with event_tap(settings) as tap:
             await publish_burst(settings, [("volunteer.register", v, None) for v in VOLUNTEERS])
             await eventually(lambda: len(get(system.url("matching"), "/api/v1/volunteers")) == len(VOLUNTEERS),
