@@ -7,7 +7,7 @@ messages in one statement, and work after the commit that several messages of a 
 (a decision over one community) is run once. Writes that several messages add to (reporting's
 rollup cells) can be collected and written once, just before the commit (`collect`)."""
 import inspect
-from collections.abc import Awaitable, Callable, Hashable, Sequence
+from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
 from typing import Any, TypeVar
 
 import asyncpg
@@ -36,6 +36,7 @@ class UnitOfWork:
         self._after_commit: dict[Hashable, Callable[[], Any]] = {}
         self._collected: dict[Hashable, tuple[Any, Callable[[asyncpg.Connection, Any], Awaitable[None]]]] = {}
         self._events: list[Event] = []
+        self._held: set[Hashable] = set()
 
     async def __aenter__(self) -> "UnitOfWork":
         self.connection = await self._pool.acquire()
@@ -60,7 +61,7 @@ class UnitOfWork:
         finally:
             await self._pool.release(self.connection)
             self.connection = None
-            self._events, self._collected = [], {}
+            self._events, self._collected, self._held = [], {}, set()
         if exc_type is None:
             await self._committed(emitted)
 
@@ -82,6 +83,15 @@ class UnitOfWork:
         if key not in self._collected:
             self._collected[key] = (factory(), write)
         return self._collected[key][0]
+
+    def not_yet_held(self, locks: Iterable[Hashable]) -> list:
+        """Of the transaction locks this unit of work is about to take, those it does not hold
+        yet, sorted; it holds them from now on. A transaction lock lasts until the transaction
+        ends, so taking it again (a message of a batch whose locks were taken first) is only a
+        round trip to the database."""
+        fresh = sorted(set(locks) - self._held)
+        self._held.update(fresh)
+        return fresh
 
     def after_commit(self, callback: Callable[[], Any], key: Hashable | None = None) -> None:
         """Run `callback` (plain or async) once this transaction has committed, never if it rolls

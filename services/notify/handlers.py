@@ -9,7 +9,7 @@ from services.notify import store
 from services.notify.context import Notifier
 from services.notify.domain import backlog
 from services.notify.domain.messages import Context, Message, messages_for, resident, settled_by, volunteer
-from services.notify.domain.ordering import HOLD_AT_MOST, arrived, awaited, turns
+from services.notify.domain.ordering import HOLD_AT_MOST, arrived, assignment_turn, awaited, turns
 from services.notify.domain.routing import SMS, Contact, channels_for, language_for
 from shared.events import (AssignmentEvent, CaseAssigned, CaseEvent, Event, RequestEscalated, RequestEvent,
                            RequestReceived, VolunteerRef, VolunteerRegistered)
@@ -23,14 +23,14 @@ HELD_POLL_SECONDS = 1.0
 
 async def on_volunteer_registered(notifier: Notifier, uow: UnitOfWork, event: VolunteerRegistered) -> None:
     """How to reach a volunteer: their contact follows their latest registration."""
-    await store.take_turns(uow.connection, turns(event))
+    await store.take_turns(uow.connection, uow.not_yet_held(turns(event)))
     await store.save_volunteer(uow.connection, event)
     await _release(notifier, uow, event)
 
 
 async def on_request_received(notifier: Notifier, uow: UnitOfWork, event: RequestReceived) -> None:
     """How to reach the resident a request is for (at the phone it gave, if any)."""
-    await store.take_turns(uow.connection, turns(event))
+    await store.take_turns(uow.connection, uow.not_yet_held(turns(event)))
     await store.save_resident(uow.connection, event)
     await _release(notifier, uow, event)
 
@@ -38,8 +38,9 @@ async def on_request_received(notifier: Notifier, uow: UnitOfWork, event: Reques
 async def notify(notifier: Notifier, uow: UnitOfWork, event: Event) -> None:
     """An event settles the pending messages it makes pointless at once, and becomes
     notifications once what they need has arrived (domain/ordering.py). Every turn it takes is
-    taken first (a batch's, before its first message: take_turns below)."""
-    await store.take_turns(uow.connection, turns(event))
+    taken first (a batch's, before its first message: take_turns below), and the store's writes
+    rely on them (an assignment's messages added and settled one transaction at a time)."""
+    await store.take_turns(uow.connection, uow.not_yet_held(turns(event)))
     for assignment_id, kinds in settled_by(event):
         await store.settle(uow.connection, assignment_id, kinds)
     if isinstance(event, CaseAssigned):
@@ -52,7 +53,7 @@ async def notify(notifier: Notifier, uow: UnitOfWork, event: Event) -> None:
 async def take_turns(notifier: Notifier, uow: UnitOfWork, events: list[Event]) -> None:
     """A batch's turns first, in the one order (shared/consumer.py's prepare): taken message
     after message, two batches deadlocked on them."""
-    await store.take_turns(uow.connection, [key for event in events for key in turns(event)])
+    await store.take_turns(uow.connection, uow.not_yet_held(key for event in events for key in turns(event)))
 
 
 async def _held_for_the_backlog(notifier: Notifier, uow: UnitOfWork, event: RequestEscalated) -> bool:
@@ -92,7 +93,7 @@ async def _tell_all(notifier: Notifier, uow: UnitOfWork, event: Event) -> None:
     people = dict.fromkeys(named) | await store.contacts(uow.connection, named)  # None: known to have none
     context = await _context(notifier, uow.connection, event, people)
     for message in messages_for(event, context):
-        await _tell(notifier, uow.connection, message, event, context.now, people)
+        await _tell(notifier, uow, message, event, context.now, people)
     uow.after_commit(notifier.worker.wake)
 
 
@@ -124,7 +125,7 @@ async def tell_backlogs(notifier: Notifier, uow: UnitOfWork, limit: int) -> int:
     for community_code, window in due:
         message, about = backlog.backlog(community_code, window,
                                          await store.held_in(uow.connection, community_code, window), now)
-        await _tell(notifier, uow.connection, message, about, now, {})
+        await _tell(notifier, uow, message, about, now, {})
         await store.backlog_told(uow.connection, community_code, window, now)
     if due:
         uow.after_commit(notifier.worker.wake)
@@ -169,16 +170,18 @@ def _about_a_resident(event: Event) -> bool:
     return isinstance(event, RequestEvent) or (isinstance(event, AssignmentEvent) and bool(event.request_id))
 
 
-async def _tell(notifier: Notifier, conn: asyncpg.Connection, message: Message, event: store.About, now: datetime,
+async def _tell(notifier: Notifier, uow: UnitOfWork, message: Message, event: store.About, now: datetime,
                 people: dict[str, Contact | None]) -> None:
-    """The message, in its recipient's language, on each channel their profile and its urgency give."""
-    recipient = message.recipient
+    """The message, in its recipient's language, on each channel their profile and its urgency give.
+    Adding an assignment's message and settling its messages take turns, so that neither misses
+    the other's rows: a handler holds the turn already (notify); the held events' sweeper takes it."""
+    conn, recipient = uow.connection, message.recipient
     contact = notifier.staff.get(recipient) or (
         people[recipient] if recipient in people else await store.contact(conn, recipient))
     language = language_for(contact)
     text = notifier.renderer.render(message.kind, language, message.fields)
     when = not_before(message.send_at or now, message.urgent, notifier.timezone, notifier.quiet, message.deadline)
     if message.assignment_id:
-        await store.lock_assignment(conn, message.assignment_id)
+        await store.take_turns(conn, uow.not_yet_held((assignment_turn(message.assignment_id),)))
     channels = channels_for(contact, message.urgent, message.private, notifier.worker.available)
     await store.add(conn, message, text, language, channels, event, when)

@@ -7,7 +7,6 @@ import asyncpg
 
 from services.notify.domain.backlog import Held, Window
 from services.notify.domain.messages import Message, notification_id, resident, volunteer
-from services.notify.domain.ordering import assignment_turn
 from services.notify.domain.routing import Contact
 from shared.deliveries import DeliveryTable
 from shared.broker import encode
@@ -28,12 +27,6 @@ class About(Protocol):
     routing_key: str
     correlation_id: str
     occurred_at: datetime
-
-
-async def lock_assignment(conn: asyncpg.Connection, assignment_id: UUID) -> None:
-    """Adding a message about an assignment and settling the assignment's messages take turns,
-    so that neither misses the other's rows."""
-    await take_turns(conn, (assignment_turn(assignment_id),))
 
 
 async def add(conn: asyncpg.Connection, message: Message, text: tuple[str, str], language: str,
@@ -57,8 +50,8 @@ async def add(conn: asyncpg.Connection, message: Message, text: tuple[str, str],
 
 async def settle(conn: asyncpg.Connection, assignment_id: UUID, kinds: tuple[str, ...]) -> int:
     """Cancel the assignment's pending messages of these kinds, and remember it for the ones
-    still to come; returns how many were cancelled."""
-    await lock_assignment(conn, assignment_id)
+    still to come; returns how many were cancelled. The caller holds the assignment's turn
+    (domain/ordering.py), so a message being added meanwhile is not missed."""
     await conn.execute("INSERT INTO settled_message (assignment_id, kind) SELECT $1, unnest($2::text[]) "
                        "ON CONFLICT DO NOTHING", assignment_id, list(kinds))
     result = await conn.execute("UPDATE notification SET status = 'cancelled' WHERE assignment_id = $1 "

@@ -105,3 +105,13 @@ async def test_nothing_commits_when_the_handler_or_the_collected_write_fails(fai
                 raise ValueError("the handler failed")
     assert pool.log == ["begin", *(["written"] if failing == "write" else []), "rollback"]
     assert pool.released == [pool.lent]
+
+
+async def test_a_lock_already_held_is_not_taken_again_until_the_transaction_ends():
+    pool = Working()
+    uow = UnitOfWork(pool, lambda: None)
+    async with uow:
+        assert uow.not_yet_held(["b", "a", "b"]) == ["a", "b"]  # a batch's, sorted
+        assert uow.not_yet_held(["a"]) == [] and uow.not_yet_held(["c", "a"]) == ["c"]  # then its messages'
+    async with uow:
+        assert uow.not_yet_held(["a"]) == ["a"]  # held no more
