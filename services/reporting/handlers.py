@@ -23,7 +23,7 @@ async def project_event(reporting: Reporting, uow: UnitOfWork, event: Event) -> 
         return
     changes = uow.collect("reporting.cells", CellChanges, cells.write)
     await projections.project(uow.connection, event, reporting.city_timezone, changes)
-    await live.announce(uow.connection)
+    live.announce_at_commit(uow)
     uow.after_commit(PROJECTED.labels(event.routing_key).inc)
 
 

@@ -1,6 +1,7 @@
 """Live figures: every projection's commit tells the dashboards.
 
-A handler's transaction calls `announce` (PostgreSQL NOTIFY, delivered at commit, to every
+A handler's transaction calls `announce_at_commit` (PostgreSQL NOTIFY, sent once just before the
+commit however many of the transaction's messages changed figures, delivered at commit, to every
 reporting process); each process listens on a connection of its own (`listen`) and wakes the
 dashboards' event streams through `Changes`."""
 import asyncio
@@ -11,6 +12,7 @@ from collections.abc import Awaitable, Callable, Hashable
 
 import asyncpg
 
+from shared.unit_of_work import UnitOfWork
 from shared.workers import alive
 
 CHANNEL = "reporting_changed"
@@ -74,6 +76,12 @@ class SingleFlight:
 
 async def announce(conn: asyncpg.Connection) -> None:
     await conn.execute(f"NOTIFY {CHANNEL}")
+
+
+def announce_at_commit(uow: UnitOfWork) -> None:
+    """`announce` once in the unit of work, with its other writes (a batch of 32 messages sent
+    32 NOTIFYs, which PostgreSQL folds into one anyway: 4% of reporting's samples in a full cycle)."""
+    uow.collect(CHANNEL, tuple, lambda conn, _: announce(conn))
 
 
 async def listen(database_url: str, changes: Changes, check_seconds: float = 5.0) -> None:
