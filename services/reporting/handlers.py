@@ -22,6 +22,7 @@ async def project_event(reporting: Reporting, uow: UnitOfWork, event: Event) -> 
     if not await archive.keep(uow.connection, event, reporting.person_key):
         return
     changes = uow.collect("reporting.cells", CellChanges, cells.write)
+    await projections.take_turns(uow.connection, [event], uow.not_yet_held)  # none after a batch's
     await projections.project(uow.connection, event, reporting.city_timezone, changes)
     live.announce_at_commit(uow)
     uow.after_commit(PROJECTED.labels(event.routing_key).inc)
@@ -29,7 +30,7 @@ async def project_event(reporting: Reporting, uow: UnitOfWork, event: Event) -> 
 
 async def take_turns(reporting: Reporting, uow: UnitOfWork, events: list[Event]) -> None:
     """A batch's requests' and assignments' locks first, sorted (shared/consumer.py's prepare)."""
-    await projections.take_turns(uow.connection, events)
+    await projections.take_turns(uow.connection, events, uow.not_yet_held)
 
 
 async def on_person_erased(reporting: Reporting, uow: UnitOfWork, event: PersonErased) -> None:

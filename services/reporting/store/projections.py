@@ -2,10 +2,11 @@
 rebuild. Each write is either an increment of a rollup cell (or a sketch cell) or an upsert that
 keeps the earliest (or latest) time, so the read models end the same whatever order events come in.
 
-The facts are written at once, each request's and each assignment's in turn (advisory locks);
+The facts are written at once, each request's and each assignment's in turn (advisory locks the
+caller takes first: take_turns);
 the cells' changes are collected (domain.changes) and written at the end of the transaction
 (store.cells), sorted."""
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 
 import asyncpg
 
@@ -88,7 +89,6 @@ async def _mark_step(conn: asyncpg.Connection, event: OccurrenceEvent, step: str
     of the steps they know, from the occurrence as it was (read under the request's lock)."""
     if step not in STEPS:  # the column names below come from this closed set only
         raise ValueError(f"unknown step {step!r}")
-    await _one_request_at_a_time(conn, event.request_id)
     before = None
     if step in SKETCHED_STEPS:
         before = _occurrence(await conn.fetchrow(
@@ -116,7 +116,6 @@ async def _mark_step(conn: asyncpg.Connection, event: OccurrenceEvent, step: str
 
 async def _received(conn: asyncpg.Connection, event: RequestReceived, city_timezone: str,
                     changes: CellChanges) -> None:
-    await _one_request_at_a_time(conn, event.request_id)
     await conn.execute(
         "INSERT INTO request_fact (request_id, community_code, category, received_at, beneficiary) "
         "VALUES ($1, $2, $3, $4, $5) ON CONFLICT (request_id) DO UPDATE SET community_code = EXCLUDED.community_code, "
@@ -193,7 +192,6 @@ async def _completed(conn: asyncpg.Connection, event: RequestCompleted, city_tim
     """The occurrence is done; each volunteer took part (once), for the hours they reported, else
     an equal share of the service's."""
     await _occurrence_step("completed")(conn, event, city_timezone, changes)
-    await _one_assignment_at_a_time(conn, *(volunteer.assignment_id for volunteer in event.volunteers))
     cell = cell_of(event, event.category, city_timezone)
     taking_part = await conn.fetch(
         "WITH taking_part AS (INSERT INTO participation (assignment_id, volunteer_id, request_id, occurrence, "
@@ -216,7 +214,6 @@ async def _reported(conn: asyncpg.Connection, event: CompletionReported, city_ti
                     changes: CellChanges) -> None:
     """The latest report stands; a participation already counted moves from its share of the
     service's hours (or the report before) to these."""
-    await _one_assignment_at_a_time(conn, event.assignment_id)
     moved = await conn.fetchrow(
         "WITH earlier AS (SELECT hours FROM reported_hours WHERE assignment_id = $1), "
         "reported AS (INSERT INTO reported_hours AS h (assignment_id, hours, reported_at) VALUES ($1, $2, $3) "
@@ -317,14 +314,18 @@ async def project(conn: asyncpg.Connection, event: Event, city_timezone: str, ch
     _count_staff_action(changes, event, city_timezone)
 
 
-async def take_turns(conn: asyncpg.Connection, events: list[Event]) -> None:
-    """Take the turns that the events' projections will take, all first: every request's, then
-    every assignment's, each sorted in one statement. Taken message after message, two batches
-    could hold them in opposite orders; taking one again later is harmless."""
-    if requests := [event.request_id for event in events if getattr(event, "request_id", None) is not None]:
-        await _one_request_at_a_time(conn, *requests)
+async def take_turns(conn: asyncpg.Connection, events: list[Event], fresh: Callable[[Iterable], list]) -> None:
+    """Take the turns the events' projections need (a handler's, before `project`; a batch's, all
+    first): every request's, then every assignment's, each sorted in one statement; those `fresh`
+    says the transaction does not hold yet (UnitOfWork.not_yet_held). A rebuild takes none: it
+    holds the archive alone, and a lock per request in its one transaction ran PostgreSQL's lock
+    table out (`out of shared memory` after 12,000 requests, at max_locks_per_transaction 64)."""
+    requests = fresh(("request", event.request_id) for event in events
+                     if getattr(event, "request_id", None) is not None)
+    if requests:
+        await _one_request_at_a_time(conn, *(request_id for _, request_id in requests))
     assignments = [volunteer.assignment_id for event in events if isinstance(event, RequestCompleted)
                    for volunteer in event.volunteers]
     assignments += [event.assignment_id for event in events if isinstance(event, CompletionReported)]
-    if assignments:
-        await _one_assignment_at_a_time(conn, *assignments)
+    if assignments := fresh(("assignment", assignment_id) for assignment_id in assignments):
+        await _one_assignment_at_a_time(conn, *(assignment_id for _, assignment_id in assignments))
