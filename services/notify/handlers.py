@@ -9,7 +9,7 @@ from services.notify import store
 from services.notify.context import Notifier
 from services.notify.domain import backlog
 from services.notify.domain.messages import Context, Message, messages_for, resident, settled_by, volunteer
-from services.notify.domain.ordering import HOLD_AT_MOST, arrived, assignment_turn, awaited, turns
+from services.notify.domain.ordering import HOLD_AT_MOST, arrived, assignment_turns, awaited, turns
 from services.notify.domain.routing import SMS, Contact, channels_for, language_for
 from shared.events import (AssignmentEvent, CaseAssigned, CaseEvent, Event, RequestEscalated, RequestEvent,
                            RequestReceived, VolunteerRef, VolunteerRegistered)
@@ -93,7 +93,7 @@ async def _tell_all(notifier: Notifier, uow: UnitOfWork, event: Event) -> None:
     people = dict.fromkeys(named) | await store.contacts(uow.connection, named)  # None: known to have none
     context = await _context(notifier, uow.connection, event, people)
     for message in messages_for(event, context):
-        await _tell(notifier, uow, message, event, context.now, people)
+        await _tell(notifier, uow.connection, message, event, context.now, people)
     uow.after_commit(notifier.worker.wake)
 
 
@@ -106,10 +106,19 @@ def _named(event: Event) -> list[str]:
 
 
 async def _release(notifier: Notifier, uow: UnitOfWork, event: Event) -> None:
-    """What `event` made known releases the events held for it (this transaction holds their keys' turns)."""
+    """What `event` made known releases the events held for it (this transaction holds their keys'
+    turns), their assignments' turns taken together first."""
     if keys := arrived(event):
-        for held in await store.held_for(uow.connection, keys):
+        released = await store.held_for(uow.connection, keys)
+        await _take_assignment_turns(uow, released)
+        for held in released:
             await _tell_when_known(notifier, uow, held)
+
+
+async def _take_assignment_turns(uow: UnitOfWork, events: list[Event]) -> None:
+    """The turns of the assignments the events' messages are about, in one statement (store.take_turns'
+    order: a transaction takes assignment turns after the others, never others after them)."""
+    await store.take_turns(uow.connection, uow.not_yet_held(key for event in events for key in assignment_turns(event)))
 
 
 def staff_backlogs(notifier: Notifier) -> Sweeper:
@@ -125,7 +134,7 @@ async def tell_backlogs(notifier: Notifier, uow: UnitOfWork, limit: int) -> int:
     for community_code, window in due:
         message, about = backlog.backlog(community_code, window,
                                          await store.held_in(uow.connection, community_code, window), now)
-        await _tell(notifier, uow, message, about, now, {})
+        await _tell(notifier, uow.connection, message, about, now, {})
         await store.backlog_told(uow.connection, community_code, window, now)
     if due:
         uow.after_commit(notifier.worker.wake)
@@ -149,6 +158,7 @@ def _in_batches(notifier: Notifier, name: str,
 async def release_held(notifier: Notifier, uow: UnitOfWork, limit: int) -> int:
     """Tell the held events whose bound has passed with what is known; returns how many."""
     past = await store.held_past(uow.connection, notifier.now(), limit)
+    await _take_assignment_turns(uow, [event for event, _ in past])
     for event, told in past:
         if not told:
             await _tell_all(notifier, uow, event)
@@ -170,18 +180,17 @@ def _about_a_resident(event: Event) -> bool:
     return isinstance(event, RequestEvent) or (isinstance(event, AssignmentEvent) and bool(event.request_id))
 
 
-async def _tell(notifier: Notifier, uow: UnitOfWork, message: Message, event: store.About, now: datetime,
+async def _tell(notifier: Notifier, conn: asyncpg.Connection, message: Message, event: store.About, now: datetime,
                 people: dict[str, Contact | None]) -> None:
     """The message, in its recipient's language, on each channel their profile and its urgency give.
     Adding an assignment's message and settling its messages take turns, so that neither misses
-    the other's rows: a handler holds the turn already (notify); the held events' sweeper takes it."""
-    conn, recipient = uow.connection, message.recipient
+    the other's rows: every caller holds the turn of the assignment it tells of (notify, _release,
+    release_held)."""
+    recipient = message.recipient
     contact = notifier.staff.get(recipient) or (
         people[recipient] if recipient in people else await store.contact(conn, recipient))
     language = language_for(contact)
     text = notifier.renderer.render(message.kind, language, message.fields)
     when = not_before(message.send_at or now, message.urgent, notifier.timezone, notifier.quiet, message.deadline)
-    if message.assignment_id:
-        await store.take_turns(conn, uow.not_yet_held((assignment_turn(message.assignment_id),)))
     channels = channels_for(contact, message.urgent, message.private, notifier.worker.available)
     await store.add(conn, message, text, language, channels, event, when)

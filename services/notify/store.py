@@ -113,12 +113,14 @@ async def take_turns(conn: asyncpg.Connection, keys) -> None:
     """Holding an event for what has not arrived and its arrival, adding an assignment's messages
     and settling them, take turns per key (domain/ordering.py; until commit): the arrival then
     finds the held event, or the event finds what arrived. The locks are taken in one statement,
-    in the order of their ids everywhere, so that two transactions never wait for each other."""
+    in one order everywhere: the contacts', mediators' and backlogs' first, then the assignments',
+    each by the lock's id. A transaction takes more assignment turns later (an arrival, those of
+    the events it releases), never more of the others, so no two transactions wait for each other."""
     if keys := list(set(keys)):
         await conn.execute(
-            "SELECT pg_advisory_xact_lock(t.id) FROM (SELECT DISTINCT CASE WHEN k LIKE 'assignment:%' "
-            "THEN hashtext('notify.' || k)::bigint ELSE hashtextextended(k, 13) END AS id "  # the ids they always had
-            "FROM unnest($1::text[]) k ORDER BY id) t", keys)
+            "SELECT pg_advisory_xact_lock(t.id) FROM (SELECT DISTINCT k LIKE 'assignment:%' AS last, CASE "
+            "WHEN k LIKE 'assignment:%' THEN hashtext('notify.' || k)::bigint ELSE hashtextextended(k, 13) END AS id "
+            "FROM unnest($1::text[]) k ORDER BY last, id) t", keys)  # the ids they always had
 
 
 async def unknown(conn: asyncpg.Connection, keys) -> list[str]:

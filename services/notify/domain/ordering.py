@@ -89,12 +89,17 @@ def backlog_turn(community_code: str) -> str:
     return f"backlog:{community_code}"
 
 
-def turns(event: Event) -> tuple[str, ...]:
-    """Every key whose turn handling `event` takes (store.take_turns): taken together first, in
-    one order, by a message or by a batch of them, so that no two transactions wait for each other."""
+def assignment_turns(event: Event) -> tuple[str, ...]:
+    """The turns of the assignments `event`'s messages are about, or whose messages it settles."""
     assignments = [assignment_id for assignment_id, _ in settled_by(event)]
     if getattr(event, "assignment_id", None):
         assignments.append(event.assignment_id)
+    return tuple(map(assignment_turn, assignments))
+
+
+def turns(event: Event) -> tuple[str, ...]:
+    """Every key whose turn handling `event` takes (store.take_turns): taken together first, in
+    one order, by a message or by a batch of them, so that no two transactions wait for each other."""
     waits = awaited(event)
     backlog = (backlog_turn(event.community_code),) if isinstance(event, RequestEscalated) else ()
-    return (*map(assignment_turn, assignments), *arrived(event), *waits.before, *waits.after, *backlog)
+    return (*assignment_turns(event), *arrived(event), *waits.before, *waits.after, *backlog)
