@@ -97,7 +97,7 @@ class Run:
         args = self.args
         plan = Plan(args.kill_rounds, args.broker_down_seconds, args.outage_seconds, args.poison,
                     kill_every_seconds=args.kill_every_seconds)
-        with own_servers() as servers:
+        with own_servers(self.logs) as servers:
             settings = await asyncio.to_thread(self.set_up, servers)
             await self.poison_trigger(settings)
             async with gateway() as gateways, contextlib.AsyncExitStack() as stack:

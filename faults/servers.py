@@ -164,8 +164,9 @@ class OwnServers:
 
 
 @contextlib.contextmanager
-def own_servers() -> Iterator[OwnServers]:
-    """Both servers, started; stopped and their directory removed at the end, always."""
+def own_servers(logs: Path | None = None) -> Iterator[OwnServers]:
+    """Both servers, started; stopped and their directory removed at the end, always, PostgreSQL's
+    log first copied into `logs` (a deadlock's two statements are there)."""
     for tool in ("rabbitmq-server", "rabbitmqctl", str(PG_BIN / "initdb")):
         if not shutil.which(tool):
             raise RuntimeError(f"{tool} is not installed (make servers installs Debian's PostgreSQL and RabbitMQ)")
@@ -188,4 +189,7 @@ def own_servers() -> Iterator[OwnServers]:
             os.environ.pop("RABBITMQ_NODENAME", None)
         else:
             os.environ["RABBITMQ_NODENAME"] = saved
+        if logs and database:
+            with contextlib.suppress(OSError):
+                shutil.copy(database.log, logs / "postgresql.log")
         shutil.rmtree(root, ignore_errors=True)
