@@ -107,12 +107,18 @@ def _named(event: Event) -> list[str]:
 
 async def _release(notifier: Notifier, uow: UnitOfWork, event: Event) -> None:
     """What `event` made known releases the events held for it (this transaction holds their keys'
-    turns), their assignments' turns taken together first."""
+    turns, and their rows). They are told just before the commit, all the batch's together, their
+    assignments' turns first in one statement: released message after message, two batches took
+    assignment turns in opposite orders and deadlocked (the full fault run's last two)."""
     if keys := arrived(event):
-        released = await store.held_for(uow.connection, keys)
-        await _take_assignment_turns(uow, released)
-        for held in released:
-            await _tell_when_known(notifier, uow, held)
+        released = uow.collect("notify.released", dict, lambda conn, held: _tell_released(notifier, uow, held))
+        released.update((held.event_id, held) for held in await store.held_for(uow.connection, keys))
+
+
+async def _tell_released(notifier: Notifier, uow: UnitOfWork, released: dict) -> None:
+    await _take_assignment_turns(uow, list(released.values()))
+    for held in released.values():
+        await _tell_when_known(notifier, uow, held)
 
 
 async def _take_assignment_turns(uow: UnitOfWork, events: list[Event]) -> None:
