@@ -23,14 +23,14 @@ HELD_POLL_SECONDS = 1.0
 
 async def on_volunteer_registered(notifier: Notifier, uow: UnitOfWork, event: VolunteerRegistered) -> None:
     """How to reach a volunteer: their contact follows their latest registration."""
-    await store.take_turns(uow.connection, uow.not_yet_held(turns(event)))
+    await _take_turns(uow, [event])
     await store.save_volunteer(uow.connection, event)
     await _release(notifier, uow, event)
 
 
 async def on_request_received(notifier: Notifier, uow: UnitOfWork, event: RequestReceived) -> None:
     """How to reach the resident a request is for (at the phone it gave, if any)."""
-    await store.take_turns(uow.connection, uow.not_yet_held(turns(event)))
+    await _take_turns(uow, [event])
     await store.save_resident(uow.connection, event)
     await _release(notifier, uow, event)
 
@@ -40,7 +40,7 @@ async def notify(notifier: Notifier, uow: UnitOfWork, event: Event) -> None:
     notifications once what they need has arrived (domain/ordering.py). Every turn it takes is
     taken first (a batch's, before its first message: take_turns below), and the store's writes
     rely on them (an assignment's messages added and settled one transaction at a time)."""
-    await store.take_turns(uow.connection, uow.not_yet_held(turns(event)))
+    await _take_turns(uow, [event])
     for assignment_id, kinds in settled_by(event):
         await store.settle(uow.connection, assignment_id, kinds)
     if isinstance(event, CaseAssigned):
@@ -53,7 +53,14 @@ async def notify(notifier: Notifier, uow: UnitOfWork, event: Event) -> None:
 async def take_turns(notifier: Notifier, uow: UnitOfWork, events: list[Event]) -> None:
     """A batch's turns first, in the one order (shared/consumer.py's prepare): taken message
     after message, two batches deadlocked on them."""
-    await store.take_turns(uow.connection, uow.not_yet_held(key for event in events for key in turns(event)))
+    await _take_turns(uow, events)
+
+
+async def _take_turns(uow: UnitOfWork, events: list[Event], of: Callable[[Event], tuple[str, ...]] = turns) -> None:
+    """The events' turns (`of` each: all of them, or only their assignments') that this
+    transaction does not hold yet, in one statement (store.take_turns' one order: a transaction
+    takes assignment turns after the others, never others after them)."""
+    await store.take_turns(uow.connection, uow.not_yet_held(key for event in events for key in of(event)))
 
 
 async def _held_for_the_backlog(notifier: Notifier, uow: UnitOfWork, event: RequestEscalated) -> bool:
@@ -116,15 +123,9 @@ async def _release(notifier: Notifier, uow: UnitOfWork, event: Event) -> None:
 
 
 async def _tell_released(notifier: Notifier, uow: UnitOfWork, released: dict) -> None:
-    await _take_assignment_turns(uow, list(released.values()))
+    await _take_turns(uow, list(released.values()), assignment_turns)
     for held in released.values():
         await _tell_when_known(notifier, uow, held)
-
-
-async def _take_assignment_turns(uow: UnitOfWork, events: list[Event]) -> None:
-    """The turns of the assignments the events' messages are about, in one statement (store.take_turns'
-    order: a transaction takes assignment turns after the others, never others after them)."""
-    await store.take_turns(uow.connection, uow.not_yet_held(key for event in events for key in assignment_turns(event)))
 
 
 def staff_backlogs(notifier: Notifier) -> Sweeper:
@@ -164,7 +165,7 @@ def _in_batches(notifier: Notifier, name: str,
 async def release_held(notifier: Notifier, uow: UnitOfWork, limit: int) -> int:
     """Tell the held events whose bound has passed with what is known; returns how many."""
     past = await store.held_past(uow.connection, notifier.now(), limit)
-    await _take_assignment_turns(uow, [event for event, _ in past])
+    await _take_turns(uow, [event for event, _ in past], assignment_turns)
     for event, told in past:
         if not told:
             await _tell_all(notifier, uow, event)
