@@ -114,17 +114,18 @@ def _named(event: Event) -> list[str]:
 
 async def _release(notifier: Notifier, uow: UnitOfWork, event: Event) -> None:
     """What `event` made known releases the events held for it (this transaction holds their keys'
-    turns, and their rows). They are told just before the commit, all the batch's together, their
-    assignments' turns first in one statement: released message after message, two batches took
-    assignment turns in opposite orders and deadlocked (the full fault run's last two)."""
+    turns). They are read, locked and told just before the commit, all the batch's together: their
+    rows in one statement (in one order), then their assignments' turns in one. Found and told
+    message after message, two batches locked the same held events, or their assignments' turns,
+    in opposite orders and deadlocked (the full fault runs' last deadlocks)."""
     if keys := arrived(event):
-        released = uow.collect("notify.released", dict, lambda conn, held: _tell_released(notifier, uow, held))
-        released.update((held.event_id, held) for held in await store.held_for(uow.connection, keys))
+        uow.collect("notify.released", set, lambda conn, arrivals: _tell_released(notifier, uow, arrivals)).update(keys)
 
 
-async def _tell_released(notifier: Notifier, uow: UnitOfWork, released: dict) -> None:
-    await _take_turns(uow, list(released.values()), assignment_turns)
-    for held in released.values():
+async def _tell_released(notifier: Notifier, uow: UnitOfWork, arrivals: set[str]) -> None:
+    released = await store.held_for(uow.connection, arrivals)
+    await _take_turns(uow, released, assignment_turns)
+    for held in released:
         await _tell_when_known(notifier, uow, held)
 
 
@@ -163,9 +164,12 @@ def _in_batches(notifier: Notifier, name: str,
 
 
 async def release_held(notifier: Notifier, uow: UnitOfWork, limit: int) -> int:
-    """Tell the held events whose bound has passed with what is known; returns how many."""
-    past = await store.held_past(uow.connection, notifier.now(), limit)
-    await _take_turns(uow, [event for event, _ in past], assignment_turns)
+    """Tell the held events whose bound has passed with what is known; returns how many. Their
+    assignments' turns are taken before their rows: holding a row while it waited for a turn, the
+    sweeper could deadlock with a batch that holds the turn and comes to release the row."""
+    conn, due = uow.connection, await store.held_past(uow.connection, notifier.now(), limit)
+    await _take_turns(uow, due, assignment_turns)
+    past = await store.lock_held(conn, [event.event_id for event in due])
     for event, told in past:
         if not told:
             await _tell_all(notifier, uow, event)

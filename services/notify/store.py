@@ -150,17 +150,26 @@ async def release(conn: asyncpg.Connection, event_id: UUID) -> None:
 
 
 async def held_for(conn: asyncpg.Connection, keys) -> list[Event]:
-    """The held events that wait for any of `keys`, locked until commit."""
-    rows = await conn.fetch("SELECT routing_key, body FROM held_event WHERE waiting_for && $1::text[] "
-                            "ORDER BY held_until FOR UPDATE", list(keys))
+    """The held events that wait for any of `keys`, oldest first, locked until commit in the one
+    order of their ids (two transactions releasing some of the same never wait for each other)."""
+    rows = await conn.fetch("SELECT routing_key, body FROM (SELECT routing_key, body, held_until FROM held_event "
+                            "WHERE waiting_for && $1::text[] ORDER BY event_id FOR UPDATE) h ORDER BY held_until",
+                            sorted(keys))
     return [_decoded(row) for row in rows]
 
 
-async def held_past(conn: asyncpg.Connection, now: datetime, limit: int) -> list[tuple[Event, bool]]:
-    """(event, told already) of held events whose bound has passed by `now`, locked so that no
-    other notify process takes them too."""
-    rows = await conn.fetch("SELECT routing_key, body, told FROM held_event WHERE held_until <= $1 "
-                            "ORDER BY held_until LIMIT $2 FOR UPDATE SKIP LOCKED", now, limit)
+async def held_past(conn: asyncpg.Connection, now: datetime, limit: int) -> list[Event]:
+    """The held events whose bound has passed by `now`, oldest first, unlocked."""
+    rows = await conn.fetch("SELECT routing_key, body FROM held_event WHERE held_until <= $1 "
+                            "ORDER BY held_until LIMIT $2", now, limit)
+    return [_decoded(row) for row in rows]
+
+
+async def lock_held(conn: asyncpg.Connection, event_ids: list[UUID]) -> list[tuple[Event, bool]]:
+    """(event, told already) of those held events still held and not locked by another
+    transaction (another notify process's sweeper, or a release), locked until commit."""
+    rows = await conn.fetch("SELECT routing_key, body, told FROM held_event WHERE event_id = ANY($1::uuid[]) "
+                            "ORDER BY held_until FOR UPDATE SKIP LOCKED", event_ids)
     return [(_decoded(row), row["told"]) for row in rows]
 
 
