@@ -4,6 +4,7 @@ import os
 import pytest
 
 from services.deployment import migrate_all
+from tests.benchmark_run import CHECKS, BenchmarkRun
 from shared.settings import Settings
 from tests.identities import JWKS_FILE
 from tests.servers import (BROKER_USERS, SOURCES, broker_server, check_answers, database_server, migrated_template,
@@ -62,6 +63,25 @@ def isolated_settings(servers: Servers):
     """A database (migrated) and a vhost of the caller's own, while it lasts."""
     with own_database(servers.database, servers.template) as database_url, own_vhost(servers.broker) as rabbitmq_url:
         yield settings_for(database_url, rabbitmq_url)
+
+
+def pytest_collection_modifyitems(items):
+    """The benchmarks' checks last: their run goes on beside every other test (tests/benchmark_run.py)."""
+    items.sort(key=lambda item: item.module.__name__ == CHECKS)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def benchmarks(request):
+    """The tiny benchmark run, started with the first test when the benchmarks' checks are chosen."""
+    if not any(item.module.__name__ == CHECKS for item in request.session.items):
+        yield None
+        return
+    database, broker = request.getfixturevalue("servers")
+    run = BenchmarkRun(database, broker)
+    try:
+        yield run
+    finally:
+        run.stop()
 
 
 @pytest.fixture(scope="session")
