@@ -19,6 +19,7 @@ from shared.broker_users import OBSERVER, load_passwords, url_as
 from shared.settings import Settings
 
 PUBLISH_TIMEOUT_SECONDS = 10
+PUBLISH_ATTEMPTS = 3
 # What each event says of the request or case it names; a later stage never goes back to an earlier one.
 STAGES = {"request.received": "received", "request.assigned": "assigned", "request.completed": "completed",
           "request.escalated": "escalated", "request.rejected": "rejected", "request.duplicate": "duplicate",
@@ -121,10 +122,19 @@ class Simulation:
         await queue.consume(self._hear)
 
     async def publish(self, user: str, routing_key: str, body: dict) -> None:
-        await self._exchanges[user].publish(aio_pika.Message(
+        """Published and confirmed; a confirm that did not come within PUBLISH_TIMEOUT_SECONDS (a
+        broker busy with a burst) is published again under the same message id, PUBLISH_ATTEMPTS
+        times in all: linli takes a message once however many copies come."""
+        message = aio_pika.Message(
             json.dumps(body, ensure_ascii=False).encode(), content_type="application/json",
-            message_id=str(uuid.uuid4()), user_id=user, delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
-            routing_key=routing_key, timeout=PUBLISH_TIMEOUT_SECONDS)
+            message_id=str(uuid.uuid4()), user_id=user, delivery_mode=aio_pika.DeliveryMode.PERSISTENT)
+        for attempt in range(1, PUBLISH_ATTEMPTS + 1):
+            try:
+                await self._exchanges[user].publish(message, routing_key=routing_key, timeout=PUBLISH_TIMEOUT_SECONDS)
+                return
+            except asyncio.TimeoutError:
+                if attempt == PUBLISH_ATTEMPTS:
+                    raise
 
     # --- what the simulation hears ---
     async def _hear(self, message: aio_pika.abc.AbstractIncomingMessage) -> None:

@@ -1,6 +1,11 @@
 """How the simulation follows what linli says of its own requests and cases (operations/simulation.py,
-without the broker): stages only move forward, others' events are let be, the summary adds up."""
-from operations.simulation import Simulation, Users
+without the broker): stages only move forward, others' events are let be, the summary adds up; a
+publish not confirmed in time is sent again."""
+import asyncio
+
+import pytest
+
+from operations.simulation import PUBLISH_ATTEMPTS, Simulation, Users
 from shared.settings import Settings
 
 USERS = Users(hotline="hotline-12345", grid="grid-platform", volunteer_app="volunteer-app")
@@ -61,3 +66,30 @@ def test_the_summary_counts_requests_by_their_end():
     summary = run.summary()
     assert (summary["submitted"], summary["completed"], summary["escalated"], summary["rejected"],
             summary["duplicate"], summary["unsettled"]) == (4, 1, 1, 1, 1, 0)
+
+
+class SlowToConfirm:
+    """An exchange whose first `late` publishes are not confirmed in time."""
+
+    def __init__(self, late: int):
+        self.late, self.sent = late, []
+
+    async def publish(self, message, routing_key: str, timeout: float):
+        self.sent.append(message.message_id)
+        if len(self.sent) <= self.late:
+            raise asyncio.TimeoutError()
+
+
+async def test_a_publish_not_confirmed_in_time_is_sent_again_under_the_same_message_id():
+    run, exchange = simulation(), SlowToConfirm(late=PUBLISH_ATTEMPTS - 1)
+    run._exchanges["volunteer-app"] = exchange
+    await run.publish("volunteer-app", "service.complete", {"assignment_id": "a-1"})
+    assert len(exchange.sent) == PUBLISH_ATTEMPTS and len(set(exchange.sent)) == 1
+
+
+async def test_a_publish_never_confirmed_fails_after_its_attempts():
+    run, exchange = simulation(), SlowToConfirm(late=PUBLISH_ATTEMPTS)
+    run._exchanges["volunteer-app"] = exchange
+    with pytest.raises(asyncio.TimeoutError):
+        await run.publish("volunteer-app", "service.complete", {"assignment_id": "a-1"})
+    assert len(exchange.sent) == PUBLISH_ATTEMPTS
