@@ -18,8 +18,10 @@ from shared.service import ServiceDefinition
 
 consumers = Consumers()
 # Whole, from linli.personal: the roster's names and places, a request's address and description for its offers.
-consumers.on_event("matching", VolunteerRegistered, handlers.on_volunteer_registered, personal=True)
-consumers.on_event("matching", RequestReceived, handlers.on_request_received, personal=True)
+consumers.on_event("matching", VolunteerRegistered, handlers.on_volunteer_registered, personal=True,
+                   prepare=handlers.lock_registered)
+consumers.on_event("matching", RequestReceived, handlers.on_request_received, personal=True,
+                   prepare=handlers.lock_received)
 consumers.on_event("matching", RequestCancelled, handlers.on_request_cancelled)
 consumers.on_event("matching", CaseReceived, handlers.on_case_received, personal=True)
 consumers.on_event("matching", AssignmentResponded, handlers.on_assignment_responded, prepare=lock_answered)

@@ -13,6 +13,7 @@ from uuid import UUID
 import asyncpg
 
 from services.matching.context import Matching
+from services.matching.store import tasks
 from shared.events import CaseReceived, ErasureDone, PersonErased, RequestReceived, VolunteerRegistered
 from shared.unit_of_work import UnitOfWork
 
@@ -34,14 +35,18 @@ def as_erased(event: Erasable, erased_at: datetime | None) -> Erasable:
     return event.model_copy(update=blank)
 
 
-async def unless_erased(conn: asyncpg.Connection, event: Erasable, key: UUID) -> Erasable:
+async def unless_erased(uow: UnitOfWork, event: Erasable, key: UUID) -> Erasable:
     """`event` as_erased by the erasure of its subject (`key`: its request, case or volunteer id),
-    if any, read under the subject's lock: of an erasure and the event handled at once, the
-    second sees the first."""
-    await _lock(conn, [key])
-    erased_at = await conn.fetchval("SELECT erased_at FROM erased WHERE subject = $1 AND id = $2",
-                                    SUBJECTS[type(event)], key)
+    if any, read under the subject's lock (unless its batch took it first): of an erasure and the
+    event handled at once, the second sees the first."""
+    await tasks.take_locks(uow.connection, uow.not_yet_held([erasure_lock(key)]))
+    erased_at = await uow.connection.fetchval("SELECT erased_at FROM erased WHERE subject = $1 AND id = $2",
+                                              SUBJECTS[type(event)], key)
     return as_erased(event, erased_at)
+
+
+def erasure_lock(key: UUID) -> str:
+    return f"matching.erasure:{key}"
 
 
 async def on_person_erased(matching: Matching, uow: UnitOfWork, event: PersonErased) -> None:
@@ -80,5 +85,4 @@ async def on_person_erased(matching: Matching, uow: UnitOfWork, event: PersonEra
 
 async def _lock(conn: asyncpg.Connection, keys: list[UUID]) -> None:
     """Held until the transaction ends; taken in one order, so two erasures never deadlock."""
-    for key in sorted(set(keys)):
-        await conn.execute("SELECT pg_advisory_xact_lock(hashtext('matching.erasure:' || $1::uuid::text))", key)
+    await tasks.take_locks(conn, [erasure_lock(key) for key in sorted(set(keys))])

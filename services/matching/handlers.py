@@ -9,7 +9,7 @@ from prometheus_client import Counter
 from services.matching.context import Matching
 from services.matching.decisions import apply, situation, with_bookings
 from services.matching.dispatch import dispatch
-from services.matching.erasure import unless_erased
+from services.matching.erasure import erasure_lock, unless_erased
 from services.matching.domain.changes import AddTask, Decision, KeepReport
 from services.matching.domain.lifecycle import cancel, receive, report, respond
 from services.matching.domain.mediation import case_task
@@ -24,15 +24,20 @@ ANSWERS = Counter("linli_matching_answers_total", "Answers to offers and reports
 
 
 async def on_volunteer_registered(matching: Matching, uow: UnitOfWork, event: VolunteerRegistered) -> None:
-    await roster.save_volunteer(uow.connection, await unless_erased(uow.connection, event, event.volunteer_id))
+    await roster.save_volunteer(uow.connection, await unless_erased(uow, event, event.volunteer_id))
+
+
+async def lock_registered(matching: Matching, uow: UnitOfWork, events: list[VolunteerRegistered]) -> None:
+    """A batch of registrations takes its volunteers' erasure locks first, sorted, in one statement."""
+    await tasks.take_locks(uow.connection, uow.not_yet_held(erasure_lock(event.volunteer_id) for event in events))
 
 
 async def on_request_received(matching: Matching, uow: UnitOfWork, event: RequestReceived) -> None:
     """Under the request's lock, which its cancellation takes too: of the two at once, the
-    second sees the first."""
+    second sees the first. A batch takes its requests' locks first (lock_received)."""
     conn = uow.connection
-    await tasks.lock_request(conn, event.request_id)
-    event = await unless_erased(conn, event, event.request_id)
+    await tasks.take_locks(conn, uow.not_yet_held([tasks.request_lock(event.request_id)]))
+    event = await unless_erased(uow, event, event.request_id)
     if not await tasks.save_request(conn, event):
         return
     await apply(uow, receive(event, await tasks.cancelled_early(conn, event.request_id),
@@ -40,9 +45,16 @@ async def on_request_received(matching: Matching, uow: UnitOfWork, event: Reques
     _dispatch_after(uow, matching, event.community_code)
 
 
+async def lock_received(matching: Matching, uow: UnitOfWork, events: list[RequestReceived]) -> None:
+    """A batch of requests takes the locks its handlers would take one by one, all first and in
+    one statement: its requests', then their erasure locks, each kind sorted."""
+    requests = uow.not_yet_held(tasks.request_lock(event.request_id) for event in events)
+    await tasks.take_locks(uow.connection, requests + uow.not_yet_held(erasure_lock(e.request_id) for e in events))
+
+
 async def on_case_received(matching: Matching, uow: UnitOfWork, event: CaseReceived) -> None:
     level = starting_level(event.grid_code, event.severity, placed=event.level)
-    event = await unless_erased(uow.connection, event, event.case_id)
+    event = await unless_erased(uow, event, event.case_id)
     if not await tasks.save_case(uow.connection, event, level):
         return
     case = Case.received(event, level)

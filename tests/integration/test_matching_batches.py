@@ -1,7 +1,8 @@
 """A batch of answers and reports (shared/consumer.py) takes, before any handler runs, the locks
 its handlers will take, each kind in one order: its communities' then its accepting volunteers'.
 Two batches holding them in opposite orders would deadlock (PostgreSQL then undoes one after a
-second); taken sorted, they only wait for each other."""
+second); taken sorted, they only wait for each other. So does a batch of requests or of
+registrations: its requests' and erasure locks."""
 from types import SimpleNamespace
 
 import asyncpg
@@ -9,6 +10,10 @@ import pytest
 
 from services.matching.app import SERVICE
 from services.matching.decisions import lock_answered
+from services.matching.erasure import erasure_lock
+from services.matching.handlers import lock_received
+from services.matching.store.tasks import request_lock
+from tests.batches import crossed
 from tests.builders.matching import answer, community, done, received, registered
 from tests.support import announce, enrol, event_tap, running
 
@@ -40,4 +45,32 @@ async def test_a_batch_of_answers_takes_its_communities_and_accepting_volunteers
         assert not await held(other, "community", places[0])  # until the transaction ends
     finally:
         await first.close()
+        await other.close()
+
+
+@pytest.mark.parametrize("kind", ["requests", "registrations"])
+async def test_two_batches_of_the_same_arrivals_in_opposite_orders_both_commit(settings, kind):
+    """Each arrival takes its request's lock and its erasure lock (a registration, its volunteer's
+    erasure lock): taken message after message, two batches of the same two, crossed, each held
+    one and waited for the other's. A batch takes them all first now (lock_received, lock_registered)."""
+    place = community()
+    make = (lambda: received(place, "elder_care.meals")) if kind == "requests" else (
+        lambda: registered(place, "cooking"))
+    arrivals = [make(), make()]
+    async with running(SERVICE, settings) as matching:
+        outcomes = await crossed(SERVICE, matching.app.state.deps, arrivals, arrivals[::-1])
+    assert outcomes == [["done", "done"], ["done", "done"]]
+
+
+async def test_a_batch_of_requests_takes_its_requests_and_erasure_locks_first(settings):
+    batch = [received(community(), "elder_care.meals") for _ in range(2)]
+    other = await asyncpg.connect(settings.database_url, timeout=10)
+    try:
+        async with running(SERVICE, settings) as matching:
+            async with matching.app.state.deps.unit_of_work() as uow:
+                await lock_received(None, uow, batch)
+                assert [await held(other, kind, str(event.request_id)) for kind in ("request", "erasure")
+                        for event in batch] == [True] * 4
+                assert uow.not_yet_held([request_lock(batch[0].request_id), erasure_lock(batch[1].request_id)]) == []
+    finally:
         await other.close()

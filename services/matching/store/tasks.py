@@ -33,10 +33,23 @@ async def lock_communities(conn: asyncpg.Connection, communities: list[str]) -> 
                        sorted(set(communities)))
 
 
+def request_lock(request_id: UUID) -> str:
+    """The lock of a request's arrival and its cancellation, one at a time (the cancellation takes
+    it after the community's lock; the arrival takes no other first, and its subject's erasure
+    lock after it)."""
+    return f"matching.request:{request_id}"
+
+
 async def lock_request(conn: asyncpg.Connection, request_id: UUID) -> None:
-    """A request's arrival and its cancellation one at a time, until the transaction ends (the
-    cancellation takes it after the community's lock; the arrival takes no other first)."""
-    await conn.execute("SELECT pg_advisory_xact_lock(hashtext('matching.request:' || $1::uuid::text))", request_id)
+    await take_locks(conn, [request_lock(request_id)])
+
+
+async def take_locks(conn: asyncpg.Connection, locks: list[str]) -> None:
+    """Transaction locks named by `locks` (request_lock, erasure.erasure_lock), in the order
+    given, in one statement."""
+    if locks:
+        await conn.execute("SELECT pg_advisory_xact_lock(hashtext(t.lock)) "
+                           "FROM unnest($1::text[]) WITH ORDINALITY AS t(lock, n) ORDER BY t.n", locks)
 
 
 async def save_request(conn: asyncpg.Connection, event: RequestReceived) -> bool:
