@@ -81,6 +81,10 @@ async def _more(settings, before: int) -> bool:
     return await depth(settings, QUEUE + ".dlq") > before
 
 
+async def _at(settings, count: int) -> bool:
+    return await depth(settings, QUEUE + ".dlq") == count
+
+
 async def status_once_consumed(env) -> dict | None:
     """`linli status --json`'s facts once the management API counts reporting's consumers (its
     statistics are a few seconds behind)."""
@@ -120,9 +124,12 @@ async def test_a_dead_letter_is_listed_and_shown_masked_and_stays(own_settings, 
 
 async def test_a_replay_goes_back_to_the_original_queue(own_settings, env, reporting):
     message_id = await dead_letter(own_settings, reporting)
+    count = await depth(own_settings, QUEUE + ".dlq")
     dry = await linli(env, "dlq", "replay", QUEUE, "--dry-run")
     assert dry.exit_code == 0 and f"would replay {message_id} to linli.events volunteer.registered" in dry.stdout
-    count = await depth(own_settings, QUEUE + ".dlq")
+    # The dry run read them without taking them; they are ready again once the broker has seen
+    # its channel close (read at once, the queue once counted 0 of its 2).
+    await eventually(lambda: _at(own_settings, count))
     before = await handled(reporting, "reporting")
     replayed = await linli(env, "dlq", "replay", QUEUE)
     assert replayed.exit_code == 0 and f"replayed {count}, 0 skipped" in replayed.stdout, replayed.output
