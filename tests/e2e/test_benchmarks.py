@@ -52,6 +52,9 @@ def test_latency_was_measured_for_every_request_and_every_published_event(report
     assert offered["count"] == latency["rate_per_second"] * latency["seconds"] and latency["not_offered_within_wait"] == 0
     assert latency["offered_per_second"] > 0
     assert confirmed["count"] >= offered["count"] * 2  # at least each request.received and its offer
+    by_key = latency["outbox_commit_to_confirmed_by_routing_key"]
+    assert by_key["request.received"]["count"] == by_key["assignment.offered"]["count"] == offered["count"]
+    assert sum(figures["count"] for figures in by_key.values()) == confirmed["count"]
     for figures in (offered, confirmed):
         assert 0 <= figures["p50_ms"] <= figures["p99_ms"] <= figures["max_ms"]
 
