@@ -15,12 +15,15 @@ CROSSING_SECONDS = 1.0  # how long a batch waits for the other's first message
 
 
 def subscription(service: ServiceDefinition, event_type):
-    """The service's own subscription to `event_type` (its prepare and handler, as wired)."""
+    """The service's own subscription to `event_type`, or to an envelope's routing key (its prepare
+    and handler, as wired)."""
     return next(s for s in service.consumers._subscriptions if s.routing_key == event_type.routing_key)
 
 
 def deliveries(queue: str, events: list) -> list[tuple[Envelope, object]]:
-    return [(Envelope(queue=queue, routing_key="", message_id=str(uuid.uuid4()), correlation_id="c", body=b""), event)
+    """Each event with an envelope of its own; an envelope (intake's submissions) is its own message."""
+    return [(event, event) if isinstance(event, Envelope) else
+            (Envelope(queue=queue, routing_key="", message_id=str(uuid.uuid4()), correlation_id="c", body=b""), event)
             for event in events]
 
 
@@ -40,7 +43,7 @@ async def crossed(service: ServiceDefinition, deps, first: list, second: list) -
     """The outcomes of handling the two batches at once, each through its events' subscription,
     crossing after their first messages (an exception for a batch that failed, e.g. deadlocked)."""
     told = asyncio.Event(), asyncio.Event()
-    batches = [dataclasses.replace(subscribed := subscription(service, type(batch[0])),
+    batches = [dataclasses.replace(subscribed := subscription(service, batch[0]),
                                    handler=waiting_after_the_first(subscribed.handler, mine, theirs))
                for batch, mine, theirs in ((first, *told), (second, *told[::-1]))]
     return await asyncio.wait_for(asyncio.gather(

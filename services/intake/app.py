@@ -20,7 +20,7 @@ consumers = Consumers()
 for kind in KINDS:  # intake.request-submit, intake.volunteer-register, intake.household-register, …
     # No size limit of the consumer's: parse_submission rejects an oversized body, with the reason.
     consumers.add(f"intake.{kind.routing_key.replace('.', '-')}", INTAKE, kind.routing_key, handlers.on_submission(kind),
-                  max_bytes=None)
+                  max_bytes=None, prepare=kind.prepare)
 consumers.add("intake.person-erase", INTAKE, "person.erase", erasure.on_erase)
 consumers.on_event("intake", RequestAssigned, handlers.on_request_assigned)
 consumers.on_event("intake", RequestEscalated, handlers.on_request_escalated)

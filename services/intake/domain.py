@@ -88,7 +88,7 @@ def first_of_same_need(source: str, received_at: datetime, others: list[OtherReq
     """The first request from another source for the same need received within `window` of
     this one; None if this request is the first. Within the window, before or after: two
     intake processes that take the same need at once stamp it with their own clocks, and the
-    one decided second (store.take_turn) may carry the earlier time."""
+    one decided second (store.take_turns) may carry the earlier time."""
     candidates = [r for r in others if r.source != source and abs(received_at - r.received_at) <= window]
     return min(candidates, key=lambda r: r.received_at).request_id if candidates else None
 

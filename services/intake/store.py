@@ -109,10 +109,18 @@ async def upsert_volunteer(conn: asyncpg.Connection, registration: VolunteerRegi
         uuid4(), registration.source, registration.external_id, registration.model_dump(mode="json"))
 
 
-async def take_turn(conn: asyncpg.Connection, *key: str) -> None:
-    """Wait until no other transaction holds `key`, and hold it until this one ends: submissions
-    with the same key are decided one after the other, each seeing what the one before committed."""
-    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", "intake:" + "\x1f".join(key))
+def turn(*key: str) -> str:
+    """A turn's name: submissions with the same key are decided one after the other, each seeing
+    what the one before committed (a request's and its cancellations'; the same need's)."""
+    return "intake:" + "\x1f".join(key)
+
+
+async def take_turns(conn: asyncpg.Connection, turns: list[str]) -> None:
+    """Wait until no other transaction holds `turns`, taken in the order given in one statement,
+    and hold them until this one ends."""
+    if turns:
+        await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended(t.turn, 0)) "
+                           "FROM unnest($1::text[]) WITH ORDINALITY AS t(turn, n) ORDER BY t.n", turns)
 
 
 async def same_need_around(conn: asyncpg.Connection, request_id: UUID, received_at: datetime, phone: str,

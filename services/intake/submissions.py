@@ -21,6 +21,7 @@ from services.intake.domain import (OnCancel, Rejection, S, first_of_same_need, 
                                     phone_key, status_on_arrival)
 from services.intake.households import for_household
 from services.intake.sources import Sources, unknown_source_reason
+from shared.consumer import Prepare
 from shared.events import (AssignmentResponded, CancellationRejected, CaseReceived, CaseRejected, CompletionRejected,
                            CompletionReported, HouseholdRejected, RequestCancelled, RequestDuplicate, RequestReceived,
                            RequestRejected,
@@ -73,6 +74,7 @@ class Kind:
     model: type[BaseModel]
     rejected: type[SubmissionRejected]
     accept: Accept
+    prepare: Prepare | None = None  # what a batch of them does first (shared/consumer.py)
 
 
 @dataclass(frozen=True)
@@ -149,7 +151,7 @@ async def _accept_request(intake: Intake, uow: UnitOfWork, request: ServiceReque
     household_id = named.household.household_id if named.household else None
     if named.household:
         request = for_household(request, named.household)
-    await store.take_turn(conn, "request", request.source, request.external_id)  # after or before its cancellations
+    await _take_turns(uow, [store.turn("request", request.source, request.external_id)])  # and its cancellations'
     request_id = await store.insert_request(conn, request, arrival.correlation_id, arrival.at, household_id)
     if request_id is None:
         existing = await store.request_by_key(conn, request.source, request.external_id)
@@ -199,11 +201,34 @@ async def _first_of_same_need(intake: Intake, uow: UnitOfWork, request: ServiceR
     phone = phone_key(request.beneficiary.phone if request.beneficiary else None)
     if not phone:
         return None
-    await store.take_turn(uow.connection, "same-need", phone, request.category, request.community_code)
+    await _take_turns(uow, [_same_need(phone, request)])
     window = timedelta(hours=intake.settings.intake_duplicate_window_hours)
     others = await store.same_need_around(uow.connection, request_id, received_at, phone, request.category,
                                           request.community_code, window)
     return first_of_same_need(request.source, received_at, others, window)
+
+
+def _same_need(phone: str, request: ServiceRequestSubmission) -> str:
+    return store.turn("same-need", phone, request.category, request.community_code)
+
+
+async def _take_turns(uow: UnitOfWork, turns: list[str]) -> None:
+    """The turns this transaction does not hold yet (its batch took them first: take_request_turns)."""
+    await store.take_turns(uow.connection, uow.not_yet_held(turns))
+
+
+async def take_request_turns(intake: Intake, uow: UnitOfWork, envelopes: list) -> None:
+    """A batch of requests takes the turns its handlers would take one by one, all first and in
+    one statement: the requests' (sorted), then their needs' (sorted), as one request takes them.
+    Taken message after message, two batches with the same beneficiaries in opposite orders could
+    each hold one need's turn and wait for the other's. A request naming a household takes its
+    need's turn in its handler (its phone may be the household's)."""
+    requests = [r for r in (parse_submission(ServiceRequestSubmission, e.body) for e in envelopes)
+                if not isinstance(r, Rejection)]
+    needs = [_same_need(phone, r) for r in requests if not (r.household_id or r.household_external_id)
+             and (phone := phone_key(r.beneficiary.phone if r.beneficiary else None))]
+    await store.take_turns(uow.connection, uow.not_yet_held(store.turn("request", r.source, r.external_id)
+                                                            for r in requests) + uow.not_yet_held(needs))
 
 
 async def _accept_volunteer(intake: Intake, uow: UnitOfWork, registration: VolunteerRegistration,
@@ -256,7 +281,7 @@ async def _accept_cancellation(intake: Intake, uow: UnitOfWork, cancellation: Re
     INTAKE_CANCELLATION_WAIT_MINUTES; refuse_expired_cancellations refuses it after that."""
     conn = uow.connection
     identity = {"source": cancellation.source, "external_id": cancellation.external_id}
-    await store.take_turn(conn, "request", cancellation.source, cancellation.external_id)
+    await _take_turns(uow, [store.turn("request", cancellation.source, cancellation.external_id)])
     known = await store.request_by_key(conn, **identity)
     decision = on_cancel(known["status"] if known else None, await store.is_cancellation_waiting(conn, **identity))
     if decision == OnCancel.WAIT:
@@ -326,7 +351,7 @@ async def refuse_expired_cancellations(intake: Intake) -> int:
     return len(expired)
 
 
-REQUEST = Kind("request.submit", ServiceRequestSubmission, RequestRejected, _accept_request)
+REQUEST = Kind("request.submit", ServiceRequestSubmission, RequestRejected, _accept_request, take_request_turns)
 CANCELLATION = Kind("request.cancel", RequestCancellation, CancellationRejected, _accept_cancellation)
 KINDS = (REQUEST,
          Kind("volunteer.register", VolunteerRegistration, VolunteerRejected, _accept_volunteer),
