@@ -160,6 +160,12 @@ def test_phone_numbers_are_masked_in_free_text():
     assert mask_phone_numbers("2026-03-01 楼号 12") == "2026-03-01 楼号 12"
 
 
+def test_an_id_whose_digits_read_as_a_phone_is_left_whole():
+    for request_id in ("f0807453-9306-49e5-9b93-ed96f5e8ec00", "abcd1234-0591-4234-8123-000000000000"):
+        text = f"request h-1 was linked to request {request_id}; call 13800000001"
+        assert mask_phone_numbers(text) == f"request h-1 was linked to request {request_id}; call 138****0001"
+
+
 def test_names_are_masked_where_known():
     assert mask_name("王秀英") == "王**" and mask_name("Li Na") == "L****"
     assert mask_names("王秀英老人,王秀英的女儿", ["王秀英", "王秀"]) == "王**老人,王**的女儿"
