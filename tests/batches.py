@@ -14,10 +14,10 @@ from shared.service import ServiceDefinition
 CROSSING_SECONDS = 1.0  # how long a batch waits for the other's first message
 
 
-def subscription(service: ServiceDefinition, event_type):
-    """The service's own subscription to `event_type`, or to an envelope's routing key (its prepare
-    and handler, as wired)."""
-    return next(s for s in service.consumers._subscriptions if s.routing_key == event_type.routing_key)
+def subscription(service: ServiceDefinition, kind):
+    """The service's own subscription to `kind`'s routing key (an event type, an event, or an
+    envelope of intake's submissions): its prepare and handler, as wired."""
+    return next(s for s in service.consumers._subscriptions if s.routing_key == kind.routing_key)
 
 
 def deliveries(queue: str, events: list) -> list[tuple[Envelope, object]]:

@@ -4,8 +4,8 @@ import os
 import pytest
 
 from services.deployment import migrate_all
-from tests.benchmark_run import CHECKS, BenchmarkRun
 from shared.settings import Settings
+from tests.benchmark_run import CHECKS, BenchmarkRun
 from tests.identities import JWKS_FILE
 from tests.servers import (BROKER_USERS, SOURCES, broker_server, check_answers, database_server, migrated_template,
                            own_database, own_vhost)
