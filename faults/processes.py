@@ -89,8 +89,15 @@ class Supervised:
             if all(self.ready(name) for name in names):
                 return time.monotonic() - started
             time.sleep(0.2)
-        late = [name for name in names if not self.ready(name)]
+        late = [f"{name} ({self.readiness(name)})" for name in names if not self.ready(name)]
         raise TimeoutError(f"not ready after {timeout:g}s: {', '.join(late)}\n{self.tail()}")
+
+    def readiness(self, name: str) -> str:
+        """What the replica's /readyz says (which of the broker, the database, a worker is not ok)."""
+        try:
+            return httpx.get(f"{self.urls[name]}/readyz", timeout=2).text[:300]
+        except httpx.HTTPError as error:
+            return f"/readyz: {type(error).__name__}"
 
     def kill(self, name: str) -> int:
         """SIGKILL the replica, as a crash or the OOM killer would; returns the pid it had."""
