@@ -63,7 +63,7 @@ async def _decision(matching: Matching, rng: random.Random) -> float:
         await tasks.save_request(conn, request)
         await tasks.insert_task(conn, AddTask(request_task(request, 1, matching.policy.service_hours)))
     started = time.perf_counter()
-    await decide(matching, community)
+    await decide(matching, [community])
     return (time.perf_counter() - started) * 1000
 
 

@@ -112,6 +112,35 @@ def peak_rss_mb(services) -> dict[str, float]:
     return {name: round(peak(service.process.pid), 1) for name, service in services.items()}
 
 
+# The servers' processes, by the name the kernel gives them: their CPU is counted with the services'.
+SERVERS = {"postgres": "postgresql", "beam.smp": "rabbitmq"}
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _cpu_of(stat: str) -> tuple[str, float]:
+    """(the process's name, its user and system CPU seconds so far) from /proc/PID/stat."""
+    name, rest = stat[stat.index("(") + 1:stat.rindex(")")], stat[stat.rindex(")") + 2:].split()
+    return name, (int(rest[11]) + int(rest[12])) / TICKS
+
+
+def cpu_seconds(services) -> dict[str, float]:
+    """CPU seconds each service process has used so far, and the database and broker servers
+    (all their processes: the servers are this machine's, so other work on them counts too)."""
+    used = {name: _cpu_of(Path(f"/proc/{service.process.pid}/stat").read_text())[1]
+            for name, service in services.items()}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError):
+            name, seconds = _cpu_of(stat.read_text())
+            if name in SERVERS:
+                used[SERVERS[name]] = used.get(SERVERS[name], 0.0) + seconds
+    return used
+
+
+def cpu_ms_per_request(before: dict[str, float], after: dict[str, float], requests: int) -> dict[str, float]:
+    spent = {name: 1000 * (after[name] - before.get(name, 0.0)) / requests for name in after}
+    return {**{name: round(ms, 2) for name, ms in spent.items()}, "all": round(sum(spent.values()), 1)}
+
+
 async def through_linli(settings: Settings, run: str, processes: tuple[str, ...], complete: bool = False,
                        timeout: float = 600) -> dict:
     """One run's burst through `processes`, the simulation's volunteers accepting at once (and,
@@ -119,8 +148,10 @@ async def through_linli(settings: Settings, run: str, processes: tuple[str, ...]
     with tempfile.TemporaryDirectory() as logs, system(settings, Path(logs), processes, **ROOM) as services:
         async with Simulation(settings, USERS, day.AT_ONCE, complete=complete) as simulation:
             await simulation.register(volunteers(run), timeout=120)
+            before = cpu_seconds(services)
             result = await burst(simulation, requests(run), timeout=timeout)
-        return {**result, "peak_rss_mb": peak_rss_mb(services)}
+            spent = cpu_ms_per_request(before, cpu_seconds(services), result["requests"])
+        return {**result, "peak_rss_mb": peak_rss_mb(services), "cpu_ms_per_request": spent}
 
 
 async def offered_by_linli(settings: Settings, run: str, processes: tuple[str, ...], timeout: float = 600,
@@ -131,16 +162,18 @@ async def offered_by_linli(settings: Settings, run: str, processes: tuple[str, .
             system(settings, Path(logs), processes, **ROOM, **environment) as services:
         async with Simulation(settings, USERS, NOBODY_ANSWERS, complete=False) as simulation:
             await simulation.register(volunteers(run), timeout=120)
-            started = time.perf_counter()
+            before, started = cpu_seconds(services), time.perf_counter()
             await asyncio.gather(*(simulation.submit(day.Submission(0.0, "request.submit", r)) for r in bodies))
             await eventually(lambda: simulation.counts["request.received"] >= len(bodies), timeout, every=0.05)
             received = time.perf_counter() - started
             await eventually(lambda: simulation.counts["assignment.offered"] >= len(bodies), timeout, every=0.05)
             elapsed = time.perf_counter() - started
+            spent = cpu_ms_per_request(before, cpu_seconds(services), len(bodies))
         return {"requests": len(bodies), "seconds": round(elapsed, 2),
                 "requests_per_second": round(len(bodies) / elapsed, 1),
                 "seconds_until_all_received_by_intake": round(received, 2),
-                "offered": simulation.counts["assignment.offered"], "peak_rss_mb": peak_rss_mb(services)}
+                "offered": simulation.counts["assignment.offered"], "peak_rss_mb": peak_rss_mb(services),
+                "cpu_ms_per_request": spent}
 
 
 async def main() -> dict:

@@ -34,6 +34,7 @@ class UnitOfWork:
         self._on_events_committed = on_events_committed
         self.connection: asyncpg.Connection | None = None
         self._after_commit: dict[Hashable, Callable[[], Any]] = {}
+        self._gathered: dict[Hashable, Any] = {}
         self._collected: dict[Hashable, tuple[Any, Callable[[asyncpg.Connection, Any], Awaitable[None]]]] = {}
         self._events: list[Event] = []
         self._held: set[Hashable] = set()
@@ -61,7 +62,7 @@ class UnitOfWork:
         finally:
             await self._pool.release(self.connection)
             self.connection = None
-            self._events, self._collected, self._held = [], {}, set()
+            self._events, self._collected, self._held, self._gathered = [], {}, set(), {}
         if exc_type is None:
             await self._committed(emitted)
 
@@ -98,6 +99,15 @@ class UnitOfWork:
         back: work that needs the committed state, such as a decision in a unit of work of its own.
         Callbacks given the same `key` run once (the last one given)."""
         self._after_commit[key if key is not None else object()] = callback
+
+    def after_commit_with(self, key: Hashable, factory: Callable[[], T], callback: Callable[[T], Any]) -> T:
+        """This transaction's object under `key`, made by `factory` the first time it is asked for,
+        and given to `callback` (plain or async) once the transaction has committed: work that a
+        batch's messages each add to, done once for them all."""
+        if key not in self._gathered:
+            gathered = self._gathered[key] = factory()
+            self.after_commit(lambda: callback(gathered), key=key)
+        return self._gathered[key]
 
     async def _committed(self, emitted: int) -> None:
         if emitted:

@@ -4,6 +4,8 @@ was decided: each change through the store, each event into the outbox, in one u
 and the stages its events show a request reach, whose latencies are observed once it commits."""
 from dataclasses import replace
 from functools import partial
+from itertools import groupby
+from operator import itemgetter
 
 from prometheus_client import Histogram
 
@@ -32,8 +34,7 @@ async def _settle(conn, change: SettleBooking) -> None:
 
 _STORE = {AddAssignment: assignments.insert, MoveAssignment: assignments.move,
           RecordService: assignments.record_service, SettleBooking: _settle, AddTask: tasks.insert_task,
-          MoveTask: tasks.move_task, WaitForFree: tasks.wait_for_free, WantOffers: tasks.want_offers,
-          WidenSearch: tasks.widen,
+          MoveTask: tasks.move_task, WaitForFree: tasks.wait_for_free, WidenSearch: tasks.widen,
           MoveCase: tasks.move_case, CloseCase: tasks.close_case, FollowUpAnnounced: tasks.follow_up_announced,
           SetSeries: tasks.set_series, RememberCancellation: tasks.remember_cancellation,
           KeepReport: assignments.keep_report, DropReport: assignments.drop_report,
@@ -43,15 +44,27 @@ _STORE = {AddAssignment: assignments.insert, MoveAssignment: assignments.move,
           RecordReturnVisit: staff.record_return_visit}
 
 
-async def apply(uow: UnitOfWork, decision: Decision) -> None:
-    for change in decision.changes:
-        await _STORE[type(change)](uow.connection, change)
-    for event in decision.events:
+# Changes written together when several come in a row: one statement for the run, as
+# writing them one after another would do.
+_STORE_ALL = {WantOffers: tasks.want_offers_all}
+
+
+async def apply(uow: UnitOfWork, *decisions: Decision) -> None:
+    """Apply the decisions in order; a run of changes of one kind that `_STORE_ALL` writes
+    together takes one statement, and the requests' stages one statement a stage."""
+    changes = [change for decision in decisions for change in decision.changes]
+    events = [event for decision in decisions for event in decision.events]
+    for kind, run in groupby(changes, key=type):
+        if kind in _STORE_ALL:
+            await _STORE_ALL[kind](uow.connection, list(run))
+        else:
+            for change in run:
+                await _STORE[kind](uow.connection, change)
+    for event in events:
         await uow.emit(event)
-    await work.note(uow.connection, decision.events)
-    for request_id, stage, at in stages_reached(decision.events):
-        seconds = await stages.reach(uow.connection, request_id, stage, at)
-        if seconds is not None:
+    await work.note(uow.connection, events)
+    for stage, reached in groupby(stages_reached(events), key=itemgetter(1)):
+        for seconds in await stages.reach(uow.connection, stage, [(request, at) for request, _, at in reached]):
             uow.after_commit(partial(STAGE_SECONDS.labels(stage.label).observe, seconds))
 
 

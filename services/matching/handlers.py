@@ -104,9 +104,9 @@ async def on_completion_reported(matching: Matching, uow: UnitOfWork, event: Com
 
 
 def _dispatch_after(uow: UnitOfWork, matching: Matching, community: str) -> None:
-    """Once committed, the community's waiting tasks are staffed: once per community, however
-    many messages of a batch asked for it."""
-    uow.after_commit(partial(dispatch, matching, community), key=("dispatch", community))
+    """Once committed, the community's waiting tasks are staffed: in one decision for all the
+    communities a batch's messages asked for, however many asked for each."""
+    uow.after_commit_with("dispatch", set, partial(dispatch, matching)).add(community)
 
 
 def _refused(decision: Decision) -> bool:

@@ -148,7 +148,7 @@ async def _occurrence_action(matching: Matching, who: Caller, request_id: UUID, 
         held = next(h for task, h in occurrences if task.task_id == chosen.task_id)
         outcome = await decide(uow, chosen, request, series, held)
         await decided(uow, outcome, language(who, lang))
-        uow.after_commit(lambda: dispatch(matching, row["community_code"]))
+        uow.after_commit(lambda: dispatch(matching, [row["community_code"]]))
     return chosen, outcome
 
 
@@ -278,7 +278,7 @@ async def _case_action(matching: Matching, who: Caller, community: str, case_id:
         task = await staff.case_task(conn, case_id, case.level)
         held = await assignments.of_task(conn, task.task_id) if task else ()
         await decided(uow, await decide(conn, case, task, held), language(who, lang))
-        uow.after_commit(lambda: dispatch(matching, community))
+        uow.after_commit(lambda: dispatch(matching, [community]))
 
 
 @router.post("/cases/{case_id}/escalate", openapi_extra=documented(Escalate))

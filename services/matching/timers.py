@@ -77,7 +77,7 @@ async def tick(matching: Matching) -> int:
         waiting = await tasks.communities_waiting(conn, now, BATCH)
     for row in waiting:
         await _each(matching, "dispatch", row["community_code"], row["attempts"], now,
-                    lambda: dispatch(matching, row["community_code"]))
+                    lambda: dispatch(matching, [row["community_code"]]))
     return max(len(expired), len(missed), len(lapsed), len(due))
 
 

@@ -10,8 +10,12 @@ import pytest
 
 from services.matching.app import SERVICE
 from services.matching.decisions import lock_answered
+from services.matching.dispatch import decide
+from services.matching.domain.changes import AddTask
+from services.matching.domain.series import request_task
 from services.matching.erasure import erasure_lock
 from services.matching.handlers import lock_received
+from services.matching.store import tasks
 from services.matching.store.tasks import request_lock
 from tests.batches import crossed
 from tests.builders.matching import answer, community, done, received, registered
@@ -74,3 +78,35 @@ async def test_a_batch_of_requests_takes_its_requests_and_erasure_locks_first(se
                 assert uow.not_yet_held([request_lock(batch[0].request_id), erasure_lock(batch[1].request_id)]) == []
     finally:
         await other.close()
+
+
+async def _waiting_task(matching, request) -> None:
+    """The request stored with its task waiting for offers, as its arrival leaves it, but with no
+    decision after it (the test makes that one)."""
+    async with matching.runtime.pool.acquire() as conn:
+        await tasks.save_request(conn, request)
+        await tasks.insert_task(conn, AddTask(request_task(request, 1, matching.policy.service_hours)))
+
+
+async def test_the_communities_of_a_batch_are_staffed_in_one_decision_each_its_oldest_first(settings):
+    """After a batch of requests, the communities it touched are decided together (one unit of
+    work: one transaction wrote every offer), each at most MATCHING_BATCH_SIZE of its oldest
+    waiting tasks; the request beyond waits for the next decision."""
+    places = sorted([community(), community()])
+    quiet = settings.model_copy(update={"matching_clock_seconds": 3600, "matching_batch_size": 1})
+    async with running(SERVICE, quiet) as client:
+        matching = client.app.state.deps
+        await enrol(client, quiet, *(registered(place, "cooking") for place in places for _ in range(2)))
+        first, later, other = (received(places[0], "elder_care.meals"), received(places[0], "elder_care.meals"),
+                               received(places[1], "elder_care.meals"))
+        for request in (first, later, other):
+            await _waiting_task(matching, request)
+        assert await decide(matching, places) == []
+        async with matching.runtime.pool.acquire() as conn:
+            offers = await conn.fetch("SELECT t.request_id, a.xmin::text AS xact FROM assignment a "
+                                      "JOIN task t USING (task_id) WHERE t.community_code = ANY($1::text[])", places)
+            outbox = await conn.fetchval("SELECT count(DISTINCT xmin::text) FROM outbox "
+                                         "WHERE routing_key = 'assignment.offered' AND convert_from(body, 'UTF8') LIKE ANY($1::text[])",
+                                         [f"%{r.request_id}%" for r in (first, other)])
+    assert sorted(str(o["request_id"]) for o in offers) == sorted([str(first.request_id), str(other.request_id)])
+    assert len({o["xact"] for o in offers}) == 1 and outbox == 1

@@ -115,3 +115,21 @@ async def test_a_lock_already_held_is_not_taken_again_until_the_transaction_ends
         assert uow.not_yet_held(["a"]) == [] and uow.not_yet_held(["c", "a"]) == ["c"]  # then its messages'
     async with uow:
         assert uow.not_yet_held(["a"]) == ["a"]  # held no more
+
+
+async def test_what_the_messages_gather_for_after_the_commit_is_handed_over_once_committed():
+    pool = Working()
+    async with UnitOfWork(pool, lambda: None) as uow:
+        for community in ("c-2", "c-1", "c-2"):
+            uow.after_commit_with("dispatch", set, lambda gathered: pool.log.append(sorted(gathered))).add(community)
+        pool.log.append("work")
+    assert pool.log == ["begin", "work", "commit", ["c-1", "c-2"]]
+
+
+async def test_what_the_messages_gather_is_never_handed_over_when_the_transaction_rolls_back():
+    pool = Working()
+    with pytest.raises(ValueError):
+        async with UnitOfWork(pool, lambda: None) as uow:
+            uow.after_commit_with("dispatch", set, pool.log.append).add("c-1")
+            raise ValueError("the handler failed")
+    assert pool.log == ["begin", "rollback"]

@@ -4,7 +4,7 @@ from uuid import UUID
 
 import asyncpg
 
-from services.matching.domain.changes import SettleBooking
+from services.matching.domain.changes import AddAssignment, SettleBooking
 from services.matching.domain.model import Slot, Volunteer
 from shared.events import VolunteerRegistered
 
@@ -36,23 +36,34 @@ async def save_volunteer(conn: asyncpg.Connection, event: VolunteerRegistered) -
                                    [(event.community_code, skill, event.volunteer_id) for skill in event.skills])
 
 
-async def candidates(conn: asyncpg.Connection, communities: list[str], skill: str, week: date) -> list[Volunteer]:
-    """The active volunteers of `communities` who have `skill`, with their hours in `week` and
-    over the recent weeks. The (community, skill) key finds them without reading anyone else."""
+async def candidates(conn: asyncpg.Connection, searches: list[tuple[list[str], str, date]]) -> list[list[Volunteer]]:
+    """For each search (communities, skill, week), in one statement: the active volunteers of
+    the communities who have the skill, with their hours in the week and over the recent weeks.
+    The (community, skill) key finds them without reading anyone else."""
+    if not searches:
+        return []
+    places = [(number, community) for number, (communities, _, _) in enumerate(searches, 1)
+              for community in communities]
     rows = await conn.fetch(
-        "SELECT v.volunteer_id, v.source, v.external_id, v.community_code, v.grid_code, v.skills, v.availability, "
-        "v.max_weekly_hours, v.lat, v.lon, v.languages, v.active, v.open_assignments, "
+        "SELECT q.number, v.volunteer_id, v.source, v.external_id, v.community_code, v.grid_code, v.skills, "
+        "v.availability, v.max_weekly_hours, v.lat, v.lon, v.languages, v.active, v.open_assignments, "
         "COALESCE(w.hours, 0) AS week_hours, "
         "COALESCE((SELECT sum(r.hours) FROM volunteer_week r WHERE r.volunteer_id = v.volunteer_id "
-        "          AND r.week > $3::date - $4::int AND r.week <= $3::date), 0) AS recent_hours, "
+        "          AND r.week > q.week - $5::int AND r.week <= q.week), 0) AS recent_hours, "
         "COALESCE((SELECT array_agg(tstzrange(t.window_start, t.window_end)) FROM assignment a JOIN task t "
         "          USING (task_id) WHERE a.volunteer_id = v.volunteer_id AND a.status = 'accepted' "
         "          AND t.window_start IS NOT NULL), '{}') AS booked "
-        "FROM volunteer_skill s JOIN volunteer v USING (volunteer_id) "
-        "LEFT JOIN volunteer_week w ON w.volunteer_id = v.volunteer_id AND w.week = $3 "
-        "WHERE s.community_code = ANY($1::text[]) AND s.skill = $2",
-        communities, skill, week, RECENT_WEEKS * 7)
-    return [_volunteer(row) for row in rows]
+        "FROM unnest($1::int[], $2::text[]) AS p(number, community) "
+        "JOIN unnest($3::text[], $4::date[]) WITH ORDINALITY AS q(skill, week, number) USING (number) "
+        "JOIN volunteer_skill s ON s.community_code = p.community AND s.skill = q.skill "
+        "JOIN volunteer v USING (volunteer_id) "
+        "LEFT JOIN volunteer_week w ON w.volunteer_id = v.volunteer_id AND w.week = q.week",
+        [number for number, _ in places], [community for _, community in places],
+        [skill for _, skill, _ in searches], [week for _, _, week in searches], RECENT_WEEKS * 7)
+    found = [[] for _ in searches]
+    for row in rows:
+        found[row["number"] - 1].append(_volunteer(row))
+    return found
 
 
 def _volunteer(row: asyncpg.Record) -> Volunteer:
@@ -87,21 +98,25 @@ async def lock_volunteers(conn: asyncpg.Connection, volunteer_ids: list[UUID]) -
         sorted(set(volunteer_ids)))
 
 
-async def book(conn: asyncpg.Connection, volunteer_id: UUID, week: date, hours: float, max_open: int) -> bool:
-    """Hold a place and `hours` of the volunteer's week for an offer, if their caps allow it
-    now, in one statement: the volunteer's row is locked first (FOR UPDATE re-reads it after
-    any decision that held it, in any process), the week's hours are added only within the cap
-    (ON CONFLICT sees the latest hours), and the place only if they were; else nothing."""
+async def book(conn: asyncpg.Connection, offer: AddAssignment, max_open: int) -> bool:
+    """Hold a place and the offer's hours of the volunteer's week, if their caps allow it now,
+    and write the offer: all in one statement. The volunteer's row is locked first (FOR UPDATE
+    re-reads it after any decision that held it, in any process), the week's hours are added
+    only within the cap (ON CONFLICT sees the latest hours), the place only if they were, and
+    the offer only if the place was; else nothing."""
     return bool(await conn.fetchval(
         "WITH placed AS (SELECT max_weekly_hours FROM volunteer WHERE volunteer_id = $1 AND active "
         "  AND open_assignments < $4 FOR UPDATE), "
         "booked AS (INSERT INTO volunteer_week AS w (volunteer_id, week, hours) "
         "  SELECT $1, $2, $3::numeric FROM placed WHERE $3::numeric <= placed.max_weekly_hours "
         "  ON CONFLICT (volunteer_id, week) DO UPDATE SET hours = w.hours + EXCLUDED.hours "
-        "  WHERE w.hours + EXCLUDED.hours <= (SELECT max_weekly_hours FROM placed) RETURNING w.volunteer_id) "
-        "UPDATE volunteer v SET open_assignments = v.open_assignments + 1 FROM booked "
-        "WHERE v.volunteer_id = booked.volunteer_id RETURNING true",
-        volunteer_id, week, hours, max_open))
+        "  WHERE w.hours + EXCLUDED.hours <= (SELECT max_weekly_hours FROM placed) RETURNING w.volunteer_id), "
+        "counted AS (UPDATE volunteer v SET open_assignments = v.open_assignments + 1 FROM booked "
+        "  WHERE v.volunteer_id = booked.volunteer_id RETURNING v.volunteer_id) "
+        "INSERT INTO assignment (assignment_id, task_id, volunteer_id, reason, planned_hours, week, expires_at) "
+        "SELECT $5, $6, volunteer_id, $7, $3, $2, $8 FROM counted RETURNING true",
+        offer.volunteer_id, offer.week, offer.planned_hours, max_open, offer.assignment_id, offer.task_id,
+        offer.reason, offer.expires_at))
 
 
 async def settle(conn: asyncpg.Connection, change: SettleBooking) -> None:

@@ -7,11 +7,13 @@ import asyncpg
 from services.matching.domain.stages import Stage
 
 
-async def reach(conn: asyncpg.Connection, request_id: UUID, stage: Stage, at: datetime) -> float | None:
-    """Record that the request reached `stage` at `at`; the seconds since the stage before, or
-    None if it had reached this one already (or not the one before, e.g. a request that came
-    before the stages were kept)."""
+async def reach(conn: asyncpg.Connection, stage: Stage, reached: list[tuple[UUID, datetime]]) -> list[float]:
+    """Record that each request reached `stage` at its time, in one statement; the seconds since
+    the stage before, for each that had not reached this one already (and had reached the one
+    before: not a request that came before the stages were kept)."""
     column, since = f"{stage.value}_at", f"{stage.since}_at"  # from the enum, never from input
-    return await conn.fetchval(
-        f"UPDATE service_request SET {column} = $2 WHERE request_id = $1 AND {column} IS NULL "
-        f"AND {since} IS NOT NULL RETURNING extract(epoch FROM $2 - {since})::float8", request_id, at)
+    return [seconds for (seconds,) in await conn.fetch(
+        f"UPDATE service_request s SET {column} = r.at FROM unnest($1::uuid[], $2::timestamptz[]) AS r(id, at) "
+        f"WHERE s.request_id = r.id AND s.{column} IS NULL AND s.{since} IS NOT NULL "
+        f"RETURNING extract(epoch FROM r.at - s.{since})::float8",
+        [request_id for request_id, _ in reached], [at for _, at in reached])]

@@ -191,10 +191,13 @@ async def wait_over(conn: asyncpg.Connection, now: datetime) -> int:
         now)).split()[-1])
 
 
-async def want_offers(conn: asyncpg.Connection, change: WantOffers) -> None:
-    """A task with every offer it needs ends its wait for a free volunteer, if it had one."""
-    await conn.execute("UPDATE task SET wants_offers = $2, wait_until = CASE WHEN $2 THEN wait_until END "
-                       "WHERE task_id = $1", change.task_id, change.wanted)
+async def want_offers_all(conn: asyncpg.Connection, changes: list[WantOffers]) -> None:
+    """Tasks with every offer they need end their wait for a free volunteer, if they had one;
+    in one statement (of two changes to one task, the later holds)."""
+    wanted = {change.task_id: change.wanted for change in changes}
+    await conn.execute("UPDATE task t SET wants_offers = c.wanted, wait_until = CASE WHEN c.wanted THEN wait_until END "
+                       "FROM unnest($1::uuid[], $2::bool[]) AS c(task_id, wanted) WHERE t.task_id = c.task_id",
+                       list(wanted), list(wanted.values()))
 
 
 # Who served the latest earlier occurrence of a series (the pairing to keep); and who was

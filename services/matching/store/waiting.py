@@ -1,5 +1,5 @@
-"""A community's waiting tasks with everything their decision reads (dispatch.py), in one
-statement rather than six round trips per task: the task, what it staffs, its assignments, who
+"""The waiting tasks of some communities with everything their decision reads (dispatch.py),
+in one statement rather than six round trips per task: the task, what it staffs, its assignments, who
 served the series' last occurrence, who was offered the case, who was asked before staff
 reopened it, and the household's paired volunteer."""
 from dataclasses import dataclass
@@ -31,15 +31,18 @@ _WAITING = (
     f"ARRAY({tasks.OFFERED_FOR_CASE.format(case='w.case_id')} UNION {staff.ASKED.format(task='w.task_id')}) "
     "  AS offered, "
     f"({households.PAIRED_VOLUNTEER.format(request='w.request_id')}) AS household_paired "
-    "FROM task w LEFT JOIN service_request sr ON sr.request_id = w.request_id "
+    "FROM unnest($1::text[]) AS c(code) CROSS JOIN LATERAL ("
+    "  SELECT * FROM task t WHERE t.community_code = c.code AND t.wants_offers AND t.status = 'open' "
+    "  ORDER BY t.created_at LIMIT $2 FOR UPDATE) w "
+    "LEFT JOIN service_request sr ON sr.request_id = w.request_id "
     "LEFT JOIN mediation_case mc ON mc.case_id = w.case_id "
-    "WHERE w.community_code = $1 AND w.wants_offers AND w.status = 'open' "
-    "ORDER BY w.created_at LIMIT $2 FOR UPDATE OF w")
+    "ORDER BY c.code, w.created_at")
 
 
-async def waiting(conn: asyncpg.Connection, community: str, limit: int) -> list[Waiting]:
-    """The community's tasks that want offers, oldest first (the caller holds the community's lock)."""
-    return [_waiting(row) for row in await conn.fetch(_WAITING, community, limit)]
+async def waiting(conn: asyncpg.Connection, communities: list[str], limit: int) -> list[Waiting]:
+    """The tasks that want offers in each of `communities` (at most `limit` of each, its oldest),
+    community by community, oldest first (the caller holds the communities' locks)."""
+    return [_waiting(row) for row in await conn.fetch(_WAITING, communities, limit)]
 
 
 def _waiting(row: asyncpg.Record) -> Waiting:
