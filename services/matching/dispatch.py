@@ -1,5 +1,5 @@
-"""A matching decision: the waiting tasks of one community are staffed together (burst mode),
-offers are booked against the volunteers' caps in PostgreSQL, and a task nobody can take is
+"""A matching decision: the waiting tasks of some communities are staffed together (burst mode:
+each group of tasks that can share volunteers as one burst), offers are booked against the volunteers' caps in PostgreSQL, and a task nobody can take is
 escalated (a request) or climbs a level (a case): domain/search.py decides which."""
 from collections import Counter
 from collections.abc import Iterable
@@ -16,7 +16,7 @@ from services.matching.domain.lifecycle import offer
 from services.matching.domain.mediation import within_reach
 from services.matching.domain.model import Task, Volunteer
 from services.matching.domain.offers import AssignmentState, Status, offers_wanted, places_held
-from services.matching.domain.search import after_offers, wider_area
+from services.matching.domain.search import after_offers, apart, wider_area
 from services.matching.domain.staffing import Demand, Offer, staff_batch
 from services.matching.domain.subjects import Subject
 from services.matching.domain.tasks import TaskState, week_of_task, weighed
@@ -64,7 +64,9 @@ async def decide(matching: Matching, communities: list[str]) -> list[str]:
         await tasks.lock_communities(uow.connection, communities)
         found = await waiting.waiting(uow.connection, communities, matching.settings.matching_batch_size)
         searches = {search.task.task_id: search for search in await _searches(matching, uow, found, now)}
-        chosen = staff_batch([s.demand for s in searches.values() if s.demand], policy.limits)
+        wanting = [search for search in searches.values() if search.demand]
+        chosen = [choice for group in apart([search.task.search_area for search in wanting])
+                  for choice in staff_batch([wanting[n].demand for n in group], policy.limits)]
         made = {task_id: [] for task_id in searches}
         offered = []
         for choice in chosen:

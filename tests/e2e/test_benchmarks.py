@@ -29,6 +29,8 @@ def test_two_hops_offered_every_request_with_one_and_two_processes_and_the_peer(
     for run in (pipeline["one_process_each"], pipeline["one_process_each_unbatched"], pipeline["two_processes_each"]):
         assert run["offered"] == run["requests"] > 0 and run["requests_per_second"] > 0
         assert all(0 < mb for mb in run["peak_rss_mb"].values())
+        cpu = run["cpu_ms_per_request"]
+        assert set(cpu) == {*run["peak_rss_mb"], "postgresql", "rabbitmq", "all"} and cpu["matching"] > 0
     assert pipeline["bare_faststream_peer"]["requests_per_second"] > 0
     assert pipeline["raw_broker_messages_per_second"] > 0 and pipeline["two_processes_to_one"] > 0
     assert 0 < pipeline["ratio_to_raw_broker"] and 0 < pipeline["ratio_to_peer"] and 0 < pipeline["batched_to_unbatched"]
@@ -41,6 +43,7 @@ def test_the_full_cycle_completed_or_escalated_every_request_with_one_process_ea
     accounted(run, "completed", "escalated")
     assert run["completed"] <= run["assigned"]
     assert set(run["peak_rss_mb"]) >= {"intake", "matching", "notify", "reporting"}
+    assert set(run["cpu_ms_per_request"]) >= {"intake", "matching", "notify", "reporting", "postgresql", "all"}
     assert cycle["two_processes_each"] is None and cycle["two_processes_to_one"] is None
     assert cycle["ratio_to_peer"] > 0
     assert cycle["bare_faststream_peer"]["requests_per_second"] > 0

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from services.matching.domain.changes import MoveTask, WaitForFree
-from services.matching.domain.search import after_offers, waits_for_free
+from services.matching.domain.search import after_offers, apart, waits_for_free
 from services.matching.domain.tasks import TaskStatus
 from shared.submissions import Urgency
 from tests.unit.test_matching_lifecycle import NOW, POLICY, REQUEST, assignment, task
@@ -59,3 +59,13 @@ def test_a_request_whose_wait_is_over_goes_to_the_staff_with_the_reason_it_would
     (event,) = over.events
     assert (event.routing_key, event.reason_code, event.reason) == ("request.escalated", "nobody_able",
                                                                      at_once.events[0].reason)
+
+
+@pytest.mark.parametrize("areas, groups", [
+    ([], []),
+    ([("c-1",), ("c-2",), ("c-1",)], [[0, 2], [1]]),  # one community's tasks share its volunteers
+    ([("c-1",), ("c-2",), ("c-3", "c-2"), ("c-3",)], [[0], [1, 2, 3]]),  # a street's search joins them
+    ([("c-1", "c-2"), ("c-3",), ("c-2", "c-3")], [[0, 1, 2]]),  # through a third
+])
+def test_tasks_whose_areas_share_no_community_are_staffed_apart(areas, groups):
+    assert apart(areas) == groups

@@ -37,6 +37,29 @@ def wider_area(task: TaskState, found: int, wanted: int, policy: Policy) -> tupl
     return task.community_code, *neighbours
 
 
+def apart(areas: Sequence[Sequence[str]]) -> list[list[int]]:
+    """The tasks searched in `areas` (by their place in it) in groups that can share no
+    volunteer: a volunteer belongs to one community, so tasks whose areas have no community in
+    common are staffed apart, each group as one burst (a decision over many communities would
+    otherwise solve one matching of them all, which costs far more than one of each). Groups in
+    the order of their first task, each in the tasks' order."""
+    group_of: dict[str, int] = {}
+    parent = list(range(len(areas)))
+
+    def root(n: int) -> int:
+        while parent[n] != n:
+            parent[n] = n = parent[parent[n]]
+        return n
+    for n, area in enumerate(areas):
+        for community in area:
+            other = group_of.setdefault(community, n)
+            parent[root(n)] = root(other)
+    groups: dict[int, list[int]] = {}
+    for n in range(len(areas)):
+        groups.setdefault(root(n), []).append(n)
+    return list(groups.values())
+
+
 def after_offers(task: TaskState, subject: Subject, held: Sequence[AssignmentState], planned: int, made: int,
                  failures: Counter, now: datetime, policy: Policy) -> Decision:
     """After a decision's offers: a task with a place that nobody holds, not even a pending
