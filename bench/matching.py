@@ -18,7 +18,7 @@ from services.matching.dispatch import decide
 from services.matching.domain.changes import AddTask
 from services.matching.domain.policy import Policy
 from services.matching.domain.series import request_task
-from services.matching.store import tasks
+from services.matching.store import roster, tasks
 from shared.areas import Areas
 from shared.catalogue import SERVICES, SKILLS
 from shared.clock import SystemClock
@@ -68,10 +68,11 @@ async def _decision(matching: Matching, rng: random.Random) -> float:
 
 
 async def _uses_index(pool) -> bool:
+    """Whether the decision's own candidate statement finds the volunteers by the (community,
+    skill) key, with no table scanned whole."""
     async with pool.acquire() as conn:
-        plan = str(await conn.fetchval(
-            "EXPLAIN (FORMAT JSON) SELECT v.volunteer_id FROM volunteer_skill s JOIN volunteer v USING (volunteer_id) "
-            "WHERE s.community_code = ANY(ARRAY['c-1']) AND s.skill = 'cooking'"))
+        plan = str(await conn.fetchval("EXPLAIN (FORMAT JSON) " + roster.CANDIDATES, [1], ["c-1"], ["cooking"],
+                                       [datetime.now(UTC).date()], roster.RECENT_WEEKS * 7))
     return "volunteer_skill_pkey" in plan and "Seq Scan" not in plan
 
 

@@ -36,6 +36,24 @@ async def save_volunteer(conn: asyncpg.Connection, event: VolunteerRegistered) -
                                    [(event.community_code, skill, event.volunteer_id) for skill in event.skills])
 
 
+# For each search (number, skill, week), its communities' volunteers with the skill (the
+# (community, skill) key), their hours that week and over the recent weeks, and their accepted windows.
+CANDIDATES = (
+    "SELECT q.number, v.volunteer_id, v.source, v.external_id, v.community_code, v.grid_code, v.skills, "
+    "v.availability, v.max_weekly_hours, v.lat, v.lon, v.languages, v.active, v.open_assignments, "
+    "COALESCE(w.hours, 0) AS week_hours, "
+    "COALESCE((SELECT sum(r.hours) FROM volunteer_week r WHERE r.volunteer_id = v.volunteer_id "
+    "          AND r.week > q.week - $5::int AND r.week <= q.week), 0) AS recent_hours, "
+    "COALESCE((SELECT array_agg(tstzrange(t.window_start, t.window_end)) FROM assignment a JOIN task t "
+    "          USING (task_id) WHERE a.volunteer_id = v.volunteer_id AND a.status = 'accepted' "
+    "          AND t.window_start IS NOT NULL), '{}') AS booked "
+    "FROM unnest($1::int[], $2::text[]) AS p(number, community) "
+    "JOIN unnest($3::text[], $4::date[]) WITH ORDINALITY AS q(skill, week, number) USING (number) "
+    "JOIN volunteer_skill s ON s.community_code = p.community AND s.skill = q.skill "
+    "JOIN volunteer v USING (volunteer_id) "
+    "LEFT JOIN volunteer_week w ON w.volunteer_id = v.volunteer_id AND w.week = q.week")
+
+
 async def candidates(conn: asyncpg.Connection, searches: list[tuple[list[str], str, date]]) -> list[list[Volunteer]]:
     """For each search (communities, skill, week), in one statement: the active volunteers of
     the communities who have the skill, with their hours in the week and over the recent weeks.
@@ -45,19 +63,7 @@ async def candidates(conn: asyncpg.Connection, searches: list[tuple[list[str], s
     places = [(number, community) for number, (communities, _, _) in enumerate(searches, 1)
               for community in communities]
     rows = await conn.fetch(
-        "SELECT q.number, v.volunteer_id, v.source, v.external_id, v.community_code, v.grid_code, v.skills, "
-        "v.availability, v.max_weekly_hours, v.lat, v.lon, v.languages, v.active, v.open_assignments, "
-        "COALESCE(w.hours, 0) AS week_hours, "
-        "COALESCE((SELECT sum(r.hours) FROM volunteer_week r WHERE r.volunteer_id = v.volunteer_id "
-        "          AND r.week > q.week - $5::int AND r.week <= q.week), 0) AS recent_hours, "
-        "COALESCE((SELECT array_agg(tstzrange(t.window_start, t.window_end)) FROM assignment a JOIN task t "
-        "          USING (task_id) WHERE a.volunteer_id = v.volunteer_id AND a.status = 'accepted' "
-        "          AND t.window_start IS NOT NULL), '{}') AS booked "
-        "FROM unnest($1::int[], $2::text[]) AS p(number, community) "
-        "JOIN unnest($3::text[], $4::date[]) WITH ORDINALITY AS q(skill, week, number) USING (number) "
-        "JOIN volunteer_skill s ON s.community_code = p.community AND s.skill = q.skill "
-        "JOIN volunteer v USING (volunteer_id) "
-        "LEFT JOIN volunteer_week w ON w.volunteer_id = v.volunteer_id AND w.week = q.week",
+        CANDIDATES,
         [number for number, _ in places], [community for _, community in places],
         [skill for _, skill, _ in searches], [week for _, _, week in searches], RECENT_WEEKS * 7)
     found = [[] for _ in searches]
