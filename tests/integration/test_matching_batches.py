@@ -17,6 +17,7 @@ from services.matching.erasure import erasure_lock
 from services.matching.handlers import lock_received
 from services.matching.store import tasks
 from services.matching.store.tasks import request_lock
+from services.matching.timers import tick
 from tests.batches import crossed
 from tests.builders.matching import answer, community, done, received, registered
 from tests.support import announce, enrol, event_tap, running
@@ -110,3 +111,42 @@ async def test_the_communities_of_a_batch_are_staffed_in_one_decision_each_its_o
                                          [f"%{r.request_id}%" for r in (first, other)])
     assert sorted(str(o["request_id"]) for o in offers) == sorted([str(first.request_id), str(other.request_id)])
     assert len({o["xact"] for o in offers}) == 1 and outbox == 1
+
+
+async def test_the_clock_decides_waiting_communities_together_and_sets_aside_only_the_one_at_fault(settings):
+    """Communities left waiting (a process that died between a request and its decision) are
+    decided together by the clock; when that decision fails, each is tried alone: the one whose
+    request cannot be read is set aside, the other is offered."""
+    places = sorted([community(), community()])
+    quiet = settings.model_copy(update={"matching_clock_seconds": 3600})
+    async with running(SERVICE, quiet) as client:
+        matching = client.app.state.deps
+        await enrol(client, quiet, *(registered(place, "cooking") for place in places))
+        broken, sound = (received(place, "elder_care.meals") for place in places)
+        for request in (broken, sound):
+            await _waiting_task(matching, request)
+        pool = matching.runtime.pool
+        await pool.execute("UPDATE service_request SET received = '{\"request_id\": \"?\"}' WHERE request_id = $1",
+                           broken.request_id)
+        await tick(matching)
+        offered = await pool.fetch("SELECT t.community_code FROM assignment a JOIN task t USING (task_id) "
+                                   "WHERE t.community_code = ANY($1::text[])", places)
+        set_aside = await pool.fetch("SELECT key FROM timer_setback WHERE timer = 'dispatch' "
+                                     "AND key = ANY($1::text[])", places)
+    assert [row["community_code"] for row in offered] == [sound.community_code]
+    assert [row["key"] for row in set_aside] == [broken.community_code]
+
+
+async def test_the_clock_decides_the_communities_it_finds_waiting_in_one_decision(settings):
+    places = sorted([community(), community()])
+    quiet = settings.model_copy(update={"matching_clock_seconds": 3600})
+    async with running(SERVICE, quiet) as client:
+        matching = client.app.state.deps
+        await enrol(client, quiet, *(registered(place, "cooking") for place in places))
+        for place in places:
+            await _waiting_task(matching, received(place, "elder_care.meals"))
+        await tick(matching)
+        offers = await matching.runtime.pool.fetch(
+            "SELECT a.xmin::text AS xact FROM assignment a JOIN task t USING (task_id) "
+            "WHERE t.community_code = ANY($1::text[])", places)
+    assert len(offers) == 2 and len({offer["xact"] for offer in offers}) == 1
