@@ -60,3 +60,35 @@ async def test_a_caller_that_goes_away_does_not_cancel_the_others_answer():
     with pytest.raises(asyncio.CancelledError):
         await leaving
     assert await staying == 42
+
+
+async def test_the_listener_makes_its_connection_again_whatever_the_last_one_failed_with(monkeypatch):
+    """During a PostgreSQL restart asyncpg can raise more than connection errors (its
+    InternalClientError among them); the listener ended on one and reporting stayed not ready."""
+    import asyncpg
+
+    from services.reporting import live
+    calls = []
+
+    class Listening:
+        async def add_listener(self, channel, callback):
+            calls.append("listening")
+
+        async def fetchval(self, query):
+            calls.append("looked")
+            if calls.count("looked") == 1:
+                raise asyncpg.InternalClientError("waiter is not done while handling critical protocol error")
+            raise asyncio.CancelledError  # the service stops
+
+        def terminate(self):
+            calls.append("closed")
+
+    async def connect(*args, **kwargs):
+        calls.append("connect")
+        if calls.count("connect") == 1:
+            raise asyncpg.InternalClientError("refused mid-handshake")
+        return Listening()
+    monkeypatch.setattr(live.asyncpg, "connect", connect)
+    with pytest.raises(asyncio.CancelledError):
+        await live.listen("postgresql://nowhere", Changes(), check_seconds=0.01)
+    assert calls == ["connect", "connect", "listening", "looked", "closed", "connect", "listening", "looked", "closed"]

@@ -42,3 +42,23 @@ async def test_a_worker_whose_round_has_not_come_for_three_periods_and_a_minute_
     assert worker.state() == "stuck"
     worker.task.cancel()
 
+
+
+async def test_a_worker_that_raised_is_logged_by_its_error_s_type_and_place_not_its_message(caplog):
+    async def leaks() -> None:
+        alive("leaking", 1.0)
+        raise ValueError("王芳 13800138000")
+    Worker.start(leaks())
+    await asyncio.sleep(0.01)
+    [record] = [r for r in caplog.records if r.name == "shared.workers"]
+    assert "leaking died: ValueError at" in record.getMessage() and "test_workers.py" in record.getMessage()
+    assert "13800138000" not in caplog.text and "王芳" not in caplog.text
+
+
+async def test_a_worker_cancelled_or_finished_is_not_logged(caplog):
+    stopped, done = Worker.start(beating(0.01)), Worker.start(finishes())
+    await asyncio.sleep(0.02)
+    stopped.task.cancel()
+    await asyncio.sleep(0.01)
+    assert [r for r in caplog.records if r.name == "shared.workers"] == []
+    assert done.state() == "finished"
