@@ -1,6 +1,7 @@
 """A matching decision: the waiting tasks of some communities are staffed together (burst mode:
-each group of tasks that can share volunteers as one burst), offers are booked against the volunteers' caps in PostgreSQL, and a task nobody can take is
-escalated (a request) or climbs a level (a case): domain/search.py decides which."""
+each group of tasks that can share volunteers as one burst), offers are booked against the
+volunteers' caps in PostgreSQL, and a task nobody can take is escalated (a request) or climbs a
+level (a case): domain/search.py decides which."""
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
